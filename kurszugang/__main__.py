@@ -1,0 +1,5 @@
+import sys
+
+from kurszugang.cli import main
+
+sys.exit(main())
