@@ -31,12 +31,17 @@ class KurszugangError(Exception):
     """Base class of every error raised on purpose by kurszugang."""
 
 
+_FEATURE_FILES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml")
+
+
 def _location(path: str | Path | None, row: int | None, column: str | None) -> str:
     parts: list[str] = []
     if path is not None:
         parts.append(Path(path).name if isinstance(path, Path) else str(path))
     if row is not None:
-        parts.append(f"line {row}")
+        # In feature files a "row" is the feature's number, in tables the line number.
+        unit = "feature" if str(path).lower().endswith(_FEATURE_FILES) else "line"
+        parts.append(f"{unit} {row}")
     where = " ".join(parts)
     if column is not None:
         where = f"{where}: {column}" if where else column

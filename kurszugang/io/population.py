@@ -1,0 +1,574 @@
+"""Zensus population grid: 100 m and 1 km cells from CSV tables or GeoTIFF rasters.
+
+Every input becomes one GeoDataFrame in EPSG:3035 (ETRS89-LAEA), one row per grid cell, with the
+columns documented in ``docs/boundaries-and-grid.md``:
+
+============  =====================================================================================
+column        meaning
+============  =====================================================================================
+cell_id       INSPIRE cell id ``CRS3035RES{res}mN{north}E{east}`` of the lower-left corner, metres
+resolution_m  cell edge length in metres (100 or 1000; int)
+x, y          cell centre in EPSG:3035 metres (float64)
+inhabitants   persons living in the cell (float64), NaN where the source has no value
+foreigners    persons with a foreign citizenship (float64), NaN where the source has no value
+geometry      the square cell (Polygon, EPSG:3035)
+============  =====================================================================================
+
+In the Zensus tables ``-1``, other negative codes, dashes and empty fields mean "no value"; they
+become NaN, never zero.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+from pyproj import CRS, Transformer
+
+from kurszugang.errors import DataValidationError, InputError, InputFormatError
+from kurszugang.io._report import ValidationReport
+
+__all__ = ["GRID_CRS", "GRID_COLUMNS", "read_population_grid", "validate_population_grid"]
+
+logger = logging.getLogger(__name__)
+
+#: The CRS of the Zensus grid and of every GeoDataFrame returned here.
+GRID_CRS = "EPSG:3035"
+
+#: Output columns, in order.
+GRID_COLUMNS = ("cell_id", "resolution_m", "x", "y", "inhabitants", "foreigners", "geometry")
+
+_RES_TOKEN = {"100m": 100, "1km": 1000, "10km": 10000}
+_ID_COLUMN = re.compile(r"^gitter_id_(100m|1km|10km)$", re.I)
+_X_COLUMN = re.compile(r"^x_mp_(100m|1km|10km)$", re.I)
+_Y_COLUMN = re.compile(r"^y_mp_(100m|1km|10km)$", re.I)
+_INHABITANT_COLUMNS = ("Einwohner", "EWZ", "Insgesamt_Bevoelkerung")
+_FOREIGNER_COUNT_COLUMNS = ("Auslaender", "STAATSANGE_KURZ_2")
+_FOREIGNER_SHARE_COLUMNS = ("Auslaender_A", "AnteilAuslaender")
+# cell ids: INSPIRE (full metres) or the short Zensus 2011 form (in units of the resolution)
+_INSPIRE_ID = r"CRS3035RES(?P<res>\d+)mN(?P<n>\d+)E(?P<e>\d+)"
+_SHORT_ID = r"(?P<sres>100m|1km|10km)N(?P<sn>\d+)E(?P<se>\d+)"
+_ID_PATTERN = rf"^(?:{_INSPIRE_ID}|{_SHORT_ID})$"
+_MAX_LISTED = 50  # problems listed one by one per kind; the rest are counted
+_GRID_BAND_NAMES = {
+    "inhabitants": ("einwohner", "ewz", "insgesamt_bevoelkerung", "inhabitants", "population"),
+    "foreigners": ("auslaender", "staatsange_kurz_2", "foreigners"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+
+
+def _sniff_header(path: Path) -> tuple[list[str], str]:
+    """The header fields and the separator of a grid CSV, or an error naming the file."""
+    with path.open("rb") as fh:
+        first = fh.readline(65536)
+    if b"\x00" in first:
+        raise InputFormatError("is not a text file; expected a ';'-separated Zensus grid CSV",
+                               path=path)
+    text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    counts = {sep: text.count(sep) for sep in (";", ",", "\t")}
+    sep = max(counts, key=lambda k: counts[k])
+    if counts[sep] == 0:
+        raise InputFormatError(
+            f"line 1 is not a CSV header (no ';' or ','): {text[:60]!r}; expected columns such as "
+            "Gitter_ID_100m;x_mp_100m;y_mp_100m;Einwohner",
+            path=path,
+        )
+    return [f.strip().strip('"') for f in text.split(sep)], sep
+
+
+def _find(fields: Sequence[str], candidates: Sequence[str]) -> str | None:
+    lower = {f.lower(): f for f in fields}
+    for cand in candidates:
+        if cand.lower() in lower:
+            return lower[cand.lower()]
+    return None
+
+
+def _match(fields: Sequence[str], pattern: re.Pattern[str]) -> str | None:
+    found = [f for f in fields if pattern.match(f)]
+    return found[0] if found else None
+
+
+class _Problems:
+    """Collects record problems per kind, listing the first few lines of each in the report."""
+
+    def __init__(self, report: ValidationReport, name: str) -> None:
+        self.report = report
+        self.name = name
+
+    def rows(self, mask: np.ndarray, lines: np.ndarray, column: str | None, values: Any,
+             message: str, code: str, *, severity: str = "error") -> None:
+        """Record ``message`` (with ``{value}`` filled in) for every row in ``mask``."""
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        add = self.report.error if severity == "error" else self.report.warning
+        vals = np.asarray(values, dtype=object) if values is not None else None
+        for i in idx[:_MAX_LISTED]:
+            value = vals[i] if vals is not None else ""
+            add(self.name, int(lines[i]), column, message.format(value=value), code)
+        if len(idx) > _MAX_LISTED:
+            add(self.name, None, column,
+                f"... and {len(idx) - _MAX_LISTED:,} more lines with this problem", code)
+
+
+def _numbers(
+    text: pd.Series, column: str, sep: str, problems: _Problems, lines: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse a value column: returns float values (NaN for no value) and the 'no value' mask.
+
+    Empty fields, dashes and negative numbers (the Zensus codes -1, -9, ...) mean no value.
+    """
+    s = text.fillna("").str.strip()
+    if sep == ";" and s.str.contains(",", regex=False).any():
+        s = s.str.replace(",", ".", regex=False)  # decimal comma in German ';' tables
+    empty = (s == "") | s.str.fullmatch(r"[-\u2013\u2014]+").fillna(False).astype(bool)
+    num = pd.to_numeric(s.mask(empty), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    bad = np.isnan(num) & ~empty.to_numpy()
+    problems.rows(bad, lines, column, s.to_numpy(dtype=object),
+                  "{value!r} is not a number (expected a count, -1 or empty for no value)",
+                  "not_a_number")
+    missing = np.isnan(num) | (num < 0)
+    return np.where(missing, np.nan, num), missing
+
+
+def _coordinates(
+    text: pd.Series, column: str, res: int, problems: _Problems, lines: np.ndarray
+) -> np.ndarray:
+    """Parse a cell-centre column and check that every centre lies on the grid."""
+    s = text.fillna("").str.strip()
+    num = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    bad = np.isnan(num)
+    problems.rows(bad, lines, column, s.to_numpy(dtype=object),
+                  "{value!r} is not a number (expected the cell centre in EPSG:3035 metres)",
+                  "bad_coordinate")
+    off = ~bad & (np.mod(num, res) != res / 2)
+    problems.rows(off, lines, column, s.to_numpy(dtype=object),
+                  f"{{value}} is not the centre of a {res} m cell (centres have "
+                  f"value mod {res} = {res // 2})",
+                  "off_grid")
+    return num
+
+
+def _parse_ids(
+    ids: pd.Series, column: str, problems: _Problems, lines: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Resolution and lower-left corner (metres) of every cell id; NaN where unreadable."""
+    parts = pc.extract_regex(pa.array(ids.fillna("").str.strip(), type=pa.string()), _ID_PATTERN)
+
+    def number(field: str) -> np.ndarray:
+        child = parts.field(field)
+        blank = pc.equal(child, "")
+        child = pc.if_else(blank, pa.scalar(None, child.type), child)
+        return np.asarray(pc.cast(child, pa.float64()).to_numpy(zero_copy_only=False))
+
+    res = number("res")  # INSPIRE ids: full metres
+    north = number("n")
+    east = number("e")
+    short = np.isnan(res) & parts.is_valid().to_numpy(zero_copy_only=False)
+    if short.any():  # short ids: units of the cell size
+        units = np.array([float(v) for v in _RES_TOKEN.values()])
+        which = pc.index_in(parts.field("sres"), pa.array(list(_RES_TOKEN)))
+        unit = units[np.asarray(pc.fill_null(which, 0).to_numpy(zero_copy_only=False))]
+        res = np.where(short, unit, res)
+        north = np.where(short, number("sn") * unit, north)
+        east = np.where(short, number("se") * unit, east)
+    bad = np.isnan(res) | np.isnan(north) | np.isnan(east)
+    problems.rows(bad, lines, column, ids.to_numpy(dtype=object),
+                  "{value!r} is not a grid cell id (expected e.g. CRS3035RES100mN2691700E4341100 "
+                  "or 100mN26917E43411)", "bad_cell_id")
+    return res, north, east
+
+
+def _read_csv(path: Path, report: ValidationReport) -> pd.DataFrame:
+    """Parse a Zensus grid CSV into the output columns (without geometry)."""
+    name = path.name
+    fields, sep = _sniff_header(path)
+    id_col = _match(fields, _ID_COLUMN) or _find(fields, ("cell_id", "Gitter_ID"))
+    x_col = _match(fields, _X_COLUMN)
+    y_col = _match(fields, _Y_COLUMN)
+    inh_col = _find(fields, _INHABITANT_COLUMNS)
+    cnt_col = _find(fields, _FOREIGNER_COUNT_COLUMNS)
+    share_col = _find(fields, _FOREIGNER_SHARE_COLUMNS) if cnt_col is None else None
+    if id_col is None and (x_col is None or y_col is None):
+        raise InputError(
+            "has neither a cell-id column (Gitter_ID_100m, Gitter_ID_1km) nor both centre "
+            "columns (x_mp_100m and y_mp_100m, or x_mp_1km and y_mp_1km); "
+            f"found {', '.join(fields)}",
+            path=path,
+        )
+    if inh_col is None and cnt_col is None and share_col is None:
+        expected = _INHABITANT_COLUMNS + _FOREIGNER_COUNT_COLUMNS + _FOREIGNER_SHARE_COLUMNS
+        raise InputError(
+            f"has no population column: expected one of {', '.join(expected)} "
+            f"(found {', '.join(fields)})",
+            path=path,
+        )
+    if share_col is not None and inh_col is None:
+        raise InputError(
+            f"has the foreigners' share {share_col} (%) but no inhabitants column to turn it into "
+            f"a count; expected one of {', '.join(_INHABITANT_COLUMNS)}",
+            path=path,
+        )
+
+    # resolution from the column names, all of which must agree
+    tokens = {m.group(1).lower() for f in (id_col, x_col, y_col) if f
+              for m in [re.search(r"(100m|1km|10km)$", f, re.I)] if m}
+    if len(tokens) > 1:
+        raise InputError(f"columns name different resolutions ({', '.join(sorted(tokens))})",
+                         path=path)
+    col_res = _RES_TOKEN[tokens.pop()] if tokens else None
+
+    usecols = [c for c in (id_col, x_col, y_col, inh_col, cnt_col, share_col) if c]
+    try:
+        table = pd.read_csv(
+            path, sep=sep, usecols=usecols, dtype=str, keep_default_na=False, na_filter=False,
+            skip_blank_lines=False, encoding="utf-8-sig", encoding_errors="replace",
+        )
+    except pd.errors.ParserError as exc:
+        raise InputFormatError(f"is not a well-formed CSV table ({exc})".replace(
+            "Error tokenizing data. C error: ", ""), path=path) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputFormatError("has no records", path=path) from exc
+    lines = np.arange(2, len(table) + 2)
+    blank = (table == "").all(axis=1).to_numpy()
+    if blank.any():
+        report.notes.append(f"{int(blank.sum()):,} blank lines skipped")
+        table = table.loc[~blank]
+        lines = lines[~blank]
+    if table.empty:
+        raise InputFormatError("has a header but no records", path=path)
+    report.counts["records"] = len(table)
+    problems = _Problems(report, name)
+
+    # cell ids (any style) and the resolution
+    id_res = north = east = None
+    if id_col is not None:
+        id_res, north, east = _parse_ids(table[id_col], id_col, problems, lines)
+        seen = np.unique(id_res[~np.isnan(id_res)])
+        if col_res is None and len(seen) > 1:
+            raise InputError(f"{id_col} mixes cells of {', '.join(f'{r:.0f} m' for r in seen)}; "
+                             "one file must hold one resolution", path=path, column=id_col)
+        if col_res is None:
+            col_res = int(seen[0]) if len(seen) else None
+        if col_res is not None:
+            other = ~np.isnan(id_res) & (id_res != col_res)
+            problems.rows(other, lines, id_col, table[id_col].to_numpy(dtype=object),
+                          f"{{value!r}} is not a {col_res} m cell as the column names say",
+                          "wrong_resolution")
+    if col_res is None:
+        raise InputError("the cell size cannot be told: name the columns x_mp_100m/x_mp_1km or "
+                         "give cell ids", path=path)
+    res = col_res
+    half = res / 2
+
+    # cell centres: from the coordinate columns (checked against the ids), else from the ids
+    if x_col is not None and y_col is not None:
+        x = _coordinates(table[x_col], x_col, res, problems, lines)
+        y = _coordinates(table[y_col], y_col, res, problems, lines)
+        if id_col is not None and north is not None and east is not None:
+            ok = ~np.isnan(x) & ~np.isnan(y) & ~np.isnan(north)
+            mismatch = ok & ((east + half != x) | (north + half != y))
+            problems.rows(mismatch, lines, id_col, table[id_col].to_numpy(dtype=object),
+                          f"{{value!r}} does not match the centre in {x_col}/{y_col}",
+                          "id_mismatch")
+    elif north is not None and east is not None:
+        x = east + half
+        y = north + half
+    else:  # excluded by the column check above
+        raise InputError("has no cell ids and no centre coordinates", path=path)
+
+    # population values
+    inhabitants = np.full(len(table), np.nan)
+    foreigners = np.full(len(table), np.nan)
+    if inh_col is not None:
+        inhabitants, missing = _numbers(table[inh_col], inh_col, sep, problems, lines)
+        report.counts["cells without inhabitants value"] = int(missing.sum())
+    if cnt_col is not None:
+        foreigners, missing = _numbers(table[cnt_col], cnt_col, sep, problems, lines)
+        report.counts["cells without foreigners value"] = int(missing.sum())
+    elif share_col is not None:
+        share, missing = _numbers(table[share_col], share_col, sep, problems, lines)
+        over = share > 100
+        problems.rows(over, lines, share_col, table[share_col].to_numpy(dtype=object),
+                      "{value!r} is not a share in percent (0 to 100)", "bad_share")
+        share = np.where(over, np.nan, share)
+        foreigners = inhabitants * share / 100.0
+        report.counts["cells without foreigners value"] = int(np.isnan(foreigners).sum())
+        report.notes.append(f"foreigners computed as {inh_col} x {share_col} / 100")
+
+    out = pd.DataFrame({"x": x, "y": y, "inhabitants": inhabitants, "foreigners": foreigners})
+    out["resolution_m"] = res
+    good = ~np.isnan(x) & ~np.isnan(y)
+
+    # one row per cell
+    dup = out[["x", "y"]].duplicated(keep="first").to_numpy() & good
+    problems.rows(dup, lines, id_col or x_col,
+                  table[id_col or x_col].to_numpy(dtype=object) if (id_col or x_col) else None,
+                  "{value!r} repeats a cell listed on an earlier line", "duplicate_cell")
+    # in file order (a stable sort keeps the order of the checks within one line)
+    report.problems.sort(key=lambda p: (p.row is None, p.row or 0))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# GeoTIFF
+
+
+def _read_tiff(path: Path, report: ValidationReport) -> pd.DataFrame:
+    """Cells with a value > 0 of a Zensus grid GeoTIFF (EPSG:3035, 100 m or 1 km)."""
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+
+    try:
+        with warnings.catch_warnings():
+            # a raster without georeferencing is reported below as an InputError
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            src = rasterio.open(path)
+    except RasterioIOError as exc:
+        raise InputFormatError(f"cannot be read as a GeoTIFF ({exc})", path=path) from exc
+    with src:
+        if src.crs is None:
+            raise InputError("has no CRS; expected a Zensus grid raster in EPSG:3035", path=path)
+        if CRS.from_user_input(src.crs) != CRS.from_user_input(GRID_CRS):
+            raise InputError(f"is in {src.crs.to_string()}; expected the Zensus grid in "
+                             "EPSG:3035 (reproject it with gdalwarp, cell-aligned)", path=path)
+        t = src.transform
+        res = float(t.a)
+        if t.b != 0 or t.d != 0 or res <= 0 or -t.e != res or res not in (100, 1000, 10000):
+            raise InputError(
+                f"has cells of {t.a:g} x {-t.e:g} m (or a rotation); expected square 100 m or "
+                "1 km cells", path=path)
+        if t.c % res or t.f % res:
+            raise InputError(f"is not aligned to the {res:g} m grid (origin {t.c:g}, {t.f:g})",
+                             path=path)
+        names = [(d or "").strip().lower() for d in src.descriptions]
+        bands: dict[str, int] = {}
+        for role, candidates in _GRID_BAND_NAMES.items():
+            for i, band_name in enumerate(names):
+                if band_name in candidates:
+                    bands.setdefault(role, i + 1)
+        if not bands:
+            if src.count != 1:
+                raise InputError(
+                    f"has {src.count} bands and none is named (band descriptions "
+                    f"{', '.join(repr(n) for n in names)}); expected one band of inhabitants or "
+                    "bands named Einwohner / Auslaender",
+                    path=path,
+                )
+            bands["inhabitants"] = 1
+        report.counts["bands"] = ", ".join(f"{role} = band {b}" for role, b in bands.items())
+        values: dict[str, np.ndarray] = {}
+        for role, b in bands.items():
+            arr = src.read(b, masked=True).astype("float64")
+            values[role] = arr.filled(np.nan)
+    stack = np.stack([np.where(v < 0, np.nan, v) for v in values.values()])
+    present = np.nan_to_num(stack, nan=0.0) > 0
+    rows, cols = np.nonzero(present.any(axis=0))
+    out = pd.DataFrame({
+        "x": t.c + (cols + 0.5) * res,
+        "y": t.f - (rows + 0.5) * res,
+        "inhabitants": values["inhabitants"][rows, cols] if "inhabitants" in values else np.nan,
+        "foreigners": values["foreigners"][rows, cols] if "foreigners" in values else np.nan,
+    })
+    for col in ("inhabitants", "foreigners"):
+        out[col] = out[col].where(out[col] >= 0)
+    out["resolution_m"] = int(res)
+    report.counts["raster cells"] = int(present.shape[1] * present.shape[2])
+    report.notes.append(f"{len(out):,} cells with a value > 0 kept, the others (0 or nodata) are "
+                        "not rows")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# shared
+
+
+def _load(path: Path, report: ValidationReport) -> pd.DataFrame:
+    if not path.exists():
+        raise InputFormatError("does not exist", path=path)
+    if path.is_dir():
+        raise InputFormatError("is a folder; expected a Zensus grid CSV or GeoTIFF", path=path)
+    if path.stat().st_size == 0:
+        raise InputFormatError("is empty (0 bytes); expected a Zensus grid CSV or GeoTIFF",
+                               path=path)
+    if path.suffix.lower() in (".tif", ".tiff"):
+        return _read_tiff(path, report)
+    return _read_csv(path, report)
+
+
+def _finish(table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Cell ids and square geometries for parsed cells."""
+    res = table["resolution_m"].to_numpy(dtype="int64")
+    half = res / 2
+    x = table["x"].to_numpy(dtype="float64")
+    y = table["y"].to_numpy(dtype="float64")
+    east = pd.Series((x - half).astype("int64")).astype("str")
+    north = pd.Series((y - half).astype("int64")).astype("str")
+    res_text = pd.Series(res).astype("str")
+    cell_id = "CRS3035RES" + res_text + "mN" + north + "E" + east
+    frame = pd.DataFrame({
+        "cell_id": cell_id.to_numpy(),
+        "resolution_m": res,
+        "x": x,
+        "y": y,
+        "inhabitants": table["inhabitants"].to_numpy(dtype="float64"),
+        "foreigners": table["foreigners"].to_numpy(dtype="float64"),
+    })
+    frame["cell_id"] = frame["cell_id"].astype("str")
+    geometry = shapely.box(x - half, y - half, x + half, y + half)
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=GRID_CRS)
+
+
+def _bbox_3035(bbox: Sequence[float], crs_of_bbox: Any, path: Path) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in bbox)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"bbox={bbox!r} is not four numbers (minx, miny, maxx, maxy)",
+                         path=path) from exc
+    if len(values) != 4 or not (values[0] < values[2] and values[1] < values[3]):
+        raise InputError(f"bbox={bbox!r} is not (minx, miny, maxx, maxy) with min < max",
+                         path=path)
+    try:
+        crs = CRS.from_user_input(crs_of_bbox)
+    except Exception as exc:
+        raise InputError(f"crs_of_bbox={crs_of_bbox!r} is not a CRS ({exc})", path=path) from exc
+    if crs == CRS.from_user_input(GRID_CRS):
+        return values
+    transformer = Transformer.from_crs(crs, GRID_CRS, always_xy=True)
+    return tuple(transformer.transform_bounds(*values, densify_pts=21))
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def read_population_grid(
+    path: str | Path,
+    *,
+    bbox: Sequence[float] | None = None,
+    crs_of_bbox: Any = "EPSG:3035",
+) -> gpd.GeoDataFrame:
+    """Read a Zensus population grid (CSV or GeoTIFF) into one row per cell.
+
+    CSV tables (``;`` or ``,`` separated) need a cell-id column (``Gitter_ID_100m``,
+    ``Gitter_ID_1km``, INSPIRE or short ids) and/or the centre columns ``x_mp_100m``/``y_mp_100m``
+    (``x_mp_1km``/``y_mp_1km``), and an inhabitants column (``Einwohner``, ``EWZ``,
+    ``Insgesamt_Bevoelkerung``) and/or foreigners as a count (``Auslaender``,
+    ``STAATSANGE_KURZ_2``) or as a share in percent (``Auslaender_A``; count = inhabitants x share
+    / 100). ``-1``, other negative codes and empty fields mean no value (NaN). GeoTIFFs must be
+    EPSG:3035 grids of 100 m or 1 km cells: one band of inhabitants or bands named ``Einwohner``/
+    ``Auslaender``; nodata is respected and only cells with a value > 0 become rows.
+
+    Parameters
+    ----------
+    path
+        A ``.csv`` (or ``.txt``) table or a ``.tif`` raster.
+    bbox
+        Keep only cells whose centre lies in ``(minx, miny, maxx, maxy)`` (bounds included).
+    crs_of_bbox
+        The CRS of ``bbox``; default EPSG:3035. Other CRSs are transformed to the bounding box
+        of the transformed box.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:3035 with ``cell_id`` (INSPIRE id of the lower-left corner, full metres),
+        ``resolution_m`` (int), ``x``, ``y`` (cell centre, metres), ``inhabitants`` and
+        ``foreigners`` (float64, NaN = no value) and the square cell ``geometry``.
+
+    Raises
+    ------
+    InputFormatError
+        If the file is missing, empty or not a CSV/GeoTIFF.
+    InputError
+        If required columns are missing, the cell size cannot be told, a raster is not an
+        EPSG:3035 grid, or ``bbox`` is malformed or selects no cell.
+    DataValidationError
+        If records are bad (not a number, a centre off the grid, an id not matching its centre,
+        a repeated cell), listing every line with its column.
+
+    Examples
+    --------
+    >>> grid = read_population_grid(  # doctest: +SKIP
+    ...     "zensus2011_1km_einwohner_auslaenderanteil_bayern.csv")
+    >>> grid["inhabitants"].sum()  # doctest: +SKIP
+    np.float64(12403851.0)
+    """
+    p = Path(path)
+    report = ValidationReport(source=str(p), kind="population grid")
+    box = _bbox_3035(bbox, crs_of_bbox, p) if bbox is not None else None
+    table = _load(p, report)
+    if report.errors:
+        raise DataValidationError(report.errors, path=p)
+    if box is not None:
+        x = table["x"].to_numpy()
+        y = table["y"].to_numpy()
+        inside = (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
+        if not inside.any():
+            raise InputError(
+                f"bbox {tuple(round(v) for v in box)} (EPSG:3035) selects no cell; the grid's "
+                f"cell centres span x {x.min():,.0f} to {x.max():,.0f}, y {y.min():,.0f} to "
+                f"{y.max():,.0f} (check crs_of_bbox and the order minx, miny, maxx, maxy)",
+                path=p,
+            )
+        table = table.loc[inside]
+    grid = _finish(table)
+    for col in ("inhabitants", "foreigners"):
+        n = int(grid[col].isna().sum())
+        if n and n < len(grid):
+            logger.info("%s: %d of %d cells have no %s value (NaN)", p.name, n, len(grid), col)
+    logger.info("read %d grid cells of %d m from %s", len(grid),
+                int(grid["resolution_m"].iloc[0]) if len(grid) else 0, p.name)
+    return grid
+
+
+def validate_population_grid(path: str | Path) -> ValidationReport:
+    """Check a Zensus grid CSV or GeoTIFF and report counts and problems; never raises for bad data.
+
+    Parameters
+    ----------
+    path
+        A grid file as accepted by :func:`read_population_grid`.
+
+    Returns
+    -------
+    ValidationReport
+        Counts (records, cells, resolution, sums of inhabitants and foreigners, cells without a
+        value) and every problem naming line and column. An unreadable file is one error.
+
+    Raises
+    ------
+    Nothing for bad data; only programming errors propagate.
+
+    Examples
+    --------
+    >>> print(validate_population_grid("zensus2011_100m_auslaender_bayern.csv"))  # doctest: +SKIP
+    """
+    p = Path(path)
+    report = ValidationReport(source=str(p), kind="population grid")
+    try:
+        table = _load(p, report)
+    except InputError as exc:
+        report.error(p.name, exc.row, exc.column, exc.message, code="unreadable")
+        return report
+    report.counts["cells"] = len(table)
+    if len(table):
+        report.counts["resolution"] = f"{int(table['resolution_m'].iloc[0])} m"
+    for col in ("inhabitants", "foreigners"):
+        if table[col].notna().any():
+            report.counts[f"{col} (sum)"] = int(round(float(table[col].sum())))
+    return report
