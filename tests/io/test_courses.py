@@ -1,0 +1,709 @@
+"""Tests of kurszugang.io.courses: course lists as CSV, XLSX, GeoJSON and GeoPackage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, Polygon
+
+from kurszugang.errors import ConfigError, DataValidationError, InputFormatError
+from kurszugang.io.courses import (
+    COURSE_TYPES,
+    CourseList,
+    ScheduleRule,
+    derive_schedule,
+    parse_weekdays,
+    read_courses,
+    validate_courses,
+)
+
+# A list as district staff export it from German Excel: ';', BOM, decimal commas, German headers,
+# DD.MM.YYYY dates; 3 sites, 6 courses, site RO1 offering three.
+GERMAN_CSV = (
+    "Standort-ID;Kursträger;Standort;Straße;PLZ;Ort;Breitengrad;Längengrad;Kursart;Wochentage;"
+    "Uhrzeit von;Uhrzeit bis;Kinderbetreuung;Plätze;freie Plätze;nächster Kursbeginn;"
+    "Bemerkungen;Stand\n"
+    "RO1;VHS Rosenheim;VHS-Haus;Stollstraße 1;83022;Rosenheim;47,8561;12,1289;allgemein;Mo-Fr;"
+    "08:30;12:45;nein;20;3;02.03.2026;;15.02.2026\n"
+    "RO1;VHS Rosenheim;VHS-Haus;Stollstraße 1;83022;Rosenheim;47,8561;12,1289;eltern;Di+Do;"
+    "9.00;11.30;ja;15;0;13.04.2026;mit Kinderbetreuung;15.02.2026\n"
+    "RO1;VHS Rosenheim;VHS-Haus;Stollstraße 1;83022;Rosenheim;47,8561;12,1289;alpha;Mo–Do;"
+    "18:00;20:15;;12;5;;Abendkurs;15.02.2026\n"
+    "WS1;Caritas Wasserburg;Caritas-Zentrum;Salzsenderzeile 5;83512;Wasserburg am Inn;"
+    "48,0604;12,2330;intensiv;Mo,Di,Mi,Do,Fr;08:00:00;13:00:00;x;20;20;2026-05-04;;15.02.2026\n"
+    "BA1;Kolping Bildungswerk;Kolpinghaus;Kirchzeile 2;83043;Bad Aibling;47,8640;12,0100;"
+    "jugend;Mo,Mi,Fr;13:00;17:00;nein;20;8;01.06.2026;;15.02.2026\n"
+    "BA1;Kolping Bildungswerk;Kolpinghaus;Kirchzeile 2;83043;Bad Aibling;47,8640;12,0100;"
+    "frauen;Di+Do;09:00;12:00;ja;18;18;07.09.2026;;15.02.2026\n"
+)
+
+# The same content, English headers, ',' separated, ISO dates, decimal points.
+ENGLISH_CSV = (
+    "site_id,provider,site_name,street,postcode,city,lat,lon,course_type,weekdays,start_time,"
+    "end_time,childcare,capacity,free_places,next_start,notes,as_of\n"
+    "RO1,VHS Rosenheim,VHS-Haus,Stollstraße 1,83022,Rosenheim,47.8561,12.1289,allgemein,"
+    "Mon-Fri,08:30,12:45,no,20,3,2026-03-02,,2026-02-15\n"
+    "RO1,VHS Rosenheim,VHS-Haus,Stollstraße 1,83022,Rosenheim,47.8561,12.1289,eltern,"
+    '"Tue,Thu",09:00,11:30,yes,15,0,2026-04-13,mit Kinderbetreuung,2026-02-15\n'
+    "RO1,VHS Rosenheim,VHS-Haus,Stollstraße 1,83022,Rosenheim,47.8561,12.1289,alpha,"
+    "Mon-Thu,18:00,20:15,,12,5,,Abendkurs,2026-02-15\n"
+    "WS1,Caritas Wasserburg,Caritas-Zentrum,Salzsenderzeile 5,83512,Wasserburg am Inn,48.0604,"
+    "12.2330,intensiv,Mon-Fri,08:00,13:00,yes,20,20,2026-05-04,,2026-02-15\n"
+    "BA1,Kolping Bildungswerk,Kolpinghaus,Kirchzeile 2,83043,Bad Aibling,47.8640,12.0100,jugend,"
+    '"Mon,Wed,Fri",13:00,17:00,0,20,8,2026-06-01,,2026-02-15\n'
+    "BA1,Kolping Bildungswerk,Kolpinghaus,Kirchzeile 2,83043,Bad Aibling,47.8640,12.0100,frauen,"
+    "Tue+Thu,09:00,12:00,1,18,18,2026-09-07,,2026-02-15\n"
+)
+
+# Minimal valid English list: line 2 is the first record; tests break one field at a time.
+HEADER = (
+    "site_id,provider,lon,lat,course_type,weekdays,start_time,end_time,childcare,capacity,"
+    "free_places"
+)
+GOOD_ROW = "S1,VHS,12.1289,47.8561,allgemein,Mo-Fr,08:30,12:45,ja,20,3"
+
+
+def _write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = folder / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _minimal(folder: Path, *rows: str, name: str = "kursorte.csv") -> Path:
+    return _write(folder, name, "\n".join((HEADER, *rows)) + "\n")
+
+
+def _messages(excinfo: pytest.ExceptionInfo[DataValidationError]) -> list[str]:
+    return [str(p) for p in excinfo.value.problems]
+
+
+@pytest.fixture
+def german(tmp_path: Path) -> CourseList:
+    return read_courses(_write(tmp_path, "kursorte.csv", GERMAN_CSV, "utf-8-sig"))
+
+
+# ------------------------------------------------------------------------------------------
+# Good input
+# ------------------------------------------------------------------------------------------
+def test_german_excel_csv_sites(german: CourseList) -> None:
+    sites = german.sites
+    assert sites.crs.to_epsg() == 25832
+    assert sites["site_id"].tolist() == ["RO1", "WS1", "BA1"]
+    assert sites["n_courses"].tolist() == [3, 1, 2]
+    assert sites["has_childcare"].tolist() == [True, True, True]
+    assert sites["provider"].tolist() == [
+        "VHS Rosenheim",
+        "Caritas Wasserburg",
+        "Kolping Bildungswerk",
+    ]
+    assert sites["address"].iloc[0] == "Stollstraße 1, 83022 Rosenheim"
+    assert sites["lon"].tolist() == [12.1289, 12.2330, 12.0100]
+    assert sites["lat"].tolist() == [47.8561, 48.0604, 47.8640]
+    # Rosenheim lies near 734,000 E / 5,305,000 N in UTM 32N
+    assert sites.geometry.x.iloc[0] == pytest.approx(734038.7, abs=1.0)
+    assert sites.geometry.y.iloc[0] == pytest.approx(5305047.0, abs=1.0)
+
+
+def test_german_excel_csv_courses(german: CourseList) -> None:
+    c = german.courses
+    assert c["course_id"].tolist() == ["RO1-1", "RO1-2", "RO1-3", "WS1-1", "BA1-1", "BA1-2"]
+    assert c["course_type"].tolist() == [
+        "allgemein",
+        "eltern",
+        "alpha",
+        "intensiv",
+        "jugend",
+        "frauen",
+    ]
+    assert c["weekdays"].tolist() == [
+        "1111100",
+        "0101000",
+        "1111000",
+        "1111100",
+        "1010100",
+        "0101000",
+    ]
+    assert c["weekday_mask"].tolist() == [31, 10, 15, 31, 21, 10]
+    assert c["weekday_mask"].dtype == np.int8
+    assert c["start_time"].tolist() == [30600, 32400, 64800, 28800, 46800, 32400]
+    assert c["end_time"].tolist() == [45900, 41400, 72900, 46800, 61200, 43200]
+    assert c["start_time"].dtype == np.int32
+    assert c["childcare"].tolist() == [False, True, False, True, False, True]
+    assert c["capacity"].dtype == "Int32"
+    assert c["capacity"].tolist() == [20, 15, 12, 20, 20, 18]
+    assert c["free_places"].tolist() == [3, 0, 5, 20, 8, 18]
+    assert c["next_start"].iloc[0] == pd.Timestamp("2026-03-02")
+    assert pd.isna(c["next_start"].iloc[2])
+    assert c["schedule"].tolist() == [
+        "vollzeit",
+        "teilzeit",
+        "abend",
+        "vollzeit",
+        "teilzeit",
+        "teilzeit",
+    ]
+    assert c["notes"].iloc[1] == "mit Kinderbetreuung"
+    assert pd.isna(c["notes"].iloc[0])
+    assert german.as_of == dt.date(2026, 2, 15)
+    assert german.report.ok and not german.report.warnings
+    assert german.report.counts["courses"] == 6
+    assert german.report.counts["separator"] == ";"
+
+
+def test_english_comma_csv_gives_the_same(tmp_path: Path, german: CourseList) -> None:
+    english = read_courses(_write(tmp_path, "courses.csv", ENGLISH_CSV))
+    pd.testing.assert_frame_equal(english.courses, german.courses)
+    pd.testing.assert_frame_equal(english.sites, german.sites)
+    assert english.report.counts["separator"] == ","
+
+
+def test_courses_on_a_weekday(german: CourseList) -> None:
+    tuesday = german.courses_on(dt.date(2026, 3, 3))
+    assert tuesday["course_id"].tolist() == ["RO1-1", "RO1-2", "RO1-3", "WS1-1", "BA1-2"]
+    saturday = german.courses_on("2026-03-07")
+    assert saturday.empty
+
+
+def test_to_geodataframe(german: CourseList) -> None:
+    gdf = german.to_geodataframe()
+    assert gdf.crs.to_epsg() == 25832
+    assert len(gdf) == 6
+    assert gdf["site_name"].tolist()[:4] == ["VHS-Haus"] * 3 + ["Caritas-Zentrum"]
+    assert gdf.geometry.iloc[1].equals(german.sites.geometry.iloc[0])
+
+
+def test_xlsx_written_with_openpyxl(tmp_path: Path, german: CourseList) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Hinweise"
+    book.active.append(["Bitte eine Zeile je Kurs ausfüllen"])
+    sheet = book.create_sheet("Kurse")
+    sheet.append(["Kursliste Landkreis Rosenheim"])  # a title row above the header
+    sheet.append(
+        [
+            "Standort-ID",
+            "Kursträger",
+            "Standort",
+            "Adresse",
+            "Lat",
+            "Lon",
+            "Kursart",
+            "Wochentage",
+            "Beginn",
+            "Ende",
+            "Kinderbetreuung",
+            "Kapazität",
+            "freie Plätze",
+            "Kursstart",
+            "Stand",
+        ]
+    )
+    sheet.append(
+        [
+            "RO1",
+            "VHS Rosenheim",
+            "VHS-Haus",
+            "Stollstraße 1, 83022 Rosenheim",
+            47.8561,
+            12.1289,
+            "allgemein",
+            "Mo-Fr",
+            dt.time(8, 30),
+            dt.time(12, 45),
+            False,
+            20,
+            3,
+            dt.datetime(2026, 3, 2),
+            dt.datetime(2026, 2, 15),
+        ]
+    )
+    sheet.append([None] * 15)  # an empty spreadsheet row: skipped and counted
+    sheet.append(
+        [
+            "RO1",
+            "VHS Rosenheim",
+            "VHS-Haus",
+            "Stollstraße 1, 83022 Rosenheim",
+            47.8561,
+            12.1289,
+            "Eltern",
+            "Di+Do",
+            "09:00",
+            "11:30",
+            "ja",
+            15,
+            0,
+            "13.04.2026",
+            dt.datetime(2026, 2, 15),
+        ]
+    )
+    path = tmp_path / "kurse.xlsx"
+    book.save(path)
+
+    read = read_courses(path, sheet="Kurse")
+    c = read.courses
+    assert c["course_id"].tolist() == ["RO1-1", "RO1-2"]
+    assert c["start_time"].tolist() == [30600, 32400]
+    assert c["end_time"].tolist() == [45900, 41400]
+    assert c["childcare"].tolist() == [False, True]
+    assert c["capacity"].tolist() == [20, 15]
+    assert c["next_start"].tolist() == [pd.Timestamp("2026-03-02"), pd.Timestamp("2026-04-13")]
+    assert c["course_type"].tolist() == ["allgemein", "eltern"]
+    assert read.as_of == dt.date(2026, 2, 15)
+    pd.testing.assert_frame_equal(
+        read.sites[["site_id", "address", "lon", "lat"]],
+        german.sites[["site_id", "address", "lon", "lat"]].head(1),
+    )
+    assert read.report.counts["sheet"] == "Kurse"
+    assert any("header in row 2" in n for n in read.report.notes)
+    assert any("skipped 1 empty line(s) (e.g. 4)" in n for n in read.report.notes)
+    # the same sheet by index
+    assert read_courses(path, sheet=1).courses["course_id"].tolist() == ["RO1-1", "RO1-2"]
+
+
+def _course_points(german: CourseList) -> gpd.GeoDataFrame:
+    gdf = german.to_geodataframe()
+    gdf = gdf.drop(columns=["weekday_mask", "site_name", "address", "notes"])
+    gdf["next_start"] = gdf["next_start"].dt.strftime("%d.%m.%Y").fillna("")
+    gdf["capacity"] = gdf["capacity"].astype("int64")
+    gdf["free_places"] = gdf["free_places"].astype("int64")
+    gdf["start_time"] = ["08:30", "09:00", "18:00", "08:00", "13:00", "09:00"]
+    gdf["end_time"] = ["12:45", "11:30", "20:15", "13:00", "17:00", "12:00"]
+    gdf["as_of"] = "2026-02-15"
+    return gdf
+
+
+@pytest.mark.parametrize("name", ["kurse.gpkg", "kurse.geojson"])
+def test_feature_files_in_25832_come_back_at_the_same_place(
+    tmp_path: Path, german: CourseList, name: str
+) -> None:
+    written = _course_points(german)
+    assert written.crs.to_epsg() == 25832
+    path = tmp_path / name
+    written.to_file(path, engine="pyogrio")
+
+    read = read_courses(path)
+    assert read.sites.crs.to_epsg() == 25832
+    assert read.sites["site_id"].tolist() == ["RO1", "WS1", "BA1"]
+    np.testing.assert_allclose(read.sites.geometry.x, german.sites.geometry.x, atol=1e-3)
+    np.testing.assert_allclose(read.sites.geometry.y, german.sites.geometry.y, atol=1e-3)
+    np.testing.assert_allclose(read.sites["lat"], german.sites["lat"], atol=1e-9)
+    assert read.courses["start_time"].tolist() == german.courses["start_time"].tolist()
+    assert read.courses["childcare"].tolist() == german.courses["childcare"].tolist()
+    assert read.courses["capacity"].tolist() == german.courses["capacity"].tolist()
+    assert read.courses["next_start"].iloc[0] == pd.Timestamp("2026-03-02")
+    assert read.report.counts["crs"] == "EPSG:25832"
+
+
+def test_xy_with_crs_column_and_option(tmp_path: Path, german: CourseList) -> None:
+    ro1 = german.sites.geometry.iloc[0]
+    header = "site_id,provider,Rechtswert,Hochwert,crs,course_type,weekdays,start_time,end_time"
+    text = (
+        f"{header}\nRO1,VHS,{ro1.x:.3f},{ro1.y:.3f},EPSG:25832,allgemein,Mo-Fr,08:30,12:45\n"
+        f"RO1,VHS,{ro1.x:.3f},{ro1.y:.3f},25832,eltern,Di+Do,09:00,11:30\n"
+    )
+    read = read_courses(_write(tmp_path, "xy.csv", text))
+    assert read.sites["lon"].iloc[0] == pytest.approx(12.1289, abs=1e-7)
+    assert read.sites["lat"].iloc[0] == pytest.approx(47.8561, abs=1e-7)
+    assert read.sites.geometry.iloc[0].distance(ro1) < 0.01
+
+    without = text.replace(",EPSG:25832,", ",,").replace(",25832,", ",,")
+    path = _write(tmp_path, "xy_option.csv", without)
+    read = read_courses(path, crs="EPSG:25832")
+    assert read.sites.geometry.iloc[0].distance(ro1) < 0.01
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    assert _messages(excinfo)[0] == (
+        "xy_option.csv line 2: crs is missing (expected the coordinate reference system of x/y, "
+        "e.g. EPSG:25832, as a column crs or the crs= option)"
+    )
+
+
+def test_schedule_derivation_and_rule() -> None:
+    start = [8 * 3600 + 1800, 9 * 3600, 17 * 3600, 8 * 3600, 13 * 3600]
+    end = [12 * 3600 + 2700, 11 * 3600 + 1800, 20 * 3600, 11 * 3600 + 1800, 17 * 3600]
+    days = [31, 10, 31, 31, 21]
+    # Mon-Fri 08:00-11:30 (3.5 h, 4 lessons a day) is a full-time course by the default rule.
+    assert derive_schedule(start, end, days).tolist() == [
+        "vollzeit",
+        "teilzeit",
+        "abend",
+        "vollzeit",
+        "teilzeit",
+    ]
+    rule = ScheduleRule(evening_start=18 * 3600, part_time_max_days=2, part_time_max_hours=3.0)
+    assert derive_schedule(start, end, days, rule=rule).tolist() == [
+        "vollzeit",
+        "teilzeit",
+        "teilzeit",
+        "vollzeit",
+        "vollzeit",
+    ]
+    with pytest.raises(ConfigError, match="evening_start 90000 is out of range"):
+        ScheduleRule(evening_start=90000)
+
+
+def test_schedule_column_overrides_derivation(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "k.csv",
+        f"{HEADER},Zeitform\n{GOOD_ROW},Teilzeit\n"
+        f"S1,VHS,12.1289,47.8561,alpha,Mo-Fr,08:30,12:45,ja,20,3,\n",
+    )
+    read = read_courses(path, schedule_rule=ScheduleRule())
+    assert read.courses["schedule"].tolist() == ["teilzeit", "vollzeit"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mo-Fr", "1111100"),
+        ("Di+Do", "0101000"),
+        ("Mo–Do", "1111000"),
+        ("Mo,Di,Mi,Do,Fr", "1111100"),
+        ("Mon,Tue", "1100000"),
+        ("Mo. bis Fr.", "1111100"),
+        ("Di und Do", "0101000"),
+        ("Sa, So", "0000011"),
+        ("1111100", "1111100"),
+        ("101000", "0101000"),  # Excel dropped the leading zero of 0101000
+    ],
+)
+def test_weekday_parsing(text: str, expected: str) -> None:
+    mask = parse_weekdays(text)
+    assert mask is not None
+    assert "".join(str((mask >> i) & 1) for i in range(7)) == expected
+
+
+@pytest.mark.parametrize("text", ["Fr-Mo", "Montags", "", "0000000", "Mo-"])
+def test_weekday_parsing_rejects(text: str) -> None:
+    assert parse_weekdays(text) is None
+
+
+def test_cp1252_file_is_read_with_a_note(tmp_path: Path) -> None:
+    text = GERMAN_CSV.replace("Stollstraße 1", "Stollstraße 1")
+    read = read_courses(_write(tmp_path, "kursorte.csv", text, "cp1252"))
+    assert read.sites["address"].iloc[0] == "Stollstraße 1, 83022 Rosenheim"
+    assert read.sites["provider"].iloc[1] == "Caritas Wasserburg"
+    assert any("read as Windows-1252" in n for n in read.report.notes)
+
+
+def test_sonstig_and_extra_types(tmp_path: Path) -> None:
+    path = _minimal(
+        tmp_path,
+        GOOD_ROW.replace("allgemein", "Sonstig: Berufssprachkurs"),
+        GOOD_ROW.replace("allgemein", "Förder"),
+        GOOD_ROW.replace("allgemein", "beruf"),
+    )
+    read = read_courses(path, extra_types=["beruf"])
+    assert read.courses["course_type"].tolist() == ["sonstig:Berufssprachkurs", "foerder", "beruf"]
+
+
+def test_as_of_option_and_missing_as_of_warning(tmp_path: Path) -> None:
+    path = _minimal(tmp_path, GOOD_ROW)
+    read = read_courses(path)
+    assert read.as_of is None
+    assert [str(w) for w in read.report.warnings] == [
+        "kursorte.csv: as_of is unknown (expected a column as_of/Stand or the as_of= option); "
+        "the list's date is left empty"
+    ]
+    assert read_courses(path, as_of="01.03.2026").as_of == dt.date(2026, 3, 1)
+
+
+def test_outside_germany_warns_and_suggests_swap(tmp_path: Path) -> None:
+    path = _minimal(tmp_path, "S1,VHS,47.8561,12.1289,allgemein,Mo-Fr,08:30,12:45,ja,20,3")
+    read = read_courses(path, as_of="2026-03-01")
+    assert [str(w) for w in read.report.warnings] == [
+        "kursorte.csv line 2: lon 47.85610, lat 12.12890 of site_id 'S1' lies outside "
+        "Germany (expected 5.5–15.5 E, 47.0–55.5 N); lat and lon look swapped"
+    ]
+
+
+def test_blank_site_name_is_filled_from_the_same_site(tmp_path: Path) -> None:
+    path = _write(tmp_path, "k.csv", f"{HEADER},site_name\n{GOOD_ROW},VHS-Haus\n{GOOD_ROW},\n")
+    read = read_courses(path)
+    assert read.sites["site_name"].tolist() == ["VHS-Haus"]
+    assert "filled 1 blank site cell(s) from other rows of the same site_id" in read.report.notes
+
+
+# ------------------------------------------------------------------------------------------
+# Bad input: one case per test, asserting the message
+# ------------------------------------------------------------------------------------------
+def test_missing_coordinate(tmp_path: Path) -> None:
+    path = _minimal(
+        tmp_path,
+        GOOD_ROW,
+        GOOD_ROW,
+        GOOD_ROW,
+        "S2,VHS,,47.8561,allgemein,Mo-Fr,08:30,12:45,ja,20,3",
+    )
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    assert _messages(excinfo) == [
+        "kursorte.csv line 5: lon is missing (expected a longitude in decimal degrees (WGS84), "
+        "e.g. 12.1289, or x/y with a crs)"
+    ]
+    assert excinfo.value.row == 5
+    assert excinfo.value.column == "lon"
+
+
+def test_latitude_out_of_range(tmp_path: Path) -> None:
+    path = _minimal(
+        tmp_path, GOOD_ROW, GOOD_ROW, "S2,VHS,12.1289,95.2,allgemein,Mo-Fr,08:30,12:45,ja,20,3"
+    )
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    assert _messages(excinfo) == [
+        "kursorte.csv line 4: lat '95.2' is out of range (expected a latitude between -90 and 90)"
+    ]
+
+
+def test_german_header_names_the_column_as_written(tmp_path: Path) -> None:
+    text = GERMAN_CSV.replace("47,8640;12,0100;jugend", "95,2;12,0100;jugend")
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(_write(tmp_path, "kursorte.csv", text, "utf-8-sig"))
+    messages = _messages(excinfo)
+    assert messages[0] == (
+        "kursorte.csv line 6: Breitengrad (lat) '95,2' is out of range "
+        "(expected a latitude between -90 and 90)"
+    )
+
+
+def test_unknown_course_type(tmp_path: Path) -> None:
+    path = _minimal(tmp_path, *[GOOD_ROW] * 5, GOOD_ROW.replace("allgemein", "intensive"))
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    assert _messages(excinfo) == [
+        "kursorte.csv line 7: course_type 'intensive' is not a known course type (expected one of "
+        f"{', '.join(COURSE_TYPES)}; free labels as 'sonstig:<label>')"
+    ]
+
+
+def test_impossible_date(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "kursorte.csv",
+        f"{HEADER},next_start\n{GOOD_ROW},02.03.2026\n{GOOD_ROW},31.02.2026\n",
+    )
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    assert _messages(excinfo) == [
+        "kursorte.csv line 3: next_start '31.02.2026' is not a date (expected YYYY-MM-DD or "
+        "DD.MM.YYYY)"
+    ]
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "kursorte.csv", "")
+    with pytest.raises(InputFormatError) as excinfo:
+        read_courses(path)
+    assert str(excinfo.value) == "kursorte.csv: is empty (0 bytes; expected a course list)"
+
+
+def test_header_only_file(tmp_path: Path) -> None:
+    path = _minimal(tmp_path)
+    with pytest.raises(InputFormatError) as excinfo:
+        read_courses(path)
+    assert str(excinfo.value) == (
+        "kursorte.csv: has a header but no course rows (expected one row per course)"
+    )
+
+
+def test_png_renamed_to_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "kurse.xlsx"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    with pytest.raises(InputFormatError) as excinfo:
+        read_courses(path)
+    assert (
+        str(excinfo.value)
+        == "kurse.xlsx: is not an Excel workbook (.xlsx): it looks like a PNG image"
+    )
+
+
+def test_text_in_a_geojson(tmp_path: Path) -> None:
+    path = _write(tmp_path, "kurse.geojson", ENGLISH_CSV)
+    with pytest.raises(InputFormatError) as excinfo:
+        read_courses(path)
+    assert str(excinfo.value) == (
+        "kurse.geojson: is not a GeoJSON file: it looks like text that is not JSON (expected a "
+        "JSON FeatureCollection of points)"
+    )
+
+
+def test_binary_in_a_csv(tmp_path: Path) -> None:
+    path = tmp_path / "kurse.csv"
+    path.write_bytes(b"PK\x03\x04" + bytes(100))
+    with pytest.raises(InputFormatError) as excinfo:
+        read_courses(path)
+    assert str(excinfo.value) == (
+        "kurse.csv: is not a text (CSV) file: it looks like a zip archive or an Excel workbook "
+        "(.xlsx) (expected a CSV course list)"
+    )
+
+
+def test_free_places_more_than_capacity(tmp_path: Path) -> None:
+    path = _minimal(tmp_path, GOOD_ROW, GOOD_ROW.replace(",20,3", ",20,30"))
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    assert _messages(excinfo) == [
+        "kursorte.csv line 3: free_places '30' is more than capacity '20' (expected at most as "
+        "many free places as places)"
+    ]
+
+
+def test_end_before_start(tmp_path: Path) -> None:
+    path = _minimal(tmp_path, GOOD_ROW.replace("08:30,12:45", "12:00,8:00"))
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    assert _messages(excinfo) == [
+        "kursorte.csv line 2: end_time '8:00' is not after start_time '12:00' (expected a course "
+        "to end after it starts)"
+    ]
+
+
+def test_site_columns_that_differ_name_both_lines(tmp_path: Path) -> None:
+    path = _minimal(tmp_path, GOOD_ROW, GOOD_ROW.replace("S1,VHS,", "S1,Caritas,"))
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    assert _messages(excinfo) == [
+        "kursorte.csv line 3: provider 'Caritas' differs from line 2 ('VHS') for site_id 'S1' "
+        "(expected the same provider on every row of a site)"
+    ]
+
+
+def test_missing_required_column(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "kursorte.csv",
+        "site_id,lon,lat,course_type,weekdays,start_time,"
+        "end_time\nS1,12.1,47.8,allgemein,Mo-Fr,08:30,12:45\n",
+    )
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    assert _messages(excinfo) == [
+        "kursorte.csv: provider column is missing (expected a column provider or one of "
+        "Kursträger, Träger, Traeger, Anbieter, Bildungsträger)"
+    ]
+
+
+def test_three_problems_reported_together(tmp_path: Path) -> None:
+    path = _minimal(
+        tmp_path,
+        GOOD_ROW,
+        "S2,VHS,12.1289,95.2,allgemein,Mo-Fr,08:30,12:45,ja,20,3",
+        "S3,VHS,12.1289,47.8561,intensive,Mo-Fr,08:30,12:45,ja,20,3",
+        "S4,VHS,12.1289,47.8561,allgemein,Mo-Fr,08:30,12:45,ja,20,30",
+    )
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    messages = _messages(excinfo)
+    assert len(messages) == 3
+    assert messages[0].startswith("kursorte.csv line 3: lat '95.2' is out of range")
+    assert messages[1].startswith("kursorte.csv line 4: course_type 'intensive' is not a known")
+    assert messages[2].startswith("kursorte.csv line 5: free_places '30' is more than capacity")
+    assert str(excinfo.value).startswith("kursorte.csv: 3 problems found:")
+
+
+def test_validate_returns_a_report_for_a_bad_file(tmp_path: Path) -> None:
+    path = _minimal(tmp_path, GOOD_ROW, GOOD_ROW.replace("Mo-Fr", "Werktags"))
+    report = validate_courses(path)
+    assert not report.ok
+    assert [str(p) for p in report.errors] == [
+        "kursorte.csv line 3: weekdays 'Werktags' is not a list of weekdays (expected weekdays "
+        "like Mo-Fr, Mo,Mi,Fr, Di+Do, Mon,Tue or 1111100)"
+    ]
+    assert report.counts["rows"] == 2
+
+
+def test_validate_returns_a_report_for_an_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "kurse.gpkg"
+    path.write_text("not a database")
+    report = validate_courses(path)
+    assert [str(p) for p in report.errors] == [
+        "kurse.gpkg: is not a GeoPackage: it looks like a text file"
+    ]
+
+
+def test_validate_a_good_file(tmp_path: Path) -> None:
+    report = validate_courses(_write(tmp_path, "kursorte.csv", GERMAN_CSV, "utf-8-sig"))
+    assert report.ok
+    assert report.counts["sites"] == 3
+    assert report.counts["as of"] == "2026-02-15"
+
+
+def test_polygon_feature_is_an_error(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame(
+        {
+            "site_id": ["S1", "S2"],
+            "provider": ["VHS", "VHS"],
+            "course_type": ["alpha"] * 2,
+            "weekdays": ["Mo-Fr"] * 2,
+            "start_time": ["08:30"] * 2,
+            "end_time": ["12:00"] * 2,
+        },
+        geometry=[Point(12.1, 47.9), Polygon([(12, 47), (12.1, 47), (12.1, 47.1)])],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "kurse.geojson"
+    gdf.to_file(path, engine="pyogrio")
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path, as_of="2026-03-01")
+    assert _messages(excinfo) == [
+        "kurse.geojson feature 2: geometry is a Polygon (expected a point)"
+    ]
+
+
+def test_unknown_sheet(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Kurse"
+    book.active.append(HEADER.split(","))
+    path = tmp_path / "kurse.xlsx"
+    book.save(path)
+    with pytest.raises(InputFormatError) as excinfo:
+        read_courses(path, sheet="Standorte")
+    assert str(excinfo.value) == "kurse.xlsx: has no sheet 'Standorte' (expected one of Kurse)"
+
+
+def test_overlong_row_from_unquoted_decimal_comma(tmp_path: Path) -> None:
+    path = _minimal(
+        tmp_path, GOOD_ROW, "S2,VHS,12,1289,47,8561,allgemein,Mo-Fr,08:30,12:45,ja,20,3"
+    )
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    assert _messages(excinfo)[0] == (
+        "kursorte.csv line 3: has 13 fields but the header has 11 (expected one value per "
+        "column; with ',' as separator, decimal commas must be in quotes — or use ';')"
+    )
+
+
+def test_line_numbers_after_a_title_line_and_a_multiline_cell(tmp_path: Path) -> None:
+    text = (
+        "Kursliste Landkreis Rosenheim, Stand März 2026\n"
+        f"{HEADER},notes\n"
+        f'{GOOD_ROW},"Anmeldung\nüber das Landratsamt"\n'
+        f"{GOOD_ROW.replace('allgemein', 'Kurs B')},\n"
+    )
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(_write(tmp_path, "kursorte.csv", text))
+    assert _messages(excinfo) == [
+        "kursorte.csv line 5: course_type 'Kurs B' is not a known course type (expected one of "
+        f"{', '.join(COURSE_TYPES)}; free labels as 'sonstig:<label>')"
+    ]
+
+
+def test_required_column_left_empty(tmp_path: Path) -> None:
+    path = _minimal(tmp_path, GOOD_ROW.replace("S1,VHS,", "S1,,"))
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(path)
+    assert _messages(excinfo) == [
+        "kursorte.csv: provider column is empty (expected on every row: the name of the course "
+        "provider (Kursträger))"
+    ]
