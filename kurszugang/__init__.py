@@ -1,13 +1,23 @@
 """kurszugang: who can reach which integration course by public transport, at course times.
 
-A user's script needs only ``import kurszugang as kz``; the public API is re-exported here.
+A user's script needs only ``import kurszugang as kz``; the public API is re-exported here and
+loaded on first use, so that ``import kurszugang`` and the command line start quickly.
+
+Examples
+--------
+>>> import kurszugang as kz
+>>> feed = kz.read_gtfs("gtfs.zip")  # doctest: +SKIP
+>>> router = kz.Router(feed, "2026-03-10")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
 from kurszugang.errors import (
+    ConfigError,
     DataValidationError,
     InputError,
     InputFormatError,
@@ -15,21 +25,114 @@ from kurszugang.errors import (
     RoutingError,
     ServiceDateError,
 )
-from kurszugang.io import ValidationReport, detect_kind, validate
 
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
+# public name -> module that defines it
+_LAZY = {
+    "ValidationReport": "kurszugang.io._report",
+    "detect_kind": "kurszugang.io.detect",
+    "validate": "kurszugang.io.detect",
+    "Feed": "kurszugang.io.gtfs",
+    "read_gtfs": "kurszugang.io.gtfs",
+    "validate_gtfs": "kurszugang.io.gtfs",
+    "read_boundaries": "kurszugang.io.boundaries",
+    "validate_boundaries": "kurszugang.io.boundaries",
+    "CourseList": "kurszugang.io.courses",
+    "ScheduleRule": "kurszugang.io.courses",
+    "COURSE_TYPES": "kurszugang.io.courses",
+    "read_courses": "kurszugang.io.courses",
+    "validate_courses": "kurszugang.io.courses",
+    "WalkNetwork": "kurszugang.io.osm",
+    "read_walk_network": "kurszugang.io.osm",
+    "download_walk_network": "kurszugang.io.osm",
+    "walk_network_from_graph": "kurszugang.io.osm",
+    "validate_walk_network": "kurszugang.io.osm",
+    "read_population_grid": "kurszugang.io.population",
+    "validate_population_grid": "kurszugang.io.population",
+    "read_points_csv": "kurszugang.io.points",
+    "Router": "kurszugang.routing.router",
+    "TravelTimes": "kurszugang.routing.router",
+    "ArriveBy": "kurszugang.routing.router",
+    "Points": "kurszugang.routing.router",
+    "Timetable": "kurszugang.routing.timetable",
+    "compile_timetable": "kurszugang.routing.timetable",
+}
+
+if TYPE_CHECKING:
+    from kurszugang.io._report import ValidationReport
+    from kurszugang.io.boundaries import read_boundaries, validate_boundaries
+    from kurszugang.io.courses import (
+        COURSE_TYPES,
+        CourseList,
+        ScheduleRule,
+        read_courses,
+        validate_courses,
+    )
+    from kurszugang.io.detect import detect_kind, validate
+    from kurszugang.io.gtfs import Feed, read_gtfs, validate_gtfs
+    from kurszugang.io.osm import (
+        WalkNetwork,
+        download_walk_network,
+        read_walk_network,
+        validate_walk_network,
+        walk_network_from_graph,
+    )
+    from kurszugang.io.points import read_points_csv
+    from kurszugang.io.population import read_population_grid, validate_population_grid
+    from kurszugang.routing.router import ArriveBy, Points, Router, TravelTimes
+    from kurszugang.routing.timetable import Timetable, compile_timetable
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kurszugang' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "__version__",
+    "ConfigError",
     "DataValidationError",
     "InputError",
     "InputFormatError",
     "KurszugangError",
     "RoutingError",
     "ServiceDateError",
+    "ArriveBy",
+    "COURSE_TYPES",
+    "CourseList",
+    "Feed",
+    "Points",
+    "Router",
+    "ScheduleRule",
+    "Timetable",
+    "TravelTimes",
     "ValidationReport",
+    "WalkNetwork",
+    "compile_timetable",
     "detect_kind",
+    "download_walk_network",
+    "read_boundaries",
+    "read_courses",
+    "read_gtfs",
+    "read_points_csv",
+    "read_population_grid",
+    "read_walk_network",
     "validate",
+    "validate_boundaries",
+    "validate_courses",
+    "validate_gtfs",
+    "validate_population_grid",
+    "validate_walk_network",
+    "walk_network_from_graph",
 ]

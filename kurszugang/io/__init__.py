@@ -4,6 +4,10 @@ Each reader returns plain data objects (frozen dataclasses of (Geo)DataFrames or
 raises :class:`kurszugang.errors.InputError` subclasses naming file, row and column. Each input
 kind also has a ``validate_*`` function that never raises for bad data but returns a
 :class:`ValidationReport` listing every problem; :func:`validate` picks the right one for a path.
+
+Modules: :mod:`~kurszugang.io.gtfs`, :mod:`~kurszugang.io.boundaries`,
+:mod:`~kurszugang.io.courses`, :mod:`~kurszugang.io.osm`, :mod:`~kurszugang.io.population`,
+:mod:`~kurszugang.io.points`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,545 @@
+"""The public router: build once for a feed and a date, then ask for travel times."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+from tqdm.auto import tqdm
+
+from kurszugang.errors import RoutingError
+from kurszugang.routing.raptor import (
+    INF,
+    expand_events,
+    range_raptor,
+    reduce_events,
+    reverse_range_raptor,
+)
+from kurszugang.routing.timetable import Timetable, compile_timetable
+from kurszugang.routing.walking import (
+    Legs,
+    NetworkWalking,
+    StraightLineWalking,
+    check_snapped,
+)
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from kurszugang.io.gtfs import Feed
+    from kurszugang.io.osm import WalkNetwork
+
+log = logging.getLogger(__name__)
+
+_TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
+
+#: Marks "not reachable within the maximum travel time" in integer results.
+UNREACHABLE = -1
+
+
+def parse_clock(value: str | int) -> int:
+    """Seconds after midnight from ``"HH:MM"``, ``"HH:MM:SS"`` or an int of seconds.
+
+    Examples
+    --------
+    >>> parse_clock("07:30")
+    27000
+    """
+    if isinstance(value, int | np.integer):
+        return int(value)
+    text = str(value).strip()
+    parts = text.split(":")
+    try:
+        nums = [int(p) for p in parts]
+    except ValueError:
+        nums = []
+    if len(nums) not in (2, 3) or not all(n >= 0 for n in nums) or nums[1] > 59 or (
+            len(nums) == 3 and nums[2] > 59):
+        raise RoutingError(f"time {value!r} is not a clock time (expected HH:MM, e.g. 07:30)")
+    return nums[0] * 3600 + nums[1] * 60 + (nums[2] if len(nums) == 3 else 0)
+
+
+@dataclass(frozen=True)
+class Points:
+    """Points with ids in EPSG:25832 (the router's working CRS)."""
+
+    ids: np.ndarray
+    xy: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def as_points(data: pd.DataFrame | gpd.GeoDataFrame, what: str = "points") -> Points:
+    """Points from a table with ``id, lon, lat`` (WGS84) or a GeoDataFrame of points with a CRS.
+
+    Raises
+    ------
+    RoutingError
+        If the id column is missing or not unique, coordinates are missing or out of range, or a
+        GeoDataFrame has no CRS.
+    """
+    if "id" not in data.columns:
+        raise RoutingError(f"{what} need an 'id' column (found: {', '.join(map(str, data.columns))})")
+    ids = data["id"].astype(str).to_numpy(dtype=object)
+    dup = pd.Series(ids).duplicated()
+    if dup.any():
+        raise RoutingError(f"{what}: id {ids[dup.to_numpy()][0]!r} occurs more than once; ids must be unique")
+    import geopandas as gpd
+
+    if isinstance(data, gpd.GeoDataFrame):
+        if data.crs is None:
+            raise RoutingError(f"{what} have no CRS: set one with .set_crs(...) before routing")
+        pts = data.to_crs("EPSG:25832").geometry
+        if not (pts.geom_type == "Point").all():
+            pts = pts.representative_point()
+        xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    else:
+        for col in ("lon", "lat"):
+            if col not in data.columns:
+                raise RoutingError(f"{what} need columns id, lon, lat (WGS84); {col!r} is missing")
+        lon = pd.to_numeric(data["lon"], errors="coerce").to_numpy(np.float64)
+        lat = pd.to_numeric(data["lat"], errors="coerce").to_numpy(np.float64)
+        bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise RoutingError(f"{what} id {ids[i]!r}: lon/lat ({data['lon'].iloc[i]!r}, "
+                               f"{data['lat'].iloc[i]!r}) is not a WGS84 coordinate")
+        x, y = _TO_UTM.transform(lon, lat)
+        xy = np.column_stack([x, y])
+    return Points(ids, np.asarray(xy, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class TravelTimes:
+    """Travel times from origins to destinations over a departure window.
+
+    Attributes
+    ----------
+    from_ids, to_ids
+        Origin and destination ids.
+    percentiles
+        The percentiles computed (e.g. ``(5, 50, 95)``).
+    seconds
+        ``int32`` array ``(n_from, n_to, n_percentiles)`` of travel times in seconds;
+        ``UNREACHABLE`` (-1) where not reachable within ``max_time``.
+    best
+        ``int32`` ``(n_from, n_to)``: the shortest travel time over the window (-1: unreachable).
+    mean
+        ``float32`` ``(n_from, n_to)``: mean travel time over the departure minutes that reach the
+        destination within ``max_time`` (NaN where none does), seconds.
+    share_reached
+        ``float32`` ``(n_from, n_to)``: share of departure minutes that reach it within max_time.
+    departure, window_min, max_time_min
+        The query: first departure (seconds after midnight), window length and maximum travel
+        time in minutes.
+    """
+
+    from_ids: np.ndarray
+    to_ids: np.ndarray
+    percentiles: tuple[int, ...]
+    seconds: np.ndarray
+    best: np.ndarray
+    mean: np.ndarray
+    share_reached: np.ndarray
+    departure: int
+    window_min: int
+    max_time_min: float
+
+    def minutes(self, percentile: int) -> np.ndarray:
+        """Whole minutes (rounded down) for one percentile as float, NaN where unreachable."""
+        j = self.percentiles.index(percentile)
+        s = self.seconds[:, :, j].astype(np.float64)
+        s[s < 0] = np.nan
+        return np.floor(s / 60)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: ``from_id, to_id, travel_time_p{P}`` (whole minutes, NA = unreachable)."""
+        n_f, n_t = len(self.from_ids), len(self.to_ids)
+        out = pd.DataFrame({
+            "from_id": np.repeat(self.from_ids, n_t),
+            "to_id": np.tile(self.to_ids, n_f),
+        })
+        for p in self.percentiles:
+            out[f"travel_time_p{p}"] = pd.array(self.minutes(p).ravel(), dtype="Float64").astype("Int64")
+        return out
+
+
+class Router:
+    """Timetable-exact public-transport router for one service date.
+
+    Build it once for a feed and a date (this compiles the timetable and computes walking
+    transfers between stops), then ask for travel times.
+
+    Parameters
+    ----------
+    feed
+        A GTFS feed from :func:`kurszugang.io.gtfs.read_gtfs`.
+    date
+        The service date (``datetime.date`` or ``"YYYY-MM-DD"``).
+    walk_network
+        An OSM walking network (:func:`kurszugang.io.osm.read_walk_network`). Without it, walking
+        legs are straight lines × ``detour_factor``.
+    walk_speed_kmh
+        Walking speed in km/h (default 4.5).
+    max_walk_m
+        Longest walking leg (access, transfer, egress, or the whole walk) in metres (default
+        1,000); with straight-line walking measured after the detour factor.
+    detour_factor
+        Walked distance / straight-line distance without OSM (default 1.3). Ignored with OSM.
+    max_snap_m
+        With OSM: points farther than this from the network get no walking legs and are
+        reported (default 500 m).
+    board_slack_s
+        Seconds needed between arriving at a stop and boarding there (default 60).
+    max_rides
+        Maximum number of vehicles per journey (default 5).
+
+    Examples
+    --------
+    >>> import kurszugang as kz
+    >>> feed = kz.read_gtfs("gtfs_ch_zg_2021.zip")  # doctest: +SKIP
+    >>> router = kz.Router(feed, "2021-03-02")  # doctest: +SKIP
+    >>> tt = router.travel_times(origins, sites, departure="07:00", window=60,
+    ...                          percentiles=(5, 50, 95))  # doctest: +SKIP
+    >>> tt.to_frame().head()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        feed: Feed,
+        date: dt.date | str,
+        *,
+        walk_network: WalkNetwork | None = None,
+        walk_speed_kmh: float = 4.5,
+        max_walk_m: float = 1000.0,
+        detour_factor: float = 1.3,
+        max_snap_m: float = 500.0,
+        board_slack_s: int = 60,
+        max_rides: int = 5,
+    ) -> None:
+        if walk_speed_kmh <= 0:
+            raise RoutingError(f"walking speed must be positive, got {walk_speed_kmh} km/h")
+        if max_walk_m < 0:
+            raise RoutingError(f"maximum walk must not be negative, got {max_walk_m} m")
+        if detour_factor < 1:
+            raise RoutingError(f"detour factor must be at least 1, got {detour_factor}")
+        if board_slack_s < 0:
+            raise RoutingError(f"board slack must not be negative, got {board_slack_s} s")
+        if max_rides < 1:
+            raise RoutingError(f"max rides must be at least 1, got {max_rides}")
+        self.timetable: Timetable = compile_timetable(feed, date)
+        self.walking: StraightLineWalking | NetworkWalking
+        if walk_network is None:
+            self.walking = StraightLineWalking(walk_speed_kmh, max_walk_m, detour_factor)
+        else:
+            self.walking = NetworkWalking(walk_network, walk_speed_kmh, max_walk_m, max_snap_m)
+        self.board_slack_s = int(board_slack_s)
+        self.max_rides = int(max_rides)
+        tt = self.timetable
+        self.stop_xy = np.column_stack([tt.stop_x, tt.stop_y])
+        self.transfers: Legs = self.walking.legs(self.stop_xy, self.stop_xy, exclude_self=True)
+        log.info("router for %s: %d stops, %d walking transfers (%s)", tt.date, tt.n_stops,
+                 len(self.transfers.indices), self.walking.describe())
+
+    @property
+    def date(self) -> dt.date:
+        """The service date."""
+        return self.timetable.date
+
+    def stops(self) -> Points:
+        """The feed's stops as points (ids and EPSG:25832 coordinates)."""
+        return Points(self.timetable.stop_ids, self.stop_xy)
+
+    def travel_times(
+        self,
+        origins: pd.DataFrame | gpd.GeoDataFrame | Points,
+        destinations: pd.DataFrame | gpd.GeoDataFrame | Points | None = None,
+        *,
+        departure: str | int = "07:00",
+        window: int = 60,
+        percentiles: Sequence[int] = (50,),
+        max_time_min: float = 120,
+        step_s: int = 60,
+        workers: int | None = None,
+        batch_size: int = 64,
+        progress: bool = False,
+    ) -> TravelTimes:
+        """Travel times from each origin to each destination over a departure window.
+
+        Parameters
+        ----------
+        origins
+            Table with ``id, lon, lat`` (WGS84), a GeoDataFrame of points (any CRS) or
+            :class:`Points`.
+        destinations
+            The same forms; ``None`` means every stop of the feed.
+        departure
+            First departure, ``"HH:MM"`` or seconds after midnight (default 07:00).
+        window
+            Number of departure minutes: ``departure, departure + 1 min, …`` (default 60).
+        percentiles
+            Percentiles of the travel time over the window, nearest rank (default 50).
+        max_time_min
+            Longer journeys count as unreachable (minutes, default 120).
+        step_s
+            Seconds between departures in the window (default 60).
+        workers
+            Threads for many origins (default: the number of cores).
+        batch_size
+            Origins per task.
+        progress
+            Show a progress bar (on standard error) while origins are routed.
+
+        Returns
+        -------
+        TravelTimes
+        """
+        if window < 1:
+            raise RoutingError(f"window must be at least 1 minute, got {window}")
+        pcts = tuple(int(p) for p in percentiles)
+        if not pcts or any(p < 1 or p > 100 for p in pcts):
+            raise RoutingError(f"percentiles must be between 1 and 100, got {list(percentiles)}")
+        if max_time_min <= 0:
+            raise RoutingError(f"maximum travel time must be positive, got {max_time_min} min")
+        t0 = parse_clock(departure)
+        q = self._prepare(origins, destinations)
+        orig, dest = q.origins, q.destinations
+        n_min = int(window)
+        ranks = np.array([max(1, math.ceil(p / 100 * n_min)) for p in pcts], dtype=np.int64)
+        max_time = int(round(max_time_min * 60))
+
+        n_o, n_d = len(orig), len(dest)
+        seconds = np.full((n_o, n_d, len(pcts)), UNREACHABLE, dtype=np.int32)
+        best = np.full((n_o, n_d), UNREACHABLE, dtype=np.int32)
+        mean = np.full((n_o, n_d), np.nan, dtype=np.float32)
+        share = np.zeros((n_o, n_d), dtype=np.float32)
+
+        def run(batch: range) -> range:
+            for o in batch:
+                ev_d, ev_m, ev_a = self._events(q, o, t0, n_min, step_s, max_time)
+                w_idx, w_sec = q.direct.row(o)
+                pct, b, m, n_ok = reduce_events(ev_d, ev_m, ev_a, n_d, w_idx, w_sec, t0, n_min,
+                                                step_s, max_time, ranks, True)
+                seconds[o] = np.where(pct >= INF, UNREACHABLE, pct)
+                best[o] = np.where(b >= INF, UNREACHABLE, b)
+                mean[o] = m
+                share[o] = n_ok / n_min
+            return batch
+
+        batches = [range(i, min(i + batch_size, n_o)) for i in range(0, n_o, batch_size)]
+        n_workers = workers or os.cpu_count() or 1
+        with tqdm(total=n_o, unit="origin", desc="routing", disable=not progress or n_o < 2,
+                  leave=False) as bar:
+            if n_workers <= 1 or len(batches) <= 1:
+                for b in batches:
+                    run(b)
+                    bar.update(len(b))
+            else:
+                with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                    for b in pool.map(run, batches):
+                        bar.update(len(b))
+        return TravelTimes(orig.ids, dest.ids, pcts, seconds, best, mean, share, t0, n_min,
+                           max_time_min)
+
+    def per_minute(
+        self,
+        origins: pd.DataFrame | gpd.GeoDataFrame | Points,
+        destinations: pd.DataFrame | gpd.GeoDataFrame | Points | None = None,
+        *,
+        departure: str | int = "07:00",
+        window: int = 60,
+        max_time_min: float = 120,
+        step_s: int = 60,
+    ) -> np.ndarray:
+        """Travel time for every departure minute: ``(n_origins, window, n_destinations)``.
+
+        Seconds as ``int32``, ``UNREACHABLE`` (-1) where not reachable within ``max_time_min``.
+        Parameters as in :meth:`travel_times`. Meant for explaining and checking a few origins;
+        use :meth:`travel_times` for large queries.
+        """
+        t0 = parse_clock(departure)
+        q = self._prepare(origins, destinations)
+        max_time = int(round(max_time_min * 60))
+        out = np.empty((len(q.origins), window, len(q.destinations)), dtype=np.int32)
+        for o in range(len(q.origins)):
+            ev_d, ev_m, ev_a = self._events(q, o, t0, window, step_s, max_time)
+            w_idx, w_sec = q.direct.row(o)
+            m = expand_events(ev_d, ev_m, ev_a, len(q.destinations), w_idx, w_sec, t0, window,
+                              step_s, max_time)
+            out[o] = np.where(m >= INF, UNREACHABLE, m)
+        return out
+
+    def arrive_by(
+        self,
+        origins: pd.DataFrame | gpd.GeoDataFrame | Points,
+        destination: pd.DataFrame | gpd.GeoDataFrame | Points,
+        *,
+        arrive_by: str | int,
+        window: int = 1,
+        earliest_arrival: str | int | None = None,
+        max_time_min: float = 120,
+        step_s: int = 60,
+    ) -> ArriveBy:
+        """Latest departure from each origin that still reaches one destination in time.
+
+        Reverse RAPTOR from the destination: for each deadline ``arrive_by, arrive_by + 1 min, …``
+        (``window`` deadlines) the latest moment one can leave each origin and arrive by it.
+
+        Parameters
+        ----------
+        origins
+            Table with ``id, lon, lat`` (WGS84), a GeoDataFrame of points or :class:`Points`.
+        destination
+            One point (the same forms, one row).
+        arrive_by
+            The first deadline, ``"HH:MM"`` or seconds after midnight (e.g. a course start).
+        window
+            Number of deadlines, one per ``step_s`` (default 1: only ``arrive_by``).
+        earliest_arrival
+            Only journeys arriving at or after this time count (e.g. 30 minutes before the
+            course starts, so that nobody has to wait longer at the door). Default: no bound.
+        max_time_min
+            Departures more than this before the deadline count as unreachable (minutes).
+        step_s
+            Seconds between deadlines.
+
+        Returns
+        -------
+        ArriveBy
+
+        Examples
+        --------
+        >>> res = router.arrive_by(cells, site, arrive_by="08:30",
+        ...                        earliest_arrival="08:00")  # doctest: +SKIP
+        >>> res.latest_departure[:, 0]  # doctest: +SKIP
+        """
+        deadline = parse_clock(arrive_by)
+        lower = -int(INF) if earliest_arrival is None else parse_clock(earliest_arrival)
+        if lower > deadline:
+            raise RoutingError(f"earliest arrival {earliest_arrival} is after the deadline {arrive_by}")
+        orig = origins if isinstance(origins, Points) else as_points(origins, "origins")
+        dest = destination if isinstance(destination, Points) else as_points(destination, "destination")
+        if len(dest) != 1:
+            raise RoutingError(f"arrive_by takes one destination, got {len(dest)}")
+        check_snapped(self.walking, orig.xy, orig.ids, "origins")
+        check_snapped(self.walking, dest.xy, dest.ids, "destination")
+        tt = self.timetable
+        tr = self.transfers
+        target = self.walking.legs(dest.xy, self.stop_xy)  # symmetric walking: stop -> target
+        access = self.walking.legs(orig.xy, self.stop_xy).transpose()  # per stop: origins
+        direct = self.walking.legs(orig.xy, dest.xy)
+        max_time = int(round(max_time_min * 60))
+        t_idx, t_sec = target.row(0)
+        ev_o, ev_m, ev_d = reverse_range_raptor(
+            tt.pattern_stop_start, tt.pattern_stops, tt.pattern_pickup, tt.pattern_dropoff,
+            tt.pattern_trip_start, tt.pattern_time_start, tt.arr, tt.dep,
+            tt.stop_pattern_start, tt.stop_patterns, tt.stop_pattern_pos,
+            tr.indptr, tr.indices, tr.seconds, t_idx, t_sec,
+            access.indptr, access.indices, access.seconds, len(orig),
+            deadline, window, step_s, self.board_slack_s, self.max_rides, max_time, lower)
+        latest = np.full((len(orig), window), np.nan)
+        # Events hold improvements from their deadline on (labels only grow with the deadline).
+        frame = pd.DataFrame({"o": ev_o, "m": ev_m, "d": ev_d})
+        if len(frame):
+            last = frame.groupby(["o", "m"], sort=True)["d"].max()
+            grid = last.unstack("m").reindex(columns=range(window))
+            grid = grid.ffill(axis=1)
+            latest[grid.index.to_numpy()] = grid.to_numpy(dtype=np.float64)
+        deadlines = deadline + step_s * np.arange(window)
+        walk = np.full(len(orig), np.inf)
+        for o in range(len(orig)):
+            _, sec = direct.row(o)
+            if len(sec):
+                walk[o] = sec.min()
+        walk_dep = deadlines[None, :] - walk[:, None]  # arrive exactly at the deadline
+        walk_dep[:, deadlines < lower] = np.nan
+        latest = np.fmax(latest, walk_dep)
+        latest[deadlines[None, :] - latest > max_time] = np.nan
+        return ArriveBy(orig.ids, str(dest.ids[0]), deadlines.astype(np.int64), latest,
+                        None if earliest_arrival is None else lower)
+
+    def _prepare(self, origins: object, destinations: object) -> _Query:
+        orig = origins if isinstance(origins, Points) else as_points(origins, "origins")
+        dest = (self.stops() if destinations is None else destinations
+                if isinstance(destinations, Points) else as_points(destinations, "destinations"))
+        check_snapped(self.walking, orig.xy, orig.ids, "origins")
+        check_snapped(self.walking, dest.xy, dest.ids, "destinations")
+        return _Query(
+            origins=orig,
+            destinations=dest,
+            access=self.walking.legs(orig.xy, self.stop_xy),
+            egress=self.walking.legs(self.stop_xy, dest.xy),
+            direct=self.walking.legs(orig.xy, dest.xy),
+        )
+
+    def _events(self, q: _Query, o: int, t0: int, n_min: int, step_s: int,
+                max_time: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        tt = self.timetable
+        tr = self.transfers
+        a_idx, a_sec = q.access.row(o)
+        return range_raptor(
+            tt.pattern_stop_start, tt.pattern_stops, tt.pattern_pickup, tt.pattern_dropoff,
+            tt.pattern_trip_start, tt.pattern_time_start, tt.arr, tt.dep,
+            tt.stop_pattern_start, tt.stop_patterns, tt.stop_pattern_pos,
+            tr.indptr, tr.indices, tr.seconds,
+            a_idx, a_sec, q.egress.indptr, q.egress.indices, q.egress.seconds,
+            len(q.destinations), t0, n_min, step_s, self.board_slack_s, self.max_rides, max_time)
+
+
+@dataclass(frozen=True)
+class _Query:
+    origins: Points
+    destinations: Points
+    access: Legs
+    egress: Legs
+    direct: Legs
+
+
+@dataclass(frozen=True)
+class ArriveBy:
+    """Latest departures to reach one destination by each deadline.
+
+    Attributes
+    ----------
+    origin_ids
+        Origin ids.
+    destination_id
+        The destination's id.
+    deadlines
+        The deadlines (seconds after midnight).
+    latest_departure
+        ``float64`` ``(n_origins, n_deadlines)``: the latest time (seconds after midnight) one can
+        leave the origin and arrive by the deadline (and not before ``earliest_arrival``); NaN where
+        impossible within the maximum travel time.
+    earliest_arrival
+        The lower bound on the arrival used, or None.
+    """
+
+    origin_ids: np.ndarray
+    destination_id: str
+    deadlines: np.ndarray
+    latest_departure: np.ndarray
+    earliest_arrival: int | None
+
+    @property
+    def time_needed(self) -> np.ndarray:
+        """Seconds from the latest departure to each deadline (waiting at the end included)."""
+        return self.deadlines[None, :] - self.latest_departure
+
+    def shortest(self) -> np.ndarray:
+        """Per origin, the smallest :attr:`time_needed` over the deadlines (NaN: never)."""
+        t = self.time_needed
+        out = np.full(len(t), np.nan)
+        ok = ~np.isnan(t).all(axis=1)
+        out[ok] = np.nanmin(t[ok], axis=1)
+        return out

@@ -1,0 +1,401 @@
+"""Compile a GTFS feed for one service date into flat numpy arrays for RAPTOR.
+
+The timetable of a date holds every trip that runs on it: trips of the date's services, trips of
+the previous day's services that run past 24:00 (shifted by -24 h), and ``frequencies.txt`` trips
+expanded to explicit departures. Trips are grouped into *patterns*: trips with the same sequence of
+stops and the same boarding/alighting rules, split further so that no trip of a pattern overtakes
+another (RAPTOR needs that to find the earliest trip by binary search).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from kurszugang.errors import ServiceDateError
+
+if TYPE_CHECKING:
+    from kurszugang.io.gtfs import Feed
+
+log = logging.getLogger(__name__)
+
+DAY = 86_400
+#: A date with fewer trips than this share of a typical weekday's trips is warned about.
+THIN_SERVICE_SHARE = 0.2
+
+_TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Timetable:
+    """The trips of one service date as flat arrays (times in seconds after midnight).
+
+    Attributes
+    ----------
+    date
+        The service date.
+    stop_ids
+        Stop id of each stop index (every stop of the feed).
+    stop_x, stop_y
+        Stop coordinates in EPSG:25832 (metres).
+    stop_lon, stop_lat
+        Stop coordinates in WGS84 (degrees).
+    pattern_stop_start
+        ``pattern_stops[pattern_stop_start[p]:pattern_stop_start[p + 1]]`` are the stops of
+        pattern ``p`` in travel order.
+    pattern_stops, pattern_pickup, pattern_dropoff
+        Stop index, boarding allowed (1/0) and alighting allowed (1/0) per pattern position.
+    pattern_trip_start
+        Trips of pattern ``p`` are ``pattern_trip_start[p]:pattern_trip_start[p + 1]`` (sorted by
+        departure; no trip overtakes another).
+    pattern_time_start
+        Offset of pattern ``p``'s times in ``arr``/``dep``: the time of its ``j``-th trip at its
+        ``i``-th stop is at ``pattern_time_start[p] + j * n_stops(p) + i``.
+    arr, dep
+        Arrival and departure times (int32 seconds after midnight of ``date``; may be negative
+        for previous-day trips, or above 86,400).
+    trip_ids
+        GTFS trip id of each trip instance (frequency-based instances share their trip id).
+    trip_route_ids
+        Route id of each trip instance.
+    trip_start
+        Departure of each trip instance at its first stop (seconds).
+    pattern_route_ids
+        Route id of each pattern.
+    stop_pattern_start, stop_patterns, stop_pattern_pos
+        For stop ``s``: the patterns serving it and the position within each pattern
+        (``stop_pattern_start[s]:stop_pattern_start[s + 1]``).
+    counts
+        Figures about the compilation (trips of the day, of the previous day, frequency instances).
+    """
+
+    date: dt.date
+    stop_ids: np.ndarray
+    stop_x: np.ndarray
+    stop_y: np.ndarray
+    stop_lon: np.ndarray
+    stop_lat: np.ndarray
+    pattern_stop_start: np.ndarray
+    pattern_stops: np.ndarray
+    pattern_pickup: np.ndarray
+    pattern_dropoff: np.ndarray
+    pattern_trip_start: np.ndarray
+    pattern_time_start: np.ndarray
+    arr: np.ndarray
+    dep: np.ndarray
+    trip_ids: np.ndarray
+    trip_route_ids: np.ndarray
+    trip_start: np.ndarray
+    pattern_route_ids: np.ndarray
+    stop_pattern_start: np.ndarray
+    stop_patterns: np.ndarray
+    stop_pattern_pos: np.ndarray
+    counts: dict[str, int]
+
+    @property
+    def n_stops(self) -> int:
+        """Number of stops (every stop of the feed)."""
+        return len(self.stop_ids)
+
+    @property
+    def n_patterns(self) -> int:
+        """Number of patterns."""
+        return len(self.pattern_stop_start) - 1
+
+    @property
+    def n_trips(self) -> int:
+        """Number of trip instances running on the date."""
+        return len(self.trip_ids)
+
+    @property
+    def n_stop_times(self) -> int:
+        """Number of stop times of the trip instances running on the date."""
+        return len(self.arr)
+
+    def stop_index(self, stop_ids: object) -> np.ndarray:
+        """Indices of the given stop ids (KeyError naming the first unknown id)."""
+        lookup = pd.Index(self.stop_ids)
+        ids = pd.Index(np.atleast_1d(np.asarray(stop_ids, dtype=object)))
+        idx = lookup.get_indexer(ids)
+        if (idx < 0).any():
+            raise KeyError(f"stop id {ids[idx < 0][0]!r} is not in the feed")
+        return idx
+
+
+def _parse_date(date: dt.date | str) -> dt.date:
+    if isinstance(date, dt.datetime):
+        return date.date()
+    if isinstance(date, dt.date):
+        return date
+    return dt.date.fromisoformat(str(date))
+
+
+def _expand_frequencies(stop_times: pd.DataFrame, frequencies: pd.DataFrame) -> pd.DataFrame:
+    """Replace frequency-based trips by explicit instances (columns as stop_times + ``instance``).
+
+    Instances depart from ``start_time`` every ``headway_secs`` up to but excluding ``end_time``;
+    the trip's stop_times give the times relative to its first departure.
+    """
+    freq = frequencies[frequencies["trip_id"].isin(stop_times["trip_id"].unique())]
+    plain = stop_times[~stop_times["trip_id"].isin(freq["trip_id"])].copy()
+    plain["instance_start"] = -1
+    if freq.empty:
+        return plain
+    start = freq["start_time"].to_numpy(np.int64)
+    end = freq["end_time"].to_numpy(np.int64)
+    head = np.maximum(freq["headway_secs"].to_numpy(np.int64), 1)
+    n_inst = np.maximum(-(-(end - start) // head), 0)  # ceil: start + k*head < end
+    inst_trip = np.repeat(freq["trip_id"].to_numpy(object), n_inst)
+    first = np.repeat(start, n_inst)
+    step = np.arange(n_inst.sum()) - np.repeat(np.cumsum(n_inst) - n_inst, n_inst)
+    inst_start = first + step * np.repeat(head, n_inst)
+    instances = pd.DataFrame({"trip_id": inst_trip, "instance_start": inst_start})
+
+    templ = stop_times[stop_times["trip_id"].isin(freq["trip_id"])].copy()
+    first_dep = templ.groupby("trip_id", sort=False)["departure_time"].transform("first")
+    templ["rel_arr"] = templ["arrival_time"] - first_dep
+    templ["rel_dep"] = templ["departure_time"] - first_dep
+    expanded = instances.merge(templ, on="trip_id", how="inner")
+    expanded["arrival_time"] = (expanded["instance_start"] + expanded["rel_arr"]).astype(np.int64)
+    expanded["departure_time"] = (expanded["instance_start"] + expanded["rel_dep"]).astype(np.int64)
+    expanded = expanded.drop(columns=["rel_arr", "rel_dep"])
+    return pd.concat([plain, expanded[plain.columns]], ignore_index=True)
+
+
+@numba.njit(cache=True)
+def _split_overtaking(order: np.ndarray, trip_pattern: np.ndarray, trip_row: np.ndarray,
+                      trip_len: np.ndarray, arr: np.ndarray, dep: np.ndarray) -> np.ndarray:
+    """Sub-pattern number of each trip so that no trip overtakes another within a sub-pattern.
+
+    ``order`` lists trips sorted by (pattern, first departure); trips of one pattern have the same
+    length. A trip joins the first sub-pattern whose last trip it does not overtake (both arrival
+    and departure not earlier at any stop), else opens a new one.
+    """
+    n = len(order)
+    sub = np.zeros(n, dtype=np.int64)
+    last = np.empty(n, dtype=np.int64)  # last trip of each open sub-pattern of the current pattern
+    n_open = 0
+    current = -1
+    for oi in range(n):
+        t = order[oi]
+        p = trip_pattern[t]
+        if p != current:
+            current = p
+            n_open = 0
+        placed = -1
+        for g in range(n_open):
+            o = last[g]
+            ok = True
+            ro = trip_row[o]
+            rt = trip_row[t]
+            for i in range(trip_len[t]):
+                if arr[rt + i] < arr[ro + i] or dep[rt + i] < dep[ro + i]:
+                    ok = False
+                    break
+            if ok:
+                placed = g
+                break
+        if placed < 0:
+            placed = n_open
+            n_open += 1
+        last[placed] = t
+        sub[t] = placed
+    return sub
+
+
+def _active_trips(feed: Feed, date: dt.date) -> tuple[pd.DataFrame, int, int]:
+    """Stop times of the trips running on ``date`` (previous-day trips past 24:00 shifted)."""
+    today = feed.active_service_ids(date)
+    yesterday = feed.active_service_ids(date - dt.timedelta(days=1))
+    trips = feed.trips
+    cols = ["trip_id", "stop_sequence", "stop_id", "arrival_time", "departure_time",
+            "pickup_type", "drop_off_type"]
+    st = feed.stop_times[cols]
+    t_today = trips.loc[trips["service_id"].isin(today), ["trip_id", "route_id"]]
+    t_prev = trips.loc[trips["service_id"].isin(yesterday), ["trip_id", "route_id"]]
+    st_today = st[st["trip_id"].isin(t_today["trip_id"])]
+    st_prev = st[st["trip_id"].isin(t_prev["trip_id"])]
+    frames = []
+    exp_today = _expand_frequencies(st_today, feed.frequencies)
+    exp_today["day_shift"] = 0
+    frames.append(exp_today)
+    n_prev = 0
+    if not st_prev.empty:
+        exp_prev = _expand_frequencies(st_prev, feed.frequencies)
+        key = ["trip_id", "instance_start"]
+        late = exp_prev.groupby(key, sort=False)["arrival_time"].transform("max") >= DAY
+        exp_prev = exp_prev[late].copy()
+        exp_prev["arrival_time"] -= DAY
+        exp_prev["departure_time"] -= DAY
+        exp_prev["day_shift"] = -1
+        n_prev = exp_prev.groupby(key, sort=False).ngroups if len(exp_prev) else 0
+        frames.append(exp_prev)
+    out = pd.concat(frames, ignore_index=True)
+    route_of = pd.concat([t_today, t_prev]).drop_duplicates("trip_id").set_index("trip_id")["route_id"]
+    out["route_id"] = out["trip_id"].map(route_of)
+    n_today = int(t_today["trip_id"].isin(st_today["trip_id"]).sum())
+    return out, n_today, n_prev
+
+
+def compile_timetable(feed: Feed, date: dt.date | str) -> Timetable:
+    """Compile the trips of one service date into a :class:`Timetable`.
+
+    Parameters
+    ----------
+    feed
+        A feed read with :func:`kurszugang.io.gtfs.read_gtfs`.
+    date
+        The service date (``datetime.date`` or ``"YYYY-MM-DD"``).
+
+    Returns
+    -------
+    Timetable
+        Flat arrays of patterns, trips and stop times for the date.
+
+    Raises
+    ------
+    ServiceDateError
+        If no trip runs on the date; the message names the feed's service period.
+
+    Examples
+    --------
+    >>> from kurszugang.io.gtfs import read_gtfs
+    >>> feed = read_gtfs("gtfs_ch_zg_2021.zip")  # doctest: +SKIP
+    >>> tt = compile_timetable(feed, "2021-03-02")  # doctest: +SKIP
+    >>> tt.n_trips  # doctest: +SKIP
+    3569
+    """
+    date = _parse_date(date)
+    st, n_today, n_prev = _active_trips(feed, date)
+    if n_today == 0:
+        first, last = feed.service_period()
+        raise ServiceDateError(
+            f"no trip runs on {date.isoformat()} ({date:%A}); the feed's service period is "
+            f"{first.isoformat()} to {last.isoformat()}: choose a date in it with service",
+            path=feed.source,
+        )
+    _warn_thin_service(feed, date, n_today)
+
+    stops = feed.stops
+    stop_ids = stops["stop_id"].to_numpy(dtype=object)
+    lon = stops["stop_lon"].to_numpy(np.float64)
+    lat = stops["stop_lat"].to_numpy(np.float64)
+    x, y = _TO_UTM.transform(lon, lat)
+    stop_lookup = pd.Index(stop_ids)
+
+    # One integer per trip instance, stop times sorted by instance and sequence.
+    st = st.sort_values(["day_shift", "trip_id", "instance_start", "stop_sequence"], kind="stable")
+    inst_key = pd.MultiIndex.from_frame(st[["day_shift", "trip_id", "instance_start"]])
+    inst_codes, _ = pd.factorize(inst_key)
+    st = st.assign(inst=inst_codes).reset_index(drop=True)
+    n_inst = int(inst_codes.max()) + 1
+    stop_idx = stop_lookup.get_indexer(st["stop_id"])
+    arr = st["arrival_time"].to_numpy(np.int64)
+    dep = st["departure_time"].to_numpy(np.int64)
+    pick = (st["pickup_type"].to_numpy(np.int64) != 1).astype(np.int64)
+    drop = (st["drop_off_type"].to_numpy(np.int64) != 1).astype(np.int64)
+    inst = st["inst"].to_numpy(np.int64)
+    trip_len = np.bincount(inst, minlength=n_inst)
+    trip_row = np.concatenate([[0], np.cumsum(trip_len)[:-1]])
+
+    # Pattern key: the padded sequence of (stop, pickup, drop-off) codes of each instance.
+    width = int(trip_len.max())
+    pos = np.arange(len(st)) - trip_row[inst]
+    codes = np.full((n_inst, width), -1, dtype=np.int64)
+    codes[inst, pos] = stop_idx * 4 + pick * 2 + drop
+    _, pattern = np.unique(codes, axis=0, return_inverse=True)
+    pattern = pattern.ravel()
+    first_dep = dep[trip_row]
+    order = np.lexsort((first_dep, pattern))
+    sub = _split_overtaking(order, pattern, trip_row, trip_len, arr, dep)
+    final_key = pattern * (int(sub.max()) + 1) + sub
+    _, final_pattern = np.unique(final_key, return_inverse=True)
+    final_pattern = final_pattern.ravel()
+    trip_order = np.lexsort((np.arange(n_inst), first_dep, final_pattern))  # trips by pattern, dep
+    n_pat = int(final_pattern.max()) + 1
+
+    pat_of_sorted = final_pattern[trip_order]
+    pattern_trip_start = np.searchsorted(pat_of_sorted, np.arange(n_pat + 1)).astype(np.int64)
+    rep_trip = trip_order[pattern_trip_start[:-1]]  # a representative trip per pattern
+    pat_len = trip_len[rep_trip]
+    pattern_stop_start = np.concatenate([[0], np.cumsum(pat_len)]).astype(np.int64)
+    rep_rows = np.repeat(trip_row[rep_trip], pat_len) + (
+        np.arange(pattern_stop_start[-1]) - np.repeat(pattern_stop_start[:-1], pat_len))
+    pattern_stops = stop_idx[rep_rows].astype(np.int32)
+    pattern_pickup = pick[rep_rows].astype(np.int8)
+    pattern_dropoff = drop[rep_rows].astype(np.int8)
+
+    # Times laid out pattern by pattern, trip by trip (trip-major).
+    sorted_len = trip_len[trip_order]
+    rows = np.repeat(trip_row[trip_order], sorted_len) + (
+        np.arange(sorted_len.sum()) - np.repeat(np.cumsum(sorted_len) - sorted_len, sorted_len))
+    arr_flat = arr[rows].astype(np.int32)
+    dep_flat = dep[rows].astype(np.int32)
+    trips_per_pat = np.diff(pattern_trip_start)
+    pattern_time_start = np.concatenate([[0], np.cumsum(trips_per_pat * pat_len)[:-1]]).astype(np.int64)
+
+    # Stop -> (pattern, position) index.
+    pat_of_pos = np.repeat(np.arange(n_pat), pat_len)
+    pos_in_pat = np.arange(len(pattern_stops)) - pattern_stop_start[pat_of_pos]
+    by_stop = np.lexsort((pos_in_pat, pat_of_pos, pattern_stops))
+    n_stops = len(stop_ids)
+    stop_pattern_start = np.searchsorted(pattern_stops[by_stop], np.arange(n_stops + 1)).astype(np.int64)
+
+    inst_first_row = trip_row[trip_order]
+    counts = {
+        "trips_of_the_date": n_today,
+        "trips_from_previous_day": n_prev,
+        "trip_instances": n_inst,
+        "stop_times": int(len(arr_flat)),
+        "patterns": n_pat,
+    }
+    log.info("compiled timetable for %s: %d trip instances (%d from the previous day), "
+             "%d stop times, %d patterns", date, n_inst, n_prev, len(arr_flat), n_pat)
+    return Timetable(
+        date=date,
+        stop_ids=stop_ids,
+        stop_x=np.asarray(x, dtype=np.float64),
+        stop_y=np.asarray(y, dtype=np.float64),
+        stop_lon=lon,
+        stop_lat=lat,
+        pattern_stop_start=pattern_stop_start,
+        pattern_stops=pattern_stops,
+        pattern_pickup=pattern_pickup,
+        pattern_dropoff=pattern_dropoff,
+        pattern_trip_start=pattern_trip_start,
+        pattern_time_start=pattern_time_start,
+        arr=arr_flat,
+        dep=dep_flat,
+        trip_ids=st["trip_id"].to_numpy(dtype=object)[inst_first_row],
+        trip_route_ids=st["route_id"].to_numpy(dtype=object)[inst_first_row],
+        trip_start=dep[inst_first_row].astype(np.int32),
+        pattern_route_ids=st["route_id"].to_numpy(dtype=object)[trip_row[rep_trip]],
+        stop_pattern_start=stop_pattern_start,
+        stop_patterns=pat_of_pos[by_stop].astype(np.int32),
+        stop_pattern_pos=pos_in_pat[by_stop].astype(np.int32),
+        counts=counts,
+    )
+
+
+def _warn_thin_service(feed: Feed, date: dt.date, n_trips: int) -> None:
+    """Log a warning when the date has under a fifth of a typical weekday's trips."""
+    try:
+        counts = feed.service_counts(date - dt.timedelta(days=14), date + dt.timedelta(days=14))
+    except AttributeError:  # a feed object without service_counts
+        return
+    weekdays = counts[[d.weekday() < 5 for d in counts.index]] if len(counts) else counts
+    if len(weekdays) == 0:
+        return
+    typical = float(np.median(weekdays.to_numpy()))
+    if typical > 0 and n_trips < THIN_SERVICE_SHARE * typical:
+        log.warning(
+            "%s has only %d trips, under a fifth of a typical weekday's %d around that date: "
+            "check the date (holiday? Sunday?) before reading the results",
+            date.isoformat(), n_trips, round(typical))

@@ -1,0 +1,283 @@
+"""Walking legs: access from origins, transfers between stops, egress to destinations.
+
+Two models share one interface (:class:`StraightLineWalking`, :class:`NetworkWalking`):
+
+- *Straight line*: distance between the two points in EPSG:25832 × ``detour_factor``; only legs
+  up to ``max_walk_m`` (after the detour factor) exist.
+- *OSM network*: shortest path on the footway network; each point is snapped to the nearest edge
+  (not node) and the distance from the point to the network counts as walking. Points farther
+  than ``max_snap_m`` from any edge are not snapped: they are reported, never silently moved.
+
+Walking times are whole seconds, rounded up: ``ceil(metres / (speed_kmh / 3.6))``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from kurszugang.errors import RoutingError
+
+if TYPE_CHECKING:
+    from kurszugang.io.osm import WalkNetwork
+
+log = logging.getLogger(__name__)
+
+
+def walk_seconds(metres: np.ndarray, speed_kmh: float) -> np.ndarray:
+    """Walking time in whole seconds (rounded up) for distances in metres."""
+    return np.ceil(np.asarray(metres, dtype=np.float64) / (speed_kmh / 3.6) - 1e-9).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Legs:
+    """Walking legs from a set of points to another as a CSR matrix (rows = from).
+
+    ``indptr``, ``indices`` and ``seconds`` follow scipy's CSR layout; ``metres`` holds the walking
+    distance of each leg.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    seconds: np.ndarray
+    metres: np.ndarray
+    n_to: int
+
+    @classmethod
+    def from_coo(cls, rows: np.ndarray, cols: np.ndarray, metres: np.ndarray, n_from: int,
+                 n_to: int, speed_kmh: float) -> Legs:
+        """Build from (row, col, metres) triples; duplicates keep the shortest."""
+        order = np.lexsort((metres, cols, rows))
+        rows, cols, metres = rows[order], cols[order], metres[order]
+        if len(rows):
+            keep = np.ones(len(rows), dtype=bool)
+            keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+            rows, cols, metres = rows[keep], cols[keep], metres[keep]
+        indptr = np.searchsorted(rows, np.arange(n_from + 1)).astype(np.int64)
+        return cls(indptr, cols.astype(np.int64), walk_seconds(metres, speed_kmh),
+                   metres.astype(np.float64), n_to)
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """(destination indices, seconds) of the legs from point ``i``."""
+        a, b = self.indptr[i], self.indptr[i + 1]
+        return self.indices[a:b], self.seconds[a:b]
+
+    def transpose(self) -> Legs:
+        """The same legs, walked the other way (walking is symmetric)."""
+        n_from = len(self.indptr) - 1
+        m = sp.csr_matrix((np.arange(len(self.indices)) + 1, self.indices, self.indptr),
+                          shape=(n_from, self.n_to)).tocsc()
+        order = m.data - 1
+        return Legs(m.indptr.astype(np.int64), m.indices.astype(np.int64),
+                    self.seconds[order], self.metres[order], n_from)
+
+
+@dataclass(frozen=True)
+class StraightLineWalking:
+    """Walking as the straight line × ``detour_factor`` at ``speed_kmh``, up to ``max_walk_m``.
+
+    Parameters
+    ----------
+    speed_kmh
+        Walking speed in km/h.
+    max_walk_m
+        Longest walking leg in metres, measured after the detour factor.
+    detour_factor
+        Ratio of walked to straight-line distance.
+    """
+
+    speed_kmh: float = 4.5
+    max_walk_m: float = 1000.0
+    detour_factor: float = 1.3
+
+    def legs(self, from_xy: np.ndarray, to_xy: np.ndarray, *, exclude_self: bool = False) -> Legs:
+        """Every leg up to ``max_walk_m`` between two point sets (EPSG:25832 metres)."""
+        radius = self.max_walk_m / self.detour_factor
+        a = cKDTree(from_xy)
+        b = a if to_xy is from_xy else cKDTree(to_xy)
+        m = a.sparse_distance_matrix(b, radius, output_type="coo_matrix")
+        rows, cols = m.row.astype(np.int64), m.col.astype(np.int64)
+        dist = m.data * self.detour_factor
+        # sparse_distance_matrix leaves out zero distances: add coincident points explicitly.
+        zero_pairs = a.query_ball_tree(b, r=0.0)
+        zr = np.repeat(np.arange(len(zero_pairs)), [len(z) for z in zero_pairs])
+        zc = np.fromiter((c for z in zero_pairs for c in z), dtype=np.int64, count=len(zr))
+        rows = np.concatenate([rows, zr])
+        cols = np.concatenate([cols, zc])
+        dist = np.concatenate([dist, np.zeros(len(zr))])
+        ok = dist <= self.max_walk_m + 1e-9
+        if exclude_self:
+            ok &= rows != cols
+        return Legs.from_coo(rows[ok], cols[ok], dist[ok], len(from_xy), len(to_xy), self.speed_kmh)
+
+    def describe(self) -> str:
+        return (f"straight line × {self.detour_factor:g} at {self.speed_kmh:g} km/h, "
+                f"legs up to {self.max_walk_m:g} m")
+
+
+@dataclass(frozen=True)
+class Snapped:
+    """Points snapped to the nearest edge of a walking network.
+
+    ``edge`` is the edge index (-1 where not snapped), ``offset_m`` the distance from the point
+    to the edge, ``to_u_m``/``to_v_m`` the walking distance from the snapped point to the edge's
+    end nodes (including ``offset_m``).
+    """
+
+    edge: np.ndarray
+    offset_m: np.ndarray
+    to_u_m: np.ndarray
+    to_v_m: np.ndarray
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.edge >= 0
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkWalking:
+    """Walking on an OSM footway network (:class:`kurszugang.io.osm.WalkNetwork`).
+
+    Parameters
+    ----------
+    network
+        The walking network (EPSG:25832).
+    speed_kmh
+        Walking speed in km/h.
+    max_walk_m
+        Longest walking leg in metres (network distance, including the way to the network).
+    max_snap_m
+        Points farther than this from the nearest edge are not snapped (and reported).
+    """
+
+    network: WalkNetwork
+    speed_kmh: float = 4.5
+    max_walk_m: float = 1000.0
+    max_snap_m: float = 500.0
+    _graph: sp.csr_matrix = field(init=False, repr=False)
+    _tree: cKDTree = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_graph", self.network.to_csr())
+        # Segment midpoints index: candidates for the nearest edge.
+        net = self.network
+        mx = (net.x[net.edge_u] + net.x[net.edge_v]) / 2
+        my = (net.y[net.edge_u] + net.y[net.edge_v]) / 2
+        object.__setattr__(self, "_tree", cKDTree(np.column_stack([mx, my])))
+
+    def snap(self, xy: np.ndarray) -> Snapped:
+        """Snap points (EPSG:25832) to their nearest edge within ``max_snap_m``."""
+        net = self.network
+        n = len(xy)
+        half_longest = float(net.edge_length.max()) / 2 if len(net.edge_length) else 0.0
+        k = min(16, len(net.edge_u))
+        # Nearest-midpoint candidates, then exact point-to-segment distance among them; a
+        # segment's nearest point is at most half its length from its midpoint, so searching
+        # midpoints within max_snap + half the longest edge finds the true nearest segment.
+        dist_mid, cand = self._tree.query(xy, k=k, distance_upper_bound=self.max_snap_m + half_longest)
+        cand = np.atleast_2d(cand)
+        valid = cand < len(net.edge_u)
+        cand = np.where(valid, cand, 0)
+        ux, uy = net.x[net.edge_u[cand]], net.y[net.edge_u[cand]]
+        vx, vy = net.x[net.edge_v[cand]], net.y[net.edge_v[cand]]
+        dx, dy = vx - ux, vy - uy
+        seg2 = dx * dx + dy * dy
+        px, py = xy[:, 0:1], xy[:, 1:2]
+        frac = np.where(seg2 > 0, ((px - ux) * dx + (py - uy) * dy) / np.where(seg2 > 0, seg2, 1), 0.0)
+        frac = np.clip(frac, 0.0, 1.0)
+        qx, qy = ux + frac * dx, uy + frac * dy
+        d = np.hypot(px - qx, py - qy)
+        d = np.where(valid, d, np.inf)
+        best = np.argmin(d, axis=1)
+        rows = np.arange(n)
+        off = d[rows, best]
+        edge = cand[rows, best]
+        f = frac[rows, best]
+        length = net.edge_length[edge]
+        ok = off <= self.max_snap_m
+        return Snapped(
+            edge=np.where(ok, edge, -1),
+            offset_m=off,
+            to_u_m=off + f * length,
+            to_v_m=off + (1 - f) * length,
+        )
+
+    def legs(self, from_xy: np.ndarray, to_xy: np.ndarray, *, exclude_self: bool = False,
+             batch: int = 64) -> Legs:
+        """Network walking legs up to ``max_walk_m`` between two point sets (EPSG:25832)."""
+        net = self.network
+        s_from = self.snap(from_xy)
+        s_to = self.snap(to_xy)
+        src = np.flatnonzero(s_from.ok)
+        u_to = net.edge_u[s_to.edge[s_to.ok]]
+        v_to = net.edge_v[s_to.edge[s_to.ok]]
+        to_idx = np.flatnonzero(s_to.ok)
+        rows_out, cols_out, dist_out = [], [], []
+        for b0 in range(0, len(src), batch):
+            pts = src[b0:b0 + batch]
+            e = s_from.edge[pts]
+            nodes = np.concatenate([net.edge_u[e], net.edge_v[e]])
+            # Multi-source shortest paths from both end nodes of each origin's edge.
+            d_nodes = dijkstra(self._graph, directed=False, indices=nodes, limit=self.max_walk_m)
+            m = len(pts)
+            du = d_nodes[:m] + s_from.to_u_m[pts][:, None]
+            dv = d_nodes[m:] + s_from.to_v_m[pts][:, None]
+            d_node = np.minimum(du, dv)  # from the point to every node
+            d = np.minimum(d_node[:, u_to] + s_to.to_u_m[to_idx][None, :],
+                           d_node[:, v_to] + s_to.to_v_m[to_idx][None, :])
+            # Both on the same edge: walk along it directly.
+            same = s_from.edge[pts][:, None] == s_to.edge[to_idx][None, :]
+            if same.any():
+                length = net.edge_length[s_from.edge[pts]]
+                fa = (s_from.to_u_m[pts] - s_from.offset_m[pts]) / np.where(length > 0, length, 1)
+                fb = (s_to.to_u_m[to_idx] - s_to.offset_m[to_idx]) / np.where(
+                    net.edge_length[s_to.edge[to_idx]] > 0, net.edge_length[s_to.edge[to_idx]], 1)
+                along = (np.abs(fa[:, None] - fb[None, :]) * length[:, None]
+                         + s_from.offset_m[pts][:, None] + s_to.offset_m[to_idx][None, :])
+                d = np.where(same, np.minimum(d, along), d)
+            r, c = np.nonzero(d <= self.max_walk_m)
+            rows_out.append(pts[r])
+            cols_out.append(to_idx[c])
+            dist_out.append(d[r, c])
+        rows = np.concatenate(rows_out) if rows_out else np.empty(0, np.int64)
+        cols = np.concatenate(cols_out) if cols_out else np.empty(0, np.int64)
+        dist = np.concatenate(dist_out) if dist_out else np.empty(0)
+        if exclude_self:
+            keep = rows != cols
+            rows, cols, dist = rows[keep], cols[keep], dist[keep]
+        return Legs.from_coo(rows.astype(np.int64), cols.astype(np.int64), dist,
+                             len(from_xy), len(to_xy), self.speed_kmh)
+
+    def describe(self) -> str:
+        return (f"OSM footway network ({self.network.n_nodes:,} nodes) at {self.speed_kmh:g} km/h, "
+                f"legs up to {self.max_walk_m:g} m, snapping up to {self.max_snap_m:g} m")
+
+
+def check_snapped(walking: StraightLineWalking | NetworkWalking, xy: np.ndarray,
+                  ids: np.ndarray, what: str) -> np.ndarray:
+    """Snap check for user points: returns the mask of snapped points, logs the others.
+
+    Raises
+    ------
+    RoutingError
+        If no point at all could be snapped.
+    """
+    if not isinstance(walking, NetworkWalking):
+        return np.ones(len(xy), dtype=bool)
+    s = walking.snap(xy)
+    bad = ~s.ok
+    if bad.all() and len(xy):
+        raise RoutingError(
+            f"none of the {len(xy)} {what} lies within {walking.max_snap_m:g} m of the walking "
+            f"network: check their coordinates (lon/lat order?) and the OSM extract's area")
+    if bad.any():
+        examples = ", ".join(str(i) for i in ids[bad][:5])
+        log.warning("%d of %d %s lie more than %g m from the walking network and get no walking "
+                    "legs (e.g. %s)", bad.sum(), len(xy), what, walking.max_snap_m, examples)
+    return ~bad

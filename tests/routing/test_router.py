@@ -1,0 +1,155 @@
+"""The RAPTOR router against the brute-force reference, per pair and per departure minute."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Transformer
+
+from kurszugang.errors import RoutingError, ServiceDateError
+from kurszugang.io.gtfs import read_gtfs
+from kurszugang.routing.router import UNREACHABLE, Points, Router
+from tests.routing.reference import ReferenceRouter, nearest_rank
+
+_TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
+ZUG_DATE = dt.date(2021, 3, 2)
+
+
+def _as_inf(a: np.ndarray) -> np.ndarray:
+    out = a.astype(float)
+    out[a == UNREACHABLE] = np.inf
+    return out
+
+
+def _points_near_stops(router: Router, centre_lonlat: tuple[float, float], radius_m: float,
+                       n: int, seed: int, prefix: str) -> Points:
+    """``n`` points scattered up to 300 m around stops within ``radius_m`` of a centre."""
+    rng = np.random.default_rng(seed)
+    cx, cy = _TO_UTM.transform(*centre_lonlat)
+    xy = router.stop_xy
+    near = np.flatnonzero(np.hypot(xy[:, 0] - cx, xy[:, 1] - cy) < radius_m)
+    pick = rng.choice(near, n, replace=len(near) < n)
+    pts = xy[pick] + rng.uniform(-300, 300, size=(n, 2))
+    return Points(np.array([f"{prefix}{i}" for i in range(n)], dtype=object), pts)
+
+
+def _compare_with_reference(router: Router, ref: ReferenceRouter, orig: Points, dest: Points,
+                            departure: int, window: int, max_time_min: int) -> int:
+    """Assert per-minute equality; returns the number of (pair, minute) values compared."""
+    got = router.per_minute(orig, dest, departure=departure, window=window,
+                            max_time_min=max_time_min)
+    n = 0
+    for o in range(len(orig)):
+        for m in range(window):
+            want = ref.arrivals(tuple(orig.xy[o]), dest.xy, departure + 60 * m, max_time_min * 60)
+            have = _as_inf(got[o, m])
+            bad = np.flatnonzero(have != want)
+            assert not len(bad), (
+                f"origin {orig.ids[o]} minute {m}: destinations {dest.ids[bad][:5]} "
+                f"router {have[bad][:5]} reference {want[bad][:5]}")
+            n += len(want)
+    return n
+
+
+@pytest.fixture(scope="module")
+def zug(zug_feed_path):
+    feed = read_gtfs(zug_feed_path)
+    return feed, Router(feed, ZUG_DATE)
+
+
+def test_zug_equals_reference_per_minute(zug):
+    feed, router = zug
+    ref = ReferenceRouter(feed, ZUG_DATE)
+    orig = _points_near_stops(router, (8.515, 47.17), 12_000, 6, seed=1, prefix="o")
+    dest = _points_near_stops(router, (8.515, 47.17), 12_000, 50, seed=2, prefix="d")
+    n = _compare_with_reference(router, ref, orig, dest, departure=7 * 3600, window=15,
+                                max_time_min=90)
+    assert n == 6 * 50 * 15
+    # The comparison is not vacuous: most pairs are reachable by transit within 90 minutes.
+    got = router.per_minute(orig, dest, departure=7 * 3600, window=15, max_time_min=90)
+    assert (got >= 0).mean() > 0.5
+
+
+def test_zug_percentiles_are_nearest_rank_of_the_minutes(zug):
+    feed, router = zug
+    orig = _points_near_stops(router, (8.515, 47.17), 10_000, 3, seed=3, prefix="o")
+    dest = _points_near_stops(router, (8.515, 47.17), 10_000, 40, seed=4, prefix="d")
+    res = router.travel_times(orig, dest, departure="07:00", window=60,
+                              percentiles=(5, 50, 95), max_time_min=120)
+    per_min = _as_inf(router.per_minute(orig, dest, departure="07:00", window=60,
+                                        max_time_min=120))
+    for j, p in enumerate((5, 50, 95)):
+        for o in range(3):
+            for d in range(40):
+                want = nearest_rank(per_min[o, :, d], p)
+                have = res.seconds[o, d, j]
+                assert (have == UNREACHABLE and want == math.inf) or have == want
+    # best and mean follow the same minutes
+    assert np.array_equal(_as_inf(res.best), np.min(per_min, axis=1))
+    finite = np.isfinite(per_min)
+    n_ok = finite.sum(axis=1)
+    reached = n_ok > 0
+    want_mean = np.where(finite, per_min, 0).sum(axis=1)[reached] / n_ok[reached]
+    assert reached.sum() > 50
+    assert np.allclose(res.mean[reached], want_mean, atol=0.01)
+    assert np.isnan(res.mean[~reached]).all()
+    assert np.allclose(res.share_reached, n_ok / 60)
+    # Percentiles are ordered.
+    s = _as_inf(res.seconds)
+    assert (s[:, :, 0] <= s[:, :, 1]).all() and (s[:, :, 1] <= s[:, :, 2]).all()
+
+
+def test_zug_results_do_not_depend_on_batches_or_workers(zug):
+    _, router = zug
+    orig = _points_near_stops(router, (8.515, 47.17), 10_000, 20, seed=5, prefix="o")
+    a = router.travel_times(orig, departure="07:00", window=30, percentiles=(5, 50, 95),
+                            workers=1, batch_size=64)
+    b = router.travel_times(orig, departure="07:00", window=30, percentiles=(5, 50, 95),
+                            workers=2, batch_size=3)
+    assert np.array_equal(a.seconds, b.seconds)
+    assert np.array_equal(a.best, b.best)
+    assert (a.seconds >= 0).any()
+
+
+def test_malente_school_day_equals_reference(malente_feed_path):
+    feed = read_gtfs(malente_feed_path)
+    date = dt.date(2019, 3, 12)  # a Tuesday in term time in Schleswig-Holstein
+    router = Router(feed, date)
+    assert router.timetable.n_trips > 0
+    ref = ReferenceRouter(feed, date)
+    orig = Points(np.array(["s0", "s1", "s2"], dtype=object), router.stop_xy[[0, 20, 40]])
+    dest = Points(np.asarray(router.timetable.stop_ids, dtype=object), router.stop_xy)
+    first = int(router.timetable.trip_start.min())
+    n = _compare_with_reference(router, ref, orig, dest, departure=first - 600, window=60,
+                                max_time_min=90)
+    assert n == 3 * len(dest) * 60
+
+
+def test_date_without_service_is_an_error_naming_the_period(zug_feed_path):
+    feed = read_gtfs(zug_feed_path)
+    with pytest.raises(ServiceDateError, match=r"2022-06-01.*service period is 2020-12-13 to 2021-12-1"):
+        Router(feed, dt.date(2022, 6, 1))
+
+
+def test_bad_parameters_are_errors(zug):
+    _, router = zug
+    o = router.stops()
+    with pytest.raises(RoutingError, match="percentiles must be between 1 and 100"):
+        router.travel_times(o, percentiles=(0,))
+    with pytest.raises(RoutingError, match="'7 Uhr' is not a clock time"):
+        router.travel_times(o, departure="7 Uhr")
+    bad = pd.DataFrame({"id": ["a", "a"], "lon": [8.5, 8.5], "lat": [47.1, 47.1]})
+    with pytest.raises(RoutingError, match="'a' occurs more than once"):
+        router.travel_times(bad)
+
+
+def test_thin_service_date_is_warned(zug_feed_path, caplog):
+    feed = read_gtfs(zug_feed_path)
+    with caplog.at_level(logging.WARNING, logger="kurszugang.routing.timetable"):
+        Router(feed, dt.date(2021, 3, 2))
+    assert not [r for r in caplog.records if "under a fifth" in r.getMessage()]

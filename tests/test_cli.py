@@ -1,0 +1,86 @@
+"""The command line through a real subprocess: help, validate, user errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import shared_file
+
+
+def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kurszugang", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_bare_help_lists_the_commands():
+    res = run_cli("--help")
+    assert res.returncode == 0
+    for command in ("validate", "matrix"):
+        assert command in res.stdout
+    assert "Integrationskurs" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [
+        ("gtfs-ch-kanton-zug-2021/gtfs_ch_zg_2021.zip",
+         ["GTFS feed: gtfs_ch_zg_2021.zip", "stops: 905", "trips: 13,884", "stop_times: 198,554",
+          "service period: 2020-12-13 to 2021-12-11", "0 errors"]),
+        ("gtfs-buergerbus-malente/buergerbus_malente_gtfs.zip",
+         ["stops: 60", "trips: 18", "stop_times: 566", "service period: 2018-11-01 to 2020-12-31",
+          "0 errors"]),
+        ("gtfs-vbb-berlin-subset-gtfsrouter/berlin_gtfs_vbb_subset.zip",
+         ["stops: 957", "stop_times: 22,666", "0 errors"]),
+    ],
+)
+def test_validate_real_feeds_prints_counts(relative, expected):
+    res = run_cli("validate", shared_file(relative))
+    assert res.returncode == 0, res.stdout + res.stderr
+    for text in expected:
+        assert text in res.stdout
+
+
+def test_validate_several_kinds_at_once():
+    paths = [shared_file("vg5000-2021-bkg/VG5000_KRS.shp"),
+             shared_file("zensus2011-grid-bayern/zensus2011_1km_einwohner_auslaenderanteil_bayern.csv"),
+             shared_file("osm-bayreuth/harsdorf.osm.pbf")]
+    res = run_cli("validate", *paths)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "boundaries: VG5000_KRS.shp" in res.stdout
+    assert "inhabitants (sum): 12,403,851" in res.stdout
+    assert "walking network (OpenStreetMap): harsdorf.osm.pbf" in res.stdout
+
+
+def test_validate_exits_1_on_data_errors(tmp_path: Path):
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "stops.txt").write_text("stop_id,stop_name,stop_lat,stop_lon\nA,A,49.0,11.0\n")
+    (feed / "routes.txt").write_text("route_id,route_type\nR,3\n")
+    (feed / "trips.txt").write_text("route_id,service_id,trip_id\nR,S,T1\n")
+    (feed / "calendar_dates.txt").write_text("service_id,date,exception_type\nS,20260310,1\n")
+    (feed / "stop_times.txt").write_text(
+        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+        "T1,07:00:00,07:00:00,A,1\nT9,07:05:00,07:05:00,A,2\n")
+    res = run_cli("validate", feed)
+    assert res.returncode == 1
+    assert "stop_times.txt line 3: trip_id 'T9' is not in trips.txt" in res.stdout
+
+
+def test_validate_unknown_kind_of_file(tmp_path: Path):
+    odd = tmp_path / "notes.docx"
+    odd.write_bytes(b"PK\x03\x04 not really")
+    res = run_cli("validate", odd)
+    assert res.returncode == 1
+    assert "notes.docx" in res.stdout and "is of no kind kurszugang reads" in res.stdout
+    assert "Traceback" not in res.stdout + res.stderr
+
+
+def test_validate_missing_file():
+    res = run_cli("validate", "does-not-exist.zip")
+    assert res.returncode == 1
+    assert "does-not-exist.zip" in res.stdout and "does not exist" in res.stdout
+    assert "Traceback" not in res.stdout + res.stderr
