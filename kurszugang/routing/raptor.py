@@ -50,6 +50,8 @@ def range_raptor(
     eg_start, eg_dest, eg_time, n_dest,
     # query
     t_first, n_minutes, step, slack, max_rides, max_time,
+    # journey tracking (for explaining one departure): arrays (max_rides + 1, n_stops) or (1, 1)
+    track, par_pattern, par_trip, par_board, par_from, out_ride, out_walk,
 ):
     """Arrival events at destinations over a departure window (transit legs only).
 
@@ -63,6 +65,12 @@ def range_raptor(
         Maximum number of vehicles boarded.
     max_time
         Maximum travel time (seconds); later arrivals are not recorded.
+    track
+        When True, record how each label was reached (for :func:`journey` reconstruction):
+        ``par_pattern/par_trip/par_board[k, s]`` the ride ending at ``s`` in round ``k`` (pattern,
+        trip index within it, boarding position), ``par_from[k, s]`` how the walking label was
+        reached (-2 walk from the origin, -1 the ride ending at ``s``, else the stop walked from);
+        ``out_ride``/``out_walk`` receive the final ride and walking labels.
 
     Returns
     -------
@@ -107,6 +115,8 @@ def range_raptor(
             v = t + access_time[a]
             if v < walk_lbl[0, s] and v <= limit:
                 walk_lbl[0, s] = v
+                if track:
+                    par_from[0, s] = -2
                 if not marked[s]:
                     marked[s] = True
                     marked_list[n_marked] = s
@@ -140,12 +150,17 @@ def range_raptor(
                 n_trips = pattern_trip_start[p + 1] - t_lo
                 base = pattern_time_start[p]
                 trip = np.int64(-1)
+                board_pos = np.int64(-1)
                 for i in range(start_pos, n_sp):
                     s = pattern_stops[s0 + i]
                     if trip >= 0 and pattern_dropoff[s0 + i] == 1:
                         a_t = np.int64(arr[base + trip * n_sp + i])
                         if a_t < ride_lbl[k, s] and a_t <= limit:
                             ride_lbl[k, s] = a_t
+                            if track:
+                                par_pattern[k, s] = p
+                                par_trip[k, s] = trip
+                                par_board[k, s] = board_pos
                             if not ride_improved[s]:
                                 ride_improved[s] = True
                                 ride_list[n_ride] = s
@@ -159,6 +174,7 @@ def range_raptor(
                                 cand = _earliest_trip(dep, base, n_sp, i, 0, hi, ready)
                                 if cand < hi:
                                     trip = cand
+                                    board_pos = i
             # Walking transfers after the rides of this round.
             n_marked = 0
             for ri in range(n_ride):
@@ -173,6 +189,8 @@ def range_raptor(
                         n_egress += 1
                 if v < walk_lbl[k, s]:
                     walk_lbl[k, s] = v
+                    if track:
+                        par_from[k, s] = -1
                     if not next_marked[s]:
                         next_marked[s] = True
                         next_list[n_marked] = s
@@ -182,6 +200,8 @@ def range_raptor(
                     vq = v + fp_time[f]
                     if vq < walk_lbl[k, q] and vq <= limit:
                         walk_lbl[k, q] = vq
+                        if track:
+                            par_from[k, q] = s
                         if not next_marked[q]:
                             next_marked[q] = True
                             next_list[n_marked] = q
@@ -216,6 +236,9 @@ def range_raptor(
                     ev_minute[n_ev] = minute
                     ev_arr[n_ev] = vd
                     n_ev += 1
+    if track:
+        out_ride[:, :] = ride_lbl
+        out_walk[:, :] = walk_lbl
     return ev_dest[:n_ev], ev_minute[:n_ev], ev_arr[:n_ev]
 
 

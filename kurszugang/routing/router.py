@@ -44,6 +44,7 @@ _TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
 
 #: Marks "not reachable within the maximum travel time" in integer results.
 UNREACHABLE = -1
+_NO_TRACK = np.zeros((1, 1), dtype=np.int64)
 
 
 def parse_clock(value: str | int) -> int:
@@ -245,6 +246,13 @@ class Router:
             self.walking = NetworkWalking(walk_network, walk_speed_kmh, max_walk_m, max_snap_m)
         self.board_slack_s = int(board_slack_s)
         self.max_rides = int(max_rides)
+        names = feed.stops["stop_name"] if "stop_name" in feed.stops.columns else feed.stops["stop_id"]
+        self.stop_names = names.fillna("").astype(str).to_numpy(dtype=object)
+        routes = feed.routes
+        label = routes["route_short_name"] if "route_short_name" in routes.columns else routes["route_id"]
+        if "route_long_name" in routes.columns:
+            label = label.fillna(routes["route_long_name"])
+        self.route_names = dict(zip(routes["route_id"], label.fillna(routes["route_id"]), strict=True))
         tt = self.timetable
         self.stop_xy = np.column_stack([tt.stop_x, tt.stop_y])
         self.transfers: Legs = self.walking.legs(self.stop_xy, self.stop_xy, exclude_self=True)
@@ -259,6 +267,19 @@ class Router:
     def stops(self) -> Points:
         """The feed's stops as points (ids and EPSG:25832 coordinates)."""
         return Points(self.timetable.stop_ids, self.stop_xy)
+
+    def network_nodes(self) -> Points:
+        """The walking network's nodes as points (ids = OSM node ids), for one-to-all queries.
+
+        Raises
+        ------
+        RoutingError
+            If the router was built without a walking network.
+        """
+        if not isinstance(self.walking, NetworkWalking):
+            raise RoutingError("this router has no walking network: build it with walk_network=")
+        net = self.walking.network
+        return Points(net.node_osm_id.astype(str).astype(object), np.column_stack([net.x, net.y]))
 
     def travel_times(
         self,
@@ -468,6 +489,125 @@ class Router:
         return ArriveBy(orig.ids, str(dest.ids[0]), deadlines.astype(np.int64), latest,
                         None if earliest_arrival is None else lower)
 
+    def journey(
+        self,
+        origin: pd.DataFrame | gpd.GeoDataFrame | Points,
+        destination: pd.DataFrame | gpd.GeoDataFrame | Points,
+        *,
+        departure: str | int,
+        max_time_min: float = 120,
+    ) -> Journey:
+        """The fastest journey leaving ``origin`` at ``departure``, leg by leg, for explaining a result.
+
+        Parameters
+        ----------
+        origin, destination
+            One point each (table with ``id, lon, lat``, GeoDataFrame or :class:`Points`).
+        departure
+            Departure minute, ``"HH:MM"`` or seconds after midnight.
+        max_time_min
+            Longer journeys count as unreachable (minutes).
+
+        Returns
+        -------
+        Journey
+            ``legs`` lists each walk and ride with stops, route, trip and times; ``arrival`` is
+            None when the destination cannot be reached within ``max_time_min``.
+
+        Examples
+        --------
+        >>> j = router.journey(home, site, departure="07:12")  # doctest: +SKIP
+        >>> print(j)  # doctest: +SKIP
+        07:12-07:19  walk 520 m to Dorfplatz
+        07:24-07:51  ride 402 (trip 402-0715) from Dorfplatz to Bahnhof
+        ...
+        """
+        t0 = parse_clock(departure)
+        q = self._prepare(origin, destination)
+        if len(q.origins) != 1 or len(q.destinations) != 1:
+            raise RoutingError("journey takes one origin and one destination")
+        tt = self.timetable
+        K, n = self.max_rides, tt.n_stops
+        par = [np.full((K + 1, n), -1, dtype=np.int64) for _ in range(4)]
+        out_ride = np.empty((K + 1, n), dtype=np.int64)
+        out_walk = np.empty((K + 1, n), dtype=np.int64)
+        tr = self.transfers
+        a_idx, a_sec = q.access.row(0)
+        range_raptor(
+            tt.pattern_stop_start, tt.pattern_stops, tt.pattern_pickup, tt.pattern_dropoff,
+            tt.pattern_trip_start, tt.pattern_time_start, tt.arr, tt.dep,
+            tt.stop_pattern_start, tt.stop_patterns, tt.stop_pattern_pos,
+            tr.indptr, tr.indices, tr.seconds, a_idx, a_sec,
+            q.egress.indptr, q.egress.indices, q.egress.seconds, 1,
+            t0, 1, 60, self.board_slack_s, K, int(round(max_time_min * 60)),
+            True, par[0], par[1], par[2], par[3], out_ride, out_walk)
+        par_pattern, par_trip, par_board, par_from = par
+        # Best end: a walk straight from the origin, or a ride followed by the walk to the end.
+        best = (np.inf, -1, -1)
+        egress_m = {}
+        for s_ in range(n):
+            lo, hi = q.egress.indptr[s_], q.egress.indptr[s_ + 1]
+            if hi > lo:
+                egress_m[s_] = (int(q.egress.seconds[lo]), float(q.egress.metres[lo]))
+                for k in range(1, K + 1):
+                    if out_ride[k, s_] < INF and out_ride[k, s_] + q.egress.seconds[lo] < best[0]:
+                        best = (float(out_ride[k, s_] + q.egress.seconds[lo]), k, s_)
+        _, w_sec = q.direct.row(0)
+        legs: list[dict[str, object]] = []
+        limit = t0 + max_time_min * 60
+        if len(w_sec) and t0 + w_sec[0] <= best[0] and t0 + w_sec[0] <= limit:
+            legs.append(dict(mode="walk", from_stop_id=None, from_stop_name=None, to_stop_id=None,
+                             to_stop_name=None, route_id=None, route_name=None, trip_id=None,
+                             departure=t0, arrival=int(t0 + w_sec[0]),
+                             metres=float(q.direct.metres[q.direct.indptr[0]])))
+            return Journey(str(q.origins.ids[0]), str(q.destinations.ids[0]), t0,
+                           int(t0 + w_sec[0]), pd.DataFrame(legs, columns=_LEG_COLUMNS))
+        if best[1] < 0 or best[0] > limit:
+            return Journey(str(q.origins.ids[0]), str(q.destinations.ids[0]), t0, None,
+                           pd.DataFrame(columns=_LEG_COLUMNS))
+        k, s_ = best[1], best[2]
+        e_sec, e_m = egress_m[s_]
+        legs.append(dict(mode="walk", from_stop_id=tt.stop_ids[s_], to_stop_id=None, route_id=None,
+                         trip_id=None, departure=int(out_ride[k, s_]),
+                         arrival=int(out_ride[k, s_] + e_sec), metres=e_m))
+        while True:
+            p, j, b = par_pattern[k, s_], par_trip[k, s_], par_board[k, s_]
+            s0 = tt.pattern_stop_start[p]
+            n_sp = tt.pattern_stop_start[p + 1] - s0
+            base = tt.pattern_time_start[p]
+            sb = int(tt.pattern_stops[s0 + b])
+            trip_row = tt.pattern_trip_start[p] + j
+            legs.append(dict(mode="ride", from_stop_id=tt.stop_ids[sb], to_stop_id=tt.stop_ids[s_],
+                             route_id=tt.trip_route_ids[trip_row], trip_id=tt.trip_ids[trip_row],
+                             departure=int(tt.dep[base + j * n_sp + b]),
+                             arrival=int(out_ride[k, s_]), metres=np.nan))
+            how = par_from[k - 1, sb]
+            if how == -2:  # walked from the origin
+                idx, sec = q.access.row(0)
+                m = q.access.metres[q.access.indptr[0]:q.access.indptr[1]]
+                pos = int(np.flatnonzero(idx == sb)[0])
+                legs.append(dict(mode="walk", from_stop_id=None, to_stop_id=tt.stop_ids[sb],
+                                 route_id=None, trip_id=None, departure=t0,
+                                 arrival=int(t0 + sec[pos]), metres=float(m[pos])))
+                break
+            if how >= 0:  # walked from stop `how` after the previous ride
+                lo, hi = tr.indptr[how], tr.indptr[how + 1]
+                pos = lo + int(np.flatnonzero(tr.indices[lo:hi] == sb)[0])
+                legs.append(dict(mode="walk", from_stop_id=tt.stop_ids[how],
+                                 to_stop_id=tt.stop_ids[sb], route_id=None, trip_id=None,
+                                 departure=int(out_ride[k - 1, how]),
+                                 arrival=int(out_ride[k - 1, how] + tr.seconds[pos]),
+                                 metres=float(tr.metres[pos])))
+                s_ = int(how)
+            k -= 1
+        frame = pd.DataFrame(legs[::-1])
+        name = dict(zip(tt.stop_ids, self.stop_names, strict=True))
+        frame["from_stop_name"] = frame["from_stop_id"].map(name)
+        frame["to_stop_name"] = frame["to_stop_id"].map(name)
+        frame["route_name"] = frame["route_id"].map(self.route_names)
+        return Journey(str(q.origins.ids[0]), str(q.destinations.ids[0]), t0,
+                       int(frame["arrival"].iloc[-1]), frame[_LEG_COLUMNS])
+
     def _prepare(self, origins: object, destinations: object) -> _Query:
         orig = origins if isinstance(origins, Points) else as_points(origins, "origins")
         dest = (self.stops() if destinations is None else destinations
@@ -493,7 +633,8 @@ class Router:
             tt.stop_pattern_start, tt.stop_patterns, tt.stop_pattern_pos,
             tr.indptr, tr.indices, tr.seconds,
             a_idx, a_sec, q.egress.indptr, q.egress.indices, q.egress.seconds,
-            len(q.destinations), t0, n_min, step_s, self.board_slack_s, self.max_rides, max_time)
+            len(q.destinations), t0, n_min, step_s, self.board_slack_s, self.max_rides, max_time,
+            False, _NO_TRACK, _NO_TRACK, _NO_TRACK, _NO_TRACK, _NO_TRACK, _NO_TRACK)
 
 
 @dataclass(frozen=True)
@@ -543,3 +684,59 @@ class ArriveBy:
         ok = ~np.isnan(t).all(axis=1)
         out[ok] = np.nanmin(t[ok], axis=1)
         return out
+
+
+_LEG_COLUMNS = ["mode", "from_stop_id", "from_stop_name", "to_stop_id", "to_stop_name",
+                "route_id", "route_name", "trip_id", "departure", "arrival", "metres"]
+
+
+def _clock(sec: int) -> str:
+    return f"{sec // 3600:02d}:{sec % 3600 // 60:02d}"
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One journey, leg by leg.
+
+    Attributes
+    ----------
+    origin_id, destination_id
+        The two points' ids.
+    departure
+        When the traveller is ready at the origin (seconds after midnight).
+    arrival
+        Arrival at the destination (seconds), None if unreachable within the maximum time.
+    legs
+        One row per leg: ``mode`` ("walk" or "ride"), ``from_stop_id``, ``from_stop_name``,
+        ``to_stop_id``, ``to_stop_name`` (empty for the origin and destination),
+        ``route_id``, ``route_name`` (short name), ``trip_id`` (rides), ``departure``, ``arrival`` (seconds after midnight) and
+        ``metres`` (walks). Waiting happens between legs.
+    """
+
+    origin_id: str
+    destination_id: str
+    departure: int
+    arrival: int | None
+    legs: pd.DataFrame
+
+    @property
+    def travel_time(self) -> int | None:
+        """Arrival minus departure in seconds (None if unreachable)."""
+        return None if self.arrival is None else self.arrival - self.departure
+
+    def __str__(self) -> str:
+        if self.arrival is None:
+            return f"{self.origin_id} -> {self.destination_id}: not reachable"
+        lines = []
+        for leg in self.legs.itertuples(index=False):
+            span = f"{_clock(int(leg.departure))}-{_clock(int(leg.arrival))}"
+            if leg.mode == "walk":
+                to = leg.to_stop_name if isinstance(leg.to_stop_name, str) else self.destination_id
+                lines.append(f"{span}  walk {leg.metres:.0f} m to {to}")
+            else:
+                lines.append(f"{span}  ride {leg.route_name} (trip {leg.trip_id}) from "
+                             f"{leg.from_stop_name} to {leg.to_stop_name}")
+        minutes = (self.arrival - self.departure) / 60
+        lines.append(f"arrival {_clock(self.arrival)}, {minutes:.0f} min after leaving at "
+                     f"{_clock(self.departure)}")
+        return "\n".join(lines)

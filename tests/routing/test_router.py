@@ -153,3 +153,34 @@ def test_thin_service_date_is_warned(zug_feed_path, caplog):
     with caplog.at_level(logging.WARNING, logger="kurszugang.routing.timetable"):
         Router(feed, dt.date(2021, 3, 2))
     assert not [r for r in caplog.records if "under a fifth" in r.getMessage()]
+
+
+def test_journey_explains_the_per_minute_travel_time(zug):
+    _, router = zug
+    orig = _points_near_stops(router, (8.515, 47.17), 12_000, 4, seed=21, prefix="o")
+    dest = _points_near_stops(router, (8.515, 47.17), 12_000, 4, seed=22, prefix="d")
+    per_min = router.per_minute(orig, dest, departure="07:05", window=1)
+    n_rides = 0
+    for o in range(len(orig)):
+        for d in range(len(dest)):
+            j = router.journey(Points(orig.ids[o:o + 1], orig.xy[o:o + 1]),
+                               Points(dest.ids[d:d + 1], dest.xy[d:d + 1]), departure="07:05")
+            want = per_min[o, 0, d]
+            if want == UNREACHABLE:
+                assert j.arrival is None and j.legs.empty
+                continue
+            assert j.travel_time == want
+            legs = j.legs
+            assert legs["departure"].iloc[0] == 7 * 3600 + 5 * 60
+            assert legs["arrival"].iloc[-1] == j.arrival
+            assert (legs["arrival"] >= legs["departure"]).all()
+            # Each leg starts after the previous one ends; boarding leaves the slack.
+            for prev, leg in zip(legs.iloc[:-1].itertuples(), legs.iloc[1:].itertuples(), strict=True):
+                gap = router.board_slack_s if leg.mode == "ride" else 0
+                assert leg.departure >= prev.arrival + gap
+                if leg.mode == "ride" and prev.mode == "ride":
+                    assert leg.from_stop_id == prev.to_stop_id
+            assert (legs["mode"] == "walk").sum() >= 1
+            n_rides += int((legs["mode"] == "ride").sum())
+            assert str(j).endswith(f"{j.travel_time / 60:.0f} min after leaving at 07:05")
+    assert n_rides >= 4
