@@ -159,11 +159,32 @@ def _add_matrix(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_matrix)
 
 
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    def run(args: argparse.Namespace) -> int:
+        from kurszugang.demo.run import run_demo
+
+        run_demo(args.out, quiet=args.quiet)
+        return EXIT_OK
+
+    p = sub.add_parser(
+        "demo",
+        help="run the analysis on the bundled, fictional demo district (offline)",
+        description=(
+            "Run the whole analysis on the bundled demo district 'Landkreis Beispiel (fiktiv)', "
+            "a made-up rural Bavarian district, without network access, and print the files "
+            "written. Beispiel-Lauf mit einem erfundenen Landkreis."
+        ),
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("data") / "processed" / "demo", metavar="DIR",
+        help="output folder (default: data/processed/demo in the current folder)",
+    )
+    p.set_defaults(func=run)
 
 
 # Each subcommand registers itself here: (name, add-parser function).
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_validate, _add_matrix,
+    _add_validate, _add_matrix, _add_demo,
 ]
 
 

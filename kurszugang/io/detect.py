@@ -40,8 +40,8 @@ def _header_fields(path: Path) -> set[str]:
         import pyogrio
 
         try:
-            info = pyogrio.read_info(path)
-        except Exception as exc:  # noqa: BLE001 - any reader failure means "not this format"
+            info = pyogrio.read_info(path, layer=0)
+        except Exception as exc:
             raise InputFormatError(f"cannot be read as a {suffix} feature file ({exc})", path=path) from exc
         return {str(f).lower() for f in info["fields"]}
     return set()

@@ -729,7 +729,7 @@ class Journey:
             return f"{self.origin_id} -> {self.destination_id}: not reachable"
         lines = []
         for leg in self.legs.itertuples(index=False):
-            span = f"{_clock(int(leg.departure))}-{_clock(int(leg.arrival))}"
+            span = f"{_clock(int(leg.departure))}-{_clock(int(leg.arrival))}"  # type: ignore[arg-type]
             if leg.mode == "walk":
                 to = leg.to_stop_name if isinstance(leg.to_stop_name, str) else self.destination_id
                 lines.append(f"{span}  walk {leg.metres:.0f} m to {to}")

@@ -12,7 +12,12 @@ import shapely
 
 from kurszugang.errors import RoutingError
 from kurszugang.io.osm import read_walk_network
-from kurszugang.routing.walking import NetworkWalking, StraightLineWalking, check_snapped, walk_seconds
+from kurszugang.routing.walking import (
+    NetworkWalking,
+    StraightLineWalking,
+    check_snapped,
+    walk_seconds,
+)
 from tests.conftest import shared_file
 
 
