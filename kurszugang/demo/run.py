@@ -13,12 +13,17 @@ file                           content
                                Raster, Ausländeranteil im Raster (%), Haltestellen, Abfahrten am
                                Schultag, Abfahrten in den Ferien, Kursorte, Kurse
 ``beispiel_eingaben.gpkg``     layers ``gemeinden``, ``kursorte``, ``haltestellen`` in EPSG:25832
+``reisezeiten_gemeinden.csv``  per Gemeinde and for the Kreis (German Excel format as above):
+                               inhabitants whose grid cell reaches a course site by bus, train and
+                               on foot within 45 minutes (median over departures 07:00-07:59, OSM
+                               footways), on the school day and on the holiday, and the median
+                               travel time to the nearest site
 =============================  ====================================================================
 
 A departure is a stop_time where a passenger can board (``pickup_type`` not 1) and that is not the
 last stop of its trip; on-demand departures (``pickup_type`` 2) count. Points (stops, course
 sites, grid cell centres) belong to the Gemeinde their point lies in. Later issues extend the run
-with routing, coverage and maps.
+with coverage at course times and maps.
 """
 
 from __future__ import annotations
@@ -46,7 +51,12 @@ __all__ = ["DEFAULT_OUT_DIR", "OUTPUT_FILES", "run_demo"]
 #: Where ``kurszugang demo`` writes by default (relative to the current working directory).
 DEFAULT_OUT_DIR = Path("data") / "processed" / "demo"
 #: The files a demo run writes, in order.
-OUTPUT_FILES = ("pruefbericht.txt", "gemeinden_uebersicht.csv", "beispiel_eingaben.gpkg")
+OUTPUT_FILES = ("pruefbericht.txt", "gemeinden_uebersicht.csv", "beispiel_eingaben.gpkg",
+                "reisezeiten_gemeinden.csv")
+#: Travel-time threshold (minutes) and departure window of the demo's accessibility table.
+THRESHOLD_MIN = 45
+DEPARTURE = "07:00"
+WINDOW_MIN = 60
 
 _OVERVIEW_COLUMNS = (
     "AGS", "Name", "Einwohner", "Einwohner im Raster", "Ausländer im Raster",
@@ -256,6 +266,73 @@ def _overview(inputs: _Inputs, stops: Any, sites: Any) -> pd.DataFrame:
     return table[list(_OVERVIEW_COLUMNS)]
 
 
+def _nearest_site_minutes(inputs: _Inputs, day: dt.date) -> np.ndarray:
+    """Per grid cell: median travel time (minutes) to the nearest course site, NaN if none."""
+    import geopandas as gpd
+
+    from kurszugang.routing.router import Points, Router
+
+    router = Router(inputs.feed, day, walk_network=inputs.walk)
+    grid = inputs.grid
+    centres = gpd.GeoSeries(gpd.points_from_xy(grid["x"], grid["y"]), crs=grid.crs).to_crs(
+        "EPSG:25832")
+    cells = Points(grid["cell_id"].astype(str).to_numpy(dtype=object),
+                   np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()]))
+    sites = inputs.courses.sites
+    targets = Points(sites["site_id"].astype(str).to_numpy(dtype=object),
+                     np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()]))
+    tt = router.travel_times(cells, targets, departure=DEPARTURE, window=WINDOW_MIN,
+                             percentiles=(50,), max_time_min=120)
+    minutes = tt.minutes(50)
+    out = np.full(len(cells), np.nan)
+    reached = ~np.isnan(minutes).all(axis=1)
+    out[reached] = np.nanmin(minutes[reached], axis=1)
+    return out
+
+
+def _accessibility(inputs: _Inputs) -> pd.DataFrame:
+    """Per Gemeinde and the Kreis: inhabitants reaching a course site within the threshold."""
+    import geopandas as gpd
+
+    gem = inputs.gemeinden.sort_values("ags").reset_index(drop=True)
+    grid = inputs.grid
+    centres = gpd.GeoSeries(gpd.points_from_xy(grid["x"], grid["y"]), crs=grid.crs).to_crs(
+        "EPSG:25832")
+    cell_ags = pd.Series(_gemeinde_of(centres, gem), index=grid.index)
+    inh = grid["inhabitants"].fillna(0).to_numpy(dtype=np.float64)
+    cols: dict[str, Any] = {"AGS": gem["ags"], "Name": gem["gen"]}
+    per_ags = {"Einwohner im Raster": pd.Series(inh).groupby(cell_ags.to_numpy()).sum()}
+    for label, day in (("Schultag", SCHOOL_DAY), ("Ferientag", HOLIDAY_WEEKDAY)):
+        best = _nearest_site_minutes(inputs, day)
+        ok = np.nan_to_num(best, nan=np.inf) <= THRESHOLD_MIN
+        per_ags[f"Einwohner mit Kursort in {THRESHOLD_MIN} min ({label})"] = (
+            pd.Series(inh * ok).groupby(cell_ags.to_numpy()).sum())
+        if label == "Schultag":
+            # population-weighted median of the cells' travel times (unreachable = infinite)
+            frame = pd.DataFrame({"ags": cell_ags.to_numpy(), "t": np.nan_to_num(best, nan=np.inf),
+                                  "w": inh})
+            frame = frame[frame["w"] > 0].sort_values(["ags", "t"])
+            frame["cum"] = frame.groupby("ags")["w"].cumsum() / frame.groupby("ags")["w"].transform("sum")
+            med = frame[frame["cum"] >= 0.5].groupby("ags")["t"].first()
+            per_ags["Median Reisezeit zum nächsten Kursort (min, Schultag)"] = med
+    for name, series in per_ags.items():
+        cols[name] = gem["ags"].map(series)
+    table = pd.DataFrame(cols)
+    counts = [c for c in table.columns if c.startswith("Einwohner")]
+    table[counts] = table[counts].fillna(0).round().astype(np.int64)
+    total = {"AGS": DISTRICT_AGS, "Name": "Landkreis Beispiel (fiktiv)",
+             **{c: int(table[c].sum()) for c in counts}}
+    table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    base = table["Einwohner im Raster"].where(table["Einwohner im Raster"] > 0)
+    for label in ("Schultag", "Ferientag"):
+        col = f"Einwohner mit Kursort in {THRESHOLD_MIN} min ({label})"
+        table.insert(table.columns.get_loc(col) + 1, f"Anteil ({label}, %)",
+                     (100.0 * table[col] / base).round(1))
+    med_col = "Median Reisezeit zum nächsten Kursort (min, Schultag)"
+    table[med_col] = table[med_col].replace(np.inf, np.nan)
+    return table
+
+
 def _write_overview(table: pd.DataFrame, path: Path) -> Path:
     """CSV for German Excel: UTF-8 with BOM, ``;``, decimal comma, text fields quoted."""
     out = table.copy()
@@ -316,9 +393,12 @@ def run_demo(
     sites = _sites_table(data)
     overview = _overview(data, stops, sites)
 
+    access = _accessibility(data)
+
     paths = [out / name for name in OUTPUT_FILES]
     paths[0].write_bytes(report_text.encode("utf-8"))
     _write_overview(overview, paths[1])
+    _write_overview(access, paths[3])
     gem = data.gemeinden.sort_values("ags").reset_index(drop=True)
     by_ags = overview.set_index("AGS")
     gem_layer = gem[["ags", "ars", "gen", "bez", "geometry"]].rename(columns={"gen": "name"})
@@ -357,6 +437,12 @@ def run_demo(
             f"{len(sites)} Kursorte, {int(total['Kurse'])} Kurse; "
             f"{len(data.grid):,} Rasterzellen; Fußwegenetz {data.walk.n_nodes:,} Knoten, "
             f"{data.walk.n_edges:,} Kanten"
+        )
+        acc = access.iloc[-1]
+        print(
+            f"  Kursort in {THRESHOLD_MIN} min erreichbar (Median der Abfahrten {DEPARTURE}-"
+            f"07:59, Bus, Bahn, zu Fuß): Schultag {acc['Anteil (Schultag, %)']:.1f} % der "
+            f"Einwohner, Ferientag {acc['Anteil (Ferientag, %)']:.1f} %"
         )
         print("  Geschrieben / written:")
         for p in paths:

@@ -648,3 +648,27 @@ def test_demo_command_runs_offline_and_prints_what_it_wrote(tmp_path: Path) -> N
     assert "fiktiv" in proc.stdout
     assert "20 Gemeinden" in proc.stdout
     assert not (tmp_path / "data").exists()  # --out was honoured
+
+
+def test_run_demo_accessibility_follows_the_timetable(demo_out: tuple[Path, list[Path]]) -> None:
+    """Travel times from every populated cell to the course sites, school day vs holiday."""
+    from kurszugang.demo import SCHOOL_AND_RUFBUS_GEMEINDE
+
+    out, _ = demo_out
+    table = pd.read_csv(out / "reisezeiten_gemeinden.csv", sep=";", decimal=",",
+                        dtype={"AGS": str}, encoding="utf-8-sig")
+    school = "Einwohner mit Kursort in 45 min (Schultag)"
+    holiday = "Einwohner mit Kursort in 45 min (Ferientag)"
+    body, total = table.iloc[:-1], table.iloc[-1]
+    assert total["AGS"] == "09999"
+    assert int(total[school]) == int(body[school].sum())
+    # School-day-only trips can only add reachable people, never remove them.
+    assert (body[school] >= body[holiday]).all()
+    assert int(total[school]) > int(total[holiday])
+    # The Mittelzentrum has sites: nearly everyone there reaches one.
+    town = body[body["AGS"] == "09999111"].iloc[0]
+    assert town["Anteil (Schultag, %)"] > 80
+    # A village with nothing but the school bus and the Rufbus: far fewer on the holiday.
+    village = body[body["AGS"] == SCHOOL_AND_RUFBUS_GEMEINDE].iloc[0]
+    assert village[holiday] <= village[school]
+    assert (body["Anteil (Schultag, %)"] <= 100).all() and (body[holiday] >= 0).all()
