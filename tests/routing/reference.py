@@ -25,12 +25,77 @@ INF = math.inf
 _TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
 
 
-def _walk_legs(a_xy: np.ndarray, b_xy: np.ndarray, speed_kmh: float, detour: float,
+def straight_line(detour: float):
+    """Walking distance as the straight line × detour (EPSG:25832 metres)."""
+    def distance(x: float, y: float, b_xy: np.ndarray) -> np.ndarray:
+        return np.hypot(b_xy[:, 0] - x, b_xy[:, 1] - y) * detour
+    return distance
+
+
+class NetworkDistance:
+    """Walking distance on a footway network, by brute force: shapely snapping, networkx search.
+
+    A point is snapped to the nearest segment (if within ``max_snap``); the distance from the point
+    to the segment counts as walking. Independent of ``kurszugang.routing.walking``.
+    """
+
+    def __init__(self, net, max_snap: float) -> None:
+        import networkx as nx
+        import shapely
+
+        self.net, self.max_snap = net, max_snap
+        self.segs = shapely.linestrings(np.stack(
+            [np.column_stack([net.x[net.edge_u], net.y[net.edge_u]]),
+             np.column_stack([net.x[net.edge_v], net.y[net.edge_v]])], axis=1))
+        self.graph = nx.Graph()
+        for u, v, length in zip(net.edge_u, net.edge_v, net.edge_length, strict=True):
+            self.graph.add_edge(int(u), int(v), weight=float(length))
+
+    def snap(self, x: float, y: float):
+        import shapely
+
+        point = shapely.Point(x, y)
+        dist = shapely.distance(self.segs, point)
+        e = int(np.argmin(dist))
+        if dist[e] > self.max_snap:
+            return None
+        # Positions along an edge are a fraction of the edge's network (geodesic) length.
+        planar = float(self.segs[e].length)
+        length = float(self.net.edge_length[e])
+        along = self.segs[e].project(point) / planar * length if planar > 0 else 0.0
+        return e, float(dist[e]), along, length
+
+    def __call__(self, x: float, y: float, b_xy: np.ndarray) -> np.ndarray:
+        import networkx as nx
+
+        out = np.full(len(b_xy), np.inf)
+        a = self.snap(x, y)
+        if a is None:
+            return out
+        ea, oa, la, lena = a
+        g = self.graph.copy()
+        g.add_edge("P", int(self.net.edge_u[ea]), weight=oa + la)
+        g.add_edge("P", int(self.net.edge_v[ea]), weight=oa + lena - la)
+        dist = nx.single_source_dijkstra_path_length(g, "P", weight="weight")
+        for j, (bx, by) in enumerate(b_xy):
+            b = self.snap(bx, by)
+            if b is None:
+                continue
+            eb, ob, lb, lenb = b
+            best = min(dist.get(int(self.net.edge_u[eb]), math.inf) + ob + lb,
+                       dist.get(int(self.net.edge_v[eb]), math.inf) + ob + lenb - lb)
+            if ea == eb:
+                best = min(best, abs(la - lb) + oa + ob)
+            out[j] = best
+        return out
+
+
+def _walk_legs(a_xy: np.ndarray, b_xy: np.ndarray, speed_kmh: float, distance,
                max_walk: float) -> list[dict[int, int]]:
     """For each point of ``a``: {index in b: seconds} of the legs up to max_walk."""
     out = []
     for x, y in a_xy:
-        d = np.hypot(b_xy[:, 0] - x, b_xy[:, 1] - y) * detour
+        d = distance(x, y, b_xy)
         legs = {}
         for j in np.flatnonzero(d <= max_walk + 1e-9):
             legs[int(j)] = math.ceil(d[j] / (speed_kmh / 3.6) - 1e-9)
@@ -94,16 +159,23 @@ def day_trips(feed, date: dt.date) -> list[tuple[list[int], list[int], list[int]
 
 
 class ReferenceRouter:
-    """Brute-force router for one feed and date (straight-line walking only)."""
+    """Brute-force router for one feed and date.
+
+    Walking is the straight line × ``detour_factor``, or, with ``distance``, any function
+    ``distance(x, y, b_xy) -> metres`` such as :class:`NetworkDistance`.
+    """
 
     def __init__(self, feed, date: dt.date, *, walk_speed_kmh: float = 4.5, max_walk_m: float = 1000,
-                 detour_factor: float = 1.3, board_slack_s: int = 60, max_rides: int = 5) -> None:
-        self.speed, self.max_walk, self.detour = walk_speed_kmh, max_walk_m, detour_factor
+                 detour_factor: float = 1.3, board_slack_s: int = 60, max_rides: int = 5,
+                 distance=None) -> None:
+        self.speed, self.max_walk = walk_speed_kmh, max_walk_m
+        self.distance = distance or straight_line(detour_factor)
         self.slack, self.max_rides = board_slack_s, max_rides
         x, y = _TO_UTM.transform(feed.stops["stop_lon"].to_numpy(float), feed.stops["stop_lat"].to_numpy(float))
         self.stop_xy = np.column_stack([x, y])
         self.n_stops = len(self.stop_xy)
-        self.transfers = _walk_legs(self.stop_xy, self.stop_xy, walk_speed_kmh, detour_factor, max_walk_m)
+        self.transfers = _walk_legs(self.stop_xy, self.stop_xy, walk_speed_kmh, self.distance,
+                                    max_walk_m)
         for i, legs in enumerate(self.transfers):
             legs.pop(i, None)
         # Connections between consecutive stops of each trip:
@@ -121,9 +193,17 @@ class ReferenceRouter:
                  max_time: int) -> np.ndarray:
         """Travel time in seconds to each destination leaving at ``t`` (inf if unreachable)."""
         o = np.array([origin_xy])
-        access = _walk_legs(o, self.stop_xy, self.speed, self.detour, self.max_walk)[0]
-        direct = _walk_legs(o, dest_xy, self.speed, self.detour, self.max_walk)[0]
-        egress = _walk_legs(self.stop_xy, dest_xy, self.speed, self.detour, self.max_walk)
+        okey = (o.tobytes(), dest_xy.tobytes())
+        if getattr(self, "_origin_key", None) != okey:  # the same origin for every minute
+            self._access = _walk_legs(o, self.stop_xy, self.speed, self.distance, self.max_walk)[0]
+            self._direct = _walk_legs(o, dest_xy, self.speed, self.distance, self.max_walk)[0]
+            self._origin_key = okey
+        access, direct = self._access, self._direct
+        key = dest_xy.tobytes()
+        if getattr(self, "_egress_key", None) != key:  # the same destinations for every minute
+            self._egress = _walk_legs(self.stop_xy, dest_xy, self.speed, self.distance, self.max_walk)
+            self._egress_key = key
+        egress = self._egress
         K = self.max_rides
         # ready[r][s]: earliest time at s, ready to board after r rides (before slack)
         ready = [[INF] * self.n_stops for _ in range(K + 1)]
