@@ -326,7 +326,7 @@ def _accessibility(inputs: _Inputs) -> pd.DataFrame:
     base = table["Einwohner im Raster"].where(table["Einwohner im Raster"] > 0)
     for label in ("Schultag", "Ferientag"):
         col = f"Einwohner mit Kursort in {THRESHOLD_MIN} min ({label})"
-        table.insert(table.columns.get_loc(col) + 1, f"Anteil ({label}, %)",
+        table.insert(int(list(table.columns).index(col)) + 1, f"Anteil ({label}, %)",
                      (100.0 * table[col] / base).round(1))
     med_col = "Median Reisezeit zum nächsten Kursort (min, Schultag)"
     table[med_col] = table[med_col].replace(np.inf, np.nan)

@@ -616,7 +616,7 @@ def reverse_range_raptor(
             for e in range(src_start[s], src_start[s + 1]):
                 o = src_origin[e]
                 vo = v - src_time[e]
-                if vo > origin_dep[o]:
+                if vo > origin_dep[o] and vo >= limit:
                     origin_dep[o] = vo
                     if n_ev == cap:
                         cap *= 2

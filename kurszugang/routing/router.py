@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import math
 import os
@@ -204,6 +205,12 @@ class Router:
         Seconds needed between arriving at a stop and boarding there (default 60).
     max_rides
         Maximum number of vehicles per journey (default 5).
+    exclude_route_ids
+        Routes to leave out, e.g. ``feed.on_demand_route_ids()`` to see what is reachable
+        without the on-demand lines.
+    legs_cache
+        A dict shared by routers of the same feed and walking parameters: walking legs do not
+        depend on the date, so routers for several dates compute them once.
 
     Examples
     --------
@@ -227,6 +234,8 @@ class Router:
         max_snap_m: float = 500.0,
         board_slack_s: int = 60,
         max_rides: int = 5,
+        exclude_route_ids: frozenset[str] | set[str] = frozenset(),
+        legs_cache: dict | None = None,
     ) -> None:
         if walk_speed_kmh <= 0:
             raise RoutingError(f"walking speed must be positive, got {walk_speed_kmh} km/h")
@@ -238,7 +247,10 @@ class Router:
             raise RoutingError(f"board slack must not be negative, got {board_slack_s} s")
         if max_rides < 1:
             raise RoutingError(f"max rides must be at least 1, got {max_rides}")
-        self.timetable: Timetable = compile_timetable(feed, date)
+        self.timetable: Timetable = compile_timetable(feed, date,
+                                                      exclude_route_ids=exclude_route_ids)
+        self._legs_cache: dict = {} if legs_cache is None else legs_cache
+        self._snap_checked: set[bytes] = self._legs_cache.setdefault("_snap_checked", set())
         self.walking: StraightLineWalking | NetworkWalking
         if walk_network is None:
             self.walking = StraightLineWalking(walk_speed_kmh, max_walk_m, detour_factor)
@@ -255,7 +267,10 @@ class Router:
         self.route_names = dict(zip(routes["route_id"], label.fillna(routes["route_id"]), strict=True))
         tt = self.timetable
         self.stop_xy = np.column_stack([tt.stop_x, tt.stop_y])
-        self.transfers: Legs = self.walking.legs(self.stop_xy, self.stop_xy, exclude_self=True)
+        key = ("transfers", hashlib.blake2b(self.stop_xy.tobytes(), digest_size=16).digest(), b"")
+        if key not in self._legs_cache:
+            self._legs_cache[key] = self.walking.legs(self.stop_xy, self.stop_xy, exclude_self=True)
+        self.transfers: Legs = self._legs_cache[key]
         log.info("router for %s: %d stops, %d walking transfers (%s)", tt.date, tt.n_stops,
                  len(self.transfers.indices), self.walking.describe())
 
@@ -410,6 +425,7 @@ class Router:
         earliest_arrival: str | int | None = None,
         max_time_min: float = 120,
         step_s: int = 60,
+        dense: bool = True,
     ) -> ArriveBy:
         """Latest departure from each origin that still reaches one destination in time.
 
@@ -433,6 +449,9 @@ class Router:
             Departures more than this before the deadline count as unreachable (minutes).
         step_s
             Seconds between deadlines.
+        dense
+            Keep the latest departure for every deadline (``latest_departure``); with False only
+            the shortest time needed per origin is kept (for many deadlines, e.g. one a second).
 
         Returns
         -------
@@ -452,13 +471,13 @@ class Router:
         dest = destination if isinstance(destination, Points) else as_points(destination, "destination")
         if len(dest) != 1:
             raise RoutingError(f"arrive_by takes one destination, got {len(dest)}")
-        check_snapped(self.walking, orig.xy, orig.ids, "origins")
-        check_snapped(self.walking, dest.xy, dest.ids, "destination")
+        self._check_snapped(orig.xy, orig.ids, "origins")
+        self._check_snapped(dest.xy, dest.ids, "destination")
         tt = self.timetable
         tr = self.transfers
-        target = self.walking.legs(dest.xy, self.stop_xy)  # symmetric walking: stop -> target
-        access = self.walking.legs(orig.xy, self.stop_xy).transpose()  # per stop: origins
-        direct = self.walking.legs(orig.xy, dest.xy)
+        target = self._legs(dest.xy, self.stop_xy)  # symmetric walking: stop -> target
+        access = self._legs(orig.xy, self.stop_xy).transpose()  # per stop: origins
+        direct = self._legs(orig.xy, dest.xy)
         max_time = int(round(max_time_min * 60))
         t_idx, t_sec = target.row(0)
         ev_o, ev_m, ev_d = reverse_range_raptor(
@@ -468,26 +487,35 @@ class Router:
             tr.indptr, tr.indices, tr.seconds, t_idx, t_sec,
             access.indptr, access.indices, access.seconds, len(orig),
             deadline, window, step_s, self.board_slack_s, self.max_rides, max_time, lower)
-        latest = np.full((len(orig), window), np.nan)
-        # Events hold improvements from their deadline on (labels only grow with the deadline).
-        frame = pd.DataFrame({"o": ev_o, "m": ev_m, "d": ev_d})
-        if len(frame):
-            last = frame.groupby(["o", "m"], sort=True)["d"].max()
-            grid = last.unstack("m").reindex(columns=range(window))
-            grid = grid.ffill(axis=1)
-            latest[grid.index.to_numpy()] = grid.to_numpy(dtype=np.float64)
         deadlines = deadline + step_s * np.arange(window)
         walk = np.full(len(orig), np.inf)
-        for o in range(len(orig)):
-            _, sec = direct.row(o)
-            if len(sec):
-                walk[o] = sec.min()
-        walk_dep = deadlines[None, :] - walk[:, None]  # arrive exactly at the deadline
-        walk_dep[:, deadlines < lower] = np.nan
-        latest = np.fmax(latest, walk_dep)
-        latest[deadlines[None, :] - latest > max_time] = np.nan
+        w_sec = pd.Series(direct.seconds).groupby(
+            np.repeat(np.arange(len(orig)), np.diff(direct.indptr))).min()
+        walk[w_sec.index.to_numpy()] = w_sec.to_numpy()
+        if deadlines[-1] < lower:  # a walk arrives exactly at the deadline: too early
+            walk[:] = np.inf
+        # Shortest time needed: at the deadline where each latest departure first holds.
+        shortest = np.where(walk <= max_time, walk, np.nan)
+        if len(ev_o):
+            need = pd.Series(deadlines[ev_m] - ev_d).groupby(ev_o).min()
+            idx = need.index.to_numpy()
+            shortest[idx] = np.fmin(shortest[idx], need.to_numpy(dtype=np.float64))
+        latest = None
+        if dense:
+            latest = np.full((len(orig), window), np.nan)
+            # Events hold improvements from their deadline on (labels only grow with the deadline).
+            frame = pd.DataFrame({"o": ev_o, "m": ev_m, "d": ev_d})
+            if len(frame):
+                last = frame.groupby(["o", "m"], sort=True)["d"].max()
+                grid = last.unstack("m").reindex(columns=range(window))
+                grid = grid.ffill(axis=1)
+                latest[grid.index.to_numpy()] = grid.to_numpy(dtype=np.float64)
+            walk_dep = deadlines[None, :] - walk[:, None]  # arrive exactly at the deadline
+            walk_dep[:, deadlines < lower] = np.nan
+            latest = np.fmax(latest, walk_dep)
+            latest[deadlines[None, :] - latest > max_time] = np.nan
         return ArriveBy(orig.ids, str(dest.ids[0]), deadlines.astype(np.int64), latest,
-                        None if earliest_arrival is None else lower)
+                        None if earliest_arrival is None else lower, shortest)
 
     def journey(
         self,
@@ -608,18 +636,40 @@ class Router:
         return Journey(str(q.origins.ids[0]), str(q.destinations.ids[0]), t0,
                        int(frame["arrival"].iloc[-1]), frame[_LEG_COLUMNS])
 
+    def _check_snapped(self, xy: np.ndarray, ids: np.ndarray, what: str) -> None:
+        """Report points too far from the walking network, once per point set."""
+        key = hashlib.blake2b(xy.tobytes(), digest_size=16).digest()
+        if key not in self._snap_checked:
+            check_snapped(self.walking, xy, ids, what)
+            self._snap_checked.add(key)
+
+    def _legs(self, a: np.ndarray, b: np.ndarray) -> Legs:
+        """Walking legs between two point sets, cached for repeated queries (e.g. per course)."""
+        key = ("legs", hashlib.blake2b(a.tobytes(), digest_size=16).digest(),
+               hashlib.blake2b(b.tobytes(), digest_size=16).digest())
+        legs = self._legs_cache.get(key)
+        if legs is None:
+            if len(self._legs_cache) >= 32:  # keep the cache small: drop the oldest legs
+                old = next(k for k in self._legs_cache if k[0] == "legs")
+                self._legs_cache.pop(old)
+            # Walking is symmetric: search from the smaller side (one shortest-path search per
+            # source point on the footway network).
+            legs = self.walking.legs(b, a).transpose() if len(a) > len(b) else self.walking.legs(a, b)
+            self._legs_cache[key] = legs
+        return legs
+
     def _prepare(self, origins: object, destinations: object) -> _Query:
         orig = origins if isinstance(origins, Points) else as_points(origins, "origins")
         dest = (self.stops() if destinations is None else destinations
                 if isinstance(destinations, Points) else as_points(destinations, "destinations"))
-        check_snapped(self.walking, orig.xy, orig.ids, "origins")
-        check_snapped(self.walking, dest.xy, dest.ids, "destinations")
+        self._check_snapped(orig.xy, orig.ids, "origins")
+        self._check_snapped(dest.xy, dest.ids, "destinations")
         return _Query(
             origins=orig,
             destinations=dest,
-            access=self.walking.legs(orig.xy, self.stop_xy),
-            egress=self.walking.legs(self.stop_xy, dest.xy),
-            direct=self.walking.legs(orig.xy, dest.xy),
+            access=self._legs(orig.xy, self.stop_xy),
+            egress=self._legs(self.stop_xy, dest.xy),
+            direct=self._legs(orig.xy, dest.xy),
         )
 
     def _events(self, q: _Query, o: int, t0: int, n_min: int, step_s: int,
@@ -661,29 +711,31 @@ class ArriveBy:
     latest_departure
         ``float64`` ``(n_origins, n_deadlines)``: the latest time (seconds after midnight) one can
         leave the origin and arrive by the deadline (and not before ``earliest_arrival``); NaN where
-        impossible within the maximum travel time.
+        impossible within the maximum travel time. None when computed with ``dense=False``.
     earliest_arrival
         The lower bound on the arrival used, or None.
+    shortest_s
+        Per origin, the smallest time needed over the deadlines (seconds, NaN: never): the
+        shortest journey that arrives between ``earliest_arrival`` and the last deadline.
     """
 
     origin_ids: np.ndarray
     destination_id: str
     deadlines: np.ndarray
-    latest_departure: np.ndarray
+    latest_departure: np.ndarray | None
     earliest_arrival: int | None
+    shortest_s: np.ndarray
 
     @property
     def time_needed(self) -> np.ndarray:
         """Seconds from the latest departure to each deadline (waiting at the end included)."""
+        if self.latest_departure is None:
+            raise RoutingError("computed with dense=False: only shortest() is available")
         return self.deadlines[None, :] - self.latest_departure
 
     def shortest(self) -> np.ndarray:
-        """Per origin, the smallest :attr:`time_needed` over the deadlines (NaN: never)."""
-        t = self.time_needed
-        out = np.full(len(t), np.nan)
-        ok = ~np.isnan(t).all(axis=1)
-        out[ok] = np.nanmin(t[ok], axis=1)
-        return out
+        """Per origin, the smallest time needed over the deadlines (seconds; NaN: never)."""
+        return self.shortest_s
 
 
 _LEG_COLUMNS = ["mode", "from_stop_id", "from_stop_name", "to_stop_id", "to_stop_name",

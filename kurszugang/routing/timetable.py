@@ -210,11 +210,14 @@ def _split_overtaking(order: np.ndarray, trip_pattern: np.ndarray, trip_row: np.
     return sub
 
 
-def _active_trips(feed: Feed, date: dt.date) -> tuple[pd.DataFrame, int, int]:
+def _active_trips(feed: Feed, date: dt.date,
+                  exclude_route_ids: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, int, int]:
     """Stop times of the trips running on ``date`` (previous-day trips past 24:00 shifted)."""
     today = feed.active_service_ids(date)
     yesterday = feed.active_service_ids(date - dt.timedelta(days=1))
     trips = feed.trips
+    if exclude_route_ids:
+        trips = trips[~trips["route_id"].isin(list(exclude_route_ids))]
     cols = ["trip_id", "stop_sequence", "stop_id", "arrival_time", "departure_time",
             "pickup_type", "drop_off_type"]
     st = feed.stop_times[cols]
@@ -244,7 +247,8 @@ def _active_trips(feed: Feed, date: dt.date) -> tuple[pd.DataFrame, int, int]:
     return out, n_today, n_prev
 
 
-def compile_timetable(feed: Feed, date: dt.date | str) -> Timetable:
+def compile_timetable(feed: Feed, date: dt.date | str, *,
+                      exclude_route_ids: frozenset[str] | set[str] = frozenset()) -> Timetable:
     """Compile the trips of one service date into a :class:`Timetable`.
 
     Parameters
@@ -253,6 +257,8 @@ def compile_timetable(feed: Feed, date: dt.date | str) -> Timetable:
         A feed read with :func:`kurszugang.io.gtfs.read_gtfs`.
     date
         The service date (``datetime.date`` or ``"YYYY-MM-DD"``).
+    exclude_route_ids
+        Routes left out (e.g. on-demand lines, to see what is reachable without them).
 
     Returns
     -------
@@ -273,7 +279,7 @@ def compile_timetable(feed: Feed, date: dt.date | str) -> Timetable:
     3569
     """
     date = _parse_date(date)
-    st, n_today, n_prev = _active_trips(feed, date)
+    st, n_today, n_prev = _active_trips(feed, date, frozenset(exclude_route_ids))
     if n_today == 0:
         first, last = feed.service_period()
         raise ServiceDateError(

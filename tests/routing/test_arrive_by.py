@@ -51,6 +51,15 @@ def test_zug_latest_departures_equal_reference(zug_feed_path):
             assert (math.isnan(want) and math.isnan(have)) or want == have, (o, tau, want, have)
             checked += not math.isnan(want)
     assert checked >= 4
+    # The shortest time needed equals the minimum over the dense matrix, also without it.
+    need = res.time_needed
+    dense_min = np.where(np.isnan(need).all(axis=1), np.nan,
+                         np.nanmin(np.where(np.isnan(need), np.inf, need), axis=1))
+    assert np.array_equal(res.shortest(), dense_min, equal_nan=True)
+    sparse = router.arrive_by(origins, target, arrive_by=deadline, window=8, step_s=60 * 7,
+                              max_time_min=60, dense=False)
+    assert sparse.latest_departure is None
+    assert np.array_equal(sparse.shortest(), dense_min, equal_nan=True)
     # Later deadlines never force an earlier departure.
     for row in res.latest_departure:
         ok = row[~np.isnan(row)]

@@ -1,0 +1,220 @@
+"""The analysis grid: Zensus-aligned cells over a district, with inhabitants and participants."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from kurszugang.errors import ConfigError, InputError
+
+log = logging.getLogger(__name__)
+
+GRID_CRS = "EPSG:3035"
+WORK_CRS = "EPSG:25832"
+PARTICIPANT_SOURCES = ("foreigners", "gemeinde", "both")
+
+#: Columns of the analysis grid, in order.
+GRID_COLUMNS = ("cell_id", "x", "y", "x_utm", "y_utm", "ags", "gen", "vg", "in_district",
+                "inhabitants", "foreigners", "participants", "geometry")
+
+
+def _cell_ids(x_ll: np.ndarray, y_ll: np.ndarray, res: int) -> np.ndarray:
+    """INSPIRE cell ids ``CRS3035RES{res}mN{north}E{east}`` of lower-left corners."""
+    n = y_ll.astype(np.int64).astype(str)
+    e = x_ll.astype(np.int64).astype(str)
+    return np.char.add(np.char.add(np.char.add(f"CRS3035RES{res}mN", n), "E"), e).astype(object)
+
+
+def _vg_key(ars: pd.Series) -> pd.Series:
+    """Verwaltungsgemeinschaft key (first 9 digits of the ARS) where the Verband part marks one.
+
+    In Bavaria the Verband part (ARS digits 6-9) of a Verwaltungsgemeinschaft starts with 5;
+    Einheitsgemeinden carry ``0`` + their own number there and form no VG.
+    """
+    text = ars.astype("string")
+    is_vg = text.str.len().eq(12) & text.str.slice(5, 6).eq("5")
+    return text.str.slice(0, 9).where(is_vg.fillna(False))
+
+
+def analysis_grid(
+    gemeinden: gpd.GeoDataFrame,
+    population: gpd.GeoDataFrame | None = None,
+    *,
+    resolution_m: int = 100,
+    buffer_m: float = 2000.0,
+    participant_source: str = "foreigners",
+    participants_per_gemeinde: Mapping[str, float] | pd.Series | None = None,
+    participant_factor: float = 1.0,
+    populated_only: bool = False,
+) -> gpd.GeoDataFrame:
+    """Grid cells aligned with the Zensus INSPIRE grid over the Gemeinden plus a buffer.
+
+    Parameters
+    ----------
+    gemeinden
+        Gemeinden of the district (:func:`kurszugang.io.boundaries.read_boundaries`), any CRS;
+        columns ``ags``, ``gen`` and, for Verwaltungsgemeinschaften, ``ars``.
+    population
+        A Zensus grid (:func:`kurszugang.io.population.read_population_grid`) in EPSG:3035 with
+        ``x, y, inhabitants, foreigners`` at the same resolution; cells absent from it have no
+        inhabitants. ``None``: every cell has 0.
+    resolution_m
+        Cell size in metres: 100 (default) or 1000.
+    buffer_m
+        Cells whose centre lies within this distance of the district are included (metres).
+    participant_source
+        Where potential participants come from: ``"foreigners"`` (the grid's foreign citizens),
+        ``"gemeinde"`` (``participants_per_gemeinde`` spread over each Gemeinde's cells in
+        proportion to inhabitants) or ``"both"`` (the Gemeinde totals spread in proportion to
+        the grid's foreign citizens, falling back to inhabitants where a Gemeinde has none).
+    participants_per_gemeinde
+        Counts per AGS (mapping or Series), e.g. from the immigration office.
+    participant_factor
+        Multiplies the participants (e.g. 0.1 when one in ten foreign citizens is a potential
+        participant). Documented in docs/analysis.md.
+    populated_only
+        Keep only cells with inhabitants > 0 (coverage needs only these; surfaces need all).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:3035, one row per cell with the columns of :data:`GRID_COLUMNS`: ``cell_id``
+        (INSPIRE id), ``x, y`` (centre, EPSG:3035 m), ``x_utm, y_utm`` (centre, EPSG:25832 m),
+        ``ags``/``gen`` (Gemeinde the centre lies in; NA in the buffer), ``vg`` (key of the
+        Verwaltungsgemeinschaft, NA if none), ``in_district``, ``inhabitants``, ``foreigners``,
+        ``participants`` (float), ``geometry`` (the cell square).
+
+    Raises
+    ------
+    ConfigError
+        For a resolution other than 100 or 1000, a negative buffer or factor, an unknown
+        participant source, or ``"gemeinde"``/``"both"`` without counts.
+    InputError
+        If ``gemeinden`` is empty or has no CRS.
+
+    Examples
+    --------
+    >>> grid = analysis_grid(gemeinden, population, participant_factor=0.1)  # doctest: +SKIP
+    >>> grid.groupby("ags")["participants"].sum()  # doctest: +SKIP
+    """
+    if resolution_m not in (100, 1000):
+        raise ConfigError(f"grid resolution must be 100 or 1000 m, got {resolution_m}")
+    if buffer_m < 0 or participant_factor < 0:
+        raise ConfigError("buffer and participant factor must not be negative")
+    if participant_source not in PARTICIPANT_SOURCES:
+        raise ConfigError(f"participant source {participant_source!r} is unknown; expected one "
+                          f"of {', '.join(PARTICIPANT_SOURCES)}")
+    if participant_source != "foreigners" and participants_per_gemeinde is None:
+        raise ConfigError(f"participant source {participant_source!r} needs "
+                          "participants_per_gemeinde (counts per AGS)")
+    if gemeinden is None or len(gemeinden) == 0:
+        raise InputError("no Gemeinden given for the analysis grid")
+    if gemeinden.crs is None:
+        raise InputError("the Gemeinden have no CRS")
+
+    gem = gemeinden.to_crs(GRID_CRS).reset_index(drop=True)
+    district = shapely.union_all(np.asarray(gem.geometry.values))
+    area = district.buffer(buffer_m) if buffer_m > 0 else district
+    res = resolution_m
+    minx, miny, maxx, maxy = area.bounds
+    xs = np.arange(np.floor(minx / res) * res, maxx, res) + res / 2
+    ys = np.arange(np.floor(miny / res) * res, maxy, res) + res / 2
+    cx, cy = (a.ravel() for a in np.meshgrid(xs, ys))
+    shapely.prepare(area)
+    inside = shapely.contains_xy(area, cx, cy)
+    cx, cy = cx[inside], cy[inside]
+    centres = shapely.points(cx, cy)
+
+    # Gemeinde of each centre.
+    tree = shapely.STRtree(np.asarray(gem.geometry.values))
+    pt, poly = tree.query(centres, predicate="within")
+    gidx = np.full(len(cx), -1, dtype=np.int64)
+    gidx[pt] = poly
+    valid = gidx >= 0
+    safe = np.maximum(gidx, 0)
+    def of_gemeinde(values: pd.Series) -> pd.Series:
+        return pd.Series(values.to_numpy(dtype=object)[safe], dtype="string").where(valid)
+
+    ags = of_gemeinde(gem["ags"])
+    gen = of_gemeinde(gem["gen"])
+    vg = of_gemeinde(_vg_key(gem["ars"]) if "ars" in gem.columns
+                     else pd.Series([None] * len(gem), dtype="string"))
+
+    inhabitants = np.zeros(len(cx))
+    foreigners = np.zeros(len(cx))
+    if population is not None and len(population):
+        pop = population.to_crs(GRID_CRS) if population.crs and population.crs != GRID_CRS else population
+        key = pd.Index(np.round(cx).astype(np.int64) * 10**8 + np.round(cy).astype(np.int64))
+        pkey = (np.round(pop["x"].to_numpy(float)).astype(np.int64) * 10**8
+                + np.round(pop["y"].to_numpy(float)).astype(np.int64))
+        pos = key.get_indexer(pkey)
+        hit = pos >= 0
+        off_grid = (~hit) & shapely.contains_xy(area, pop["x"].to_numpy(float), pop["y"].to_numpy(float))
+        if off_grid.any():
+            raise InputError(
+                f"{int(off_grid.sum())} population cells inside the area are not on the "
+                f"{res} m analysis grid (e.g. {pop['cell_id'].to_numpy()[off_grid][0]}): read a "
+                f"grid of the same resolution")
+        inhabitants[pos[hit]] = pop["inhabitants"].fillna(0).to_numpy(float)[hit]
+        foreigners[pos[hit]] = pop["foreigners"].fillna(0).to_numpy(float)[hit]
+
+    participants = _participants(participant_source, ags, inhabitants, foreigners,
+                                 participants_per_gemeinde) * participant_factor
+    utm = gpd.GeoSeries(centres, crs=GRID_CRS).to_crs(WORK_CRS)
+    half = res / 2
+    grid = gpd.GeoDataFrame(
+        {
+            "cell_id": pd.array(_cell_ids(cx - half, cy - half, res), dtype="string"),
+            "x": cx,
+            "y": cy,
+            "x_utm": utm.x.to_numpy(),
+            "y_utm": utm.y.to_numpy(),
+            "ags": ags.to_numpy(),
+            "gen": gen.to_numpy(),
+            "vg": vg.to_numpy(),
+            "in_district": gidx >= 0,
+            "inhabitants": inhabitants,
+            "foreigners": foreigners,
+            "participants": participants,
+        },
+        geometry=shapely.box(cx - half, cy - half, cx + half, cy + half),
+        crs=GRID_CRS,
+    )
+    if populated_only:
+        grid = grid[grid["inhabitants"] > 0].reset_index(drop=True)
+    log.info("analysis grid: %d cells of %d m (%d in the district, %d populated), %.0f inhabitants, "
+             "%.0f potential participants", len(grid), res, int(grid["in_district"].sum()),
+             int((grid["inhabitants"] > 0).sum()), grid["inhabitants"].sum(), grid["participants"].sum())
+    return grid
+
+
+def _participants(source: str, ags: pd.Series, inhabitants: np.ndarray,
+                  foreigners: np.ndarray,
+                  per_gemeinde: Mapping[str, float] | pd.Series | None) -> np.ndarray:
+    if source == "foreigners":
+        return foreigners.copy()
+    counts = pd.Series(per_gemeinde, dtype="float64")
+    counts.index = counts.index.astype(str)
+    weight = inhabitants.copy() if source == "gemeinde" else foreigners.copy()
+    frame = pd.DataFrame({"ags": ags, "w": weight, "inh": inhabitants})
+    total_w = frame.groupby("ags")["w"].transform("sum").to_numpy(float)
+    if source == "both":  # Gemeinden without foreign citizens in the grid: spread by inhabitants
+        fallback = total_w <= 0
+        weight = np.where(fallback, inhabitants, weight)
+        frame["w"] = weight
+        total_w = frame.groupby("ags")["w"].transform("sum").to_numpy(float)
+    share = np.divide(weight, total_w, out=np.zeros_like(weight), where=total_w > 0)
+    out = share * frame["ags"].map(counts).fillna(0).to_numpy(float)
+    known = set(frame["ags"].dropna())
+    lost = {str(k): float(v) for k, v in counts.items() if k not in known or
+            frame.loc[frame["ags"] == k, "w"].sum() <= 0}
+    if lost:
+        log.warning("participants of %d Gemeinden (%.0f people) could not be placed: no populated "
+                    "grid cell in them (AGS %s)", len(lost), sum(lost.values()),
+                    ", ".join(sorted(lost)[:5]))
+    return out
