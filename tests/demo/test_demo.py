@@ -672,3 +672,20 @@ def test_run_demo_accessibility_follows_the_timetable(demo_out: tuple[Path, list
     village = body[body["AGS"] == SCHOOL_AND_RUFBUS_GEMEINDE].iloc[0]
     assert village[holiday] <= village[school]
     assert (body["Anteil (Schultag, %)"] <= 100).all() and (body[holiday] >= 0).all()
+
+
+def test_run_demo_writes_coverage_gaps_and_class_sizes(demo_out: tuple[Path, list[Path]]) -> None:
+    out, _ = demo_out
+    read = dict(sep=";", decimal=",", encoding="utf-8-sig", dtype={"AGS": str})
+    cover = pd.read_csv(out / "kursbesuch_gemeinden.csv", **read)
+    assert cover["AGS"].str.match(r"^09999\d{3}$").all() and len(cover) == 20
+    assert (cover["Einwohner mit Kurs (Schultag)"] >= cover["Einwohner mit Kurs (Ferientag)"]).all()
+    assert np.allclose(cover["Teilnehmende mit Kurs (Schultag)"]
+                       + cover["Teilnehmende ohne Kurs (Schultag)"],
+                       cover["Potenzielle Teilnehmende"], atol=0.11)
+    gaps = pd.read_csv(out / "luecken_gemeinden.csv", keep_default_na=False, **read)
+    assert set(gaps["Keine Kinderbetreuung erreichbar"]) <= {"ja", "nein"}
+    assert (gaps["Keine Kinderbetreuung erreichbar"] == "nein").sum() >= 1
+    sizes = pd.read_csv(out / "klassengroessen.csv", **read)
+    assert len(sizes) == 13
+    assert (sizes["Teilnehmende in 30 min"] <= sizes["Teilnehmende in 60 min"]).all()
