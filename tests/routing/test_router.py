@@ -148,11 +148,36 @@ def test_bad_parameters_are_errors(zug):
         router.travel_times(bad)
 
 
-def test_thin_service_date_is_warned(zug_feed_path, caplog):
-    feed = read_gtfs(zug_feed_path)
+def test_thin_service_date_is_warned(tmp_path, caplog):
+    """Ten trips on weekdays, one on Saturdays: a Saturday is warned about, a Tuesday not."""
+    from tests.routing.test_router_random import write_feed
+
+    trips = [["route_id", "service_id", "trip_id"]]
+    times = [["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"]]
+    for i in range(11):
+        service = "SA" if i == 10 else "WD"
+        trips.append(["R", service, f"T{i}"])
+        times += [[f"T{i}", f"{7 + i:02d}:00:00", f"{7 + i:02d}:00:00", "A", 1],
+                  [f"T{i}", f"{7 + i:02d}:20:00", f"{7 + i:02d}:20:00", "B", 2]]
+    folder = write_feed(tmp_path / "feed", {
+        "stops.txt": [["stop_id", "stop_name", "stop_lat", "stop_lon"],
+                      ["A", "A", "49.0", "11.0"], ["B", "B", "49.05", "11.0"]],
+        "routes.txt": [["route_id", "route_short_name", "route_type"], ["R", "1", 3]],
+        "trips.txt": trips,
+        "stop_times.txt": times,
+        "calendar.txt": [["service_id", "monday", "tuesday", "wednesday", "thursday", "friday",
+                          "saturday", "sunday", "start_date", "end_date"],
+                         ["WD", 1, 1, 1, 1, 1, 0, 0, "20260101", "20261231"],
+                         ["SA", 0, 0, 0, 0, 0, 1, 0, "20260101", "20261231"]],
+    })
+    feed = read_gtfs(folder)
     with caplog.at_level(logging.WARNING, logger="kurszugang.routing.timetable"):
-        Router(feed, dt.date(2021, 3, 2))
-    assert not [r for r in caplog.records if "under a fifth" in r.getMessage()]
+        Router(feed, dt.date(2026, 3, 10))
+    assert "under a fifth" not in caplog.text
+    with caplog.at_level(logging.WARNING, logger="kurszugang.routing.timetable"):
+        router = Router(feed, dt.date(2026, 3, 14))
+    assert "2026-03-14 has only 1 trips, under a fifth of a typical weekday's 10" in caplog.text
+    assert router.timetable.n_trips == 1
 
 
 def test_journey_explains_the_per_minute_travel_time(zug):

@@ -48,3 +48,20 @@ def test_demo_with_osm_walking_equals_reference(demo):
             reached += int(np.isfinite(want[:-1]).sum())
     assert reached > 100
     assert (got[:, :, -1] == UNREACHABLE).all()
+
+
+def test_one_to_all_to_every_walking_network_node(demo):
+    feed, net = demo
+    router = Router(feed, SCHOOL_DAY, walk_network=net)
+    nodes = router.network_nodes()
+    assert len(nodes) == net.n_nodes
+    origin = Points(np.array(["home"], dtype=object), nodes.xy[[100]] + np.array([[3.0, 4.0]]))
+    res = router.travel_times(origin, nodes, departure="07:00", window=30, percentiles=(50,))
+    minutes = res.minutes(50)[0]
+    assert minutes[100] == 0  # the node next to the origin: 5 m away
+    reached = np.isfinite(minutes)
+    assert reached.sum() > 0.3 * net.n_nodes
+    # Farther nodes need more time on average (walking and riding take time).
+    d = np.hypot(*(nodes.xy - origin.xy).T)
+    near, far = reached & (d < 1000), reached & (d > 5000)
+    assert minutes[near].mean() < minutes[far].mean()
