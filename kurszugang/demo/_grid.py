@@ -1,7 +1,7 @@
 """The 100 m population grid of Landkreis Beispiel in the Zensus schema (EPSG:3035).
 
 Inhabitants are concentrated in the places (a bell-shaped density over each built-up area with
-random texture) plus a few scattered farms, and are allocated to cells per Gemeinde so that the
+random texture) plus scattered farms along the roads and tracks, and are allocated to cells per Gemeinde so that the
 cells whose centre lies in a Gemeinde (centre-in-polygon after reprojection to EPSG:25832) sum
 exactly to its EWZ (largest-remainder rounding). Foreign citizens per cell are drawn binomially
 around the Gemeinde's rate (higher in the towns). Only inhabited cells are listed; unlike the real
@@ -16,6 +16,7 @@ import shapely
 from pyproj import Transformer
 
 from kurszugang.demo._district import District
+from kurszugang.demo._network import Network
 
 _TO_3035 = Transformer.from_crs("EPSG:25832", "EPSG:3035", always_xy=True)
 _TO_25832 = Transformer.from_crs("EPSG:3035", "EPSG:25832", always_xy=True)
@@ -23,9 +24,12 @@ _CELL = 100
 #: Column names of the grid file (Zensus 100 m schema).
 GRID_COLUMNS = ("Gitter_ID_100m", "x_mp_100m", "y_mp_100m", "Einwohner", "Auslaender")
 _PERSONS_PER_FARM = 5
+#: Farms lie at most this far (metres, in x and in y) from a road or track node.
+_FARM_OFFSET_M = 150.0
 
 
-def _place_weights(rng: np.random.Generator, district: District) -> pd.DataFrame:
+def _place_weights(rng: np.random.Generator, district: District,
+                   network: Network | None = None) -> pd.DataFrame:
     """Unnormalised inhabitant weights per (cell, Gemeinde) from the places and farms."""
     places = district.places
     px, py = _TO_3035.transform(places["x"].to_numpy(), places["y"].to_numpy())
@@ -50,11 +54,24 @@ def _place_weights(rng: np.random.Generator, district: District) -> pd.DataFrame
     scattered = district.gemeinden["ewz"].to_numpy() - places.groupby("ags")["pop"].sum().reindex(
         gem["ags"]
     ).to_numpy()
+    # Farms lie along the roads and tracks between places (every farm has its access way):
+    # a road node of the Gemeinde, moved up to _FARM_OFFSET_M off the road.
+    road = network.nodes[network.nodes["place_id"].to_numpy() < 0] if network is not None else None
     for g, (ags, geom, pop) in enumerate(zip(gem["ags"], gem.geometry, scattered, strict=True)):
         n = max(1, int(pop) // _PERSONS_PER_FARM)
         xmin, ymin, xmax, ymax = geom.bounds
-        fx = rng.uniform(xmin, xmax, 40 * n)
-        fy = rng.uniform(ymin, ymax, 40 * n)
+        if road is not None:
+            rx, ry = road["x"].to_numpy(), road["y"].to_numpy()
+            own = np.flatnonzero(shapely.contains_xy(geom, rx, ry))
+        else:
+            own = np.empty(0, dtype=np.int64)
+        if len(own):
+            pick = rng.choice(own, 40 * n)
+            fx = rx[pick] + rng.uniform(-_FARM_OFFSET_M, _FARM_OFFSET_M, 40 * n)
+            fy = ry[pick] + rng.uniform(-_FARM_OFFSET_M, _FARM_OFFSET_M, 40 * n)
+        else:
+            fx = rng.uniform(xmin, xmax, 40 * n)
+            fy = rng.uniform(ymin, ymax, 40 * n)
         inside = np.flatnonzero(shapely.contains_xy(geom, fx, fy))[:n]
         if len(inside) == 0:
             raise RuntimeError(f"demo generator: no room for farms in Gemeinde {g}")
@@ -69,7 +86,8 @@ def _place_weights(rng: np.random.Generator, district: District) -> pd.DataFrame
     return w.groupby(["ix", "iy", "ags"], as_index=False, sort=True).agg(w=("w", "sum"))
 
 
-def build_grid(rng: np.random.Generator, district: District) -> pd.DataFrame:
+def build_grid(rng: np.random.Generator, district: District,
+               network: Network | None = None) -> pd.DataFrame:
     """Generate the population grid.
 
     Parameters
@@ -78,6 +96,9 @@ def build_grid(rng: np.random.Generator, district: District) -> pd.DataFrame:
         The random generator of this part of the generation.
     district
         The district (Gemeinden with EWZ and boundaries, places).
+    network
+        The walking network; farms are placed near its roads and tracks (anywhere in the
+        Gemeinde without it).
 
     Returns
     -------
@@ -85,7 +106,7 @@ def build_grid(rng: np.random.Generator, district: District) -> pd.DataFrame:
         The columns of :data:`GRID_COLUMNS` plus ``ags`` (the Gemeinde of the cell centre), one
         row per inhabited cell, sorted by cell id.
     """
-    w = _place_weights(rng, district)
+    w = _place_weights(rng, district, network)
     gem = district.gemeinden
     # the Gemeinde of every cell centre (centre-in-polygon in EPSG:25832)
     cells = w[["ix", "iy"]].drop_duplicates().reset_index(drop=True)

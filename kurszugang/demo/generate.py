@@ -229,7 +229,7 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
     network = build_network(rng_network, district)
     timetable = build_timetable(district, network, seed=seed)
     courses = build_courses(rng_courses, district, network)
-    grid = build_grid(rng_grid, district)
+    grid = build_grid(rng_grid, district, network)
 
     layers = _vg250_layers(district)
     write_gpkg(
