@@ -119,6 +119,7 @@ class CourseAccess:
     threshold_min: float
     early_arrival_min: float
     max_threshold_min: float
+    as_of: dt.date | None = None
     notes: list[str] = field(default_factory=list)
 
     def attend(self, threshold_min: float | None = None) -> np.ndarray:
@@ -227,21 +228,35 @@ def course_access(
     for n in notes:
         log.info(n)
     return CourseAccess(date, cells, table, there, back, needs, float(threshold_min),
-                        float(early_arrival_min), max_th, notes)
+                        float(early_arrival_min), max_th, courses.as_of, notes)
+
+
+def time_there(router: Router, home: Points, site: Points, start: int, early_min: float,
+               max_min: float) -> np.ndarray:
+    """Seconds of the shortest journey from each home arriving at the site in
+    ``[start - early_min, start]`` (NaN: none within ``max_min``), exact to the second."""
+    early_s = int(round(early_min * 60))
+    first = start - early_s
+    there = router.arrive_by(home, site, arrive_by=first, window=early_s + 1, step_s=1,
+                             earliest_arrival=first, max_time_min=max_min, dense=False)
+    return there.shortest()
+
+
+def time_back(router: Router, site: Points, home: Points, end: int, max_min: float) -> np.ndarray:
+    """Seconds from leaving the site at ``end`` to arriving home, waiting included (NaN: none
+    within ``max_min``)."""
+    back = router.travel_times(site, home, departure=end, window=1, percentiles=(50,),
+                               max_time_min=max_min, workers=1)
+    t_back = back.seconds[0, :, 0].astype(np.float64)
+    t_back[t_back < 0] = np.nan
+    return t_back
 
 
 def _legs_for_course(router: Router, home: Points, site: Points, start: int, end: int,
                      early_min: float, max_min: float) -> tuple[np.ndarray, np.ndarray]:
     """(time there, time back) in seconds per cell for one course (NaN: not within max_min)."""
-    early_s = int(round(early_min * 60))
-    first = start - early_s
-    there = router.arrive_by(home, site, arrive_by=first, window=early_s + 1, step_s=1,
-                             earliest_arrival=first, max_time_min=max_min, dense=False)
-    back = router.travel_times(site, home, departure=end, window=1, percentiles=(50,),
-                               max_time_min=max_min, workers=1)
-    t_back = back.seconds[0, :, 0].astype(np.float64)
-    t_back[t_back < 0] = np.nan
-    return there.shortest(), t_back
+    return (time_there(router, home, site, start, early_min, max_min),
+            time_back(router, site, home, end, max_min))
 
 
 def _groups(cells: gpd.GeoDataFrame, by: str) -> pd.Series:

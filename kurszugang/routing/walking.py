@@ -13,6 +13,7 @@ Walking times are whole seconds, rounded up: ``ceil(metres / (speed_kmh / 3.6))`
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -162,9 +163,11 @@ class NetworkWalking:
     max_snap_m: float = 500.0
     _graph: sp.csr_matrix = field(init=False, repr=False)
     _tree: cKDTree = field(init=False, repr=False)
+    _snaps: dict[bytes, Snapped] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_graph", self.network.to_csr())
+        object.__setattr__(self, "_snaps", {})
         # Segment midpoints index: candidates for the nearest edge.
         net = self.network
         mx = (net.x[net.edge_u] + net.x[net.edge_v]) / 2
@@ -172,7 +175,21 @@ class NetworkWalking:
         object.__setattr__(self, "_tree", cKDTree(np.column_stack([mx, my])))
 
     def snap(self, xy: np.ndarray) -> Snapped:
-        """Snap points (EPSG:25832) to their nearest edge within ``max_snap_m``."""
+        """Snap points (EPSG:25832) to their nearest edge within ``max_snap_m``.
+
+        Results are kept for the last few point sets (grids are snapped once per analysis).
+        """
+        key = hashlib.blake2b(np.ascontiguousarray(xy, dtype=np.float64).tobytes(),
+                              digest_size=16).digest()
+        hit = self._snaps.get(key)
+        if hit is None:
+            hit = self._snap(xy)
+            if len(self._snaps) >= 8:
+                self._snaps.pop(next(iter(self._snaps)))
+            self._snaps[key] = hit
+        return hit
+
+    def _snap(self, xy: np.ndarray) -> Snapped:
         net = self.network
         n = len(xy)
         half_longest = float(net.edge_length.max()) / 2 if len(net.edge_length) else 0.0
