@@ -18,15 +18,12 @@ file                           content
                                on foot within 45 minutes (median over departures 07:00-07:59, OSM
                                footways), on the school day and on the holiday, and the median
                                travel time to the nearest site
-``kursbesuch_gemeinden.csv``   per Gemeinde: inhabitants and potential participants who can attend
-                               at least one course at its times (there by the start, not more than
-                               30 min early, home after the end, each way within 45 min), school
-                               day and holiday, with childcare, only with the Rufbus
-``luecken_gemeinden.csv``      per Gemeinde: course types and schedules nobody there can attend,
-                               no childcare, only with the Rufbus
-``klassengroessen.csv``        per course: potential participants who can attend it within 30, 45
-                               and 60 minutes against the minimum class size of its type
 =============================  ====================================================================
+
+and then the whole analysis run (:func:`kurszugang.pipeline.run_analysis` with
+:func:`kurszugang.pipeline.demo_config`) into the same folder: coverage at course times on the
+school day and the holiday, gaps, class sizes, waiting times, travel subsidy, catchments, as
+tables, GeoPackage, GeoTIFFs and maps, plus ``einstellungen.toml`` to repeat the run.
 
 A departure is a stop_time where a passenger can board (``pickup_type`` not 1) and that is not the
 last stop of its trip; on-demand departures (``pickup_type`` 2) count. Points (stops, course
@@ -60,10 +57,7 @@ __all__ = ["DEFAULT_OUT_DIR", "OUTPUT_FILES", "run_demo"]
 DEFAULT_OUT_DIR = Path("data") / "processed" / "demo"
 #: The files a demo run writes, in order.
 OUTPUT_FILES = ("pruefbericht.txt", "gemeinden_uebersicht.csv", "beispiel_eingaben.gpkg",
-                "reisezeiten_gemeinden.csv", "kursbesuch_gemeinden.csv", "luecken_gemeinden.csv",
-                "klassengroessen.csv")
-#: Share of foreign citizens counted as potential participants in the demo (a parameter).
-PARTICIPANT_FACTOR = 0.05
+                "reisezeiten_gemeinden.csv")
 #: Travel-time threshold (minutes) and departure window of the demo's accessibility table.
 THRESHOLD_MIN = 45
 DEPARTURE = "07:00"
@@ -344,54 +338,6 @@ def _accessibility(inputs: _Inputs) -> pd.DataFrame:
     return table
 
 
-def _course_coverage(inputs: _Inputs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Coverage at course times (school day vs holiday), gaps and class sizes, German columns."""
-    from kurszugang.analysis.coverage import RouterPool, compare_days, course_access, gaps
-    from kurszugang.analysis.demand import class_sizes
-    from kurszugang.analysis.grid import analysis_grid
-
-    cells = analysis_grid(inputs.gemeinden, inputs.grid, populated_only=True,
-                          participant_factor=PARTICIPANT_FACTOR)
-    pool = RouterPool(inputs.feed, inputs.walk)
-    school = course_access(pool, cells, inputs.courses, SCHOOL_DAY, max_threshold_min=60)
-    holiday = course_access(pool, cells, inputs.courses, HOLIDAY_WEEKDAY, max_threshold_min=60)
-    from kurszugang.analysis.coverage import coverage_summary
-
-    summary = coverage_summary(school)
-    days = compare_days(school, holiday).set_index("ags")
-    cover = pd.DataFrame({
-        "AGS": summary["ags"],
-        "Name": summary["gen"],
-        "Einwohner": summary["inhabitants"].round().astype(np.int64),
-        "Potenzielle Teilnehmende": summary["participants"].round(1),
-        "Einwohner mit Kurs (Schultag)": summary["inh_any"].round().astype(np.int64),
-        "Einwohner mit Kurs (Ferientag)": summary["ags"].map(
-            days[f"inh_any_{HOLIDAY_WEEKDAY}"]).round().astype(np.int64),
-        "Teilnehmende mit Kurs (Schultag)": summary["part_any"].round(1),
-        "Teilnehmende ohne Kurs (Schultag)": summary["part_none"].round(1),
-        "Teilnehmende mit Kinderbetreuung (Schultag)": summary["part_childcare"].round(1),
-        "Teilnehmende nur mit Rufbus (Schultag)": summary["part_only_on_demand"].round(1),
-    })
-    g = gaps(school)
-    gap = pd.DataFrame({
-        "AGS": g["ags"], "Name": g["gen"],
-        "Fehlende Kursarten": g["missing_types"],
-        "Fehlende Zeitformen": g["missing_schedules"],
-        "Keine Kinderbetreuung erreichbar": np.where(g["no_childcare"], "ja", "nein"),
-        "Nur mit Rufbus": np.where(g["only_on_demand"], "ja", "nein"),
-    })
-    sizes = class_sizes(school, thresholds=(30, 45, 60))
-    size = pd.DataFrame({
-        "Kurs": sizes["course_id"], "Kursort": sizes["site_id"], "Träger": sizes["provider"],
-        "Kursart": sizes["course_type"], "Zeitform": sizes["schedule"],
-        "Mindestgröße": sizes["min_class_size"],
-        **{f"Teilnehmende in {t} min": sizes[f"participants_{t}"] for t in (30, 45, 60)},
-        **{f"Mindestgröße erreicht in {t} min": np.where(sizes[f"feasible_{t}"], "ja", "nein")
-           for t in (30, 45, 60)},
-    })
-    return cover, gap, size
-
-
 def _write_overview(table: pd.DataFrame, path: Path, text_columns: tuple[str, ...] = ("AGS", "Name")
                     ) -> Path:
     """CSV for German Excel: UTF-8 with BOM, ``;``, decimal comma, text fields quoted."""
@@ -428,7 +374,7 @@ def run_demo(
     Returns
     -------
     list of pathlib.Path
-        The files written, in the order of :data:`OUTPUT_FILES`.
+        The files written: those of :data:`OUTPUT_FILES`, then those of the analysis run.
 
     Raises
     ------
@@ -454,15 +400,14 @@ def run_demo(
     overview = _overview(data, stops, sites)
 
     access = _accessibility(data)
-    cover, gap, size = _course_coverage(data)
 
     paths = [out / name for name in OUTPUT_FILES]
     paths[0].write_bytes(report_text.encode("utf-8"))
     _write_overview(overview, paths[1])
     _write_overview(access, paths[3])
-    _write_overview(cover, paths[4])
-    _write_overview(gap, paths[5], ("AGS", "Name", "Fehlende Kursarten", "Fehlende Zeitformen"))
-    _write_overview(size, paths[6], ("Kurs", "Kursort", "Träger"))
+    from kurszugang.pipeline import demo_config, headline_text, run_analysis
+
+    run = run_analysis(demo_config(out), progress=False)
     gem = data.gemeinden.sort_values("ags").reset_index(drop=True)
     by_ags = overview.set_index("AGS")
     gem_layer = gem[["ags", "ars", "gen", "bez", "geometry"]].rename(columns={"gen": "name"})
@@ -508,15 +453,8 @@ def run_demo(
             f"07:59, Bus, Bahn, zu Fuß): Schultag {acc['Anteil (Schultag, %)']:.1f} % der "
             f"Einwohner, Ferientag {acc['Anteil (Ferientag, %)']:.1f} %"
         )
-        part_total = cover["Potenzielle Teilnehmende"].sum()
-        part_ok = cover["Teilnehmende mit Kurs (Schultag)"].sum()
-        print(
-            f"  Kurs zu seinen Zeiten besuchbar (hin bis Kursbeginn, zurück nach Kursende, je "
-            f"höchstens 45 min): {part_ok:.0f} von {part_total:.0f} potenziellen Teilnehmenden "
-            f"({100 * part_ok / max(part_total, 1):.0f} %); Gemeinden ohne Kinderbetreuung in "
-            f"Reichweite: {int((gap['Keine Kinderbetreuung erreichbar'] == 'ja').sum())} von {len(gap)}"
-        )
+        print(headline_text(run))
         print("  Geschrieben / written:")
-        for p in paths:
+        for p in [*paths, *run.files]:
             print(f"    {p}")
-    return paths
+    return [*paths, *run.files]
