@@ -1,0 +1,945 @@
+"""GeoPackage (EPSG:25832) with embedded QGIS styles, and GeoTIFF travel-time surfaces.
+
+:func:`result_layers` turns analysis results into the standard layers a district's GIS officer
+opens in QGIS; :func:`write_geopackage` writes them (or any layers) to one GeoPackage in
+EPSG:25832 and embeds a QGIS style per standard layer in the ``layer_styles`` table, the table
+QGIS itself uses when a style is saved "in the database" (columns ``f_table_catalog``,
+``f_table_schema``, ``f_table_name``, ``f_geometry_column``, ``styleName``, ``styleQML``,
+``styleSLD``, ``useAsDefault``, ``description``, ``owner``, ``ui``, ``update_time``). QGIS
+applies a layer's default style from that table when the layer is added.
+
+:func:`write_surfaces` writes travel-time surfaces as GeoTIFFs (EPSG:3035) with a QGIS style
+file of the same name beside each (QGIS loads ``name.qml`` beside ``name.tif`` automatically).
+
+Output is deterministic: layers are written in the order given, rows in a fixed order, and the
+timestamps GDAL and QGIS record are fixed (``timestamp``), so the same results give the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import sqlite3
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from kurszugang.errors import ConfigError, InputError
+from kurszugang.output.tables import COURSE_TYPE_LABELS, column_labels
+
+if TYPE_CHECKING:
+    from kurszugang.analysis.catchments import TravelTimeSurface
+    from kurszugang.analysis.coverage import CourseAccess
+    from kurszugang.io.courses import CourseList
+    from kurszugang.io.gtfs import Feed
+
+__all__ = [
+    "COURSE_TYPE_COLOURS",
+    "GPKG_CRS",
+    "LAYER_NAMES",
+    "REPRODUCIBLE_TIMESTAMP",
+    "result_layers",
+    "standard_style",
+    "surface_style",
+    "write_geopackage",
+    "write_surfaces",
+]
+
+log = logging.getLogger(__name__)
+
+#: CRS of every layer written.
+GPKG_CRS = "EPSG:25832"
+#: Names of the standard layers :func:`result_layers` builds, in order.
+LAYER_NAMES = {
+    "gemeinden": "gemeinden",
+    "grid": "raster",
+    "sites": "kursorte",
+    "courses": "kurse",
+    "catchments": "einzugsbereiche",
+    "stops": "haltestellen",
+}
+#: Time written as ``gpkg_contents.last_change`` and ``layer_styles.update_time`` by default,
+#: so that the same results give the same file.
+REPRODUCIBLE_TIMESTAMP = dt.datetime(2025, 12, 14, tzinfo=dt.UTC)
+#: Colour (hex) of each course type on maps; other types are grey.
+COURSE_TYPE_COLOURS: dict[str, str] = {
+    "allgemein": "#1f78b4",
+    "intensiv": "#6a3d9a",
+    "jugend": "#33a02c",
+    "eltern": "#e31a1c",
+    "frauen": "#fb9a99",
+    "alpha": "#ff7f00",
+    "zweitschrift": "#b15928",
+    "foerder": "#a6cee3",
+}
+_OTHER_COLOUR = "#999999"
+
+_GEOMETRY_COLUMN = "geom"
+_GPKG_VERSION = "1.2"
+_QGIS_VERSION = "3.34.0-Prizren"
+_RESERVED = re.compile(r"^(gpkg_|rtree_|sqlite_)|^layer_styles$", re.IGNORECASE)
+_STYLE_DESCRIPTIONS = {
+    "gemeinden": "Anteil der potenziellen Teilnehmenden, die mindestens einen Kurs besuchen "
+                 "können (kurszugang)",
+    "raster": "Reisezeit zum besten besuchbaren Kurs je Rasterzelle (kurszugang)",
+    "kursorte": "Kursorte, mit und ohne Kinderbetreuung (kurszugang)",
+    "kurse": "Kurse nach Kursart (kurszugang)",
+    "einzugsbereiche": "Einzugsbereiche der Kursorte nach Reisezeit (kurszugang)",
+    "haltestellen": "Haltestellen (kurszugang)",
+}
+_LAYER_DESCRIPTIONS = {
+    "gemeinden": "Gemeinden mit Kursbesuch zu Kurszeiten (Zahlen, Anteile in %, Lücken)",
+    "raster": "Bewohnte Rasterzellen: besuchbare Kurse und Reisezeit zum besten Kurs",
+    "kursorte": "Kursorte mit Kursarten und potenziellen Teilnehmenden in Reichweite",
+    "kurse": "Kurse am Ort ihres Kursorts mit Teilnehmenden in Reichweite und Mindestgröße",
+    "einzugsbereiche": "Einzugsbereiche der Kursorte (Reisezeitzonen in Minuten)",
+    "haltestellen": "Haltestellen mit Abfahrten am Analysetag",
+}
+# Shares (0-100 %) of the Gemeinde choropleth: red (few) to blue (most).
+_SHARE_CLASSES = ((0.0, 25.0, "#d7191c"), (25.0, 50.0, "#fdae61"), (50.0, 75.0, "#ffffbf"),
+                  (75.0, 90.0, "#abd9e9"), (90.0, 100.0, "#2c7bb6"))
+# Minutes of the grid and of surfaces: green (near) to red (far).
+_MINUTE_CLASSES = ((0.0, 15.0, "#1a9641"), (15.0, 30.0, "#a6d96a"), (30.0, 45.0, "#ffffbf"),
+                   (45.0, 60.0, "#fdae61"), (60.0, 90.0, "#d7191c"))
+_NO_VALUE = 1.0e6  # what the styles' coalesce() gives NULL values (no course, no participants)
+_BLUES = ("#08306b", "#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#c6dbef",
+          "#deebf7")
+
+
+# --- QML (QGIS style XML) ------------------------------------------------------------------
+
+
+def _rgba(hex_colour: str, alpha: int = 255) -> str:
+    h = hex_colour.lstrip("#")
+    return f"{int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha}"
+
+
+def _fill_props(colour: str, *, alpha: int = 255, outline: str = "#646464",
+                outline_width: float = 0.26, outline_style: str = "solid") -> dict[str, str]:
+    return {
+        "border_width_map_unit_scale": "3x:0,0,0,0,0,0", "color": _rgba(colour, alpha),
+        "joinstyle": "bevel", "offset": "0,0", "offset_map_unit_scale": "3x:0,0,0,0,0,0",
+        "offset_unit": "MM", "outline_color": _rgba(outline), "outline_style": outline_style,
+        "outline_width": f"{outline_width:g}", "outline_width_unit": "MM", "style": "solid",
+    }
+
+
+def _marker_props(colour: str, *, size: float, shape: str = "circle",
+                  outline: str = "#232323", outline_width: float = 0.2) -> dict[str, str]:
+    return {
+        "angle": "0", "color": _rgba(colour), "horizontal_anchor_point": "1",
+        "joinstyle": "bevel", "name": shape, "offset": "0,0",
+        "offset_map_unit_scale": "3x:0,0,0,0,0,0", "offset_unit": "MM",
+        "outline_color": _rgba(outline), "outline_style": "solid",
+        "outline_width": f"{outline_width:g}", "outline_width_unit": "MM",
+        "scale_method": "diameter", "size": f"{size:g}", "size_map_unit_scale": "3x:0,0,0,0,0,0",
+        "size_unit": "MM", "vertical_anchor_point": "1",
+    }
+
+
+def _symbol(parent: ET.Element, name: str, kind: str, props: Mapping[str, str]) -> None:
+    """A one-layer symbol; properties both as an Option map (QGIS >= 3.26) and as the
+    ``prop`` list older QGIS 3 versions read."""
+    symbol = ET.SubElement(parent, "symbol", {"type": kind, "name": name, "alpha": "1",
+                                              "clip_to_extent": "1", "force_rhr": "0"})
+    cls = {"fill": "SimpleFill", "marker": "SimpleMarker", "line": "SimpleLine"}[kind]
+    layer = ET.SubElement(symbol, "layer", {"class": cls, "enabled": "1", "locked": "0",
+                                            "pass": "0"})
+    options = ET.SubElement(layer, "Option", {"type": "Map"})
+    for k, v in props.items():
+        ET.SubElement(options, "Option", {"type": "QString", "name": k, "value": v})
+    for k, v in props.items():
+        ET.SubElement(layer, "prop", {"k": k, "v": v})
+
+
+def _renderer(kind: str, attrs: Mapping[str, str]) -> ET.Element:
+    base = {"type": kind, "symbollevels": "0", "forceraster": "0", "enableorderby": "0",
+            "referencescale": "-1"}
+    return ET.Element("renderer-v2", {**base, **attrs})
+
+
+def _graduated(attr: str, kind: str,
+               ranges: Sequence[tuple[float, float, str, Mapping[str, str]]]) -> ET.Element:
+    r = _renderer("graduatedSymbol", {"attr": attr, "graduatedMethod": "GraduatedColor"})
+    rng = ET.SubElement(r, "ranges")
+    symbols = ET.SubElement(r, "symbols")
+    for i, (lo, hi, label, props) in enumerate(ranges):
+        ET.SubElement(rng, "range", {"lower": f"{lo:.6f}", "upper": f"{hi:.6f}",
+                                     "symbol": str(i), "label": label, "render": "true"})
+        _symbol(symbols, str(i), kind, props)
+    ET.SubElement(r, "mode", {"name": "manual"})
+    return r
+
+
+def _categorized(attr: str, kind: str,
+                 categories: Sequence[tuple[str, str, Mapping[str, str]]]) -> ET.Element:
+    r = _renderer("categorizedSymbol", {"attr": attr})
+    cats = ET.SubElement(r, "categories")
+    symbols = ET.SubElement(r, "symbols")
+    for i, (value, label, props) in enumerate(categories):
+        ET.SubElement(cats, "category", {"value": value, "label": label, "symbol": str(i),
+                                         "render": "true", "type": "string"})
+        _symbol(symbols, str(i), kind, props)
+    return r
+
+
+def _single(kind: str, props: Mapping[str, str]) -> ET.Element:
+    r = _renderer("singleSymbol", {})
+    _symbol(ET.SubElement(r, "symbols"), "0", kind, props)
+    return r
+
+
+def _document(root: ET.Element) -> str:
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"
+
+
+def _qml(renderer: ET.Element, geometry: int, fields: Sequence[str], language: str) -> str:
+    root = ET.Element("qgis", {"version": _QGIS_VERSION, "styleCategories": "Symbology|Fields"})
+    root.append(renderer)
+    labels = column_labels(fields, language=language)
+    aliases = ET.SubElement(root, "aliases")
+    for i, f in enumerate(fields):  # per field; QGIS counts the fid column as field 0
+        if f in labels:
+            ET.SubElement(aliases, "alias", {"field": f, "index": str(i + 1), "name": labels[f]})
+    ET.SubElement(root, "layerGeometryType").text = str(geometry)
+    return _document(root)
+
+
+def _geometry_code(gdf: gpd.GeoDataFrame) -> int | None:
+    types = set(gdf.geom_type.dropna().unique())
+    if types <= {"Point", "MultiPoint"} and types:
+        return 0
+    if types <= {"LineString", "MultiLineString"} and types:
+        return 1
+    if types <= {"Polygon", "MultiPolygon"} and types:
+        return 2
+    return None
+
+
+def _minute_label(lo: float, hi: float) -> str:
+    return f"{lo:g}–{hi:g} min"
+
+
+def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de") -> str | None:
+    """The QGIS style (QML text) kurszugang uses for one of its standard layers.
+
+    ===================  =========================================================================
+    layer                style
+    ===================  =========================================================================
+    ``gemeinden``        graduated on ``share_part_any`` (share of potential participants who can
+                         attend a course, %): 0–25 red, 25–50, 50–75, 75–90, 90–100 blue;
+                         light grey where there are no potential participants (NULL)
+    ``raster``           graduated on ``best_min`` (minutes to the best course, longer leg):
+                         0–15 green … 60–90 red, beyond 90 or no course grey, no outlines
+    ``kursorte``         categorized: with childcare (purple star) / without (white circle)
+    ``kurse``            categorized by ``course_type``, one colour per type
+                         (:data:`COURSE_TYPE_COLOURS`)
+    ``einzugsbereiche``  categorized by band (``label``), dark blue (near) to light blue, 60 %
+                         opaque
+    ``haltestellen``     small dark-grey points
+    ===================  =========================================================================
+
+    Field aliases (German or English labels, see :func:`kurszugang.output.tables.column_labels`)
+    are part of each style.
+
+    Parameters
+    ----------
+    name
+        Layer name (one of :data:`LAYER_NAMES`' values).
+    layer
+        The layer's data (categories and fields are taken from it).
+    language
+        ``"de"`` (default) or ``"en"`` for legend labels and aliases.
+
+    Returns
+    -------
+    str or None
+        The QML document, or None if ``name`` is no standard layer or the layer lacks the
+        column its style needs (logged).
+
+    Raises
+    ------
+    ConfigError
+        If ``language`` is unknown.
+
+    Examples
+    --------
+    >>> qml = standard_style("gemeinden", layers["gemeinden"])  # doctest: +SKIP
+    >>> Path("gemeinden.qml").write_text(qml, encoding="utf-8")  # doctest: +SKIP
+    """
+    column_labels([], language=language)  # checks the language
+    de = language == "de"
+    fields = [str(c) for c in layer.columns if c != layer.geometry.name]
+    needs = {"gemeinden": "share_part_any", "raster": "best_min", "kursorte": "has_childcare",
+             "kurse": "course_type", "einzugsbereiche": "label", "haltestellen": None}
+    if name not in needs:
+        return None
+    need = needs[name]
+    if need is not None and need not in layer.columns:
+        log.info("layer %s has no column %s: written without a style", name, need)
+        return None
+    renderer: ET.Element
+    if name == "gemeinden":
+        ranges = [(lo, hi, f"{lo:g}–{hi:g} %",
+                   _fill_props(c, outline="#505050", outline_width=0.3))
+                  for lo, hi, c in _SHARE_CLASSES]
+        ranges.append((100.0, _NO_VALUE, "keine potenziellen Teilnehmenden" if de
+                       else "no potential participants",
+                       _fill_props("#e0e0e0", outline="#505050", outline_width=0.3)))
+        renderer = _graduated(f'coalesce("share_part_any", {_NO_VALUE:g})', "fill", ranges)
+        geometry = 2
+    elif name == "raster":
+        ranges = [(lo, hi, _minute_label(lo, hi),
+                   _fill_props(c, alpha=200, outline_style="no", outline_width=0))
+                  for lo, hi, c in _MINUTE_CLASSES]
+        ranges.append((90.0, _NO_VALUE, "über 90 min oder kein Kurs" if de
+                       else "over 90 min or no course",
+                       _fill_props("#bdbdbd", alpha=160, outline_style="no", outline_width=0)))
+        renderer = _graduated(f'coalesce("best_min", {_NO_VALUE:g})', "fill", ranges)
+        geometry = 2
+    elif name == "kursorte":
+        yes, no = (("mit Kinderbetreuung", "ohne Kinderbetreuung") if de
+                   else ("with childcare", "without childcare"))
+        renderer = _categorized(f"if(\"has_childcare\", '{yes}', '{no}')", "marker", [
+            (yes, yes, _marker_props("#7b3294", size=5.0, shape="star")),
+            (no, no, _marker_props("#ffffff", size=3.6, outline_width=0.6)),
+        ])
+        geometry = 0
+    elif name == "kurse":
+        present = sorted(pd.unique(layer["course_type"].dropna().astype(str)))
+        names = COURSE_TYPE_LABELS["de" if de else "en"]
+        renderer = _categorized("course_type", "marker", [
+            (t, names.get(t, t), _marker_props(COURSE_TYPE_COLOURS.get(t, _OTHER_COLOUR),
+                                               size=3.0))
+            for t in present])
+        geometry = 0
+    elif name == "einzugsbereiche":
+        order = layer[["label", "band_max"]].dropna().drop_duplicates("label") \
+            if "band_max" in layer.columns else layer[["label"]].dropna().drop_duplicates()
+        if "band_max" in order.columns:
+            order = order.sort_values("band_max", kind="stable")
+        labels = order["label"].astype(str).tolist()
+        renderer = _categorized("label", "fill", [
+            (lab, lab, _fill_props(_BLUES[min(i, len(_BLUES) - 1)], alpha=153,
+                                   outline_style="no", outline_width=0))
+            for i, lab in enumerate(labels)])
+        geometry = 2
+    else:  # haltestellen
+        renderer = _single("marker", _marker_props("#424242", size=1.6, outline="#ffffff",
+                                                   outline_width=0.2))
+        geometry = 0
+    return _qml(renderer, geometry, fields, language)
+
+
+def surface_style(*, max_time_min: float = 90.0, language: str = "de") -> str:
+    """QGIS raster style (QML) for a travel-time GeoTIFF: classes of minutes, green to red.
+
+    Parameters
+    ----------
+    max_time_min
+        The surface's maximum travel time; classes above it are left out.
+    language
+        ``"de"`` (default) or ``"en"`` (only ``min`` appears in labels).
+
+    Returns
+    -------
+    str
+        The QML document (singleband pseudocolour, discrete classes 0–15, 15–30, 30–45,
+        45–60, 60–90 min; nodata transparent; 80 % opaque).
+
+    Raises
+    ------
+    ConfigError
+        If ``language`` is unknown.
+
+    Examples
+    --------
+    >>> Path("reisezeit_KS01.qml").write_text(surface_style())  # doctest: +SKIP
+    """
+    column_labels([], language=language)
+    classes = [(lo, hi, c) for lo, hi, c in _MINUTE_CLASSES if lo < max_time_min]
+    top = max(max_time_min, 1.0)
+    root = ET.Element("qgis", {"version": _QGIS_VERSION, "styleCategories": "Symbology"})
+    pipe = ET.SubElement(root, "pipe")
+    rr = ET.SubElement(pipe, "rasterrenderer", {
+        "type": "singlebandpseudocolor", "band": "1", "opacity": "0.8", "alphaBand": "-1",
+        "classificationMin": "0", "classificationMax": f"{top:g}", "nodataColor": ""})
+    ET.SubElement(rr, "rasterTransparency")
+    mm = ET.SubElement(rr, "minMaxOrigin")
+    for tag, text in (("limits", "None"), ("extent", "WholeRaster"),
+                      ("statAccuracy", "Estimated"), ("cumulativeCutLower", "0.02"),
+                      ("cumulativeCutUpper", "0.98"), ("stdDevFactor", "2")):
+        ET.SubElement(mm, tag).text = text
+    shader = ET.SubElement(ET.SubElement(rr, "rastershader"), "colorrampshader", {
+        "colorRampType": "DISCRETE", "classificationMode": "1", "clip": "0",
+        "minimumValue": "0", "maximumValue": f"{top:g}", "labelPrecision": "0"})
+    for lo, hi, colour in classes:
+        upper = min(hi, top)
+        ET.SubElement(shader, "item", {"value": f"{upper:g}", "color": colour, "alpha": "255",
+                                       "label": _minute_label(lo, upper)})
+    ET.SubElement(pipe, "brightnesscontrast", {"brightness": "0", "contrast": "0",
+                                               "gamma": "1"})
+    ET.SubElement(pipe, "huesaturation", {"saturation": "0", "grayscaleMode": "0",
+                                          "colorizeOn": "0", "colorizeRed": "255",
+                                          "colorizeGreen": "128", "colorizeBlue": "128",
+                                          "colorizeStrength": "100"})
+    ET.SubElement(pipe, "rasterresampler", {"maxOversampling": "2"})
+    ET.SubElement(root, "blendMode").text = "0"
+    return _document(root)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _gdal_date(stamp: dt.datetime) -> Iterator[None]:
+    """Make GDAL record ``stamp`` as "now" (``OGR_CURRENT_DATE``), restoring the old value."""
+    import pyogrio
+
+    text = stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": text})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+
+
+def _prepare_layer(name: str, gdf: object) -> gpd.GeoDataFrame:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(f"layer {name!r} is a {type(gdf).__name__}, not a GeoDataFrame")
+    if gdf.crs is None:
+        raise InputError(f"layer {name!r} has no CRS: set the CRS its coordinates are in with "
+                         ".set_crs(...) before writing (the GeoPackage is in EPSG:25832)")
+    out = gdf.to_crs(GPKG_CRS) if gdf.crs != GPKG_CRS else gdf.copy()
+    out = out.reset_index(drop=True)
+    geom = out.geometry.name
+    for c in out.columns:  # per column: dates and mixed objects become text
+        if c == geom:
+            continue
+        s = out[c]
+        if s.dtype == object:
+            present = s.notna().to_numpy()
+            out[c] = s.map(lambda v: v.isoformat() if isinstance(v, dt.date) else v) \
+                .astype("str").where(present, None)
+    return out
+
+
+def _style_rows(styles: Mapping[str, str], stamp: dt.datetime,
+                descriptions: Mapping[str, str]) -> pd.DataFrame:
+    names = list(styles)
+    n = len(names)
+    return pd.DataFrame({
+        "f_table_catalog": pd.array([""] * n, dtype="str"),
+        "f_table_schema": pd.array([""] * n, dtype="str"),
+        "f_table_name": pd.array(names, dtype="str"),
+        "f_geometry_column": pd.array([_GEOMETRY_COLUMN] * n, dtype="str"),
+        "styleName": pd.array(names, dtype="str"),
+        "styleQML": pd.array([styles[k] for k in names], dtype="str"),
+        "styleSLD": pd.array([""] * n, dtype="str"),
+        "useAsDefault": np.ones(n, dtype=bool),
+        "description": pd.array([descriptions.get(k, "kurszugang") for k in names],
+                                dtype="str"),
+        "owner": pd.array([""] * n, dtype="str"),
+        "ui": pd.array([None] * n, dtype="str"),
+        "update_time": pd.Series([pd.Timestamp(stamp)] * n, dtype="datetime64[ms, UTC]"),
+    })
+
+
+def write_geopackage(
+    path: str | Path,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    styles: bool | Mapping[str, str] = True,
+    descriptions: Mapping[str, str] | None = None,
+    language: str = "de",
+    timestamp: dt.datetime | None = None,
+) -> Path:
+    """Write layers to a GeoPackage in EPSG:25832, with QGIS styles embedded.
+
+    Every layer is reprojected to EPSG:25832 and written with pyogrio under its name (geometry
+    column ``geom``), in the order given. Styles go into the ``layer_styles`` table as each
+    layer's default style, so QGIS draws the layers styled as soon as they are added.
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file (its folder must exist); replaced if present.
+    layers
+        Layer name to GeoDataFrame (any CRS, but one must be set), e.g. from
+        :func:`result_layers`.
+    styles
+        True (default): the standard style (:func:`standard_style`) for each standard layer
+        name; False: none; a mapping: layer name to QML text of your own.
+    descriptions
+        Layer name to a description (``gpkg_contents.description``); standard layers have a
+        German one by default.
+    language
+        ``"de"`` (default) or ``"en"``: legend labels and field aliases of the standard styles.
+    timestamp
+        Recorded as the layers' last change and the styles' update time. Default
+        :data:`REPRODUCIBLE_TIMESTAMP` (fixed, so that the file is reproducible); pass
+        ``datetime.datetime.now(datetime.UTC)`` to record the real time.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    InputError
+        If a layer is not a GeoDataFrame or has no CRS, or the folder does not exist.
+    ConfigError
+        If there are no layers, a layer name is reserved (``layer_styles``, ``gpkg_*``,
+        ``rtree_*``) or empty, a style names an unknown layer or is not valid XML, or the
+        language is unknown.
+
+    Examples
+    --------
+    >>> layers = result_layers(access, gemeinden, courses=courses, stops=feed)  # doctest: +SKIP
+    >>> write_geopackage("ergebnisse.gpkg", layers)  # doctest: +SKIP
+    PosixPath('ergebnisse.gpkg')
+    """
+    import pyogrio
+
+    column_labels([], language=language)
+    out_path = Path(path)
+    if not out_path.parent.exists():
+        raise InputError(f"folder {out_path.parent} does not exist", path=out_path)
+    if not layers:
+        raise ConfigError("write_geopackage needs at least one layer")
+    for name in layers:
+        if not str(name) or _RESERVED.search(str(name)):
+            raise ConfigError(f"layer name {name!r} is reserved in a GeoPackage (layer_styles, "
+                              "gpkg_*, rtree_*, sqlite_*) or empty: choose another")
+    prepared = {str(k): _prepare_layer(str(k), v) for k, v in layers.items()}
+    qml: dict[str, str] = {}
+    if isinstance(styles, Mapping):
+        for name, text in styles.items():
+            if name not in prepared:
+                raise ConfigError(f"a style is given for layer {name!r}, which is not among the "
+                                  f"layers ({', '.join(prepared)})")
+            try:
+                ET.fromstring(text)
+            except ET.ParseError as exc:
+                raise ConfigError(f"the style of layer {name!r} is not valid XML: {exc}") \
+                    from None
+            qml[name] = text
+    elif styles:
+        for name, gdf in prepared.items():
+            standard = standard_style(name, gdf, language=language)
+            if standard is not None:
+                qml[name] = standard
+    desc = {**_LAYER_DESCRIPTIONS, **(descriptions or {})}
+    stamp = timestamp or REPRODUCIBLE_TIMESTAMP
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    out_path.unlink(missing_ok=True)
+    with _gdal_date(stamp):
+        for i, (name, gdf) in enumerate(prepared.items()):  # one write per layer
+            pyogrio.write_dataframe(
+                gdf, out_path, layer=name, driver="GPKG",
+                # GeoPackage 1.2: read without complaint by the GDAL of older QGIS releases
+                dataset_options={"VERSION": _GPKG_VERSION} if i == 0 else None,
+                layer_options={"GEOMETRY_NAME": _GEOMETRY_COLUMN,
+                               "DESCRIPTION": desc.get(name, "")})
+        if qml:
+            pyogrio.write_dataframe(_style_rows(qml, stamp, _STYLE_DESCRIPTIONS), out_path,
+                                    layer="layer_styles", driver="GPKG",
+                                    layer_options={"FID": "id"})
+    if qml:  # the GeoPackage DATETIME form has milliseconds; GDAL writes them only if non-zero
+        with closing(sqlite3.connect(out_path)) as con, con:
+            con.execute("UPDATE layer_styles SET update_time = ?",
+                        (stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),))
+    log.info("wrote GeoPackage %s: %d layers (%s), %d with a QGIS style", out_path.name,
+             len(prepared), ", ".join(f"{k} {len(v)}" for k, v in prepared.items()), len(qml))
+    return out_path
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "site"
+
+
+def write_surfaces(
+    surfaces: Mapping[str, TravelTimeSurface] | Iterable[TravelTimeSurface],
+    folder: str | Path,
+    *,
+    prefix: str = "reisezeit_",
+    style: bool = True,
+) -> list[Path]:
+    """Write travel-time surfaces as GeoTIFFs, each with a QGIS style file beside it.
+
+    Each surface becomes ``{prefix}{site_id}.tif`` (float32 minutes, EPSG:3035, nodata NaN,
+    via :meth:`~kurszugang.analysis.catchments.TravelTimeSurface.to_geotiff`) and, with
+    ``style``, ``{prefix}{site_id}.qml`` (:func:`surface_style`), which QGIS applies when the
+    GeoTIFF is opened. Characters other than letters, digits, ``_``, ``-`` and ``.`` in site
+    ids become ``_``.
+
+    Parameters
+    ----------
+    surfaces
+        Surfaces (e.g. from :func:`~kurszugang.analysis.catchments.site_surfaces`), as a
+        mapping or any iterable.
+    folder
+        Where to write (created if missing).
+    prefix
+        Start of every file name.
+    style
+        Also write the QGIS style file.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The GeoTIFFs written, in the order given.
+
+    Raises
+    ------
+    ConfigError
+        If two surfaces would get the same file name.
+
+    Examples
+    --------
+    >>> write_surfaces(site_surfaces(router, grid, courses, arrive_by="08:30"),
+    ...                "out/reisezeiten")  # doctest: +SKIP
+    [PosixPath('out/reisezeiten/reisezeit_KS01.tif'), ...]
+    """
+    items = list(surfaces.values()) if isinstance(surfaces, Mapping) else list(surfaces)
+    out_dir = Path(folder)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stems = [f"{prefix}{_safe_name(s.site_id)}" for s in items]
+    dupes = pd.Index(stems)[pd.Index(stems).duplicated()]
+    if len(dupes):
+        raise ConfigError(f"two surfaces would both be written as {dupes[0]}.tif: give the sites "
+                          "distinct ids")
+    paths = []
+    for s, stem in zip(items, stems, strict=True):  # one file per site
+        tif = s.to_geotiff(out_dir / f"{stem}.tif")
+        if style:
+            (out_dir / f"{stem}.qml").write_text(surface_style(max_time_min=s.max_time_min),
+                                                 encoding="utf-8")
+        paths.append(tif)
+    log.info("wrote %d travel-time surface(s) to %s", len(paths), out_dir)
+    return paths
+
+
+# --- standard layers from analysis results -------------------------------------------------
+
+
+def _hhmm(seconds: pd.Series) -> pd.Series:
+    s = seconds.astype("Int64")
+    text = (s // 3600).astype("str").str.zfill(2) + ":" + (s % 3600 // 60).astype("str") \
+        .str.zfill(2)
+    return text.astype("str")
+
+
+def _date_text(values: pd.Series) -> pd.Series:
+    ts = pd.to_datetime(values)
+    return ts.dt.strftime("%Y-%m-%d").astype("str")
+
+
+def _any_of(att: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    if not mask.any():
+        return np.zeros(att.shape[0], dtype=bool)
+    return np.asarray(att[:, mask].any(axis=1), dtype=bool)
+
+
+def _grid_layer(access: CourseAccess, att: np.ndarray) -> gpd.GeoDataFrame:
+    cells = access.cells.reset_index(drop=True)
+    courses = access.courses
+    there = np.nan_to_num(access.time_there, nan=np.inf)
+    back = np.nan_to_num(access.time_back, nan=np.inf)
+    legs = np.maximum(there, back)
+    best = legs.min(axis=1) if legs.shape[1] else np.full(len(cells), np.inf)
+    anyc = np.asarray(att.any(axis=1), dtype=bool)
+    keep = [c for c in ("cell_id", "ags", "gen", "vg", "in_district", "inhabitants",
+                        "foreigners", "participants") if c in cells.columns]
+    out = pd.DataFrame(cells[keep])
+    out["n_courses"] = att.sum(axis=1).astype(np.int64)
+    out["attend_any"] = anyc
+    out["best_min"] = np.where(np.isfinite(best), best / 60.0, np.nan)
+    out["only_on_demand"] = np.asarray(anyc & ~(att & ~access.needs_on_demand).any(axis=1),
+                                       dtype=bool)
+    out["childcare"] = _any_of(att, courses["childcare"].to_numpy(bool))
+    for t in sorted(courses["course_type"].unique()):
+        out[f"type_{t}"] = _any_of(att, (courses["course_type"] == t).to_numpy())
+    for s in sorted(courses["schedule"].unique()):
+        out[f"sched_{s}"] = _any_of(att, (courses["schedule"] == s).to_numpy())
+    return gpd.GeoDataFrame(out, geometry=cells.geometry.to_numpy(), crs=cells.crs) \
+        .to_crs(GPKG_CRS)
+
+
+def _gemeinden_layer(access: CourseAccess, gemeinden: gpd.GeoDataFrame,
+                     threshold_min: float | None) -> gpd.GeoDataFrame:
+    from kurszugang.analysis.coverage import coverage_summary, gaps
+
+    if "ags" not in gemeinden.columns:
+        raise InputError("the Gemeinden need an 'ags' column (read them with "
+                         "kurszugang.io.boundaries.read_boundaries)")
+    if gemeinden.crs is None:
+        raise InputError("the Gemeinden have no CRS: set one with .set_crs(...)")
+    gem = gemeinden.to_crs(GPKG_CRS).sort_values("ags", kind="stable").reset_index(drop=True)
+    gem["ags"] = gem["ags"].astype("str")
+    summary = coverage_summary(access, by="ags", threshold_min=threshold_min)
+    summary["ags"] = summary["ags"].astype("str")
+    counts = [c for c in summary.columns if c not in ("ags", "gen")]
+    merged = gem.merge(summary.drop(columns=["gen"]), on="ags", how="left")
+    merged[counts] = merged[counts].fillna(0.0)  # no inhabited cell: nobody
+    unmatched = sorted(set(summary["ags"]) - set(gem["ags"]))
+    if unmatched:
+        log.warning("%d Gemeinde key(s) of the grid are not among the boundaries given and are "
+                    "missing from the gemeinden layer, e.g. %s", len(unmatched), unmatched[0])
+
+    def share(num: str, den: str) -> np.ndarray:
+        d = merged[den].to_numpy(float)
+        n = merged[num].to_numpy(float)
+        return np.divide(100.0 * n, d, out=np.full(len(d), np.nan), where=d > 0)
+
+    merged["share_inh_any"] = share("inh_any", "inhabitants")
+    merged["share_part_any"] = share("part_any", "participants")
+    merged["share_part_childcare"] = share("part_childcare", "participants")
+    for c in counts:
+        if c.startswith(("part_type_", "part_sched_")):
+            merged[f"share_{c}"] = share(c, "participants")
+    g = gaps(access, threshold_min=threshold_min).drop(columns=["gen", "inhabitants"])
+    g["ags"] = g["ags"].astype("str")
+    g["no_childcare"] = g["no_childcare"].astype("boolean")
+    g["only_on_demand"] = g["only_on_demand"].astype("boolean")
+    g["missing_types"] = g["missing_types"].astype("str")
+    g["missing_schedules"] = g["missing_schedules"].astype("str")
+    merged = merged.merge(g, on="ags", how="left")
+    geom = gem.geometry.name
+    merged = merged[[c for c in merged.columns if c != geom] + [geom]]  # geometry last
+    return gpd.GeoDataFrame(merged, geometry=geom, crs=GPKG_CRS)
+
+
+def _site_layers(access: CourseAccess, att: np.ndarray, courses: CourseList | None,
+                 threshold_min: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    from kurszugang.analysis.demand import class_sizes
+
+    table = access.courses.reset_index(drop=True)
+    cells = access.cells.reset_index(drop=True)
+    inside = cells["in_district"].to_numpy(bool)
+    inh = cells["inhabitants"].to_numpy(float) * inside
+    part = cells["participants"].to_numpy(float) * inside
+    site_ids = np.array(sorted(pd.unique(table["site_id"].astype(str))), dtype=object)
+    member = table["site_id"].astype(str).to_numpy(dtype=object)[:, None] == site_ids[None, :]
+    reach = (att.astype(np.int32) @ member.astype(np.int32)) > 0  # cells x sites
+    grouped = table.groupby(table["site_id"].astype(str), sort=True)
+    first = grouped[["provider", "site_x", "site_y"]].first().reindex(site_ids)
+    sites = pd.DataFrame({
+        "site_id": pd.array(site_ids, dtype="str"),
+        "provider": first["provider"].astype("str").to_numpy(),
+        "n_courses": grouped.size().reindex(site_ids).to_numpy(np.int64),
+        "course_types": grouped["course_type"].agg(lambda s: ", ".join(sorted(set(s))))
+        .reindex(site_ids).astype("str").to_numpy(),
+        "schedules": grouped["schedule"].agg(lambda s: ", ".join(sorted(set(s))))
+        .reindex(site_ids).astype("str").to_numpy(),
+        "has_childcare": grouped["childcare"].any().reindex(site_ids).to_numpy(bool),
+        "inh_any": inh @ reach,
+        "part_any": part @ reach,
+    })
+    if courses is not None:
+        info = courses.sites.assign(site_id=courses.sites["site_id"].astype(str)) \
+            .set_index("site_id")
+        for c in ("address", "site_name"):  # inserted in front: site_name comes first
+            if c in info.columns:
+                sites.insert(2, c, info[c].reindex(site_ids).astype("str").to_numpy())
+    if "free_places" in table.columns:
+        sites["free_places"] = grouped["free_places"].sum(min_count=1).reindex(site_ids) \
+            .astype("Int64").to_numpy()
+    if "next_start" in table.columns:
+        sites["next_start"] = _date_text(grouped["next_start"].min().reindex(site_ids)) \
+            .to_numpy()
+    site_geom = gpd.points_from_xy(first["site_x"].to_numpy(float),
+                                   first["site_y"].to_numpy(float))
+    site_layer = gpd.GeoDataFrame(sites, geometry=site_geom, crs=GPKG_CRS)
+
+    label = f"{threshold_min:g}"
+    sizes = class_sizes(access, thresholds=(threshold_min,))
+    cols = [c for c in ("course_id", "site_id", "provider", "course_type", "schedule",
+                        "weekdays", "childcare", "capacity", "free_places", "notes")
+            if c in table.columns]
+    out = pd.DataFrame(table[cols])
+    names = list(out.columns)
+    at = names.index("weekdays") + 1 if "weekdays" in names else len(names)
+    out.insert(at, "start", _hhmm(table["start_time"]).to_numpy())
+    out.insert(at + 1, "end", _hhmm(table["end_time"]).to_numpy())
+    if "next_start" in table.columns:
+        out["next_start"] = _date_text(table["next_start"]).to_numpy()
+    out["analysis_day"] = pd.array([d.isoformat() if d is not None else None
+                                    for d in table["analysis_day"]], dtype="str")
+    out["min_class_size"] = sizes["min_class_size"].to_numpy(np.int64)
+    out["participants_reach"] = sizes[f"participants_{label}"].to_numpy(float)
+    out["feasible"] = sizes[f"feasible_{label}"].to_numpy(bool)
+    course_geom = gpd.points_from_xy(table["site_x"].to_numpy(float),
+                                     table["site_y"].to_numpy(float))
+    course_layer = gpd.GeoDataFrame(out, geometry=course_geom, crs=GPKG_CRS)
+    return site_layer, course_layer
+
+
+def _catchment_layer(catchments: gpd.GeoDataFrame | Mapping[str, TravelTimeSurface],
+                     thresholds: Sequence[float]) -> gpd.GeoDataFrame:
+    if isinstance(catchments, gpd.GeoDataFrame):
+        if catchments.crs is None:
+            raise InputError("the catchments have no CRS: set one with .set_crs(...)")
+        missing = [c for c in ("site_id", "label") if c not in catchments.columns]
+        if missing:
+            raise InputError(f"the catchments lack the column(s) {', '.join(missing)}: build "
+                             "them with kurszugang.analysis.catchments.isochrones")
+        out = catchments.to_crs(GPKG_CRS)
+    else:
+        from kurszugang.analysis.catchments import isochrones
+
+        parts = [isochrones(s, thresholds, crs=GPKG_CRS) for s in catchments.values()]
+        if not parts:
+            raise ConfigError("no travel-time surfaces given for the catchments")
+        out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=GPKG_CRS)
+    sort = [c for c in ("site_id", "band_max") if c in out.columns]
+    return out.sort_values(sort, kind="stable").reset_index(drop=True)
+
+
+def _stop_layer(stops: gpd.GeoDataFrame | Feed, date: dt.date) -> gpd.GeoDataFrame:
+    if isinstance(stops, gpd.GeoDataFrame):
+        if stops.crs is None:
+            raise InputError("the stops have no CRS: set one with .set_crs(...)")
+        return stops.to_crs(GPKG_CRS).reset_index(drop=True)
+    feed = stops
+    table = feed.stops
+    if "location_type" in table.columns:
+        table = table[table["location_type"].fillna(0).to_numpy(np.int64) == 0]
+    st = feed.stop_times
+    trip = st["trip_id"].astype(str).to_numpy(dtype=object)
+    last = np.append(trip[1:] != trip[:-1], True)  # stop_times are sorted by trip, sequence
+    pickup = st["pickup_type"].fillna(0).to_numpy(np.int64) if "pickup_type" in st.columns \
+        else np.zeros(len(st), dtype=np.int64)
+    running = st["trip_id"].isin(feed.trips_on(date)["trip_id"]).to_numpy(bool)
+    per_stop = st.loc[running & ~last & (pickup != 1)].groupby("stop_id").size()
+    ids = table["stop_id"].astype("str")
+    out = pd.DataFrame({
+        "stop_id": ids.to_numpy(),
+        "stop_name": table["stop_name"].astype("str").to_numpy(),
+        "departures": ids.map(per_stop).fillna(0).astype(np.int64).to_numpy(),
+    })
+    pts = gpd.points_from_xy(table["stop_lon"].to_numpy(float), table["stop_lat"].to_numpy(float))
+    layer = gpd.GeoDataFrame(out, geometry=pts, crs="EPSG:4326").to_crs(GPKG_CRS)
+    return layer.sort_values("stop_id", kind="stable").reset_index(drop=True)
+
+
+def result_layers(
+    access: CourseAccess,
+    gemeinden: gpd.GeoDataFrame,
+    *,
+    courses: CourseList | None = None,
+    catchments: gpd.GeoDataFrame | Mapping[str, TravelTimeSurface] | None = None,
+    stops: gpd.GeoDataFrame | Feed | None = None,
+    threshold_min: float | None = None,
+    catchment_thresholds: Sequence[float] = (15.0, 30.0, 45.0, 60.0, 90.0),
+) -> dict[str, gpd.GeoDataFrame]:
+    """The standard result layers for QGIS, in EPSG:25832.
+
+    ===================  =========================================================================
+    layer                content (one row per …)
+    ===================  =========================================================================
+    ``gemeinden``        Gemeinde (boundaries given, AGS order): the boundary columns, every
+                         column of :func:`~kurszugang.analysis.coverage.coverage_summary` (0 where
+                         the Gemeinde has no inhabited cell), shares in % ``share_inh_any``,
+                         ``share_part_any``, ``share_part_childcare``, ``share_part_type_T``,
+                         ``share_part_sched_S`` (NaN where the base is 0), and from
+                         :func:`~kurszugang.analysis.coverage.gaps` ``missing_types``,
+                         ``missing_schedules``, ``no_childcare``, ``only_on_demand`` (empty where
+                         the Gemeinde has no inhabited cell)
+    ``raster``           grid cell analysed: ``cell_id``, ``ags``, ``gen``, ``in_district``,
+                         ``inhabitants``, ``participants``; ``n_courses`` (courses it can
+                         attend), ``attend_any``, ``best_min`` (minutes: over the courses, the
+                         smallest value of the longer of the two legs; NaN if none within the
+                         computed maximum), ``only_on_demand``, ``childcare``, ``type_T`` and
+                         ``sched_S`` (can attend a course of that type / schedule)
+    ``kursorte``         course site: ``site_id``, ``provider``, name and address (with
+                         ``courses``), ``n_courses``, ``course_types``, ``schedules``,
+                         ``has_childcare``, ``inh_any``/``part_any`` (people in the district who
+                         can attend at least one course there), ``free_places``, ``next_start``
+    ``kurse``            course, at its site's point: the course list's columns, ``start``/``end``
+                         (HH:MM), ``analysis_day``, ``min_class_size``, ``participants_reach``
+                         (as :func:`~kurszugang.analysis.demand.class_sizes` at the threshold),
+                         ``feasible``
+    ``einzugsbereiche``  band per site (with ``catchments``): ``site_id``, ``band_min``,
+                         ``band_max``, ``label``, ``n_cells``, ``area_km2``
+    ``haltestellen``     stop (with ``stops``): ``stop_id``, ``stop_name``, ``departures`` on the
+                         analysis date (boardings that are not a trip's last stop), or the
+                         columns of the GeoDataFrame given
+    ===================  =========================================================================
+
+    Parameters
+    ----------
+    access
+        Result of :func:`~kurszugang.analysis.coverage.course_access`.
+    gemeinden
+        Gemeinde boundaries with ``ags`` (any CRS), e.g. from
+        :func:`~kurszugang.io.boundaries.read_boundaries`.
+    courses
+        The course list, for site names and addresses.
+    catchments
+        Isochrone bands (a GeoDataFrame from
+        :func:`~kurszugang.analysis.catchments.isochrones`, several sites concatenated) or
+        travel-time surfaces per site to contour with ``catchment_thresholds``.
+    stops
+        A GTFS :class:`~kurszugang.io.gtfs.Feed` (departures on ``access.date`` are counted)
+        or a GeoDataFrame of stops.
+    threshold_min
+        Threshold for "can attend" (default: the run's).
+    catchment_thresholds
+        Band limits (minutes) when ``catchments`` are surfaces.
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        Layer name to layer, in the order of the table above (optional layers only when
+        given).
+
+    Raises
+    ------
+    InputError
+        If the Gemeinden lack ``ags`` or a CRS, or catchments/stops lack a CRS or columns.
+    ConfigError
+        If ``threshold_min`` is above the times computed.
+
+    Examples
+    --------
+    >>> layers = result_layers(school, gemeinden, courses=courses, stops=feed,
+    ...                        catchments=site_surfaces(router, grid, courses,
+    ...                                                 arrive_by="08:30"))  # doctest: +SKIP
+    >>> write_geopackage("ergebnisse.gpkg", layers)  # doctest: +SKIP
+    """
+    th = access.threshold_min if threshold_min is None else float(threshold_min)
+    att = access.attend(th)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    layers[LAYER_NAMES["gemeinden"]] = _gemeinden_layer(access, gemeinden, th)
+    layers[LAYER_NAMES["grid"]] = _grid_layer(access, att)
+    sites, course_layer = _site_layers(access, att, courses, th)
+    layers[LAYER_NAMES["sites"]] = sites
+    layers[LAYER_NAMES["courses"]] = course_layer
+    if catchments is not None:
+        layers[LAYER_NAMES["catchments"]] = _catchment_layer(catchments, catchment_thresholds)
+    if stops is not None:
+        layers[LAYER_NAMES["stops"]] = _stop_layer(stops, access.date)
+    empty = [k for k, v in layers.items() if len(v) == 0]
+    if empty:
+        log.warning("result layer(s) without features: %s", ", ".join(empty))
+    invalid = {k: int((~shapely.is_valid(np.asarray(v.geometry.values))).sum())
+               for k, v in layers.items()}
+    if any(invalid.values()):
+        log.warning("invalid geometries kept as they are: %s",
+                    ", ".join(f"{k} {n}" for k, n in invalid.items() if n))
+    return layers
