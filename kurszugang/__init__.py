@@ -76,6 +76,20 @@ _LAZY = {
     "subsidy_summary": "kurszugang.analysis.subsidy",
     "earliest_starts": "kurszugang.analysis.waiting",
     "providers_by_start": "kurszugang.analysis.waiting",
+    "extract_feed": "kurszugang.io.extract",
+    "read_area": "kurszugang.io.extract",
+    "ExtractSummary": "kurszugang.io.extract",
+    "download": "kurszugang.io.download",
+    "DownloadResult": "kurszugang.io.download",
+    "write_csv": "kurszugang.output.tables",
+    "write_xlsx": "kurszugang.output.tables",
+    "german_columns": "kurszugang.output.tables",
+    "write_geopackage": "kurszugang.output.geopackage",
+    "result_layers": "kurszugang.output.geopackage",
+    "write_surfaces": "kurszugang.output.geopackage",
+    "Config": "kurszugang.config",
+    "load_config": "kurszugang.config",
+    "run_analysis": "kurszugang.pipeline",
 }
 
 if TYPE_CHECKING:
@@ -97,6 +111,7 @@ if TYPE_CHECKING:
     from kurszugang.analysis.grid import analysis_grid
     from kurszugang.analysis.subsidy import subsidy_distances, subsidy_summary
     from kurszugang.analysis.waiting import earliest_starts, providers_by_start
+    from kurszugang.config import Config, load_config
     from kurszugang.io._report import ValidationReport
     from kurszugang.io.boundaries import read_boundaries, validate_boundaries
     from kurszugang.io.courses import (
@@ -107,6 +122,8 @@ if TYPE_CHECKING:
         validate_courses,
     )
     from kurszugang.io.detect import detect_kind, validate
+    from kurszugang.io.download import DownloadResult, download
+    from kurszugang.io.extract import ExtractSummary, extract_feed, read_area
     from kurszugang.io.gtfs import Feed, read_gtfs, validate_gtfs
     from kurszugang.io.osm import (
         WalkNetwork,
@@ -117,6 +134,9 @@ if TYPE_CHECKING:
     )
     from kurszugang.io.points import read_points_csv
     from kurszugang.io.population import read_population_grid, validate_population_grid
+    from kurszugang.output.geopackage import result_layers, write_geopackage, write_surfaces
+    from kurszugang.output.tables import german_columns, write_csv, write_xlsx
+    from kurszugang.pipeline import run_analysis
     from kurszugang.routing.router import ArriveBy, Points, Router, TravelTimes
     from kurszugang.routing.timetable import Timetable, compile_timetable
 
@@ -145,8 +165,11 @@ __all__ = [
     "ServiceDateError",
     "ArriveBy",
     "COURSE_TYPES",
+    "Config",
     "CourseAccess",
     "CourseList",
+    "DownloadResult",
+    "ExtractSummary",
     "Feed",
     "Points",
     "Router",
@@ -164,18 +187,25 @@ __all__ = [
     "course_access",
     "coverage_summary",
     "detect_kind",
+    "download",
     "download_walk_network",
     "earliest_starts",
+    "extract_feed",
     "gaps",
+    "german_columns",
     "infeasible_formats",
     "isochrones",
+    "load_config",
     "providers_by_start",
+    "read_area",
     "read_boundaries",
     "read_courses",
     "read_gtfs",
     "read_points_csv",
     "read_population_grid",
     "read_walk_network",
+    "result_layers",
+    "run_analysis",
     "site_surfaces",
     "subsidy_distances",
     "subsidy_summary",
@@ -187,4 +217,8 @@ __all__ = [
     "validate_population_grid",
     "validate_walk_network",
     "walk_network_from_graph",
+    "write_csv",
+    "write_geopackage",
+    "write_surfaces",
+    "write_xlsx",
 ]

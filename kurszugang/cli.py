@@ -182,9 +182,187 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _add_extract(sub: argparse._SubParsersAction) -> None:
+    def run(args: argparse.Namespace) -> int:
+        from kurszugang.errors import InputError
+        from kurszugang.io.extract import extract_feed, parse_bbox, read_area
+
+        if args.kreis is not None and args.boundaries is None:
+            raise InputError("--kreis needs --boundaries FILE (e.g. the VG250 Gemeinden)")
+        if args.boundaries is not None and args.kreis is None:
+            raise InputError("--boundaries is used only with --kreis KEY")
+        bbox = parse_bbox(args.bbox) if args.bbox is not None else None
+        area = None
+        if args.area is not None:
+            area = read_area(args.area)
+        elif args.kreis is not None:
+            area = read_area(args.boundaries, kreis=args.kreis)
+        summary = extract_feed(
+            args.feed, args.out, area=area, bbox=bbox, buffer_km=args.buffer_km,
+            start_date=args.start_date, end_date=args.end_date, progress=not args.quiet,
+        )
+        if not args.quiet:
+            print(summary.format())
+        return EXIT_OK
+
+    p = sub.add_parser(
+        "extract",
+        help="cut a district plus a buffer (and a date range) out of a large GTFS feed",
+        description=(
+            "Write the trips that stop in an area (plus a buffer) with all their stops, routes, "
+            "services and shapes as a smaller GTFS zip, reading the feed in blocks (a national "
+            "feed fits). Ausschnitt eines Landkreises aus einem großen GTFS-Fahrplan. "
+            "Details: docs/extract.md."
+        ),
+    )
+    p.add_argument("feed", type=Path, metavar="FEED", help="GTFS .zip or folder")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--bbox", metavar="MINLON,MINLAT,MAXLON,MAXLAT",
+                       help="the area as a box in degrees (WGS84), e.g. 11.9,47.6,12.6,48.1 "
+                            "(write --bbox=-1,... for negative longitudes)")
+    where.add_argument("--area", type=Path, metavar="POLYGON_FILE",
+                       help="the area as polygons in a file with a CRS (GeoJSON, GPKG, SHP)")
+    where.add_argument("--kreis", metavar="KEY",
+                       help="the area as a Kreis: 5-digit key, e.g. 09187 (needs --boundaries)")
+    p.add_argument("--boundaries", type=Path, metavar="FILE",
+                   help="boundary file with the Gemeinden for --kreis (e.g. VG250_GEM.shp)")
+    p.add_argument("--buffer-km", type=float, default=30.0, metavar="KM",
+                   help="stops within this distance of the area count as inside (default: 30)")
+    p.add_argument("--start-date", type=_parse_date_arg, metavar="YYYY-MM-DD",
+                   help="keep only trips running on a day from this date on")
+    p.add_argument("--end-date", type=_parse_date_arg, metavar="YYYY-MM-DD",
+                   help="keep only trips running on a day up to this date")
+    p.add_argument("--out", required=True, type=Path, metavar="OUT.zip",
+                   help="the GTFS zip to write")
+    p.set_defaults(func=run)
+
+
+def _add_download(sub: argparse._SubParsersAction) -> None:
+    def run(args: argparse.Namespace) -> int:
+        from kurszugang.io.download import download, format_catalogue
+
+        if args.list:
+            print(format_catalogue())
+            return EXIT_OK
+        if args.source is None:
+            from kurszugang.io.download import SOURCES
+
+            raise KurszugangError(
+                "name a source or give --list; known sources: "
+                + ", ".join(s.key + (":REGION" if s.needs_region else "")
+                            for s in SOURCES.values()))
+        result = download(
+            args.source, out_dir=args.out, region=args.region, base_url=args.base_url,
+            expected_sha256=args.sha256, progress=not args.quiet,
+        )
+        if not args.quiet:
+            how = (" (already there, checksum matches)" if result.reused
+                   else " (resumed)" if result.resumed else "")
+            print(f"wrote {result.path}: {result.bytes:,} bytes, "
+                  f"sha256 {result.sha256}{how}")
+        return EXIT_OK
+
+    p = sub.add_parser(
+        "download",
+        help="download official data (VG250, Zensus grid, DELFI GTFS, OSM extracts) into data/raw",
+        description=(
+            "Fetch an official open data source with progress, resume after an interruption "
+            "and a checksum check; beside the file go FILE.sha256 and FILE.download.json "
+            "(source, address, date, size). Offizielle Daten herunterladen. "
+            "Sources and licences: kurszugang download --list and docs/downloads.md."
+        ),
+    )
+    p.add_argument("source", nargs="?", metavar="SOURCE",
+                   help="a source of --list, e.g. vg250 or geofabrik:oberbayern")
+    p.add_argument("--list", action="store_true",
+                   help="print the sources with address, official page and licence, then exit")
+    p.add_argument("--region", metavar="NAME",
+                   help="Geofabrik region (same as geofabrik:NAME), e.g. oberbayern")
+    p.add_argument("--out", type=Path, default=Path("data") / "raw", metavar="DIR",
+                   help="output folder (default: data/raw in the current folder)")
+    p.add_argument("--base-url", metavar="URL",
+                   help="fetch from this folder address instead (a mirror, an older Jahrgang, "
+                        "a local server); the file keeps its official name")
+    p.add_argument("--sha256", metavar="HEX",
+                   help="the SHA-256 the file must have (64 hex digits)")
+    p.set_defaults(func=run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from kurszugang.config import load_config
+    from kurszugang.pipeline import headline_text, run_analysis
+
+    cfg = load_config(args.config)
+    if args.out is not None:
+        import dataclasses
+
+        cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output,
+                                                                  dir=str(args.out.resolve())))
+    if not args.quiet:
+        print(f"kurszugang run {args.config}")
+    result = run_analysis(cfg, progress=not args.quiet)
+    if not args.quiet:
+        print(headline_text(result))
+        print(f"  {len(result.files)} Dateien in {result.out_dir}:")
+        for f in result.files:
+            print(f"    {f.relative_to(result.out_dir)}")
+    return EXIT_OK
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run the whole analysis described by a config file",
+        description=(
+            "Die ganze Auswertung nach einer Einstellungsdatei (TOML, siehe 'kurszugang init'): "
+            "Kursbesuch zu Kurszeiten am Schultag und in den Ferien, Lücken, Klassengrößen, "
+            "Wartezeiten, Fahrtkostenzuschuss, Einzugsbereiche; Tabellen, GeoPackage, GeoTIFF, "
+            "Karten und die vollständigen Einstellungen (einstellungen.toml) im Ausgabeordner."
+        ),
+    )
+    p.add_argument("config", type=Path, metavar="CONFIG", help="the config file (TOML)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (overrides output.dir)")
+    p.set_defaults(func=_cmd_run)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from kurszugang.config import resolved_toml, template
+    from kurszugang.errors import ConfigError
+
+    path: Path = args.path
+    if path.exists() and not args.force:
+        raise ConfigError("exists already; use --force to overwrite it", path=path)
+    if args.demo:
+        from kurszugang.pipeline import demo_config
+
+        text = resolved_toml(demo_config(path.parent / "ergebnisse"))
+    else:
+        text = template(district_key=args.kreis)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    if not args.quiet:
+        print(f"wrote {path}: edit the paths and dates, then run: kurszugang run {path}")
+    return EXIT_OK
+
+
+def _add_init(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "init",
+        help="write a commented config template",
+        description="Schreibt eine kommentierte Einstellungsdatei (TOML) zum Anpassen.",
+    )
+    p.add_argument("path", type=Path, nargs="?", default=Path("kurszugang.toml"), metavar="PATH",
+                   help="file to write (default: kurszugang.toml)")
+    p.add_argument("--kreis", default="09187", metavar="KEY", help="5-digit Kreis key to put in")
+    p.add_argument("--demo", action="store_true",
+                   help="a config for the bundled demo district instead of the template")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=_cmd_init)
+
+
 # Each subcommand registers itself here: (name, add-parser function).
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_validate, _add_matrix, _add_demo,
+    _add_validate, _add_matrix, _add_demo, _add_extract, _add_download, _add_run, _add_init,
 ]
 
 
@@ -204,6 +382,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in _SUBCOMMANDS:
         add(sub)
+    # -q/-v work before and after the command name ("kurszugang run x.toml -q").
+    for command in sub.choices.values():
+        group = command.add_mutually_exclusive_group()
+        group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                           help="show details and tracebacks")
+        group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                           help="show only errors")
     return parser
 
 

@@ -7,7 +7,8 @@ kind also has a ``validate_*`` function that never raises for bad data but retur
 
 Modules: :mod:`~kurszugang.io.gtfs`, :mod:`~kurszugang.io.boundaries`,
 :mod:`~kurszugang.io.courses`, :mod:`~kurszugang.io.osm`, :mod:`~kurszugang.io.population`,
-:mod:`~kurszugang.io.points`.
+:mod:`~kurszugang.io.points`; :mod:`~kurszugang.io.extract` cuts a district out of a national
+GTFS feed and :mod:`~kurszugang.io.download` fetches official sources (only when asked).
 """
 
 from __future__ import annotations

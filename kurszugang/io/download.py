@@ -1,0 +1,827 @@
+"""Download the official open data sources into ``data/raw/``: with progress, resume and checksums.
+
+Nothing here touches the network until :func:`download` is called. The catalogue of sources
+(:data:`SOURCES`) names each source's download address, official page and licence; the same table
+is in ``docs/downloads.md``.
+
+A download streams to ``<file>.part`` (with a small ``<file>.part.json`` holding the address and
+the server's ETag / Last-Modified), resumes an interrupted ``.part`` with an HTTP ``Range``
+request, checks the checksum, and only then renames the file to its final name. Beside the final
+file it writes ``<file>.sha256`` (``sha256sum`` format) and ``<file>.download.json`` (source,
+address, date, size, checksums), which a run records as the data version.
+
+Examples
+--------
+>>> from kurszugang.io.download import download
+>>> result = download("geofabrik:oberbayern")  # doctest: +SKIP
+>>> result.path, result.bytes  # doctest: +SKIP
+(PosixPath('data/raw/oberbayern-latest.osm.pbf'), 712345678)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import http.client
+import json
+import logging
+import os
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from kurszugang.errors import InputError, KurszugangError
+
+__all__ = [
+    "GEOFABRIK_REGIONS",
+    "SOURCES",
+    "DownloadError",
+    "DownloadResult",
+    "Source",
+    "download",
+    "format_catalogue",
+    "read_download_record",
+    "resolve_source",
+]
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20  # bytes read and written at a time
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
+_REGION_PATH = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)*$")
+
+
+class DownloadError(KurszugangError):
+    """A download that failed: the server could not be reached or refused the file.
+
+    The message names the address and the reason, e.g.
+    ``"could not download https://...: HTTP 404 Not Found"``.
+    """
+
+
+@dataclass(frozen=True)
+class Source:
+    """One downloadable source of the catalogue.
+
+    Attributes
+    ----------
+    key
+        Name on the command line, e.g. ``"vg250"`` or ``"geofabrik"``.
+    title
+        German title.
+    url
+        Download address; for sources with a region it holds ``{path}`` (the Geofabrik path
+        below ``download.geofabrik.de``, without ``-latest.osm.pbf``).
+    file_name
+        Name of the file in the output folder; ``{name}`` is the region's last path part.
+    licence
+        Licence of the data.
+    credit
+        Credit line to show wherever the data or results from it are shown.
+    page
+        The official page that describes the data and links the download; ``{path}`` as in
+        ``url``.
+    checksum
+        ``"md5-file"`` (the server publishes ``<file>.md5`` beside the file, verified) or
+        ``"sha256"`` (no published checksum: SHA-256 verified when given, always recorded).
+    official
+        False for a mirror run by third parties (the note says whose).
+    note
+        What a user should know (login needed, address not verified, mirror, contents).
+    """
+
+    key: str
+    title: str
+    url: str
+    file_name: str
+    licence: str
+    credit: str
+    page: str
+    checksum: str = "sha256"
+    official: bool = True
+    note: str = ""
+
+    @property
+    def needs_region(self) -> bool:
+        """Whether the source needs a region (``geofabrik:REGION``)."""
+        return "{path}" in self.url
+
+
+_BKG_CREDIT = "© GeoBasis-DE / BKG (Jahr des Datenstands)"
+_DLDE = "Datenlizenz Deutschland – Namensnennung – 2.0 (dl-de/by-2-0)"
+_ZENSUS_CREDIT = "© Statistische Ämter des Bundes und der Länder"
+
+#: The catalogue: every source :func:`download` knows, by key.
+SOURCES: Mapping[str, Source] = {
+    s.key: s
+    for s in (
+        Source(
+            key="vg250",
+            title="BKG Verwaltungsgebiete 1:250 000 (VG250), Ebenen, Stand 31.12., GeoPackage "
+                  "(EPSG:25832)",
+            url="https://daten.gdz.bkg.bund.de/produkte/vg/vg250_ebenen_1231/aktuell/"
+                "vg250_12-31.utm32s.gpkg.ebenen.zip",
+            file_name="vg250_12-31.utm32s.gpkg.ebenen.zip",
+            licence=_DLDE,
+            credit=_BKG_CREDIT,
+            page="https://gdz.bkg.bund.de/index.php/default/digitale-geodaten/verwaltungsgebiete/"
+                 "verwaltungsgebiete-1-250-000-stand-31-12-vg250-31-12.html",
+            note="jüngster Jahrgang ('aktuell'); einen bestimmten Jahrgang mit --base-url "
+                 "https://daten.gdz.bkg.bund.de/produkte/vg/vg250_ebenen_1231/2024",
+        ),
+        Source(
+            key="vg250-ew",
+            title="BKG Verwaltungsgebiete 1:250 000 mit Einwohnerzahlen (VG250-EW), Ebenen, "
+                  "Stand 31.12., GeoPackage (EPSG:25832)",
+            url="https://daten.gdz.bkg.bund.de/produkte/vg/vg250-ew_ebenen_1231/aktuell/"
+                "vg250-ew_12-31.utm32s.gpkg.ebenen.zip",
+            file_name="vg250-ew_12-31.utm32s.gpkg.ebenen.zip",
+            licence=_DLDE,
+            credit=_BKG_CREDIT,
+            page="https://gdz.bkg.bund.de/index.php/default/digitale-geodaten/verwaltungsgebiete/"
+                 "verwaltungsgebiete-1-250-000-mit-einwohnerzahlen-stand-31-12-vg250-ew-31-12.html",
+            note="jüngster Jahrgang ('aktuell'); Einwohnerzahlen erscheinen erst im Herbst des "
+                 "Folgejahres",
+        ),
+        Source(
+            key="zensus2022-100m",
+            title="Zensus 2022: Bevölkerungszahl in Gitterzellen (100 m, 1 km, 10 km; CSV, "
+                  "EPSG:3035)",
+            url="https://www.destatis.de/static/DE/zensus/gitterdaten/"
+                "Zensus2022_Bevoelkerungszahl.zip",
+            file_name="Zensus2022_Bevoelkerungszahl.zip",
+            licence=_DLDE,
+            credit=f"{_ZENSUS_CREDIT}, Zensus 2022",
+            page="https://www.zensus2022.de/DE/Ergebnisse-des-Zensus/gitterzellen.html",
+        ),
+        Source(
+            key="zensus2022-auslaender",
+            title="Zensus 2022: Ausländeranteil in Gitterzellen (100 m, 1 km, 10 km; CSV, "
+                  "EPSG:3035)",
+            url="https://www.destatis.de/static/DE/zensus/gitterdaten/"
+                "Auslaenderanteil_in_Gitterzellen.zip",
+            file_name="Auslaenderanteil_in_Gitterzellen.zip",
+            licence=_DLDE,
+            credit=f"{_ZENSUS_CREDIT}, Zensus 2022",
+            page="https://www.zensus2022.de/DE/Ergebnisse-des-Zensus/gitterzellen.html",
+            note="Anteil in %, zusammen mit zensus2022-100m ergibt er die Zahl der Ausländer",
+        ),
+        Source(
+            key="zensus2011-100m",
+            title="Zensus 2011: Bevölkerung im 100-m-Gitter (CSV, EPSG:3035)",
+            url="https://www.zensus2011.de/SharedDocs/Downloads/DE/Pressemitteilung/"
+                "DemografischeGrunddaten/csv_Bevoelkerung_100m_Gitter.zip"
+                "?__blob=publicationFile&v=3",
+            file_name="csv_Bevoelkerung_100m_Gitter.zip",
+            licence=_DLDE,
+            credit=f"{_ZENSUS_CREDIT}, Zensus 2011",
+            page="https://www.zensus2022.de/DE/Was-ist-der-Zensus/"
+                 "gitterzellenbasierte_Ergebnisse_Zensus2011.html",
+            note="Adresse nicht geprüft: die bisherige Adresse auf zensus2011.de leitet "
+                 "möglicherweise nicht mehr auf die Datei; sonst die Datei auf der offiziellen "
+                 "Seite holen",
+        ),
+        Source(
+            key="delfi-gtfs",
+            title="Deutschlandweite Sollfahrplandaten (GTFS) von DELFI e. V.",
+            url="https://scraped.data.public-transport.earth/de/gtfs.zip",
+            file_name="delfi_gtfs_deutschland.zip",
+            licence="Creative Commons Namensnennung 4.0 (CC BY 4.0)",
+            credit="Fahrplandaten: DELFI e. V. (opendata-oepnv.de), CC BY 4.0",
+            page="https://www.opendata-oepnv.de/ht/de/organisation/delfi/startseite"
+                 "?tx_vrrkit_view%5Bdataset_name%5D=deutschlandweite-sollfahrplandaten-gtfs"
+                 "&tx_vrrkit_view%5Baction%5D=details&tx_vrrkit_view%5Bcontroller%5D=View",
+            official=False,
+            note="INOFFIZIELLER SPIEGEL (Projekt public-transport-data-scraper); das Original "
+                 "auf opendata-oepnv.de braucht eine Anmeldung; rund 380 MB gezippt",
+        ),
+        Source(
+            key="geofabrik",
+            title="OpenStreetMap-Auszug von Geofabrik (.osm.pbf), Region nach Wahl",
+            url="https://download.geofabrik.de/{path}-latest.osm.pbf",
+            file_name="{name}-latest.osm.pbf",
+            licence="Open Database License 1.0 (ODbL)",
+            credit="Kartendaten: © OpenStreetMap-Mitwirkende (ODbL)",
+            page="https://download.geofabrik.de/{path}.html",
+            checksum="md5-file",
+            note="Region angeben: geofabrik:oberbayern (siehe --list)",
+        ),
+    )
+}
+
+_BAYERN_BEZIRKE = ("mittelfranken", "niederbayern", "oberbayern", "oberfranken", "oberpfalz",
+                   "schwaben", "unterfranken")
+_LAENDER = ("baden-wuerttemberg", "bayern", "berlin", "brandenburg", "bremen", "hamburg", "hessen",
+            "mecklenburg-vorpommern", "niedersachsen", "nordrhein-westfalen", "rheinland-pfalz",
+            "saarland", "sachsen", "sachsen-anhalt", "schleswig-holstein", "thueringen")
+_BW_BEZIRKE = ("freiburg-regbez", "karlsruhe-regbez", "stuttgart-regbez", "tuebingen-regbez")
+_NRW_BEZIRKE = ("arnsberg-regbez", "detmold-regbez", "duesseldorf-regbez", "koeln-regbez",
+                "muenster-regbez")
+
+#: Geofabrik regions known by name, with their path below https://download.geofabrik.de/.
+#: Any other Geofabrik region can be given by its path, e.g. ``europe/austria``.
+GEOFABRIK_REGIONS: Mapping[str, str] = {
+    "germany": "europe/germany",
+    "deutschland": "europe/germany",
+    **{land: f"europe/germany/{land}" for land in _LAENDER},
+    **{bezirk: f"europe/germany/bayern/{bezirk}" for bezirk in _BAYERN_BEZIRKE},
+    **{bezirk: f"europe/germany/baden-wuerttemberg/{bezirk}" for bezirk in _BW_BEZIRKE},
+    **{bezirk: f"europe/germany/nordrhein-westfalen/{bezirk}" for bezirk in _NRW_BEZIRKE},
+}
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """What :func:`download` did.
+
+    Attributes
+    ----------
+    path
+        The complete, verified file.
+    bytes
+        Its size in bytes.
+    sha256
+        Its SHA-256 (hex).
+    resumed
+        True if part of the file came from an earlier, interrupted attempt (HTTP ``Range``).
+    source
+        The source as given, with the region: ``"vg250"``, ``"geofabrik:oberbayern"``.
+    url
+        The address the file came from.
+    reused
+        True if the file was already there and matched the expected checksum, so nothing was
+        downloaded.
+    """
+
+    path: Path
+    bytes: int
+    sha256: str
+    resumed: bool
+    source: str
+    url: str
+    reused: bool = False
+
+
+@dataclass(frozen=True)
+class _Target:
+    source: Source
+    label: str  # "vg250", "geofabrik:oberbayern"
+    url: str
+    file_name: str
+    page: str
+
+
+class _Retry(Exception):
+    """A failed attempt worth repeating (network trouble, a server error, a cut connection)."""
+
+
+# --------------------------------------------------------------------------------------------
+# catalogue
+
+
+def _normalise_region(region: str) -> str:
+    text = region.strip().lower().replace(" ", "-")
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(umlaut, plain)
+    return text.strip("/")
+
+
+def _known_sources() -> str:
+    return ", ".join(s.key + (":REGION" if s.needs_region else "") for s in SOURCES.values())
+
+
+def resolve_source(
+    source: str, *, region: str | None = None, base_url: str | None = None
+) -> tuple[Source, str, str]:
+    """The catalogue entry, the address and the file name for a source name.
+
+    Parameters
+    ----------
+    source
+        A key of :data:`SOURCES`; for Geofabrik with the region after a colon
+        (``"geofabrik:oberbayern"``) or given as ``region``.
+    region
+        Geofabrik region: a name of :data:`GEOFABRIK_REGIONS` (umlauts allowed:
+        ``"thüringen"``) or a path below ``download.geofabrik.de`` such as ``"europe/austria"``.
+    base_url
+        A folder address that replaces the official folder: the file is fetched from
+        ``base_url/<name of the file in the official address>`` (a mirror, an older
+        BKG Jahrgang, or a local test server).
+
+    Returns
+    -------
+    tuple of (Source, str, str)
+        The entry, the address to fetch and the local file name.
+
+    Raises
+    ------
+    InputError
+        Unknown source (the message lists the known ones), a missing or unknown region, a region
+        for a source without regions, or a ``base_url`` that is not an http(s) address.
+
+    Examples
+    --------
+    >>> _, url, name = resolve_source("geofabrik:oberbayern")
+    >>> url
+    'https://download.geofabrik.de/europe/germany/bayern/oberbayern-latest.osm.pbf'
+    >>> name
+    'oberbayern-latest.osm.pbf'
+    """
+    target = _resolve(source, region=region, base_url=base_url)
+    return target.source, target.url, target.file_name
+
+
+def _resolve(source: str, *, region: str | None, base_url: str | None) -> _Target:
+    key, _, inline_region = source.strip().partition(":")
+    key = key.lower()
+    entry = SOURCES.get(key)
+    if entry is None:
+        raise InputError(f"unknown source {source!r}; known sources: {_known_sources()} "
+                         "(kurszugang download --list)")
+    if inline_region and region is not None and _normalise_region(inline_region) != \
+            _normalise_region(region):
+        raise InputError(f"two regions given: {inline_region!r} in {source!r} and "
+                         f"--region {region!r}; give one")
+    region = inline_region or region
+    if entry.needs_region:
+        if not region:
+            raise InputError(f"source {key!r} needs a region, e.g. {key}:oberbayern; known "
+                             f"regions: {', '.join(GEOFABRIK_REGIONS)} (or a Geofabrik path "
+                             "such as europe/austria)")
+        name = _normalise_region(region)
+        path = GEOFABRIK_REGIONS.get(name)
+        if path is None:
+            if "/" not in name or not _REGION_PATH.match(name):
+                raise InputError(f"unknown Geofabrik region {region!r}; known regions: "
+                                 f"{', '.join(GEOFABRIK_REGIONS)} (or a Geofabrik path such as "
+                                 "europe/austria)")
+            path = name
+        url = entry.url.format(path=path)
+        file_name = entry.file_name.format(name=path.rsplit("/", 1)[-1])
+        page = entry.page.format(path=path)
+        label = f"{key}:{name}"
+    else:
+        if region:
+            raise InputError(f"source {key!r} has no regions (only "
+                             f"{', '.join(s.key for s in SOURCES.values() if s.needs_region)} "
+                             f"has); drop {region!r}")
+        url, file_name, page, label = entry.url, entry.file_name, entry.page, key
+    if base_url is not None:
+        parts = urllib.parse.urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InputError(f"--base-url {base_url!r} is not an http(s) address of a folder, "
+                             "e.g. http://127.0.0.1:8000/data")
+        remote_name = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
+        url = f"{base_url.rstrip('/')}/{remote_name}"
+    return _Target(entry, label, url, file_name, page)
+
+
+def format_catalogue() -> str:
+    """The catalogue as text for ``kurszugang download --list`` (German).
+
+    Returns
+    -------
+    str
+        One block per source: key, title, address, official page, licence and credit, checksum,
+        note; then the known Geofabrik regions.
+
+    Examples
+    --------
+    >>> print(format_catalogue().splitlines()[0])
+    Bekannte Quellen (kurszugang download QUELLE):
+    """
+    lines = ["Bekannte Quellen (kurszugang download QUELLE):", ""]
+    for s in SOURCES.values():
+        key = s.key + (":REGION" if s.needs_region else "")
+        lines.append(f"{key}  {s.title}")
+        lines.append(f"    Adresse: {s.url}" + ("" if s.official else "  (INOFFIZIELLER SPIEGEL)"))
+        lines.append(f"    Offizielle Seite: {s.page}")
+        lines.append(f"    Lizenz: {s.licence}; Quellenvermerk: {s.credit}")
+        check = ("MD5-Datei des Servers (geprüft)" if s.checksum == "md5-file"
+                 else "SHA-256 (mit --sha256 geprüft, sonst aufgezeichnet)")
+        lines.append(f"    Prüfsumme: {check}")
+        if s.note:
+            lines.append(f"    Hinweis: {s.note}")
+        lines.append("")
+    lines.append("Geofabrik-Regionen: " + ", ".join(GEOFABRIK_REGIONS)
+                 + " (oder ein Pfad wie europe/austria)")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP
+
+
+def _user_agent() -> str:
+    from kurszugang import __version__
+
+    return f"kurszugang/{__version__} (Python urllib)"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+        return str(exc.reason)
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
+
+
+def _http_error(url: str, exc: urllib.error.HTTPError, page: str) -> DownloadError:
+    hint = ""
+    if exc.code in (401, 403):
+        hint = f"; the server wants a login or refuses access: see {page}"
+    elif exc.code in (404, 410):
+        hint = f"; the file may have moved: see {page}"
+    return DownloadError(f"could not download {url}: HTTP {exc.code} {exc.reason}{hint}")
+
+
+def _is_web_page(resp: Any, file_name: str) -> bool:
+    ctype = (resp.headers.get("Content-Type") or "").lower()
+    return ctype.startswith("text/html") and not file_name.lower().endswith((".html", ".htm"))
+
+
+def _fetch_small(url: str, *, timeout: float, retries: int, backoff_s: float, page: str) -> bytes:
+    """A small file (a checksum file) read whole, with the same retries as a download."""
+    for attempt in range(retries + 1):
+        try:
+            req = urllib.request.Request(url, headers={"User-Agent": _user_agent()})
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return bytes(resp.read(1 << 16))
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            if exc.code < 500 and exc.code not in (408, 429):
+                raise _http_error(url, exc, page) from None
+            reason = f"HTTP {exc.code} {exc.reason}"
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            reason = _reason(exc)
+        if attempt < retries:
+            time.sleep(backoff_s * 2 ** attempt)
+    raise DownloadError(f"could not download {url}: {reason} (tried {retries + 1} times)")
+
+
+def _content_range(value: str | None) -> tuple[int | None, int | None]:
+    """(first byte, total size) of a ``Content-Range`` header; None where absent or ``*``."""
+    m = re.match(r"^\s*bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)\s*$", value or "")
+    if not m:
+        return None, None
+    first = int(m.group(1)) if m.group(1) is not None else None
+    total = int(m.group(2)) if m.group(2) != "*" else None
+    return first, total
+
+
+class _Hashes:
+    def __init__(self) -> None:
+        self.sha256 = hashlib.sha256()
+        self.md5 = hashlib.md5(usedforsecurity=False)
+
+    def update(self, chunk: bytes) -> None:
+        self.sha256.update(chunk)
+        self.md5.update(chunk)
+
+    @classmethod
+    def of_file(cls, path: Path) -> _Hashes:
+        hashes = cls()
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                hashes.update(chunk)
+        return hashes
+
+
+def _remove(*paths: Path) -> None:
+    for p in paths:
+        p.unlink(missing_ok=True)
+
+
+def _part_meta(meta_path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _attempt(
+    target: _Target, part: Path, meta_path: Path, *, timeout: float, progress: bool
+) -> tuple[_Hashes, bool]:
+    """One request: fetch the rest of ``part`` (or all of it). Returns (hashes, resumed).
+
+    Raises ``_Retry`` for anything worth another attempt and ``DownloadError`` otherwise.
+    """
+    url = target.url
+    start = part.stat().st_size if part.exists() else 0
+    meta = _part_meta(meta_path)
+    if start and meta.get("url") != url:
+        logger.info("%s: the partial file came from another address; starting again", part.name)
+        _remove(part, meta_path)
+        start, meta = 0, {}
+    headers = {"User-Agent": _user_agent()}
+    if start:
+        headers["Range"] = f"bytes={start}-"
+        validator = meta.get("etag") or meta.get("last_modified")
+        if validator:
+            # the server answers 200 (whole file) instead of 206 if the file changed meanwhile
+            headers["If-Range"] = validator
+    try:
+        resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                      timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code == 416 and start:
+            _, total = _content_range(exc.headers.get("Content-Range"))
+            if total == start:  # the partial file is already complete
+                return _Hashes.of_file(part), True
+            _remove(part, meta_path)
+            raise _Retry("the server refused to resume (HTTP 416); starting again") from None
+        if exc.code >= 500 or exc.code in (408, 429):
+            raise _Retry(f"HTTP {exc.code} {exc.reason}") from None
+        raise _http_error(url, exc, target.page) from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        raise _Retry(_reason(exc)) from None
+
+    with resp:
+        if _is_web_page(resp, target.file_name):
+            raise DownloadError(
+                f"could not download {url}: the server answered with a web page (text/html) "
+                f"instead of the file; the address may have moved or need a login: see "
+                f"{target.page}")
+        resumed = False
+        if start and resp.status == 206:
+            first, total = _content_range(resp.headers.get("Content-Range"))
+            if first != start:
+                _remove(part, meta_path)
+                raise _Retry(f"the server resumed at byte {first} instead of {start}; "
+                             "starting again")
+            resumed = True
+            mode = "ab"
+            hashes = _Hashes.of_file(part)
+        else:
+            if start:
+                logger.info("%s: the server sent the whole file instead of the rest "
+                            "(HTTP %s); starting again from zero", target.file_name, resp.status)
+            start, mode, hashes = 0, "wb", _Hashes()
+            length = resp.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            meta = {"url": url, "etag": resp.headers.get("ETag"),
+                    "last_modified": resp.headers.get("Last-Modified"), "size": total}
+            meta_path.write_text(json.dumps(meta), encoding="utf-8")
+        received = start
+        try:
+            with part.open(mode) as fh, tqdm(
+                total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
+                desc=target.file_name, disable=not progress, leave=False,
+            ) as bar:
+                while chunk := resp.read(_CHUNK):
+                    fh.write(chunk)
+                    hashes.update(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            raise _Retry(f"{_reason(exc)} after {received:,} bytes") from None
+    if total is not None and received < total:
+        raise _Retry(f"the connection closed after {received:,} of {total:,} bytes")
+    if total is not None and received > total:
+        _remove(part, meta_path)
+        raise _Retry(f"received {received:,} bytes, more than the {total:,} announced; "
+                     "starting again")
+    return hashes, resumed
+
+
+def _fetch(
+    target: _Target, part: Path, meta_path: Path, *, timeout: float, retries: int,
+    backoff_s: float, progress: bool,
+) -> tuple[_Hashes, bool]:
+    """Fetch into ``part`` with up to ``retries`` repeated attempts, each resuming the last."""
+    reason = ""
+    for attempt in range(retries + 1):
+        try:
+            # a repeated attempt resumes what the failed one left in `part`
+            return _attempt(target, part, meta_path, timeout=timeout, progress=progress)
+        except _Retry as exc:
+            reason = str(exc)
+            if attempt < retries:
+                wait = backoff_s * 2 ** attempt
+                logger.warning("download of %s interrupted (%s); trying again in %.1f s "
+                               "(attempt %d of %d)", target.url, reason, wait, attempt + 2,
+                               retries + 1)
+                time.sleep(wait)
+    kept = (f"; the partial file {part} is kept and the next download resumes it"
+            if part.exists() and part.stat().st_size else "")
+    raise DownloadError(f"could not download {target.url}: {reason} "
+                        f"(tried {retries + 1} times){kept}")
+
+
+# --------------------------------------------------------------------------------------------
+# public
+
+
+def _expected_md5(target: _Target, *, timeout: float, retries: int, backoff_s: float) -> str:
+    md5_url = target.url + ".md5"
+    text = _fetch_small(md5_url, timeout=timeout, retries=retries, backoff_s=backoff_s,
+                        page=target.page).decode("ascii", errors="replace")
+    token = text.split()[0] if text.split() else ""
+    if not _HEX32.match(token):
+        raise DownloadError(f"could not read the checksum file {md5_url}: expected an MD5 "
+                            f"(32 hex digits) at its start, found {text[:40]!r}")
+    return token.lower()
+
+
+def _write_records(target: _Target, path: Path, size: int, sha256: str,
+                   md5: str | None) -> None:
+    (path.parent / f"{path.name}.sha256").write_text(f"{sha256}  {path.name}\n",
+                                                     encoding="utf-8")
+    record = {
+        "source": target.label,
+        "title": target.source.title,
+        "url": target.url,
+        "official_page": target.page,
+        "official": target.source.official,
+        "licence": target.source.licence,
+        "credit": target.source.credit,
+        "file": path.name,
+        "downloaded_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "bytes": size,
+        "sha256": sha256,
+        "md5": md5,
+    }
+    (path.parent / f"{path.name}.download.json").write_text(
+        json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_download_record(path: str | Path) -> dict[str, Any] | None:
+    """The record :func:`download` wrote beside a file (``<file>.download.json``), if any.
+
+    Parameters
+    ----------
+    path
+        The downloaded file (not the record).
+
+    Returns
+    -------
+    dict or None
+        Keys ``source``, ``title``, ``url``, ``official_page``, ``official``, ``licence``,
+        ``credit``, ``file``, ``downloaded_at`` (ISO 8601, UTC), ``bytes``, ``sha256``, ``md5``
+        (None unless the server published one); None if the file has no record.
+
+    Raises
+    ------
+    InputFormatError
+        The record exists but is not valid JSON.
+
+    Examples
+    --------
+    >>> read_download_record("data/raw/oberbayern-latest.osm.pbf")["sha256"]  # doctest: +SKIP
+    '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'
+    """
+    from kurszugang.errors import InputFormatError
+
+    path = Path(path)
+    record_path = path.parent / f"{path.name}.download.json"
+    if not record_path.exists():
+        return None
+    try:
+        data = json.loads(record_path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputFormatError(f"is not valid JSON ({exc})", path=record_path) from None
+    if not isinstance(data, dict):
+        raise InputFormatError("is not a JSON object", path=record_path)
+    return data
+
+
+def download(
+    source: str,
+    *,
+    out_dir: str | Path = "data/raw",
+    region: str | None = None,
+    base_url: str | None = None,
+    expected_sha256: str | None = None,
+    progress: bool = True,
+    timeout: float = 60,
+    retries: int = 3,
+    backoff_s: float = 2.0,
+) -> DownloadResult:
+    """Download one source of the catalogue into ``out_dir``, resuming and verifying it.
+
+    The file is streamed to ``<file>.part``; an interrupted ``.part`` (from an earlier run or a
+    failed attempt) is resumed with an HTTP ``Range`` request, or started again when the server
+    sends the whole file (HTTP 200) or the file changed on the server. Only a complete file whose
+    checksum matches is renamed to its final name; beside it go ``<file>.sha256`` and
+    ``<file>.download.json`` (see :func:`read_download_record`). A file already in place that
+    matches the expected checksum (``expected_sha256``, or Geofabrik's ``.md5``) is kept
+    without downloading.
+
+    Parameters
+    ----------
+    source
+        A key of :data:`SOURCES` (``"vg250"``, ``"vg250-ew"``, ``"zensus2022-100m"``,
+        ``"zensus2022-auslaender"``, ``"zensus2011-100m"``, ``"delfi-gtfs"``) or
+        ``"geofabrik:REGION"``.
+    out_dir
+        Folder for the file (created if missing). Default ``data/raw`` in the current folder.
+    region
+        Geofabrik region, instead of ``geofabrik:REGION`` (see :func:`resolve_source`).
+    base_url
+        Folder address replacing the official folder (a mirror, an older Jahrgang, a test
+        server); the file keeps the name it has in the official address.
+    expected_sha256
+        SHA-256 (64 hex digits) the file must have. Without it the SHA-256 is recorded, and
+        Geofabrik files are checked against the ``.md5`` published beside them.
+    progress
+        Show a progress bar (tqdm, on standard error).
+    timeout
+        Seconds to wait for the server to answer or send more data.
+    retries
+        Further attempts after a network error, a server error (5xx) or a cut connection; each
+        resumes what the last one left.
+    backoff_s
+        Seconds before the first repeated attempt; doubled for each further one.
+
+    Returns
+    -------
+    DownloadResult
+        Path, size, SHA-256, whether it was resumed or reused, the source and the address.
+
+    Raises
+    ------
+    InputError
+        Unknown source or region, a malformed ``expected_sha256`` or ``base_url``, or a checksum
+        that does not match (the message names the file and both checksums; the partial file is
+        deleted and no final file is written).
+    DownloadError
+        The server could not be reached or refused the file (the message names the address and
+        the reason), after ``retries`` further attempts where repeating can help.
+
+    Examples
+    --------
+    >>> r = download("vg250", out_dir="data/raw")  # doctest: +SKIP
+    >>> r.path.name, r.resumed  # doctest: +SKIP
+    ('vg250_12-31.utm32s.gpkg.ebenen.zip', False)
+    >>> download("geofabrik", region="oberbayern", progress=False)  # doctest: +SKIP
+    """
+    target = _resolve(source, region=region, base_url=base_url)
+    if expected_sha256 is not None:
+        if not _HEX64.match(expected_sha256.strip()):
+            raise InputError(f"--sha256 {expected_sha256!r} is not a SHA-256 checksum "
+                             "(expected 64 hex digits)")
+        expected_sha256 = expected_sha256.strip().lower()
+    if retries < 0 or timeout <= 0:
+        raise InputError(f"retries must be >= 0 and timeout > 0 (got {retries}, {timeout})")
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / target.file_name
+    part = out / f"{target.file_name}.part"
+    meta_path = out / f"{target.file_name}.part.json"
+
+    expected_md5 = None
+    if target.source.checksum == "md5-file":
+        expected_md5 = _expected_md5(target, timeout=timeout, retries=retries,
+                                     backoff_s=backoff_s)
+
+    if final.exists() and (expected_sha256 or expected_md5):
+        have = _Hashes.of_file(final)
+        if (expected_sha256 is None or have.sha256.hexdigest() == expected_sha256) and \
+                (expected_md5 is None or have.md5.hexdigest() == expected_md5):
+            size = final.stat().st_size
+            logger.info("%s is already there and matches its checksum; not downloaded again",
+                        final)
+            if not (out / f"{final.name}.download.json").exists():
+                _write_records(target, final, size, have.sha256.hexdigest(), expected_md5)
+            return DownloadResult(final, size, have.sha256.hexdigest(), False, target.label,
+                                  target.url, reused=True)
+
+    logger.info("downloading %s from %s", target.file_name, target.url)
+    hashes, resumed = _fetch(target, part, meta_path, timeout=timeout, retries=retries,
+                             backoff_s=backoff_s, progress=progress)
+    sha256 = hashes.sha256.hexdigest()
+    md5 = hashes.md5.hexdigest()
+
+    if expected_md5 is not None and md5 != expected_md5:
+        # Geofabrik may have published a new extract while we downloaded: ask once more
+        again = _expected_md5(target, timeout=timeout, retries=retries, backoff_s=backoff_s)
+        if md5 != again:
+            _remove(part, meta_path)
+            raise InputError(f"MD5 checksum does not match: expected {again} (from "
+                             f"{target.url}.md5), found {md5}; the download was deleted, "
+                             "try again", path=final.name)
+        expected_md5 = again
+    if expected_sha256 is not None and sha256 != expected_sha256:
+        _remove(part, meta_path)
+        raise InputError(f"SHA-256 checksum does not match: expected {expected_sha256}, "
+                         f"found {sha256}; the download was deleted", path=final.name)
+
+    os.replace(part, final)
+    _remove(meta_path)
+    size = final.stat().st_size
+    _write_records(target, final, size, sha256, expected_md5)
+    logger.info("downloaded %s: %s bytes, sha256 %s%s", final, f"{size:,}", sha256,
+                " (resumed)" if resumed else "")
+    return DownloadResult(final, size, sha256, resumed, target.label, target.url)
