@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from kurszugang._arrow import isin as _isin
 from kurszugang.errors import (
     DataValidationError,
     InputError,
@@ -441,20 +442,6 @@ class Feed:
         ids.update(phone.index[phone.to_numpy(bool)].tolist())
         ids.discard(None)
         return frozenset(str(i) for i in ids)
-
-
-def _isin(values: pd.Series, known: pd.Series | pd.Index | Sequence[Any]) -> np.ndarray:
-    """``values.isin(known)`` as a bool array, hashed in Arrow (pandas loops over Arrow strings)."""
-    if not isinstance(values.dtype, pd.StringDtype):
-        return values.isin(known).to_numpy(bool)
-    if isinstance(known, pd.Series | pd.Index) and isinstance(known.dtype, pd.StringDtype):
-        pool = pa.array(known.array)
-    else:
-        pool = pa.array(np.asarray(known, dtype=object), type=pa.string(), from_pandas=True)
-    if isinstance(pool, pa.ChunkedArray):
-        pool = pool.combine_chunks()
-    found = pc.is_in(pa.array(values.array), value_set=pool, skip_nulls=True)
-    return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _lookup(keys: pd.Series, values: pd.Series) -> np.ndarray:

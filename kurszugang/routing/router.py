@@ -267,7 +267,8 @@ class Router:
         self.route_names = dict(zip(routes["route_id"], label.fillna(routes["route_id"]), strict=True))
         tt = self.timetable
         self.stop_xy = np.column_stack([tt.stop_x, tt.stop_y])
-        key = ("transfers", hashlib.blake2b(self.stop_xy.tobytes(), digest_size=16).digest(), b"")
+        self._stop_key = hashlib.blake2b(self.stop_xy.tobytes(), digest_size=16).digest()
+        key = ("transfers", self._stop_key, b"")
         if key not in self._legs_cache:
             self._legs_cache[key] = self.walking.legs(self.stop_xy, self.stop_xy, exclude_self=True)
         self.transfers: Legs = self._legs_cache[key]
@@ -636,17 +637,22 @@ class Router:
         return Journey(str(q.origins.ids[0]), str(q.destinations.ids[0]), t0,
                        int(frame["arrival"].iloc[-1]), frame[_LEG_COLUMNS])
 
+    def _key(self, xy: np.ndarray) -> bytes:
+        """Content hash of a point set (the router's own stops hashed once)."""
+        if xy is self.stop_xy:
+            return self._stop_key
+        return hashlib.blake2b(np.ascontiguousarray(xy).tobytes(), digest_size=16).digest()
+
     def _check_snapped(self, xy: np.ndarray, ids: np.ndarray, what: str) -> None:
         """Report points too far from the walking network, once per point set."""
-        key = hashlib.blake2b(xy.tobytes(), digest_size=16).digest()
+        key = self._key(xy)
         if key not in self._snap_checked:
             check_snapped(self.walking, xy, ids, what)
             self._snap_checked.add(key)
 
     def _legs(self, a: np.ndarray, b: np.ndarray) -> Legs:
         """Walking legs between two point sets, cached for repeated queries (e.g. per course)."""
-        key = ("legs", hashlib.blake2b(a.tobytes(), digest_size=16).digest(),
-               hashlib.blake2b(b.tobytes(), digest_size=16).digest())
+        key = ("legs", self._key(a), self._key(b))
         legs = self._legs_cache.get(key)
         if legs is None:
             if len(self._legs_cache) >= 32:  # keep the cache small: drop the oldest legs

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from kurszugang._arrow import isin
 from kurszugang.errors import ServiceDateError
 
 if TYPE_CHECKING:
@@ -143,8 +144,8 @@ def _expand_frequencies(stop_times: pd.DataFrame, frequencies: pd.DataFrame) -> 
     Instances depart from ``start_time`` every ``headway_secs`` up to but excluding ``end_time``;
     the trip's stop_times give the times relative to its first departure.
     """
-    freq = frequencies[frequencies["trip_id"].isin(stop_times["trip_id"].unique())]
-    plain = stop_times[~stop_times["trip_id"].isin(freq["trip_id"])].copy()
+    freq = frequencies[isin(frequencies["trip_id"], stop_times["trip_id"].unique())]
+    plain = stop_times[~isin(stop_times["trip_id"], freq["trip_id"])].copy()
     plain["instance_start"] = -1
     if freq.empty:
         return plain
@@ -158,7 +159,7 @@ def _expand_frequencies(stop_times: pd.DataFrame, frequencies: pd.DataFrame) -> 
     inst_start = first + step * np.repeat(head, n_inst)
     instances = pd.DataFrame({"trip_id": inst_trip, "instance_start": inst_start})
 
-    templ = stop_times[stop_times["trip_id"].isin(freq["trip_id"])].copy()
+    templ = stop_times[isin(stop_times["trip_id"], freq["trip_id"])].copy()
     first_dep = templ.groupby("trip_id", sort=False)["departure_time"].transform("first")
     templ["rel_arr"] = templ["arrival_time"] - first_dep
     templ["rel_dep"] = templ["departure_time"] - first_dep
@@ -217,14 +218,14 @@ def _active_trips(feed: Feed, date: dt.date,
     yesterday = feed.active_service_ids(date - dt.timedelta(days=1))
     trips = feed.trips
     if exclude_route_ids:
-        trips = trips[~trips["route_id"].isin(list(exclude_route_ids))]
+        trips = trips[~isin(trips["route_id"], list(exclude_route_ids))]
     cols = ["trip_id", "stop_sequence", "stop_id", "arrival_time", "departure_time",
             "pickup_type", "drop_off_type"]
     st = feed.stop_times[cols]
-    t_today = trips.loc[trips["service_id"].isin(today), ["trip_id", "route_id"]]
-    t_prev = trips.loc[trips["service_id"].isin(yesterday), ["trip_id", "route_id"]]
-    st_today = st[st["trip_id"].isin(t_today["trip_id"])]
-    st_prev = st[st["trip_id"].isin(t_prev["trip_id"])]
+    t_today = trips.loc[isin(trips["service_id"], list(today)), ["trip_id", "route_id"]]
+    t_prev = trips.loc[isin(trips["service_id"], list(yesterday)), ["trip_id", "route_id"]]
+    st_today = st[isin(st["trip_id"], t_today["trip_id"])]
+    st_prev = st[isin(st["trip_id"], t_prev["trip_id"])]
     frames = []
     exp_today = _expand_frequencies(st_today, feed.frequencies)
     exp_today["day_shift"] = 0
@@ -243,7 +244,7 @@ def _active_trips(feed: Feed, date: dt.date,
     out = pd.concat(frames, ignore_index=True)
     route_of = pd.concat([t_today, t_prev]).drop_duplicates("trip_id").set_index("trip_id")["route_id"]
     out["route_id"] = out["trip_id"].map(route_of)
-    n_today = int(t_today["trip_id"].isin(st_today["trip_id"]).sum())
+    n_today = int(isin(t_today["trip_id"], st_today["trip_id"].unique()).sum())
     return out, n_today, n_prev
 
 

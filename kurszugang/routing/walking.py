@@ -96,12 +96,26 @@ class StraightLineWalking:
     speed_kmh: float = 4.5
     max_walk_m: float = 1000.0
     detour_factor: float = 1.3
+    _trees: dict[bytes, cKDTree] = field(default_factory=dict, init=False, repr=False,
+                                         compare=False)
+
+    def _tree(self, xy: np.ndarray) -> cKDTree:
+        """A k-d tree of the points, kept for the last few point sets (stops, grids)."""
+        key = hashlib.blake2b(np.ascontiguousarray(xy, dtype=np.float64).tobytes(),
+                              digest_size=16).digest()
+        tree = self._trees.get(key)
+        if tree is None:
+            tree = cKDTree(xy)
+            if len(self._trees) >= 8:
+                self._trees.pop(next(iter(self._trees)))
+            self._trees[key] = tree
+        return tree
 
     def legs(self, from_xy: np.ndarray, to_xy: np.ndarray, *, exclude_self: bool = False) -> Legs:
         """Every leg up to ``max_walk_m`` between two point sets (EPSG:25832 metres)."""
         radius = self.max_walk_m / self.detour_factor
-        a = cKDTree(from_xy)
-        b = a if to_xy is from_xy else cKDTree(to_xy)
+        a = cKDTree(from_xy) if len(from_xy) < 64 else self._tree(from_xy)
+        b = a if to_xy is from_xy else (cKDTree(to_xy) if len(to_xy) < 64 else self._tree(to_xy))
         m = a.sparse_distance_matrix(b, radius, output_type="coo_matrix")
         rows, cols = m.row.astype(np.int64), m.col.astype(np.int64)
         dist = m.data * self.detour_factor
