@@ -90,6 +90,9 @@ _LAZY = {
     "Config": "kurszugang.config",
     "load_config": "kurszugang.config",
     "run_analysis": "kurszugang.pipeline",
+    "build_webmap": "kurszugang.output.webmap",
+    "write_webmap": "kurszugang.output.webmap",
+    "static_map": "kurszugang.output.figures",
 }
 
 if TYPE_CHECKING:
@@ -134,8 +137,10 @@ if TYPE_CHECKING:
     )
     from kurszugang.io.points import read_points_csv
     from kurszugang.io.population import read_population_grid, validate_population_grid
+    from kurszugang.output.figures import static_map
     from kurszugang.output.geopackage import result_layers, write_geopackage, write_surfaces
     from kurszugang.output.tables import german_columns, write_csv, write_xlsx
+    from kurszugang.output.webmap import build_webmap, write_webmap
     from kurszugang.pipeline import run_analysis
     from kurszugang.routing.router import ArriveBy, Points, Router, TravelTimes
     from kurszugang.routing.timetable import Timetable, compile_timetable
@@ -181,6 +186,7 @@ __all__ = [
     "ValidationReport",
     "WalkNetwork",
     "analysis_grid",
+    "build_webmap",
     "class_sizes",
     "compare_days",
     "compile_timetable",
@@ -207,6 +213,7 @@ __all__ = [
     "result_layers",
     "run_analysis",
     "site_surfaces",
+    "static_map",
     "subsidy_distances",
     "subsidy_summary",
     "travel_time_surface",
@@ -220,5 +227,6 @@ __all__ = [
     "write_csv",
     "write_geopackage",
     "write_surfaces",
+    "write_webmap",
     "write_xlsx",
 ]

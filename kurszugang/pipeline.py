@@ -305,16 +305,65 @@ def _write_outputs(cfg: Config, result: RunResult, *, school: Any, gemeinden: An
                     surfaces=surfaces, iso=iso)
 
 
-def _write_maps(cfg: Config, result: RunResult, **kw: Any) -> None:
-    """Web map and static maps (when the output modules for them are installed)."""
-    try:
-        from kurszugang.output import webmap
-    except ImportError:  # pragma: no cover - the web map module ships with the package
-        return
-    builder = getattr(webmap, "map_from_results", None)
-    if builder is None:
-        return
-    result.files.extend(builder(cfg, result, **kw))
+def _write_maps(cfg: Config, result: RunResult, *, school: Any, gemeinden: Any, courses: Any,
+                feed: Any, surfaces: dict[str, Any], iso: Any) -> None:
+    """The web map (HTML, works offline) and the static maps for reports (PNG, PDF)."""
+    import shapely
+
+    from kurszugang.analysis.coverage import coverage_summary
+    from kurszugang.output.figures import static_map
+    from kurszugang.output.webmap import (
+        build_webmap,
+        stop_departures,
+        travel_time_to_nearest,
+        write_webmap,
+    )
+
+    formats = set(cfg.output.formats)
+    lang = cfg.output.language
+    coverage = coverage_summary(school).merge(travel_time_to_nearest(school), on="ags", how="left")
+    name = cfg.district.name or "Landkreis"
+    kreis = gemeinden.iloc[:1][["geometry"]].copy()
+    kreis["geometry"] = [shapely.union_all(np.asarray(gemeinden.geometry.values))]
+    kreis["gen"] = name
+    c, r = cfg.coverage, cfg.routing
+    parameters = {
+        "Höchstdauer je Weg": f"{c.threshold_min:g} min",
+        "Ankunft frühestens": f"{c.early_arrival_min:g} min vor Kursbeginn",
+        "Ferientag zum Vergleich": cfg.dates.holiday,
+        "Fußwege": (f"{r.walk_speed_kmh:g} km/h, höchstens {r.max_walk_m:g} m".replace(".", ",")
+                    + (" auf OSM-Wegen" if cfg.inputs.osm
+                       else f", Luftlinie × {r.detour_factor:g}".replace(".", ","))),
+        "Umsteigezeit": f"{r.board_slack_s} s",
+        "Potenzielle Teilnehmende": (
+            {"foreigners": "Ausländer im Zensus-Raster", "gemeinde": "Zahlen je Gemeinde",
+             "both": "Zahlen je Gemeinde, verteilt nach Ausländern im Raster"}[
+                cfg.grid.participant_source] + f" × {cfg.grid.participant_factor:g}".replace(".", ",")),
+    }
+    attribution = _attribution(cfg)
+    if "html" in formats:
+        m = build_webmap(gemeinden=gemeinden, kreis=kreis, courses=courses, coverage=coverage,
+                         analysis_date=school.date, parameters=parameters, isochrones=iso,
+                         surface=surfaces or None, stops=stop_departures(feed, school.date),
+                         language=lang, attribution=attribution)
+        result.files.append(write_webmap(m, result.out_dir / FILES["html"][0]))
+    for fmt in ("png", "pdf"):
+        if fmt in formats:
+            result.files.append(static_map(
+                gemeinden=gemeinden, kreis=kreis, courses=courses, coverage=coverage,
+                path=result.out_dir / FILES[fmt][0], analysis_date=school.date, format=fmt,
+                parameters=parameters, attribution=attribution, language=lang, title=name))
+
+
+def _attribution(cfg: Config) -> list[str]:
+    """Credits for the map: the demo's, or generic ones naming the user's data sources."""
+    from kurszugang.output.webmap import DEMO_ATTRIBUTION
+
+    if cfg.district.key == "09999":
+        return list(DEMO_ATTRIBUTION)
+    return ["Verwaltungsgrenzen: © GeoBasis-DE / BKG (dl-de/by-2-0)",
+            "Zensus: © Statistische Ämter des Bundes und der Länder (dl-de/by-2-0)",
+            f"Fahrplan: {Path(cfg.inputs.gtfs).name}", f"Kursorte: {Path(cfg.inputs.courses).name}"]
 
 
 def _parameters(cfg: Config) -> dict[str, object]:

@@ -1,0 +1,340 @@
+"""Static maps of the district for reports: PNG and PDF, A4 landscape, German or English.
+
+:func:`static_map` draws the Gemeinden coloured by the share of potential participants who can
+attend a course (the classes of the web map, :data:`kurszugang.output.webmap.COVERAGE_CLASSES`),
+the Kreis outline, the course sites with a symbol per course type, a legend, a scale bar, a north
+arrow, the parameters, the attribution of every data source and the analysis date. It uses
+matplotlib only (no map tiles, nothing from the internet). The documentation is in
+``docs/outputs.md`` ("Druckkarten").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from kurszugang.errors import ConfigError, InputError
+from kurszugang.output.webmap import (
+    COURSE_TYPE_STYLES,
+    COVERAGE_CLASSES,
+    NO_DATA_COLOUR,
+    SCHEDULE_STYLES,
+    _classify,
+    _date_text,
+    _need_columns,
+    _need_crs,
+    _one_number,
+    _schedule_name,
+    _type_name,
+    _type_style,
+    coverage_share,
+)
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from kurszugang.io.courses import CourseList
+
+__all__ = ["A4_LANDSCAPE_MM", "MAP_CRS", "static_map"]
+
+log = logging.getLogger(__name__)
+
+#: Page size (width, height) in millimetres.
+A4_LANDSCAPE_MM: tuple[float, float] = (297.0, 210.0)
+#: CRS the map is drawn in (metres, so that the scale bar is exact along the grid).
+MAP_CRS = "EPSG:25832"
+_FORMATS = ("png", "pdf")
+#: Position of the map frame on the page (left, bottom, width, height as fractions).
+MAP_FRAME = (0.02, 0.09, 0.66, 0.80)
+
+_TEXT = {
+    "de": {
+        "title": "Erreichbarkeit der Integrationskurse",
+        "subtitle": "Anteil potenzieller Teilnehmender, die einen Kurs besuchen können",
+        "any": "irgendein Kurs",
+        "no_data": "keine potenziellen Teilnehmenden / keine Daten",
+        "sites": "Kursorte (je Kursart ein Symbol)",
+        "gemeinde": "Gemeindegrenze",
+        "kreis": "Kreisgrenze",
+        "date": "Stichtag",
+        "as_of": "Stand der Kursliste",
+        "made": "Erstellt mit kurszugang am",
+        "schedules": "Zeitformen",
+        "parameters": "Parameter",
+        "legend": "Legende",
+    },
+    "en": {
+        "title": "Access to integration courses",
+        "subtitle": "Share of potential participants who can attend a course",
+        "any": "any course",
+        "no_data": "no potential participants / no data",
+        "sites": "Course sites (one symbol per course type)",
+        "gemeinde": "Municipality boundary",
+        "kreis": "District boundary",
+        "date": "Date",
+        "as_of": "Course list as of",
+        "made": "Made with kurszugang on",
+        "schedules": "Schedules",
+        "parameters": "Parameters",
+        "legend": "Legend",
+    },
+}
+
+
+def _format_of(path: Path, fmt: str | None) -> str:
+    chosen = (fmt or path.suffix.lstrip(".")).lower()
+    if chosen not in _FORMATS:
+        raise ConfigError(f"static maps are written as png or pdf, got {chosen or 'no format'!r} "
+                          f"for {path.name} (give format='png' or 'pdf' or a .png/.pdf name)")
+    return chosen
+
+
+def _nice_length(span_m: float) -> float:
+    """A round scale-bar length (1, 2 or 5 times a power of ten metres) near a fifth of span."""
+    target = max(span_m / 5.0, 1.0)
+    power = 10.0 ** math.floor(math.log10(target))
+    return float(max(f * power for f in (1.0, 2.0, 5.0) if f * power <= target))
+
+
+def _scale_bar(ax: Any, language: str) -> None:
+    """A two-segment black/white bar in metres at the lower left of the map."""
+    from matplotlib.patches import Rectangle
+
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = _nice_length(x1 - x0)
+    height = (y1 - y0) * 0.008
+    left, bottom = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.04
+    for i, colour in enumerate(("black", "white")):
+        ax.add_patch(Rectangle((left + i * length / 2, bottom), length / 2, height,
+                               facecolor=colour, edgecolor="black", linewidth=0.6, zorder=20))
+    km = length >= 1000
+    unit = "km" if km else "m"
+    scale = 1000.0 if km else 1.0
+    for x, value in ((left, 0.0), (left + length / 2, length / 2), (left + length, length)):
+        label = _one_number(value / scale, language, 1 if (value / scale) % 1 else 0)
+        ax.text(x, bottom + height * 1.8, label, ha="center", va="bottom", fontsize=6.5,
+                zorder=20)
+    ax.text(left + length + (x1 - x0) * 0.01, bottom, unit, ha="left", va="bottom",
+            fontsize=6.5, zorder=20)
+
+
+def _north_arrow(ax: Any) -> None:
+    ax.annotate("N", xy=(0.96, 0.95), xytext=(0.96, 0.87), xycoords="axes fraction",
+                ha="center", va="center", fontsize=9, fontweight="bold",
+                arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.2},
+                zorder=20)
+
+
+def static_map(
+    *,
+    gemeinden: gpd.GeoDataFrame,
+    kreis: gpd.GeoDataFrame,
+    courses: CourseList,
+    coverage: pd.DataFrame,
+    path: str | Path,
+    analysis_date: dt.date,
+    format: str | None = None,
+    course_type: str | None = None,
+    parameters: Mapping[str, object] | None = None,
+    attribution: str | Sequence[str] = (),
+    language: str = "de",
+    title: str | None = None,
+    dpi: int = 200,
+    north_arrow: bool = True,
+) -> Path:
+    """Draw the district's coverage map on an A4 landscape page (PNG or PDF).
+
+    Parameters
+    ----------
+    gemeinden
+        Gemeinden with ``ags`` and ``gen`` (any CRS; drawn in EPSG:25832).
+    kreis
+        The Kreis to outline (any CRS).
+    courses
+        The course list (:func:`kurszugang.io.courses.read_courses`); one symbol per site and
+        course type.
+    coverage
+        Per Gemeinde (:func:`kurszugang.analysis.coverage.coverage_summary`): ``ags``,
+        ``participants`` and ``part_any``/``part_type_<type>``.
+    path
+        The file to write (its folder must exist).
+    analysis_date
+        The analysis date, printed under the map.
+    format
+        ``"png"`` or ``"pdf"``; default from the suffix of ``path``.
+    course_type
+        Course type of the coverage classes (None: any course).
+    parameters
+        Parameters to print beside the map (shown as given).
+    attribution
+        Credits of the data shown, one string per source.
+    language
+        ``"de"`` (default) or ``"en"``.
+    title
+        The title (default: "Erreichbarkeit der Integrationskurse – <Kreis name>").
+    dpi
+        Resolution of a PNG (default 200: 2338 × 1653 pixels); a PDF is vector graphics.
+    north_arrow
+        Draw a north arrow.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    InputError
+        If an input lacks a column or a CRS, or the folder does not exist.
+    ConfigError
+        For a format other than png/pdf, a language other than de/en, a ``dpi`` below 50, or
+        a course type not in ``coverage``.
+
+    Examples
+    --------
+    >>> static_map(gemeinden=gem, kreis=krs, courses=courses, coverage=summary,
+    ...            path="karte.pdf", analysis_date=SCHOOL_DAY)  # doctest: +SKIP
+    PosixPath('karte.pdf')
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.transforms import offset_copy
+
+    out = Path(path)
+    fmt = _format_of(out, format)
+    if language not in _TEXT:
+        raise ConfigError(f"language must be one of de, en, got {language!r}")
+    if dpi < 50:
+        raise ConfigError(f"dpi must be at least 50, got {dpi}")
+    if not out.parent.is_dir():
+        raise InputError(f"folder {out.parent} does not exist", path=out)
+    _need_columns(gemeinden, ("ags", "gen"), "the Gemeinden")
+    _need_crs(gemeinden, "the Gemeinden")
+    _need_crs(kreis, "the Kreis")
+    t = _TEXT[language]
+    share = coverage_share(coverage, course_type=course_type)
+
+    gem = gemeinden[["ags", "gen", gemeinden.geometry.name]].to_crs(MAP_CRS)
+    gem = gem.assign(ags=gem["ags"].astype("string")).merge(
+        share.assign(ags=share["ags"].astype("string")), on="ags", how="left")
+    colours = _classify(gem["share_pct"].to_numpy(float), COVERAGE_CLASSES)
+    krs = kreis.to_crs(MAP_CRS)
+    sites = courses.sites.to_crs(MAP_CRS).assign(site_id=lambda f: f["site_id"].astype(str))
+
+    width_in, height_in = (v / 25.4 for v in A4_LANDSCAPE_MM)
+    fig = Figure(figsize=(width_in, height_in), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes(MAP_FRAME)
+    ax.set_axis_off()
+    gem.plot(ax=ax, color=list(colours), edgecolor="#555555", linewidth=0.4)
+    krs.boundary.plot(ax=ax, color="black", linewidth=1.6)
+    reps = gem.geometry.representative_point()
+    for x, y, name in zip(reps.x, reps.y, gem["gen"].astype(str), strict=True):
+        ax.text(x, y, name, fontsize=5.5, ha="center", va="center", color="#222222",
+                zorder=5)
+
+    # Sites: one symbol per course type, side by side around the site's point.
+    per_site = (courses.courses[["site_id", "course_type"]].astype(str).drop_duplicates()
+                .merge(sites[["site_id"]].assign(x=sites.geometry.x, y=sites.geometry.y),
+                       on="site_id", how="inner"))
+    order = {k: i for i, k in enumerate(COURSE_TYPE_STYLES)}
+    per_site["o"] = per_site["course_type"].map(lambda c: order.get(c, len(order)))
+    per_site = per_site.sort_values(["site_id", "o", "course_type"])
+    per_site["k"] = per_site.groupby("site_id").cumcount()
+    per_site["n"] = per_site.groupby("site_id")["k"].transform("size")
+    per_site["dx"] = (per_site["k"] - (per_site["n"] - 1) / 2.0) * 9.0  # points
+    for dx in np.unique(per_site["dx"].to_numpy(float)):  # one draw per offset (a handful)
+        group = per_site[per_site["dx"].to_numpy(float) == dx]
+        trans = offset_copy(ax.transData, fig=fig, x=float(dx), y=0.0, units="points")
+        cols = [_type_style(c).colour for c in group["course_type"]]
+        ax.scatter(group["x"], group["y"], s=60, c=cols, edgecolors="white", linewidths=0.8,
+                   transform=trans, zorder=10)
+        for x, y, code in zip(group["x"], group["y"], group["course_type"], strict=True):
+            style = _type_style(code)
+            ax.text(x, y, style.symbol_de if language == "de" else style.symbol_en,
+                    transform=trans, fontsize=3.8, color="white", ha="center", va="center",
+                    fontweight="bold", zorder=11)
+    # Limits: the Kreis with a margin, widened to the map frame's shape (metres equal in x
+    # and y), so that the frame is filled.
+    x0, y0, x1, y1 = krs.total_bounds
+    pad = 0.04 * max(x1 - x0, y1 - y0)
+    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
+    frame_ratio = (MAP_FRAME[2] * width_in) / (MAP_FRAME[3] * height_in)
+    if (x1 - x0) / (y1 - y0) < frame_ratio:
+        grow = (frame_ratio * (y1 - y0) - (x1 - x0)) / 2
+        x0, x1 = x0 - grow, x1 + grow
+    else:
+        grow = ((x1 - x0) / frame_ratio - (y1 - y0)) / 2
+        y0, y1 = y0 - grow, y1 + grow
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal", adjustable="box")
+    _scale_bar(ax, language)
+    if north_arrow:
+        _north_arrow(ax)
+
+    # Title, legend, parameters, footer.
+    kreis_name = str(kreis["gen"].iloc[0]) if "gen" in kreis.columns and len(kreis) else ""
+    heading = title or (f"{t['title']} – {kreis_name}" if kreis_name else t["title"])
+    type_label = t["any"] if course_type is None else _type_name(course_type, language)
+    fig.text(0.02, 0.955, heading, fontsize=14, fontweight="bold", va="top")
+    fig.text(0.02, 0.915, f"{t['subtitle']} ({type_label})", fontsize=9.5, va="top")
+    handles: list[Any] = []
+    lo = 0.0
+    for hi, colour in COVERAGE_CLASSES:
+        handles.append(Patch(facecolor=colour, edgecolor="#555555", linewidth=0.4,
+                             label=f"{_one_number(lo, language)}–{_one_number(hi, language)} %"))
+        lo = hi
+    handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#555555", linewidth=0.4,
+                         label=t["no_data"]))
+    handles.append(Line2D([], [], color="#555555", linewidth=0.6, label=t["gemeinde"]))
+    handles.append(Line2D([], [], color="black", linewidth=1.6, label=t["kreis"]))
+    types = sorted(courses.courses["course_type"].astype(str).unique(),
+                   key=lambda c: (order.get(c, len(order)), c))
+    for code in types:
+        style = _type_style(code)
+        sym = style.symbol_de if language == "de" else style.symbol_en
+        handles.append(Line2D([], [], marker="o", linestyle="", markersize=7,
+                              markerfacecolor=style.colour, markeredgecolor="white",
+                              label=f"{sym}  {_type_name(code, language)}"))
+    legend_ax = fig.add_axes((0.70, 0.30, 0.28, 0.59))
+    legend_ax.set_axis_off()
+    legend_ax.legend(handles=handles, loc="upper left", fontsize=7, frameon=False,
+                     title=f"{t['legend']} · {t['sites'] if types else ''}".rstrip(" ·"),
+                     title_fontsize=7.5, alignment="left")
+    lines = [f"{t['date']}: {_date_text(analysis_date, language, weekday=True)}"]
+    if courses.as_of:
+        lines.append(f"{t['as_of']}: {_date_text(courses.as_of, language)}")
+    scheds = [s for s in SCHEDULE_STYLES if s in set(courses.courses["schedule"])]
+    if scheds:
+        lines.append(f"{t['schedules']}: " + ", ".join(_schedule_name(s, language)
+                                                       for s in scheds))
+    if parameters:
+        lines.append(f"{t['parameters']}:")
+        lines += [f"  {k}: {v}" for k, v in parameters.items()]
+    fig.text(0.70, 0.28, "\n".join(lines), fontsize=7, va="top", linespacing=1.4, wrap=True)
+    credits = [attribution] if isinstance(attribution, str) else list(attribution)
+    footer = " · ".join(credits)
+    fig.text(0.02, 0.045, footer, fontsize=6, va="bottom", color="#333333", wrap=True)
+    fig.text(0.02, 0.02, f"{t['date']}: {_date_text(analysis_date, language)} · {t['made']} "
+             f"{_date_text(dt.date.today(), language)}", fontsize=6, va="bottom",
+             color="#333333")
+
+    if fmt == "pdf":
+        fig.savefig(out, format="pdf", metadata={"Creator": "kurszugang", "CreationDate": None})
+    else:
+        fig.savefig(out, format="png", dpi=dpi, metadata={"Software": "kurszugang"})
+    n_no = int(np.sum(colours == NO_DATA_COLOUR))
+    log.info("wrote static map %s (%s, A4 landscape, %d Gemeinden, %d without result, "
+             "%d course sites)", out, fmt.upper(), len(gem), n_no, len(sites))
+    return out

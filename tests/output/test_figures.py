@@ -1,0 +1,116 @@
+"""Static maps for reports (kurszugang.output.figures): A4 landscape PNG and PDF."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from kurszugang.analysis.coverage import RouterPool, course_access, coverage_summary
+from kurszugang.analysis.grid import analysis_grid
+from kurszugang.demo import SCHOOL_DAY, demo_files
+from kurszugang.errors import ConfigError, InputError
+from kurszugang.io.boundaries import read_boundaries
+from kurszugang.io.courses import read_courses
+from kurszugang.io.gtfs import read_gtfs
+from kurszugang.io.population import read_population_grid
+from kurszugang.output.figures import _nice_length, static_map
+from kurszugang.output.webmap import (
+    COURSE_TYPE_STYLES,
+    COVERAGE_CLASSES,
+    DEMO_ATTRIBUTION,
+    coverage_share,
+)
+
+PIL = pytest.importorskip("PIL.Image", reason="Pillow (a matplotlib dependency) is missing")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    f = demo_files()
+    gem = read_boundaries(f.boundaries, layer="vg250_gem")
+    krs = read_boundaries(f.boundaries, layer="vg250_krs")
+    cells = analysis_grid(gem, read_population_grid(f.population), populated_only=True,
+                          participant_factor=0.05)
+    courses = read_courses(f.courses)
+    access = course_access(RouterPool(read_gtfs(f.gtfs)), cells, courses, SCHOOL_DAY,
+                           on_demand=False)
+    return {"gemeinden": gem, "kreis": krs, "courses": courses,
+            "coverage": coverage_summary(access)}
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+def test_png_is_a4_landscape_with_the_coverage_classes(demo, tmp_path):
+    path = static_map(**demo, path=tmp_path / "karte.png", analysis_date=SCHOOL_DAY,
+                      attribution=DEMO_ATTRIBUTION, parameters={"Reisezeit je Weg": "45 min"},
+                      dpi=100)
+    with PIL.open(path) as im:
+        # A4 landscape at 100 dpi: 297 x 210 mm = 1169.3 x 826.8 px (whole pixels, rounded down)
+        assert im.size == (1169, 826)
+        rgb = np.asarray(im.convert("RGB"))
+    colours = {tuple(c) for c in np.unique(rgb.reshape(-1, 3), axis=0)}
+    assert len(colours) > 100  # not blank: fills, lines, text, symbols
+    # Every class that some Gemeinde falls in is drawn as a filled area (not just its legend
+    # patch): count the pixels of each class colour.
+    share = coverage_share(demo["coverage"])["share_pct"].to_numpy()
+    limits = np.array([c[0] for c in COVERAGE_CLASSES])
+    used = np.unique(np.searchsorted(limits, share, side="left"))
+    counts = {i: int(np.all(rgb == _rgb(COVERAGE_CLASSES[i][1]), axis=2).sum())
+              for i in range(len(COVERAGE_CLASSES))}
+    for i in used:
+        assert counts[i] > 5000, (COVERAGE_CLASSES[i], counts)
+    for i in set(range(len(COVERAGE_CLASSES))) - set(used):
+        assert counts[i] < 1500  # only the legend patch
+    # The course-type symbols appear in their colours.
+    for code in demo["courses"].courses["course_type"].unique():
+        colour = _rgb(COURSE_TYPE_STYLES[code].colour)
+        assert np.all(rgb == colour, axis=2).sum() > 10, code
+
+
+def test_pdf_page_is_a4_landscape(demo, tmp_path):
+    path = static_map(**demo, path=tmp_path / "karte.pdf", analysis_date=SCHOOL_DAY,
+                      attribution=DEMO_ATTRIBUTION, language="en")
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-")
+    boxes = re.findall(rb"/MediaBox\s*\[\s*([\d.\s]+)\]", data)
+    assert len(boxes) == 1
+    x0, y0, w, h = (float(v) for v in boxes[0].split())
+    assert (x0, y0) == (0.0, 0.0)
+    assert w == pytest.approx(297 / 25.4 * 72, abs=0.01)  # 841.89 pt
+    assert h == pytest.approx(210 / 25.4 * 72, abs=0.01)  # 595.28 pt
+    assert b"/Creator (kurszugang)" in data
+
+
+def test_format_from_option_overrides_the_suffix(demo, tmp_path):
+    path = static_map(**demo, path=tmp_path / "karte.bild", format="png",
+                      analysis_date=SCHOOL_DAY, dpi=60)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_format_is_rejected(demo, tmp_path):
+    with pytest.raises(ConfigError, match=r"static maps are written as png or pdf, got 'jpg' "
+                                          r"for karte.jpg"):
+        static_map(**demo, path=tmp_path / "karte.jpg", analysis_date=SCHOOL_DAY)
+
+
+def test_missing_folder_is_named(demo, tmp_path):
+    with pytest.raises(InputError, match=r"folder .*fehlt does not exist"):
+        static_map(**demo, path=tmp_path / "fehlt" / "karte.png", analysis_date=SCHOOL_DAY)
+
+
+def test_gemeinden_without_crs_are_rejected(demo, tmp_path):
+    gem = demo["gemeinden"].copy()
+    gem = gem.set_crs(None, allow_override=True)
+    with pytest.raises(InputError, match="the Gemeinden has no CRS"):
+        static_map(**{**demo, "gemeinden": gem}, path=tmp_path / "karte.png",
+                   analysis_date=SCHOOL_DAY)
+
+
+@pytest.mark.parametrize(("span", "bar"), [(36_000.0, 5000.0), (9_000.0, 1000.0),
+                                            (120_000.0, 20_000.0), (700.0, 100.0)])
+def test_scale_bar_length_is_round(span, bar):
+    assert _nice_length(span) == bar

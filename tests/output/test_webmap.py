@@ -1,0 +1,429 @@
+"""The web map (kurszugang.output.webmap): inputs, a self-contained page, and the demo map in a
+real headless Chromium, offline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+
+import folium
+import numpy as np
+import pandas as pd
+import pytest
+from folium import plugins
+
+from kurszugang.analysis.catchments import isochrones, site_surfaces
+from kurszugang.analysis.coverage import RouterPool, course_access, coverage_summary
+from kurszugang.analysis.grid import analysis_grid
+from kurszugang.demo import COURSES_AS_OF, SCHOOL_DAY, demo_files
+from kurszugang.errors import ConfigError, InputError
+from kurszugang.io.boundaries import read_boundaries
+from kurszugang.io.courses import read_courses
+from kurszugang.io.gtfs import read_gtfs
+from kurszugang.io.population import read_population_grid
+from kurszugang.output import webmap
+from kurszugang.output.webmap import (
+    DEMO_ATTRIBUTION,
+    UNCLUSTER_ZOOM,
+    build_webmap,
+    coverage_share,
+    stop_departures,
+    travel_time_to_nearest,
+    write_webmap,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SURFACE_SITES = ("KS01", "KS06")
+PARAMETERS = {"Reisezeit je Weg": "höchstens 45 min", "Ankunft": "frühestens 30 min vor Beginn"}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """The demo district's results: coverage at course times (straight-line walking, to be
+    quick), catchments of two sites on the 1 km grid, stops with departures."""
+    f = demo_files()
+    gem = read_boundaries(f.boundaries, layer="vg250_gem")
+    krs = read_boundaries(f.boundaries, layer="vg250_krs")
+    cells = analysis_grid(gem, read_population_grid(f.population), populated_only=True,
+                          participant_factor=0.05)
+    feed = read_gtfs(f.gtfs)
+    courses = read_courses(f.courses)
+    pool = RouterPool(feed)
+    access = course_access(pool, cells, courses, SCHOOL_DAY, max_threshold_min=60,
+                           on_demand=False)
+    coverage = coverage_summary(access).merge(travel_time_to_nearest(access), on="ags",
+                                              how="left")
+    grid = analysis_grid(gem, None, resolution_m=1000)
+    surfaces = site_surfaces(pool.get(SCHOOL_DAY), grid, courses, arrive_by="08:30",
+                             max_time_min=90, site_ids=list(SURFACE_SITES))
+    iso = pd.concat([isochrones(s) for s in surfaces.values()], ignore_index=True)
+    stops = stop_departures(feed, SCHOOL_DAY)
+    return {"gem": gem, "krs": krs, "courses": courses, "access": access,
+            "coverage": coverage, "iso": iso, "surfaces": surfaces, "stops": stops,
+            "feed": feed}
+
+
+def _build(demo, **options):
+    kwargs = {"gemeinden": demo["gem"], "kreis": demo["krs"], "courses": demo["courses"],
+              "coverage": demo["coverage"], "analysis_date": SCHOOL_DAY,
+              "parameters": PARAMETERS, "isochrones": demo["iso"],
+              "surface": demo["surfaces"], "stops": demo["stops"],
+              "attribution": DEMO_ATTRIBUTION}
+    kwargs.update(options)
+    return build_webmap(**kwargs)
+
+
+@pytest.fixture(scope="module")
+def demo_page(demo, tmp_path_factory):
+    path = tmp_path_factory.mktemp("webmap") / "karte.html"
+    write_webmap(_build(demo), path)
+    return path
+
+
+def _expected_markers(courses) -> int:
+    """One marker per site and (course type, schedule) offered there."""
+    return len(courses.courses[["site_id", "course_type", "schedule"]].drop_duplicates())
+
+
+def _expected_overlays(demo) -> int:
+    c = demo["courses"].courses
+    combos = len(c[["course_type", "schedule"]].drop_duplicates())
+    bands = len(demo["iso"][["band_min", "band_max"]].drop_duplicates())
+    # course layers, 2 choropleths, bands, surfaces, stops, Gemeinde and Kreis boundaries
+    return combos + 2 + bands + len(demo["surfaces"]) + 1 + 2
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+def test_coverage_share_is_participants_who_can_attend_over_all(demo):
+    cov = demo["coverage"]
+    share = coverage_share(cov)
+    want = 100 * cov["part_any"] / cov["participants"]
+    assert np.allclose(share["share_pct"].to_numpy(), want.to_numpy())
+    assert share["ags"].tolist() == cov["ags"].tolist()
+    alpha = coverage_share(cov, course_type="alpha")
+    assert (alpha["can_attend"] <= share["can_attend"] + 1e-9).all()
+    assert np.allclose(alpha["share_pct"], 100 * cov["part_type_alpha"] / cov["participants"])
+    empty = coverage_share(pd.DataFrame({"ags": ["09999001"], "participants": [0.0],
+                                         "part_any": [0.0]}))
+    assert np.isnan(empty["share_pct"].iloc[0])
+
+
+def test_unknown_course_type_names_the_known_ones(demo):
+    with pytest.raises(ConfigError, match=r"'zweitschrift' is not in the coverage table; it has "
+                                          r"allgemein, alpha, eltern"):
+        coverage_share(demo["coverage"], course_type="zweitschrift")
+
+
+def test_nearest_travel_time_agrees_with_coverage(demo):
+    """The weighted median is within 45 min exactly where at least half the participants can
+    attend within 45 min (the rule of coverage_summary)."""
+    cov = demo["coverage"].set_index("ags")
+    share45 = cov["part_any"] / cov["participants"]
+    median = cov["minutes_nearest"]
+    within = median.fillna(np.inf) <= 45
+    assert (within == (share45 >= 0.5)).all()
+    assert within.any() and (~within).any()
+    # One Gemeinde by hand: sort its cells by their time and take the participant median.
+    access = demo["access"]
+    cells = access.cells.reset_index(drop=True)
+    ags = median.dropna().index[0]
+    rows = np.flatnonzero((cells["ags"] == ags).to_numpy())
+    t = np.maximum(np.nan_to_num(access.time_there[rows], nan=np.inf),
+                   np.nan_to_num(access.time_back[rows], nan=np.inf)).min(axis=1) / 60
+    w = cells["participants"].to_numpy()[rows]
+    order = np.argsort(t, kind="stable")
+    cum = np.cumsum(w[order]) / w.sum()
+    assert median[ags] == pytest.approx(t[order][np.searchsorted(cum, 0.5 - 1e-12)])
+
+
+def test_stop_departures_count_boardings_per_hour(demo):
+    feed, stops = demo["feed"], demo["stops"]
+    st = feed.stop_times
+    running = st[st["trip_id"].isin(feed.trips_on(SCHOOL_DAY)["trip_id"])].copy()
+    running["left"] = running.groupby("trip_id").cumcount(ascending=False)
+    boarding = running[(running["left"] > 0) & (running["pickup_type"].fillna(0) != 1)]
+    want = boarding.groupby("stop_id").size()
+    got = stops.set_index("stop_id")["departures"]
+    assert got.sum() == len(boarding) > 500
+    assert (got[want.index.astype(str)].to_numpy() == want.to_numpy()).all()
+    hours = [c for c in stops.columns if c.startswith("dep_h")]
+    assert hours[:24] == [f"dep_h{h:02d}" for h in range(24)]
+    assert (stops[hours].sum(axis=1) == stops["departures"]).all()
+    busiest = got.idxmax()
+    hour7 = (boarding[(boarding["stop_id"] == busiest)]["departure_time"] // 3600 == 7).sum()
+    assert stops.set_index("stop_id").loc[busiest, "dep_h07"] == hour7
+    assert stops.crs.to_epsg() == 25832
+
+
+def test_gemeinden_without_name_column_are_rejected(demo):
+    with pytest.raises(InputError, match=r"the Gemeinden lacks the column\(s\) gen"):
+        _build(demo, gemeinden=demo["gem"].drop(columns=["gen"]))
+
+
+def test_isochrones_without_band_limits_are_rejected(demo):
+    with pytest.raises(InputError, match=r"the isochrones lacks the column\(s\) band_max"):
+        _build(demo, isochrones=demo["iso"].drop(columns=["band_max"]))
+
+
+def test_unknown_language_is_rejected(demo):
+    with pytest.raises(ConfigError, match="language must be one of de, en, got 'fr'"):
+        _build(demo, language="fr")
+
+
+def test_writing_into_a_missing_folder_names_it(demo, tmp_path):
+    m = _build(demo, isochrones=None, surface=None, stops=None)
+    with pytest.raises(InputError, match="does not exist"):
+        write_webmap(m, tmp_path / "nicht_da" / "karte.html")
+
+
+def test_offline_page_refuses_icons_that_need_the_internet(demo, tmp_path):
+    m = _build(demo, isochrones=None, surface=None, stops=None)
+    folium.Marker([49.3, 12.45], icon=folium.Icon(color="red")).add_to(m)
+    with pytest.raises(ConfigError, match="folium.Icon markers need Font Awesome"):
+        write_webmap(m, tmp_path / "karte.html")
+    # Online, folium's CDN links stay.
+    page = write_webmap(m, tmp_path / "karte_online.html", offline=False).read_text("utf-8")
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in page
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+def test_folium_asks_for_the_vendored_versions():
+    """The vendored files are the versions folium links; a folium upgrade that changes them
+    fails here (fetch the new versions, see kurszugang/output/assets/README.md)."""
+    wanted = {
+        "leaflet": "leaflet@1.9.3", "leaflet_css": "leaflet@1.9.3",
+        "markerclusterjs": "markercluster/1.1.0", "markerclustercss": "markercluster/1.1.0",
+        "markerclusterdefaultcss": "markercluster/1.1.0",
+        "featuregroupsubgroupjs": "subgroup@1.0.2",
+        "Control.Fullscreen.js": "fullscreen@3.0.0", "Control.FullScreen.css": "fullscreen@3.0.0",
+        "Leaflet.Search.js": "search@2.9.7", "Leaflet.Search.css": "search@2.9.7",
+    }
+    links = dict(folium.Map.default_js + folium.Map.default_css
+                 + plugins.MarkerCluster.default_js + plugins.MarkerCluster.default_css
+                 + plugins.FeatureGroupSubGroup.default_js + plugins.Fullscreen.default_js
+                 + plugins.Fullscreen.default_css + plugins.Search.default_js
+                 + plugins.Search.default_css)
+    assert set(wanted) == set(webmap._ASSETS)
+    for name, version in wanted.items():
+        assert version in links[name], (name, links[name])
+        assert (webmap.ASSETS_DIR / webmap._ASSETS[name]).is_file()
+    licences = sorted(p.parent.name for p in webmap.ASSETS_DIR.rglob("*")
+                      if p.name.lower().startswith(("license", "mit-licence")))
+    assert licences == sorted(["leaflet", "leaflet-search", "leaflet.featuregroup.subgroup",
+                               "leaflet.fullscreen", "leaflet.markercluster"])
+    assert "Leaflet 1.9.3," in (webmap.ASSETS_DIR / "leaflet/leaflet.js").read_text("utf-8")[:200]
+
+
+def test_page_is_one_self_contained_file(demo_page):
+    page = demo_page.read_text(encoding="utf-8")
+    external = re.findall(r"<(?:script|link|img)\b[^>]*(?:src|href)\s*=\s*[\"']?(?:https?:)?//",
+                          page)
+    assert external == []
+    assert re.findall(r"url\(\s*[\"']?(?:https?:)?//", page) == []
+    # Every library is inline: Leaflet, MarkerCluster, SubGroup, Fullscreen, Search.
+    for rel in webmap._ASSETS.values():
+        assert f"/* {rel} (kurszugang/output/assets) */" in page
+    assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
+    # The base map is the only address on the internet, in the tile layer's URL template.
+    hosts = set(re.findall(r"https?://([a-z0-9.-]+)/\{z\}", page))
+    assert hosts == {"tile.openstreetmap.org"}
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="de">' in page
+    assert 1e5 < demo_page.stat().st_size < 3e6
+
+
+def test_english_page(demo, tmp_path):
+    page = write_webmap(_build(demo, language="en", stops=None), tmp_path / "map.html")
+    text = page.read_text(encoding="utf-8")
+    assert '<html lang="en">' in text
+    assert "Municipality boundaries" in text and "Gemeindegrenzen" not in text
+    assert "Course list as of" in text and "Map data: \\u00a9 OpenStreetMap contributors" in text
+    assert "2026-11-02" in text  # the course list's date, ISO in English
+
+
+# --- the page in a real browser -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
+                    "chromium; .ci/run does)")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is not installed (pip install playwright)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _offline_page(browser, path: Path):
+    """Open the page with every http(s) request aborted (no internet); collect errors."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    log: dict[str, list] = {"errors": [], "console": [], "requests": []}
+    page.on("pageerror", lambda e: log["errors"].append(str(e)))
+    page.on("console", lambda m: log["console"].append((m.type, m.text, m.location.get("url"))))
+
+    def route(r):
+        log["requests"].append(r.request.url)
+        if r.request.url.startswith(("http:", "https:")):
+            r.abort()
+        else:
+            r.continue_()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    page.wait_for_function("() => window.kurszugangKarte !== undefined")
+    page.wait_for_timeout(300)
+    return page, log
+
+
+def _paths(page, pane: str) -> int:
+    return page.evaluate(f"() => document.querySelectorAll('.leaflet-{pane} path').length")
+
+
+@pytest.mark.browser
+def test_demo_map_in_headless_chromium_offline(demo, demo_page, browser, tmp_path):
+    page, log = _offline_page(browser, demo_page)
+    try:
+        # No JavaScript errors; the only failures are the base map's tiles (no internet).
+        assert log["errors"] == []
+        bad = [c for c in log["console"] if c[0] == "error"
+               and not (c[2] or "").startswith("https://tile.openstreetmap.org/")]
+        assert bad == []
+        tiles = [u for u in log["requests"] if u.startswith("https://tile.openstreetmap.org/")]
+        assert len(tiles) >= 4  # online, the base map would appear
+        assert [u for u in log["requests"] if u.startswith("http")
+                and not u.startswith("https://tile.openstreetmap.org/")] == []
+
+        # Every data source is credited, the base map's too.
+        credits = page.locator(".leaflet-control-attribution").inner_text()
+        assert "Kartendaten: © OpenStreetMap-Mitwirkende (ODbL)" in credits
+        assert "Landkreis Beispiel (fiktiv): Grenzen, Fahrplan" in credits
+        info = page.locator(".kz-box", has_text="Stichtag").inner_text()
+        assert "Stichtag: Dienstag, 10.03.2026" in info
+        assert "Reisezeit je Weg: höchstens 45 min" in info
+
+        # Every course marker is in the cluster; every overlay is in the layer control.
+        n_markers = _expected_markers(demo["courses"])
+        assert page.evaluate("() => window.kurszugangKarte.cluster.getLayers().length") \
+            == n_markers == 13
+        inputs = page.locator(".leaflet-control-layers-overlays input")
+        assert inputs.count() == _expected_overlays(demo)
+        assert page.locator(".leaflet-control-layers-base input").count() == 1
+        # Drawn without internet: 20 Gemeinde fills with tooltips, clusters or markers.
+        assert _paths(page, "kz-fill-pane") == len(demo["gem"])
+        assert _paths(page, "kz-lines-pane") == len(demo["gem"]) + 1
+        assert page.locator(".marker-cluster, .kz-site").count() >= 3
+
+        # Toggling a catchment band draws its polygons, one per site.
+        band = page.locator(".leaflet-control-layers-overlays label",
+                            has_text="Einzugsbereich 60–90 min").locator("input")
+        before = _paths(page, "overlay-pane")
+        band.check()
+        n_band = int(((demo["iso"]["band_max"] == 90) & ~demo["iso"].geometry.is_empty).sum())
+        assert _paths(page, "overlay-pane") - before == n_band == len(SURFACE_SITES)
+        # Switching a course layer off removes its markers from the map.
+        layer = page.locator(".leaflet-control-layers-overlays label",
+                             has_text="Allgemeiner Integrationskurs · Vollzeit").locator("input")
+        layer.uncheck()
+        c = demo["courses"].courses
+        n_full = c[(c["course_type"] == "allgemein") & (c["schedule"] == "vollzeit")][
+            "site_id"].nunique()
+        assert page.evaluate("() => window.kurszugangKarte.cluster.getLayers().length") \
+            == n_markers - n_full
+        layer.check()
+        # Stops and the travel-time surface draw circles and an image.
+        page.locator(".leaflet-control-layers-overlays label",
+                     has_text="Haltestellen").locator("input").check()
+        assert _paths(page, "kz-stops-pane") == len(demo["stops"])
+        # A stop's popup: its departures on the day and a bar per hour of the service day.
+        busiest = demo["stops"].loc[demo["stops"]["departures"].idxmax()]
+        page.evaluate("(id) => window.kurszugangKarte.overlays['Haltestellen (Abfahrten)']"
+                      ".eachLayer(l => { if (l.feature.properties.stop_id === id) l.openPopup(); })",
+                      busiest["stop_id"])
+        stop_popup = page.locator(".leaflet-popup-content")
+        assert f"Abfahrten am Dienstag, 10.03.2026: {busiest['departures']}" in \
+            stop_popup.inner_text()
+        n_hours = len([c for c in demo["stops"].columns if c.startswith("dep_h")])
+        assert page.locator(".leaflet-popup-content .kz-bars span").count() == n_hours
+        page.evaluate("() => window.kurszugangKarte.map.closePopup()")
+        page.locator(".leaflet-control-layers-overlays label",
+                     has_text="Reisezeitfläche KS01").locator("input").check()
+        assert page.locator(".leaflet-kz-raster-pane img.leaflet-image-layer").count() == 1
+
+        # Zoomed in on a site: no clustering, its markers side by side; the popup lists every
+        # course of the site and the date of the course list.
+        site = demo["courses"].sites.to_crs(4326).set_index("site_id").loc["KS01"]
+        page.evaluate(f"() => window.kurszugangKarte.map.setView([{site.geometry.y}, "
+                      f"{site.geometry.x}], {UNCLUSTER_ZOOM + 1}, {{animate: false}})")
+        page.wait_for_timeout(300)
+        icons = page.locator('.kz-site[data-kz="allgemein|abend"]')
+        assert icons.count() == 1
+        icons.first.click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        text = popup.inner_text()
+        assert "VHS Beispiel (fiktiv)" in text and "Marktplatz 4, Beispielstadt" in text
+        assert "18:00–21:15" in text and "08:30–12:45" in text
+        assert f"Stand der Kursliste: {COURSES_AS_OF:%d.%m.%Y}" in text
+        assert "8 von 17" in text  # free places of the evening course
+
+        shot = tmp_path / "karte.png"
+        page.evaluate("() => window.kurszugangKarte.map.closePopup()")
+        x0, y0, x1, y1 = demo["krs"].to_crs(4326).total_bounds
+        page.evaluate(f"() => window.kurszugangKarte.map.fitBounds([[{y0}, {x0}], [{y1}, {x1}]],"
+                      " {animate: false})")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(shot))
+        assert log["errors"] == []
+    finally:
+        page.close()
+    _assert_not_blank(shot, size=(1400, 900))
+
+
+def _assert_not_blank(path: Path, *, size: tuple[int, int]) -> None:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        assert im.size == size
+        rgb = np.asarray(im.convert("RGB")).reshape(-1, 3)
+    colours = np.unique(rgb, axis=0)
+    assert len(colours) > 50
+    # The coloured Gemeinde fills cover a good part of the page (the background, the panels and
+    # the lines are grey, white or black).
+    saturated = (rgb.max(axis=1).astype(int) - rgb.min(axis=1)) > 40
+    assert saturated.mean() > 0.15
+
+
+@pytest.mark.browser
+def test_search_finds_a_gemeinde(demo_page, browser):
+    page, log = _offline_page(browser, demo_page)
+    try:
+        box = page.locator(".leaflet-control-search input.search-input")
+        box.press_sequentially("Probin", delay=20)  # the control reacts to key strokes
+        page.locator(".search-tooltip .search-tip", has_text="Probing").first.click(
+            timeout=5000)
+        page.wait_for_timeout(1500)  # the map flies to the Gemeinde
+        centre = page.evaluate("() => window.kurszugangKarte.map.getCenter()")
+        zoom = page.evaluate("() => window.kurszugangKarte.map.getZoom()")
+        assert log["errors"] == []
+    finally:
+        page.close()
+    gem = read_boundaries(demo_files().boundaries, layer="vg250_gem").to_crs(4326)
+    x0, y0, x1, y1 = gem.loc[gem["gen"] == "Probing"].total_bounds
+    assert x0 <= centre["lng"] <= x1 and y0 <= centre["lat"] <= y1
+    assert zoom >= 11
+
+
+def test_analysis_date_and_parameters_are_in_the_info_box(demo_page):
+    page = demo_page.read_text(encoding="utf-8")
+    assert "Dienstag, 10.03.2026" in page
+    assert "höchstens 45 min" in page and "frühestens 30 min vor Beginn" in page
+    assert dt.date(2026, 3, 10) == SCHOOL_DAY
