@@ -628,6 +628,8 @@ class Router:
                                  arrival=int(out_ride[k - 1, how] + tr.seconds[pos]),
                                  metres=float(tr.metres[pos])))
                 s_ = int(how)
+            else:  # how == -1: changed vehicles at the same stop
+                s_ = sb
             k -= 1
         frame = pd.DataFrame(legs[::-1])
         name = dict(zip(tt.stop_ids, self.stop_names, strict=True))

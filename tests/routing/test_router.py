@@ -182,10 +182,10 @@ def test_thin_service_date_is_warned(tmp_path, caplog):
 
 def test_journey_explains_the_per_minute_travel_time(zug):
     _, router = zug
-    orig = _points_near_stops(router, (8.515, 47.17), 12_000, 4, seed=21, prefix="o")
-    dest = _points_near_stops(router, (8.515, 47.17), 12_000, 4, seed=22, prefix="d")
+    orig = _points_near_stops(router, (8.515, 47.17), 12_000, 12, seed=21, prefix="o")
+    dest = _points_near_stops(router, (8.515, 47.17), 12_000, 12, seed=22, prefix="d")
     per_min = router.per_minute(orig, dest, departure="07:05", window=1)
-    n_rides = 0
+    n_rides = n_same_stop = 0
     for o in range(len(orig)):
         for d in range(len(dest)):
             j = router.journey(Points(orig.ids[o:o + 1], orig.xy[o:o + 1]),
@@ -206,6 +206,10 @@ def test_journey_explains_the_per_minute_travel_time(zug):
                 if leg.mode == "ride" and prev.mode == "ride":
                     assert leg.from_stop_id == prev.to_stop_id
             assert (legs["mode"] == "walk").sum() >= 1
-            n_rides += int((legs["mode"] == "ride").sum())
+            rides = legs[legs["mode"] == "ride"]
+            n_rides += len(rides)
+            n_same_stop += int((rides["from_stop_id"].to_numpy()[1:]
+                                == rides["to_stop_id"].to_numpy()[:-1]).sum())
             assert str(j).endswith(f"{j.travel_time / 60:.0f} min after leaving at 07:05")
     assert n_rides >= 4
+    assert n_same_stop >= 1  # journeys that change vehicles at the same stop are explained too
