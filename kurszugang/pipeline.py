@@ -231,10 +231,6 @@ def run_analysis(cfg: Config, *, progress: bool = True) -> RunResult:
     stage("Ausgaben schreiben", lambda: _write_outputs(
         cfg, result, school=school, gemeinden=gem, courses=courses, feed=feed,
         surfaces=surfaces, iso=iso))
-    text = resolved_toml(cfg, checksums=checksums, versions=_versions())
-    settings = out / "einstellungen.toml"
-    settings.write_text(text, encoding="utf-8")
-    result.files.append(settings)
     k = result.tables["kursbesuch_kreis"].iloc[0] if len(result.tables["kursbesuch_kreis"]) else None
     result.headline = {
         "inhabitants": float(k["inhabitants"]) if k is not None else 0.0,
@@ -246,7 +242,31 @@ def run_analysis(cfg: Config, *, progress: bool = True) -> RunResult:
             f"feasible_{c.threshold_min:g}"]).sum())
         if f"feasible_{c.threshold_min:g}" in result.tables["klassengroessen"] else 0,
     }
+    if "summary" in cfg.output.formats:
+        stage("Zusammenfassung", lambda: _write_summary(cfg, result, checksums))
+    text = resolved_toml(cfg, checksums=checksums, versions=_versions())
+    settings = out / "einstellungen.toml"
+    settings.write_text(text, encoding="utf-8")
+    result.files.append(settings)
     return result
+
+
+def _write_summary(cfg: Config, result: RunResult, checksums: dict[str, str]) -> None:
+    from kurszugang.output.summary import summary_blocks, write_summary
+
+    t = result.tables
+    district = cfg.district.name or f"Kreis {cfg.district.key}"
+    blocks = summary_blocks(
+        district=district, school_day=cfg.date("school_day"), holiday=cfg.date("holiday"),
+        district_row=t["kursbesuch_kreis"].iloc[0], compare=t["schultag_ferien"],
+        gaps=t["luecken"], sizes=t["klassengroessen"], threshold_min=cfg.coverage.threshold_min,
+        early_arrival_min=cfg.coverage.early_arrival_min,
+        parameters={k: v for k, v in _parameters(cfg).items()
+                    if not k.startswith(("inputs.", "output."))},
+        checksums=checksums,
+        files=[str(f.relative_to(result.out_dir)) for f in result.files])
+    result.files.extend(write_summary(blocks, f"Erreichbarkeit der Integrationskurse – {district}",
+                                      result.out_dir))
 
 
 def _versions() -> dict[str, str]:

@@ -26,6 +26,12 @@ def test_init_then_run_on_the_demo_and_repeat_from_the_resolved_config(tmp_path:
     for name in ("kurszugang_tabellen.xlsx", "kurszugang.gpkg", "einstellungen.toml"):
         assert (first / name).stat().st_size > 0
     assert len(list((first / "reisezeitflaechen").glob("*.tif"))) == 8
+    summary = (first / "zusammenfassung.md").read_text(encoding="utf-8")
+    assert "potenziellen Teilnehmenden" in summary and "Landkreis Beispiel (fiktiv)" in summary
+    assert "Gar kein Kurs erreichbar in" in summary and "Probing (09999122)" in summary
+    assert "<h2>Kinderbetreuung</h2>" in (first / "zusammenfassung.html").read_text(encoding="utf-8")
+    for name in ("karte.html", "karte.png", "karte.pdf"):
+        assert (first / name).stat().st_size > 10_000
     # Repeat offline from the written resolved config: identical tables.
     again = tmp_path / "wiederholt"
     res = run_cli("run", first / "einstellungen.toml", "--out", again, "-q")
