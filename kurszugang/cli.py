@@ -360,9 +360,129 @@ def _add_init(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_init)
 
 
+def _parse_thresholds(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        values = ()
+    if not values or any(b <= a for a, b in zip(values, values[1:], strict=False)) or values[0] <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of increasing minutes (expected e.g. 15,30,45,60,90)")
+    return values
+
+
+def _cmd_isochrones(args: argparse.Namespace) -> int:
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from kurszugang.analysis.catchments import isochrones, site_surfaces
+    from kurszugang.analysis.grid import analysis_grid
+    from kurszugang.io.gtfs import read_gtfs
+    from kurszugang.io.points import read_points_csv
+    from kurszugang.output.geopackage import write_geopackage, write_surfaces
+    from kurszugang.routing.router import Router
+
+    sites = read_points_csv(args.sites)
+    feed = read_gtfs(args.gtfs)
+    network = None
+    if args.osm:
+        from kurszugang.io.osm import read_walk_network
+
+        network = read_walk_network(args.osm)
+    router = Router(feed, args.date, walk_network=network, walk_speed_kmh=args.walk_speed,
+                    max_walk_m=args.max_walk_m)
+    points = gpd.GeoDataFrame({"site_id": sites["id"].astype(str)},
+                              geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
+                              crs="EPSG:4326").to_crs("EPSG:25832")
+    # The area: every point within the reach of the longest threshold (at most 1.5 km/min).
+    reach = shapely.union_all(points.buffer(min(max(args.thresholds) * 1500.0 / 2, 40_000)).values)
+    area = gpd.GeoDataFrame({"ags": ["00000000"], "gen": ["Gebiet"]}, geometry=[reach],
+                            crs="EPSG:25832")
+    grid = analysis_grid(area, None, resolution_m=args.resolution, buffer_m=0)
+    if network is not None:
+        snap = router.walking.snap(grid[["x_utm", "y_utm"]].to_numpy(float))  # type: ignore[union-attr]
+        grid = grid[snap.ok].reset_index(drop=True)
+    surfaces = site_surfaces(router, grid, points, arrive_by=args.arrive_by,
+                             early_arrival_min=args.early_arrival, max_time_min=max(args.thresholds))
+    bands = pd.concat([isochrones(s, args.thresholds) for s in surfaces.values()],
+                      ignore_index=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_geopackage(args.out, {"einzugsbereiche": bands.to_crs("EPSG:25832"),
+                                "kursorte": points})
+    tifs = write_surfaces(surfaces, args.out.parent / f"{args.out.stem}_flaechen")
+    if not args.quiet:
+        print(f"wrote {args.out}: {len(bands)} bands for {len(surfaces)} sites "
+              f"({', '.join(f'{t:g}' for t in args.thresholds)} min, arrival by {args.arrive_by}); "
+              f"{len(tifs)} GeoTIFF surfaces in {tifs[0].parent if tifs else '-'}")
+    return EXIT_OK
+
+
+def _add_isochrones(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "isochrones",
+        help="catchment bands and travel-time surfaces of course sites",
+        description=(
+            "Einzugsbereiche: für jeden Kursort die Reisezeit aus jeder Rasterzelle, um "
+            "rechtzeitig (bis --arrive-by, höchstens --early-arrival Minuten vorher) dort zu sein, "
+            "als GeoTIFF und als Bänder 15/30/45/60/90 min in einem GeoPackage (EPSG:25832)."
+        ),
+    )
+    p.add_argument("--gtfs", required=True, type=Path, metavar="FEED")
+    p.add_argument("--date", required=True, type=_parse_date_arg, metavar="YYYY-MM-DD")
+    p.add_argument("--sites", required=True, type=Path, metavar="SITES.csv",
+                   help="CSV with columns id,lon,lat (WGS84)")
+    p.add_argument("--arrive-by", default="08:30", metavar="HH:MM",
+                   help="arrival at the site by (default: 08:30)")
+    p.add_argument("--early-arrival", type=float, default=30.0, metavar="MINUTES",
+                   help="arriving earlier than this before does not count (default: 30)")
+    p.add_argument("--thresholds", type=_parse_thresholds, default=(15.0, 30.0, 45.0, 60.0, 90.0),
+                   metavar="15,30,45,60,90", help="band limits in minutes")
+    p.add_argument("--resolution", type=int, choices=(100, 1000), default=100,
+                   help="grid cell size in metres (default: 100)")
+    p.add_argument("--osm", type=Path, metavar="OSMFILE", help="OSM extract for footways")
+    p.add_argument("--walk-speed", type=float, default=4.5, metavar="KMH")
+    p.add_argument("--max-walk-m", type=float, default=1000.0, metavar="METRES")
+    p.add_argument("--out", required=True, type=Path, metavar="OUT.gpkg")
+    p.set_defaults(func=_cmd_isochrones)
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from kurszugang.config import load_config
+    from kurszugang.pipeline import run_analysis
+
+    cfg = load_config(args.config)
+    out = (args.out.parent if args.out else None)
+    output = dataclasses.replace(cfg.output, formats=("html", "png", "pdf"),
+                                 **({"dir": str(out.resolve())} if out else {}))
+    result = run_analysis(dataclasses.replace(cfg, output=output), progress=not args.quiet)
+    html = next(f for f in result.files if f.suffix == ".html")
+    if args.out and html != args.out:
+        html = html.replace(args.out)
+    if not args.quiet:
+        print(f"wrote {html} (and karte.png, karte.pdf in {html.parent})")
+    return EXIT_OK
+
+
+def _add_map(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "map",
+        help="the web map and the A4 maps of an analysis",
+        description=("Webkarte (HTML, auch offline) und Druckkarten (PNG, PDF) der Auswertung "
+                     "nach einer Einstellungsdatei."),
+    )
+    p.add_argument("config", type=Path, metavar="CONFIG", help="the config file (TOML)")
+    p.add_argument("--out", type=Path, metavar="KARTE.html",
+                   help="where to write the web map (default: karte.html in output.dir)")
+    p.set_defaults(func=_cmd_map)
+
+
 # Each subcommand registers itself here: (name, add-parser function).
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_validate, _add_matrix, _add_demo, _add_extract, _add_download, _add_run, _add_init,
+    _add_isochrones, _add_map,
 ]
 
 
@@ -407,6 +527,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             raise
         print(f"kurszugang: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:  # files and folders: missing, not writable, disk full
+        if args.verbose:
+            raise
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"kurszugang: error:{where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("kurszugang: interrupted", file=sys.stderr)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
@@ -105,3 +106,32 @@ def test_matrix_bad_date_argument(small_feed: Path, tmp_path: Path):
                   "--origins", "o.csv", "--destinations", "d.csv", "--out", "m.csv")
     assert res.returncode == 2
     assert "'10.03.2026' is not a date (expected YYYY-MM-DD)" in res.stderr
+
+
+def test_isochrones_writes_bands_and_surfaces(small_feed: Path, tmp_path: Path):
+    import pyogrio
+    import rasterio
+
+    sites = _points(tmp_path / "s.csv", [("kurs", 11.0, 49.045)])
+    out = tmp_path / "iso" / "bands.gpkg"
+    res = run_cli("isochrones", "--gtfs", small_feed, "--date", "2026-03-10", "--sites", sites,
+                  "--arrive-by", "07:35", "--thresholds", "10,30,60", "--resolution", "1000",
+                  "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert "3 bands for 1 sites" in res.stdout
+    bands = pyogrio.read_dataframe(out, layer="einzugsbereiche")
+    assert bands.crs.to_epsg() == 25832 and list(bands["band_max"]) == [10, 30, 60]
+    # The village 5 km away reaches the site by bus (07:10 -> 07:30): in the 30-minute band.
+    dorf = gpd.GeoSeries(gpd.points_from_xy([11.0], [49.0]), crs="EPSG:4326").to_crs(25832)
+    band_of_dorf = bands[bands.contains(dorf.iloc[0])]["band_max"].tolist()
+    assert band_of_dorf == [30]
+    with rasterio.open(out.parent / "bands_flaechen" / "reisezeit_kurs.tif") as tif:
+        assert tif.crs.to_epsg() == 3035
+
+
+def test_isochrones_bad_thresholds(small_feed: Path, tmp_path: Path):
+    sites = _points(tmp_path / "s.csv", [("kurs", 11.0, 49.045)])
+    res = run_cli("isochrones", "--gtfs", small_feed, "--date", "2026-03-10", "--sites", sites,
+                  "--thresholds", "30,15", "--out", tmp_path / "x.gpkg")
+    assert res.returncode == 2
+    assert "'30,15' is not a list of increasing minutes" in res.stderr

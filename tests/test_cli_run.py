@@ -65,3 +65,30 @@ def test_init_does_not_overwrite(tmp_path: Path):
     assert res.returncode == 2
     assert "kurszugang.toml: exists already; use --force to overwrite it" in res.stderr
     assert run_cli("init", config, "--force").returncode == 0
+
+
+def test_map_writes_the_web_map_and_a4_maps(tmp_path: Path):
+    config = tmp_path / "beispiel.toml"
+    assert run_cli("init", "--demo", config).returncode == 0
+    out = tmp_path / "karten" / "landkreis.html"
+    res = run_cli("map", config, "--out", out, "-q")
+    assert res.returncode == 0, res.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "Landkreis Beispiel" in page and "leaflet" in page.lower()
+    assert (out.parent / "karte.pdf").read_bytes().startswith(b"%PDF")
+    assert (out.parent / "karte.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_map_with_a_missing_config(tmp_path: Path):
+    res = run_cli("map", tmp_path / "fehlt.toml")
+    assert res.returncode == 2
+    assert "fehlt.toml: does not exist" in res.stderr
+
+
+def test_demo_with_an_unwritable_output_folder(tmp_path: Path):
+    blocker = tmp_path / "datei"
+    blocker.write_text("a file, not a folder")
+    res = run_cli("demo", "--out", blocker / "demo")
+    assert res.returncode == 2
+    assert "datei/demo: Not a directory" in res.stderr or "datei" in res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) <= 2
