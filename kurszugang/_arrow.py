@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def isin(values: pd.Series, known: pd.Series | pd.Index | Sequence[Any]) -> np.ndarray:
+def isin(values: pd.Series,
+         known: pd.Series | pd.Index | np.ndarray | Sequence[Any]) -> np.ndarray:
     """``values.isin(known)`` as a bool array, hashed in Arrow (pandas loops over Arrow strings)."""
     if not isinstance(values.dtype, pd.StringDtype):
         return values.isin(known).to_numpy(bool)

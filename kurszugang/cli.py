@@ -454,9 +454,8 @@ def _cmd_map(args: argparse.Namespace) -> int:
     from kurszugang.pipeline import run_analysis
 
     cfg = load_config(args.config)
-    out = (args.out.parent if args.out else None)
-    output = dataclasses.replace(cfg.output, formats=("html", "png", "pdf"),
-                                 **({"dir": str(out.resolve())} if out else {}))
+    out_dir = str(args.out.parent.resolve()) if args.out else cfg.output.dir
+    output = dataclasses.replace(cfg.output, formats=("html", "png", "pdf"), dir=out_dir)
     result = run_analysis(dataclasses.replace(cfg, output=output), progress=not args.quiet)
     html = next(f for f in result.files if f.suffix == ".html")
     if args.out and html != args.out:
