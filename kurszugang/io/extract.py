@@ -968,7 +968,7 @@ def _with_progress(src: _Source, file: str, columns: Sequence[str] | None, progr
     if not progress:
         yield from src.batches(file, columns, required=("trip_id", "stop_id"))
         return
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     with tqdm(total=src.size(file), unit="B", unit_scale=True, desc=label, leave=False) as bar:
         yield from src.batches(file, columns, required=("trip_id", "stop_id"), progress=bar)

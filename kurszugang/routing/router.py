@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from kurszugang.errors import RoutingError
 from kurszugang.routing.raptor import (
