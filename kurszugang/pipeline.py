@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 FILES = {
     "csv": ["gemeinden_kursbesuch.csv", "gemeinden_schultag_ferien.csv", "gemeinden_luecken.csv",
             "kurse_klassengroessen.csv", "gemeinden_wartezeiten.csv", "traeger_kursstart.csv",
-            "gemeinden_fahrtkosten.csv"],
+            "gemeinden_fahrtkosten.csv", "gemeinden_reisezeiten.csv"],
     "xlsx": ["kurszugang_tabellen.xlsx"],
     "gpkg": ["kurszugang.gpkg"],
     "html": ["karte.html"],
@@ -208,6 +208,8 @@ def run_analysis(cfg: Config, *, progress: bool = True) -> RunResult:
             "fahrtkosten": subsidy_summary(dist, by="ags",
                                            distances_km=sorted({cfg.subsidy.distance_km, 3.0, 5.0},
                                                                reverse=True)),
+            "reisezeiten": _travel_times_to_nearest_site(cfg, pool.get(school_day), cells,
+                                                         courses),
         }
 
     result.tables = stage("Auswertungen", analyse)
@@ -249,6 +251,49 @@ def run_analysis(cfg: Config, *, progress: bool = True) -> RunResult:
     settings.write_text(text, encoding="utf-8")
     result.files.append(settings)
     return result
+
+
+def _travel_times_to_nearest_site(cfg: Config, router: Any, cells: Any,
+                                  courses: Any) -> pd.DataFrame:
+    """Per Gemeinde: travel time to the nearest course site over the departure window.
+
+    For every populated cell, the nearest site by each configured percentile of the travel time
+    over ``routing.departure`` + ``routing.window_min`` (whatever the course times); per Gemeinde
+    the inhabitants-weighted median of the cells' p50 and the share of inhabitants whose p50 is
+    within ``coverage.threshold_min``.
+    """
+    from kurszugang.routing.router import Points
+
+    r = cfg.routing
+    homes = Points(cells["cell_id"].astype(str).to_numpy(dtype=object),
+                   cells[["x_utm", "y_utm"]].to_numpy(np.float64))
+    sites = Points(courses.sites["site_id"].astype(str).to_numpy(dtype=object),
+                   np.column_stack([courses.sites.geometry.x, courses.sites.geometry.y]))
+    pcts = tuple(sorted({*r.percentiles, 50}))
+    tt = router.travel_times(homes, sites, departure=r.departure, window=r.window_min,
+                             percentiles=pcts, max_time_min=max(cfg.coverage.thresholds_min) * 2)
+    table = pd.DataFrame({"ags": cells["ags"].astype("string").to_numpy(),
+                          "inh": cells["inhabitants"].to_numpy(float)})
+    for p in pcts:
+        m = tt.minutes(p)
+        best = np.full(len(homes), np.inf)
+        ok = ~np.isnan(m).all(axis=1)
+        best[ok] = np.nanmin(m[ok], axis=1)
+        table[f"p{p}"] = best
+    table = table[table["ags"].notna()]
+    rows = []
+    for ags, g in table.groupby("ags", sort=True):
+        g = g.sort_values("p50")
+        cum = g["inh"].cumsum() / max(g["inh"].sum(), 1e-9)
+        median = float(g["p50"].to_numpy()[np.searchsorted(cum.to_numpy(), 0.5)])
+        within = float(g.loc[g["p50"] <= cfg.coverage.threshold_min, "inh"].sum())
+        rows.append({"ags": ags, "inhabitants": float(g["inh"].sum()),
+                     f"inh_within_{cfg.coverage.threshold_min:g}_min": within,
+                     "median_p50_min": median if np.isfinite(median) else np.nan})
+    out = pd.DataFrame(rows)
+    names = cells.dropna(subset=["ags"]).drop_duplicates("ags").set_index("ags")["gen"]
+    out.insert(1, "gen", out["ags"].map(names))
+    return out
 
 
 def _write_summary(cfg: Config, result: RunResult, checksums: dict[str, str]) -> None:
@@ -298,6 +343,13 @@ def _write_outputs(cfg: Config, result: RunResult, *, school: Any, gemeinden: An
         "wartezeiten": t["wartezeiten"],
         "traeger": t["traeger"],
         "fahrtkosten": t["fahrtkosten"],
+        "reisezeiten": t["reisezeiten"].rename(columns={
+            "ags": "AGS", "gen": "Name", "inhabitants": "Einwohner",
+            f"inh_within_{cfg.coverage.threshold_min:g}_min":
+                f"Einwohner mit Kursort in {cfg.coverage.threshold_min:g} min "
+                f"(Median {cfg.routing.departure}, {cfg.routing.window_min} min)",
+            "median_p50_min": "Reisezeit zum nächsten Kursort, Median der Einwohner (min)",
+        }) if lang == "de" else t["reisezeiten"],
     }
     if "csv" in formats:
         for (_key, table), name in zip(labelled.items(), FILES["csv"], strict=True):
@@ -306,7 +358,7 @@ def _write_outputs(cfg: Config, result: RunResult, *, school: Any, gemeinden: An
         sheets = {"Kursbesuch": labelled["kursbesuch"], "Schultag-Ferien": labelled["schultag_ferien"],
                   "Lücken": labelled["luecken"], "Klassengrößen": labelled["klassengroessen"],
                   "Wartezeiten": labelled["wartezeiten"], "Träger": labelled["traeger"],
-                  "Fahrtkosten": labelled["fahrtkosten"]}
+                  "Fahrtkosten": labelled["fahrtkosten"], "Reisezeiten": labelled["reisezeiten"]}
         result.files.append(write_xlsx(sheets, out / FILES["xlsx"][0], parameters=_parameters(cfg),
                                        suppress_below=suppress, language=lang))
     if "gpkg" in formats:

@@ -22,7 +22,7 @@ def test_init_then_run_on_the_demo_and_repeat_from_the_resolved_config(tmp_path:
     assert res.returncode == 0, res.stderr
     assert "potenziellen Teilnehmenden" in res.stdout
     tables = sorted(first.glob("*.csv"))
-    assert len(tables) == 7
+    assert len(tables) == 8
     for name in ("kurszugang_tabellen.xlsx", "kurszugang.gpkg", "einstellungen.toml"):
         assert (first / name).stat().st_size > 0
     assert len(list((first / "reisezeitflaechen").glob("*.tif"))) == 8
