@@ -292,14 +292,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from kurszugang.config import load_config
     from kurszugang.pipeline import headline_text, run_analysis
 
-    cfg = load_config(args.config)
+    configs = [load_config(c) for c in args.config]
     if args.out is not None:
         import dataclasses
 
-        cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output,
-                                                                  dir=str(args.out.resolve())))
+        if len(configs) > 1:
+            from kurszugang.errors import ConfigError
+
+            raise ConfigError("--out works with one config; several districts need their own "
+                              "output.dir")
+        configs = [dataclasses.replace(c, output=dataclasses.replace(
+            c.output, dir=str(args.out.resolve()))) for c in configs]
+    if len(configs) > 1 or args.scheduler or args.distributed:
+        from kurszugang.distributed import run_districts
+
+        results = run_districts(configs, scheduler=args.scheduler, n_workers=args.workers)
+        for path, r in zip(args.config, results, strict=True):
+            if r.ok:
+                if not args.quiet:
+                    print(f"{path}: {len(r.files)} Dateien in {r.out_dir}")
+            else:
+                print(f"{path}: FEHLER / failed: {r.error}", file=sys.stderr)
+        return EXIT_OK if all(r.ok for r in results) else EXIT_DATA_ERRORS
+    cfg = configs[0]
     if not args.quiet:
-        print(f"kurszugang run {args.config}")
+        print(f"kurszugang run {args.config[0]}")
     result = run_analysis(cfg, progress=not args.quiet)
     if not args.quiet:
         print(headline_text(result))
@@ -320,8 +337,15 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
             "Karten und die vollständigen Einstellungen (einstellungen.toml) im Ausgabeordner."
         ),
     )
-    p.add_argument("config", type=Path, metavar="CONFIG", help="the config file (TOML)")
+    p.add_argument("config", type=Path, nargs="+", metavar="CONFIG",
+                   help="config file(s) (TOML); several run as districts on Dask")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (overrides output.dir)")
+    p.add_argument("--distributed", action="store_true",
+                   help="run on a Dask LocalCluster (automatic for several configs)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="address of an existing Dask scheduler")
+    p.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="worker processes of the LocalCluster (default: 2)")
     p.set_defaults(func=_cmd_run)
 
 
