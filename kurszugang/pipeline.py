@@ -262,6 +262,7 @@ def _travel_times_to_nearest_site(cfg: Config, router: Any, cells: Any,
     the inhabitants-weighted median of the cells' p50 and the share of inhabitants whose p50 is
     within ``coverage.threshold_min``.
     """
+    from kurszugang.analysis.nearest import nearest_site_minutes, weighted_median_by
     from kurszugang.routing.router import Points
 
     r = cfg.routing
@@ -269,28 +270,23 @@ def _travel_times_to_nearest_site(cfg: Config, router: Any, cells: Any,
                    cells[["x_utm", "y_utm"]].to_numpy(np.float64))
     sites = Points(courses.sites["site_id"].astype(str).to_numpy(dtype=object),
                    np.column_stack([courses.sites.geometry.x, courses.sites.geometry.y]))
-    pcts = tuple(sorted({*r.percentiles, 50}))
-    tt = router.travel_times(homes, sites, departure=r.departure, window=r.window_min,
-                             percentiles=pcts, max_time_min=max(cfg.coverage.thresholds_min) * 2)
-    table = pd.DataFrame({"ags": cells["ags"].astype("string").to_numpy(),
-                          "inh": cells["inhabitants"].to_numpy(float)})
-    for p in pcts:
-        m = tt.minutes(p)
-        best = np.full(len(homes), np.inf)
-        ok = ~np.isnan(m).all(axis=1)
-        best[ok] = np.nanmin(m[ok], axis=1)
-        table[f"p{p}"] = best
-    table = table[table["ags"].notna()]
-    rows = []
-    for ags, g in table.groupby("ags", sort=True):
-        g = g.sort_values("p50")
-        cum = g["inh"].cumsum() / max(g["inh"].sum(), 1e-9)
-        median = float(g["p50"].to_numpy()[np.searchsorted(cum.to_numpy(), 0.5)])
-        within = float(g.loc[g["p50"] <= cfg.coverage.threshold_min, "inh"].sum())
-        rows.append({"ags": ags, "inhabitants": float(g["inh"].sum()),
-                     f"inh_within_{cfg.coverage.threshold_min:g}_min": within,
-                     "median_p50_min": median if np.isfinite(median) else np.nan})
-    out = pd.DataFrame(rows)
+    best = nearest_site_minutes(router, homes, sites, departure=r.departure, window=r.window_min,
+                                max_time_min=max(cfg.coverage.thresholds_min) * 2)
+    inside = cells["ags"].notna().to_numpy()
+    ags = cells["ags"].astype("string").to_numpy()[inside]
+    inh = cells["inhabitants"].to_numpy(float)[inside]
+    best = best[inside]
+    within = np.nan_to_num(best, nan=np.inf) <= cfg.coverage.threshold_min
+    median = weighted_median_by(ags, best, inh)
+    rows = pd.DataFrame({"ags": ags, "inh": inh, "within": inh * within}).groupby(
+        "ags", sort=True).sum()
+    out = pd.DataFrame({
+        "ags": rows.index.to_numpy(),
+        "inhabitants": rows["inh"].to_numpy(),
+        f"inh_within_{cfg.coverage.threshold_min:g}_min": rows["within"].to_numpy(),
+        "median_p50_min": median.reindex(rows.index).to_numpy(dtype=float),
+    })
+    out["median_p50_min"] = out["median_p50_min"].replace(np.inf, np.nan)
     names = cells.dropna(subset=["ags"]).drop_duplicates("ags").set_index("ags")["gen"]
     out.insert(1, "gen", out["ags"].map(names))
     return out

@@ -275,9 +275,9 @@ def _nearest_site_minutes(inputs: _Inputs, day: dt.date) -> np.ndarray:
     """Per grid cell: median travel time (minutes) to the nearest course site, NaN if none."""
     import geopandas as gpd
 
+    from kurszugang.analysis.nearest import nearest_site_minutes
     from kurszugang.routing.router import Points, Router
 
-    router = Router(inputs.feed, day, walk_network=inputs.walk)
     grid = inputs.grid
     centres = gpd.GeoSeries(gpd.points_from_xy(grid["x"], grid["y"]), crs=grid.crs).to_crs(
         "EPSG:25832")
@@ -286,18 +286,15 @@ def _nearest_site_minutes(inputs: _Inputs, day: dt.date) -> np.ndarray:
     sites = inputs.courses.sites
     targets = Points(sites["site_id"].astype(str).to_numpy(dtype=object),
                      np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()]))
-    tt = router.travel_times(cells, targets, departure=DEPARTURE, window=WINDOW_MIN,
-                             percentiles=(50,), max_time_min=120)
-    minutes = tt.minutes(50)
-    out = np.full(len(cells), np.nan)
-    reached = ~np.isnan(minutes).all(axis=1)
-    out[reached] = np.nanmin(minutes[reached], axis=1)
-    return out
+    return nearest_site_minutes(Router(inputs.feed, day, walk_network=inputs.walk), cells, targets,
+                                departure=DEPARTURE, window=WINDOW_MIN, max_time_min=120)
 
 
 def _accessibility(inputs: _Inputs) -> pd.DataFrame:
     """Per Gemeinde and the Kreis: inhabitants reaching a course site within the threshold."""
     import geopandas as gpd
+
+    from kurszugang.analysis.nearest import weighted_median_by
 
     gem = inputs.gemeinden.sort_values("ags").reset_index(drop=True)
     grid = inputs.grid
@@ -312,14 +309,9 @@ def _accessibility(inputs: _Inputs) -> pd.DataFrame:
         ok = np.nan_to_num(best, nan=np.inf) <= THRESHOLD_MIN
         per_ags[f"Einwohner mit Kursort in {THRESHOLD_MIN} min ({label})"] = (
             pd.Series(inh * ok).groupby(cell_ags.to_numpy()).sum())
-        if label == "Schultag":
-            # population-weighted median of the cells' travel times (unreachable = infinite)
-            frame = pd.DataFrame({"ags": cell_ags.to_numpy(), "t": np.nan_to_num(best, nan=np.inf),
-                                  "w": inh})
-            frame = frame[frame["w"] > 0].sort_values(["ags", "t"])
-            frame["cum"] = frame.groupby("ags")["w"].cumsum() / frame.groupby("ags")["w"].transform("sum")
-            med = frame[frame["cum"] >= 0.5].groupby("ags")["t"].first()
-            per_ags["Median Reisezeit zum nächsten Kursort (min, Schultag)"] = med
+        if label == "Schultag":  # population-weighted median (unreachable = infinite)
+            per_ags["Median Reisezeit zum nächsten Kursort (min, Schultag)"] = (
+                weighted_median_by(cell_ags.to_numpy(), best, inh))
     for name, series in per_ags.items():
         cols[name] = gem["ags"].map(series)
     table = pd.DataFrame(cols)
