@@ -39,6 +39,20 @@ def _earliest_trip(dep: np.ndarray, base: np.int64, n_stops_p: np.int64, pos: np
 
 
 @numba.njit(cache=True, nogil=True)
+def _push(ev: np.ndarray, n: np.int64, a: np.int64, b: np.int64, c: np.int64) -> np.ndarray:
+    """Append the event ``(a, b, c)`` as column ``n`` of ``ev`` (3 × capacity), doubling it when
+    full; returns the (possibly new) buffer."""
+    if n == ev.shape[1]:
+        grown = np.empty((3, 2 * ev.shape[1]), dtype=np.int64)
+        grown[:, :n] = ev
+        ev = grown
+    ev[0, n] = a
+    ev[1, n] = b
+    ev[2, n] = c
+    return ev
+
+
+@numba.njit(cache=True, nogil=True)
 def range_raptor(
     # timetable
     pattern_stop_start, pattern_stops, pattern_pickup, pattern_dropoff,
@@ -98,10 +112,7 @@ def range_raptor(
     pat_from = np.full(n_pat, -1, dtype=np.int64)
     pat_list = np.empty(n_pat, dtype=np.int64)
 
-    cap = max(1024, n_dest * 2)
-    ev_dest = np.empty(cap, dtype=np.int64)
-    ev_minute = np.empty(cap, dtype=np.int64)
-    ev_arr = np.empty(cap, dtype=np.int64)
+    ev = np.empty((3, max(1024, n_dest * 2)), dtype=np.int64)  # destination, minute, arrival
     n_ev = 0
 
     for minute in range(n_minutes - 1, -1, -1):
@@ -223,23 +234,12 @@ def range_raptor(
                 vd = v + eg_time[e]
                 if vd < dest_arr[d]:
                     dest_arr[d] = vd
-                    if n_ev == cap:
-                        cap *= 2
-                        nd = np.empty(cap, dtype=np.int64)
-                        nm = np.empty(cap, dtype=np.int64)
-                        na = np.empty(cap, dtype=np.int64)
-                        nd[:n_ev] = ev_dest[:n_ev]
-                        nm[:n_ev] = ev_minute[:n_ev]
-                        na[:n_ev] = ev_arr[:n_ev]
-                        ev_dest, ev_minute, ev_arr = nd, nm, na
-                    ev_dest[n_ev] = d
-                    ev_minute[n_ev] = minute
-                    ev_arr[n_ev] = vd
+                    ev = _push(ev, n_ev, d, minute, vd)
                     n_ev += 1
     if track:
         out_ride[:, :] = ride_lbl
         out_walk[:, :] = walk_lbl
-    return ev_dest[:n_ev], ev_minute[:n_ev], ev_arr[:n_ev]
+    return ev[0, :n_ev], ev[1, :n_ev], ev[2, :n_ev]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -505,10 +505,7 @@ def reverse_range_raptor(
     pat_from = np.full(n_pat, -1, dtype=np.int64)
     pat_list = np.empty(n_pat, dtype=np.int64)
 
-    cap = max(1024, n_origin * 2)
-    ev_origin = np.empty(cap, dtype=np.int64)
-    ev_minute = np.empty(cap, dtype=np.int64)
-    ev_dep = np.empty(cap, dtype=np.int64)
+    ev = np.empty((3, max(1024, n_origin * 2)), dtype=np.int64)  # origin, minute, departure
     n_ev = 0
 
     for minute in range(n_minutes):
@@ -618,17 +615,6 @@ def reverse_range_raptor(
                 vo = v - src_time[e]
                 if vo > origin_dep[o] and vo >= limit:
                     origin_dep[o] = vo
-                    if n_ev == cap:
-                        cap *= 2
-                        no = np.empty(cap, dtype=np.int64)
-                        nm = np.empty(cap, dtype=np.int64)
-                        nd = np.empty(cap, dtype=np.int64)
-                        no[:n_ev] = ev_origin[:n_ev]
-                        nm[:n_ev] = ev_minute[:n_ev]
-                        nd[:n_ev] = ev_dep[:n_ev]
-                        ev_origin, ev_minute, ev_dep = no, nm, nd
-                    ev_origin[n_ev] = o
-                    ev_minute[n_ev] = minute
-                    ev_dep[n_ev] = vo
+                    ev = _push(ev, n_ev, o, minute, vo)
                     n_ev += 1
-    return ev_origin[:n_ev], ev_minute[:n_ev], ev_dep[:n_ev]
+    return ev[0, :n_ev], ev[1, :n_ev], ev[2, :n_ev]
