@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from kurszugang.errors import ServiceDateError
 from kurszugang.io.gtfs import read_gtfs
 from kurszugang.routing.router import Points, Router
 from tests.routing.reference import ReferenceRouter
 from tests.routing.test_router import _points_near_stops
-from tests.routing.test_router_random import DATE, random_feed, write_feed
+from tests.routing.test_router_random import random_feed, router_and_reference, write_feed
 
 
 def _reference_latest_minute(ref: ReferenceRouter, origin_xy, target_xy, deadline: int,
@@ -71,16 +69,10 @@ def test_zug_latest_departures_equal_reference(zug_feed_path):
 @given(random_feed())
 def test_random_feeds_latest_departures_equal_reference(tmp_path_factory, case):
     files, p = case
-    folder = write_feed(tmp_path_factory.mktemp("feed"), files)
-    logging.getLogger("kurszugang").setLevel(logging.ERROR)
-    feed = read_gtfs(folder, strict=False)
-    kwargs = dict(walk_speed_kmh=4.5, max_walk_m=p["max_walk"], detour_factor=1.2,
-                  board_slack_s=p["slack"], max_rides=p["max_rides"])
-    try:
-        router = Router(feed, DATE, **kwargs)
-    except ServiceDateError:
+    built = router_and_reference(tmp_path_factory.mktemp("feed"), files, p)
+    if built is None:
         return
-    ref = ReferenceRouter(feed, DATE, **kwargs)
+    router, ref = built
     pts = Points(np.asarray(router.timetable.stop_ids, dtype=object), router.stop_xy)
     deadline = p["departure"] + 50 * 60
     for target in range(len(pts)):

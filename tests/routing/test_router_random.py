@@ -101,12 +101,9 @@ def random_feed(draw):
     return files, params
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(random_feed())
-def test_random_feeds_equal_reference(tmp_path_factory, case):
-    files, p = case
-    folder = write_feed(tmp_path_factory.mktemp("feed"), files)
+def router_and_reference(folder: Path, files: dict, p: dict) -> tuple[Router, ReferenceRouter] | None:
+    """The router and the reference for a drawn feed, or None if no trip runs on the date."""
+    write_feed(folder, files)
     logging.getLogger("kurszugang").setLevel(logging.ERROR)
     feed = read_gtfs(folder, strict=False)
     kwargs = dict(walk_speed_kmh=4.5, max_walk_m=p["max_walk"], detour_factor=1.2,
@@ -115,9 +112,20 @@ def test_random_feeds_equal_reference(tmp_path_factory, case):
         router = Router(feed, DATE, **kwargs)
     except ServiceDateError as exc:  # every drawn trip runs on other days
         assert "no trip runs on 2024-03-05" in str(exc)
+        return None
+    return router, ReferenceRouter(feed, DATE, **kwargs)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(random_feed())
+def test_random_feeds_equal_reference(tmp_path_factory, case):
+    files, p = case
+    built = router_and_reference(tmp_path_factory.mktemp("feed"), files, p)
+    if built is None:
         event("no trip on the date")
         return
-    ref = ReferenceRouter(feed, DATE, **kwargs)
+    router, ref = built
     pts = Points(np.asarray(router.timetable.stop_ids, dtype=object), router.stop_xy)
     window = 40
     got = router.per_minute(pts, pts, departure=p["departure"], window=window, max_time_min=150)
