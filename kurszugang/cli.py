@@ -290,7 +290,8 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from kurszugang.config import load_config
-    from kurszugang.pipeline import headline_text, run_analysis
+    from kurszugang.output.summary import headline_text
+    from kurszugang.pipeline import run_analysis
 
     configs = [load_config(c) for c in args.config]
     if args.out is not None:
@@ -319,7 +320,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"kurszugang run {args.config[0]}")
     result = run_analysis(cfg, progress=not args.quiet)
     if not args.quiet:
-        print(headline_text(result))
+        print(headline_text(result.results))
         print(f"  {len(result.files)} Dateien in {result.out_dir}:")
         for f in result.files:
             print(f"    {f.relative_to(result.out_dir)}")
@@ -359,7 +360,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
     if args.demo:
         from kurszugang.pipeline import demo_config
 
-        text = resolved_toml(demo_config(path.parent / "ergebnisse"))
+        text = resolved_toml(demo_config(path.parent / "ergebnisse"), relative_to=path.parent)
     else:
         text = template(district_key=args.kreis)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -471,35 +472,42 @@ def _add_isochrones(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_isochrones)
 
 
+def _render_saved(args: argparse.Namespace, formats: tuple[str, ...]) -> list[Path]:
+    from kurszugang.output.render import render
+    from kurszugang.results import Results
+
+    results = Results.load(args.outdir)
+    out = args.out if args.out is not None else args.outdir
+    return render(results, out, formats, full=False)
+
+
 def _cmd_map(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from kurszugang.config import load_config
-    from kurszugang.pipeline import run_analysis
-
-    cfg = load_config(args.config)
-    out_dir = str(args.out.parent.resolve()) if args.out else cfg.output.dir
-    output = dataclasses.replace(cfg.output, formats=("html", "png", "pdf"), dir=out_dir)
-    result = run_analysis(dataclasses.replace(cfg, output=output), progress=not args.quiet)
-    html = next(f for f in result.files if f.suffix == ".html")
-    if args.out and html != args.out:
-        html = html.replace(args.out)
+    files = _render_saved(args, ("html", "png", "pdf"))
     if not args.quiet:
-        print(f"wrote {html} (and karte.png, karte.pdf in {html.parent})")
+        print("geschrieben: " + ", ".join(str(f) for f in files))
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    files = _render_saved(args, ("summary",))
+    if not args.quiet:
+        print("geschrieben: " + ", ".join(str(f) for f in files))
     return EXIT_OK
 
 
 def _add_map(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "map",
-        help="the web map and the A4 maps of an analysis",
-        description=("Webkarte (HTML, auch offline) und Druckkarten (PNG, PDF) der Auswertung "
-                     "nach einer Einstellungsdatei."),
-    )
-    p.add_argument("config", type=Path, metavar="CONFIG", help="the config file (TOML)")
-    p.add_argument("--out", type=Path, metavar="KARTE.html",
-                   help="where to write the web map (default: karte.html in output.dir)")
-    p.set_defaults(func=_cmd_map)
+    for name, fn, what in (("map", _cmd_map, "Webkarte (HTML, auch offline) und Druckkarten "
+                                                  "(PNG, PDF)"),
+                           ("report", _cmd_report, "Zusammenfassung (Markdown und HTML)")):
+        p = sub.add_parser(
+            name, help=f"{what} aus den gespeicherten Ergebnissen eines Laufs neu schreiben",
+            description=(f"{what} eines Laufs aus seinem Ausgabeordner neu schreiben: ohne "
+                         "Fahrplan, OSM-Auszug und Kursliste, ohne neue Routensuche."))
+        p.add_argument("outdir", type=Path, metavar="OUTDIR",
+                       help="der Ausgabeordner eines Laufs (mit dem Ordner ergebnisse/)")
+        p.add_argument("--out", type=Path, metavar="DIR",
+                       help="anderer Ordner für die neuen Dateien (Voreinstellung: OUTDIR)")
+        p.set_defaults(func=fn)
 
 
 # Each subcommand registers itself here: (name, add-parser function).

@@ -1,8 +1,15 @@
-"""All parameters of an analysis run, with their defaults and units, in one place.
+"""All parameters of an analysis run, each declared once with type, unit, default, range and labels.
 
-A run is described by a TOML file (``kurszugang init`` writes a commented template). Every run
-writes the complete resolved configuration, with checksums of its input files, next to its
-outputs, so that it can be repeated offline and gives the same numbers.
+A run is described by a TOML file (``kurszugang init`` writes a commented template). Every setting
+is a field of one of the section dataclasses below, declared with :func:`setting`: its type comes
+from the annotation, everything else (unit, default, allowed range or choices, German and English
+label, help text) from the declaration. From these declarations come the template, the strict
+checks at load time (a boolean is no number, 5.7 no whole number; messages name the file, the key
+and what is expected), the parameter sheet of the XLSX workbook, the command line's defaults and
+the reference page ``docs/referenz/einstellungen.md``.
+
+Every run writes the complete resolved configuration, with checksums of its input files, next to
+its outputs, so that it can be repeated offline and gives the same numbers.
 """
 
 from __future__ import annotations
@@ -11,122 +18,281 @@ import dataclasses
 import datetime as dt
 import hashlib
 import tomllib
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
+from kurszugang.dates import DATE_FORMS, parse_clock, parse_date
 from kurszugang.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_MIN_CLASS_SIZE",
+    "OUTPUT_FORMATS",
+    "SECTIONS",
+    "Config",
+    "Spec",
+    "check",
+    "config_from_dict",
+    "iter_settings",
+    "load_config",
+    "resolved_toml",
+    "setting",
+    "sha256_of",
+    "template",
+]
 
 #: Working minimum class size per course type (people); "default" for free labels.
 DEFAULT_MIN_CLASS_SIZE = {"allgemein": 15, "intensiv": 12, "jugend": 10, "eltern": 10,
                           "frauen": 10, "alpha": 8, "zweitschrift": 8, "foerder": 10,
                           "default": 10}
-OUTPUT_FORMATS = ("csv", "xlsx", "gpkg", "geotiff", "html", "png", "pdf", "summary")
+OUTPUT_FORMATS = ("csv", "xlsx", "gpkg", "geotiff", "html", "png", "pdf", "summary", "qgis")
+#: The value of a setting that is derived from others (e.g. ``max_direct_walk_m``).
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
-class Inputs:
-    """Input files. Relative paths are relative to the config file's folder."""
+class Spec:
+    """The declaration of one setting (everything but its type and default)."""
 
-    boundaries: str = ""
-    #: layer of a GeoPackage with several layers (e.g. "vg250_gem"); "" = the Gemeinde layer
-    boundaries_layer: str = ""
-    gtfs: str = ""
-    courses: str = ""
-    population: str = ""
-    #: OpenStreetMap extract for walking on footways; "" = straight lines × detour factor
-    osm: str = ""
-    #: optional CSV "ags;participants" with counts per Gemeinde (e.g. from the immigration office)
-    participants_per_gemeinde: str = ""
+    de: str
+    en: str
+    help_de: str
+    help_en: str = ""
+    unit: str = "–"
+    lo: float | None = None
+    hi: float | None = None
+    #: values (or list elements) allowed; None = any
+    choices: tuple[Any, ...] | None = None
+    #: "clock" (HH:MM), "kreis" (5-digit key), "path", "auto" (number or "auto") or ""
+    kind: str = ""
+    #: shown in the template instead of the default (e.g. an example path)
+    example: Any = None
+
+
+def setting(default: Any, *, de: str, en: str, help_de: str, help_en: str = "",
+            unit: str = "–", lo: float | None = None, hi: float | None = None,
+            choices: tuple[Any, ...] | None = None, kind: str = "",
+            example: Any = None) -> Any:
+    """A dataclass field carrying its :class:`Spec` (use as the default of a section field)."""
+    spec = Spec(de, en, help_de, help_en, unit, lo, hi, choices, kind, example)
+    if isinstance(default, dict | list):
+        return field(default_factory=lambda: type(default)(default), metadata={"spec": spec})
+    return field(default=default, metadata={"spec": spec})
+
+
+_PATH = dict(kind="path", unit="Datei")
 
 
 @dataclass(frozen=True)
 class District:
     """Which district to analyse."""
 
-    #: 5-digit Kreis key, e.g. "09187"
-    key: str = ""
-    #: name shown on maps and in reports ("" = from the boundary file)
-    name: str = ""
+    key: str = setting("", de="Kreisschlüssel", en="District key", kind="kreis",
+                       help_de="5 Ziffern, z. B. 09187 = Landkreis Rosenheim",
+                       help_en="5 digits, e.g. 09187 = Landkreis Rosenheim", example="09187")
+    name: str = setting("", de="Name des Landkreises", en="District name",
+                        help_de="Name auf Karten und im Bericht (leer = aus den Grenzdaten)",
+                        help_en="name on maps and in reports (empty = from the boundaries)")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Input files. Relative paths are relative to the config file's folder."""
+
+    boundaries: str = setting("", de="Gemeindegrenzen", en="Boundaries", **_PATH,
+                              help_de="BKG VG250 (GeoPackage oder Shapefile) oder LDBV-GeoJSON",
+                              help_en="BKG VG250 (GeoPackage or shapefile) or LDBV GeoJSON",
+                              example="data/raw/vg250.gpkg")
+    boundaries_layer: str = setting("", de="Ebene der Grenzdaten", en="Boundary layer",
+                                    help_de='Ebene im GeoPackage, z. B. "vg250_gem" '
+                                            '(leer = Gemeinden)',
+                                    help_en='layer of the GeoPackage (empty = the Gemeinden)')
+    gtfs: str = setting("", de="Fahrplan (GTFS)", en="Timetable (GTFS)", **_PATH,
+                        help_de="z. B. DELFI, mit kurszugang extract zugeschnitten",
+                        help_en="e.g. DELFI, cut with kurszugang extract",
+                        example="data/raw/gtfs.zip")
+    courses: str = setting("", de="Kursliste", en="Course list", **_PATH,
+                           help_de="Kursliste der Träger, Aufbau: docs/course-sites.md",
+                           help_en="the providers' course list, schema: docs/course-sites.md",
+                           example="data/raw/kursorte.csv")
+    population: str = setting("", de="Zensus-Raster", en="Census grid", **_PATH,
+                              help_de="Zensus-Raster 100 m (oder 1 km)",
+                              help_en="Zensus grid of 100 m (or 1 km)",
+                              example="data/raw/zensus_100m.csv")
+    osm: str = setting("", de="OSM-Auszug", en="OSM extract", **_PATH,
+                       help_de='OSM-Auszug (.osm.pbf) für Fußwege; leer = Luftlinie × Umwegfaktor',
+                       help_en="OSM extract for footways; empty = straight line × detour factor")
+    participants_per_gemeinde: str = setting(
+        "", de="Teilnehmende je Gemeinde", en="Participants per Gemeinde", **_PATH,
+        help_de='optional: CSV "ags;participants" (z. B. von der Ausländerbehörde)',
+        help_en='optional: CSV "ags;participants" (e.g. from the immigration office)')
 
 
 @dataclass(frozen=True)
 class Dates:
-    """Analysis days (YYYY-MM-DD): a school day and a day in the school holidays."""
+    """Analysis days: a school day and a weekday in the school holidays."""
 
-    school_day: str = ""
-    holiday: str = ""
+    school_day: dt.date | None = setting(None, de="Schultag", en="School day",
+                                         help_de="ein Schultag, an dem die Schulbusse fahren",
+                                         help_en="a school day", example=dt.date(2026, 3, 10))
+    holiday: dt.date | None = setting(None, de="Ferientag", en="Holiday",
+                                      help_de="ein Werktag in den Schulferien",
+                                      help_en="a weekday in the school holidays",
+                                      example=dt.date(2026, 8, 11))
 
 
 @dataclass(frozen=True)
 class Routing:
     """Routing parameters (see docs/benutzerhandbuch/reisezeiten.md)."""
 
-    walk_speed_kmh: float = 4.5
-    max_walk_m: float = 1000.0
-    detour_factor: float = 1.3
-    max_snap_m: float = 500.0
-    board_slack_s: int = 60
-    max_rides: int = 5
-    #: departure window of the travel-time tables: first minute and length
-    departure: str = "07:00"
-    window_min: int = 60
-    percentiles: tuple[int, ...] = (5, 50, 95)
+    walk_speed_kmh: float = setting(4.5, de="Gehgeschwindigkeit", en="Walking speed",
+                                    unit="km/h", lo=0.5, hi=10,
+                                    help_de="Gehgeschwindigkeit auf allen Fußwegen",
+                                    help_en="walking speed on every walk")
+    max_walk_m: float = setting(1000.0, de="Längster Fußweg zur und von der Haltestelle",
+                                en="Longest access walk", unit="m", lo=0, hi=5000,
+                                help_de="längster Fußweg zur Haltestelle, beim Umsteigen und "
+                                        "von der Haltestelle",
+                                help_en="longest walk to, between and from stops")
+    max_direct_walk_m: float | str = setting(
+        AUTO, de="Längster Fußweg direkt zum Kurs", en="Longest direct walk", unit="m", lo=0,
+        hi=20000, kind="auto",
+        help_de='Fußweg ohne Bus und Bahn; "auto" = Höchstdauer je Weg × Gehgeschwindigkeit',
+        help_en='a walk without any vehicle; "auto" = threshold × walking speed')
+    detour_factor: float = setting(1.3, de="Umwegfaktor", en="Detour factor", lo=1, hi=3,
+                                   help_de="Fußweg / Luftlinie (nur ohne OSM-Auszug)",
+                                   help_en="walked / straight-line distance (without OSM)")
+    max_snap_m: float = setting(500.0, de="Größter Abstand zum Wegenetz", en="Largest snap",
+                                unit="m", lo=0, hi=5000,
+                                help_de="Orte weiter weg vom Wegenetz werden gemeldet",
+                                help_en="places farther from the footways are reported")
+    board_slack_s: int = setting(60, de="Umsteigezeit", en="Boarding slack", unit="s", lo=0,
+                                 hi=900,
+                                 help_de="Sekunden zwischen Ankunft an der Haltestelle und "
+                                         "Abfahrt",
+                                 help_en="seconds between arriving at a stop and boarding")
+    max_rides: int = setting(5, de="Höchstens Fahrzeuge je Reise", en="Most rides", lo=1, hi=10,
+                             help_de="höchstens so viele Fahrzeuge je Reise",
+                             help_en="most vehicles per journey")
+    departure: str = setting("07:00", de="Abfahrtsfenster ab", en="Departure window from",
+                             unit="HH:MM", kind="clock",
+                             help_de="Abfahrtsfenster der Reisezeittabellen: Beginn",
+                             help_en="first minute of the departure window of travel times")
+    window_min: int = setting(60, de="Länge des Abfahrtsfensters", en="Window length",
+                              unit="min", lo=1, hi=240,
+                              help_de="Länge des Abfahrtsfensters",
+                              help_en="length of the departure window")
+    percentiles: tuple[int, ...] = setting((5, 50, 95), de="Perzentile", en="Percentiles",
+                                           unit="%", lo=1, hi=100,
+                                           help_de="Perzentile der Reisezeit über das Fenster",
+                                           help_en="percentiles of the travel time over the "
+                                                   "window")
 
 
 @dataclass(frozen=True)
 class Grid:
     """Analysis grid and potential participants (see docs/analysis.md)."""
 
-    resolution_m: int = 100
-    buffer_m: float = 2000.0
-    #: "foreigners", "gemeinde" or "both"
-    participant_source: str = "foreigners"
-    participant_factor: float = 1.0
+    resolution_m: int = setting(100, de="Rasterweite", en="Cell size", unit="m",
+                                choices=(100, 1000), help_de="100 oder 1000 m",
+                                help_en="100 or 1000 m")
+    buffer_m: float = setting(2000.0, de="Puffer um den Landkreis", en="Buffer", unit="m",
+                              lo=0, hi=50000,
+                              help_de="auch Zellen so nah am Landkreis rechnen (Anreise von "
+                                      "außen)",
+                              help_en="cells this close to the district are analysed too")
+    participant_source: str = setting(
+        "foreigners", de="Herkunft der Teilnehmendenzahlen", en="Participant source",
+        choices=("foreigners", "gemeinde", "both"),
+        help_de='"foreigners" (Zensus-Ausländer), "gemeinde" (Zahlen je Gemeinde) oder "both" '
+                '(Zahlen je Gemeinde, verteilt nach Ausländern)',
+        help_en='"foreigners", "gemeinde" or "both"')
+    participant_factor: float = setting(1.0, de="Anteil potenzieller Teilnehmender",
+                                        en="Participant factor", lo=0, hi=10,
+                                        help_de="Anteil, der als potenzielle Teilnehmende zählt",
+                                        help_en="share counted as potential participants")
 
 
 @dataclass(frozen=True)
 class Coverage:
     """Coverage at course times."""
 
-    #: longest acceptable journey each way (minutes)
-    threshold_min: float = 45.0
-    #: variants for class sizes (minutes, increasing)
-    thresholds_min: tuple[float, ...] = (30.0, 45.0, 60.0)
-    #: arriving earlier than this before the start does not count (minutes)
-    early_arrival_min: float = 30.0
-    #: minimum class size per course type (people)
-    min_class_size: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MIN_CLASS_SIZE))
+    threshold_min: float = setting(45.0, de="Höchstdauer je Weg", en="Longest journey",
+                                   unit="min", lo=1, hi=240,
+                                   help_de="höchstens so lange je Weg (hin und zurück)",
+                                   help_en="longest journey each way")
+    thresholds_min: tuple[float, ...] = setting(
+        (30.0, 45.0, 60.0), de="Varianten der Höchstdauer", en="Threshold variants", unit="min",
+        lo=1, hi=240, help_de="Varianten für Klassengrößen (aufsteigend)",
+        help_en="variants for class sizes (increasing)")
+    early_arrival_min: float = setting(30.0, de="Ankunft frühestens vor Kursbeginn",
+                                       en="Earliest arrival", unit="min", lo=0, hi=240,
+                                       help_de="höchstens so früh vor Kursbeginn ankommen",
+                                       help_en="arriving earlier than this does not count")
+    min_class_size: dict[str, int] = setting(
+        DEFAULT_MIN_CLASS_SIZE, de="Mindestklassengröße", en="Minimum class size",
+        unit="Personen", lo=1, hi=100,
+        help_de="je Kursart (Arbeitswerte, keine Rechtsnorm)",
+        help_en="per course type (working values, not a legal rule)")
 
 
 @dataclass(frozen=True)
 class Catchments:
     """Travel-time surfaces and isochrones per course site."""
 
-    arrive_by: str = "08:30"
-    thresholds_min: tuple[float, ...] = (15.0, 30.0, 45.0, 60.0, 90.0)
+    arrive_by: str = setting("08:30", de="Einzugsbereiche: Ankunft bis", en="Arrive by",
+                             unit="HH:MM", kind="clock",
+                             help_de="Ankunft am Kursort bis (für Kursorte ohne Kurs am "
+                                     "Schultag)",
+                             help_en="arrival at the site by")
+    thresholds_min: tuple[float, ...] = setting(
+        (15.0, 30.0, 45.0, 60.0, 90.0), de="Zeitzonen", en="Bands", unit="min", lo=1, hi=240,
+        help_de="Grenzen der Zeitzonen (aufsteigend)", help_en="band limits (increasing)")
 
 
 @dataclass(frozen=True)
 class Subsidy:
-    """Travel subsidy (Fahrtkostenzuschuss): walking distance at or above this (km)."""
+    """Travel subsidy (Fahrtkostenzuschuss)."""
 
-    distance_km: float = 5.0
+    distance_km: float = setting(5.0, de="Fahrtkostenzuschuss ab", en="Subsidy from",
+                                 unit="km", lo=0.1, hi=50,
+                                 help_de="Fußweglänge, ab der der Zuschuss gilt (5 km; früher "
+                                         "3 km)",
+                                 help_en="walking distance from which the subsidy applies")
 
 
 @dataclass(frozen=True)
 class Output:
     """Where and what to write."""
 
-    dir: str = "data/processed/run"
-    formats: tuple[str, ...] = OUTPUT_FORMATS
-    #: "de" or "en"
-    language: str = "de"
-    #: suppress counts below this in tables (0 = no suppression)
-    suppress_below: int = 0
+    dir: str = setting("data/processed/run", de="Ausgabeordner", en="Output folder", **_PATH,
+                       help_de="Ordner der Ergebnisse", help_en="folder of the results")
+    formats: tuple[str, ...] = setting(OUTPUT_FORMATS, de="Formate", en="Formats",
+                                       choices=OUTPUT_FORMATS,
+                                       help_de="welche Ausgaben geschrieben werden",
+                                       help_en="which outputs are written")
+    language: str = setting("de", de="Sprache", en="Language", choices=("de", "en"),
+                            help_de='"de" oder "en"', help_en='"de" or "en"')
+    suppress_below: int = setting(0, de="Kleine Zahlen unterdrücken unter", en="Suppress below",
+                                  unit="Personen", lo=0, hi=100,
+                                  help_de="kleine Zahlen unter diesem Wert in Tabellen "
+                                          "unterdrücken (0 = nie)",
+                                  help_en="suppress counts below this in tables (0 = never)")
+
+
+#: Section name -> dataclass, in file order.
+SECTIONS: dict[str, type] = {"district": District, "inputs": Inputs, "dates": Dates,
+                             "routing": Routing, "grid": Grid, "coverage": Coverage,
+                             "catchments": Catchments, "subsidy": Subsidy, "output": Output}
+_SECTION_LABELS = {"district": "Landkreis", "inputs": "Eingaben", "dates": "Analysetage",
+                   "routing": "Reisezeiten", "grid": "Raster und Teilnehmende",
+                   "coverage": "Kursbesuch", "catchments": "Einzugsbereiche",
+                   "subsidy": "Fahrtkostenzuschuss", "output": "Ausgaben"}
 
 
 @dataclass(frozen=True)
@@ -146,127 +312,261 @@ class Config:
     base_dir: str = "."
     #: SHA-256 of the inputs recorded by an earlier run (section [checksums] of a resolved file)
     checksums: dict[str, str] = field(default_factory=dict)
+    #: the file the config was read from ("" when built in code)
+    source: str = ""
 
     def path(self, value: str) -> Path | None:
         """An input or output path resolved against :attr:`base_dir` (None for "")."""
         if not value:
             return None
-        p = Path(value)
+        p = Path(value).expanduser()
         return p if p.is_absolute() else Path(self.base_dir) / p
 
     def date(self, which: str) -> dt.date:
-        """``"school_day"`` or ``"holiday"`` as a date."""
-        text = getattr(self.dates, which)
+        """``"school_day"`` or ``"holiday"`` as a date (an error naming the setting if unset)."""
+        value = getattr(self.dates, which)
+        if value is None:
+            spec = _spec(Dates, which)
+            raise ConfigError(f"fehlt: {spec.de} ({DATE_FORMS}) angeben",
+                              path=self.source or None, column=f"dates.{which}")
         try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise ConfigError(f"dates.{which} {text!r} is not a date (expected YYYY-MM-DD)",
+            return parse_date(value)  # a Config built in code may hold text
+        except ValueError as exc:
+            raise ConfigError(f"= {value!r} ist kein Datum ({exc})", path=self.source or None,
                               column=f"dates.{which}") from None
 
+    def max_direct_walk_m(self) -> float:
+        """``routing.max_direct_walk_m``, with ``"auto"`` resolved (threshold × walking speed)."""
+        value = self.routing.max_direct_walk_m
+        if value == AUTO:
+            return self.coverage.threshold_min / 60.0 * self.routing.walk_speed_kmh * 1000.0
+        return float(value)
+
     def to_dict(self) -> dict[str, Any]:
-        """Nested plain dict (TOML-ready)."""
-        out = dataclasses.asdict(self)
-        out.pop("base_dir")
-        out.pop("checksums")
+        """Nested plain dict (TOML-ready: unset dates left out)."""
+        out: dict[str, Any] = {}
+        for name in SECTIONS:
+            values = dataclasses.asdict(getattr(self, name))
+            out[name] = {k: (list(v) if isinstance(v, tuple) else v)
+                         for k, v in values.items() if v is not None}
         return out
 
 
-_SECTION_CLASSES = {"district": District, "inputs": Inputs, "dates": Dates, "routing": Routing,
-                    "grid": Grid, "coverage": Coverage, "catchments": Catchments,
-                    "subsidy": Subsidy, "output": Output}
+# --- declarations ------------------------------------------------------------------------------
 
 
-def _coerce(section: str, cls: type, values: Mapping[str, Any], source: str) -> Any:
+def _spec(cls: type, name: str) -> Spec:
+    f = {f.name: f for f in dataclasses.fields(cls)}[name]
+    return typing.cast(Spec, f.metadata["spec"])
+
+
+def iter_settings() -> Iterator[tuple[str, str, Any, Any, Spec]]:
+    """Every setting: (section, key, type, default, spec), in file order."""
+    for section, cls in SECTIONS.items():
+        hints = typing.get_type_hints(cls)
+        default = cls()
+        for f in dataclasses.fields(cls):
+            yield section, f.name, hints[f.name], getattr(default, f.name), f.metadata["spec"]
+
+
+def _de_number(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def _expected(tp: Any, spec: Spec) -> str:
+    """What a setting expects, in the user's words."""
+    base = {float: "eine Zahl", int: "eine ganze Zahl", str: "ein Text", bool: "true oder false"}
+    origin = typing.get_origin(tp)
+    if spec.kind == "clock":
+        what = "eine Uhrzeit HH:MM in Anführungszeichen"
+    elif spec.kind == "auto":
+        what = 'eine Zahl oder "auto"'
+    elif spec.kind == "path":
+        what = "ein Dateipfad in Anführungszeichen"
+    elif spec.kind == "kreis":
+        what = "ein Kreisschlüssel aus 5 Ziffern in Anführungszeichen"
+    elif _is_date(tp):
+        what = f"ein Datum ({DATE_FORMS})"
+    elif origin is tuple:
+        inner = typing.get_args(tp)[0]
+        what = f"eine Liste, jeder Wert {base.get(inner, 'ein Wert')}"
+    elif origin is dict:
+        what = "eine Tabelle [Abschnitt.Name] mit ganzen Zahlen"
+    else:
+        what = base.get(tp, "ein Wert")
+    if spec.choices is not None:
+        what += ": " + ", ".join(repr(c) if isinstance(c, str) else str(c) for c in spec.choices)
+    if spec.lo is not None and spec.hi is not None:
+        what += f" von {_de_number(spec.lo)} bis {_de_number(spec.hi)}"
+    elif spec.lo is not None:
+        what += f" ab {_de_number(spec.lo)}"
+    if spec.unit not in ("–", "Datei", "HH:MM"):
+        what += f" ({spec.unit})"
+    return what
+
+
+def _is_date(tp: Any) -> bool:
+    return tp is dt.date or (isinstance(tp, types.UnionType) and dt.date in typing.get_args(tp))
+
+
+class _Bad(Exception):
+    """A value of the wrong type or out of range (the message says what it is not)."""
+
+
+def _scalar(value: Any, tp: Any) -> Any:
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise _Bad("ist kein Wahrheitswert")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Bad("ist keine Zahl")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Bad("ist keine ganze Zahl")
+        if isinstance(value, float) and not value.is_integer():
+            raise _Bad("ist keine ganze Zahl")
+        return int(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise _Bad("ist kein Text")
+        return value
+    raise _Bad("hat einen unbekannten Typ")  # pragma: no cover - declarations are checked
+
+
+def _in_range(value: Any, spec: Spec) -> None:
+    if spec.choices is not None and value not in spec.choices:
+        raise _Bad("ist nicht erlaubt")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
+            raise _Bad("liegt außerhalb des erlaubten Bereichs")
+
+
+def _coerce_value(value: Any, tp: Any, spec: Spec, default: Any) -> Any:
+    """The value of one setting, checked against its declaration (raises :class:`_Bad`)."""
+    origin = typing.get_origin(tp)
+    if spec.kind == "auto":
+        if value == AUTO:
+            return AUTO
+        value = _scalar(value, float)
+    elif _is_date(tp):
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+            raise _Bad("ist kein Datum")
+        try:
+            value = parse_date(value)
+        except ValueError:
+            raise _Bad("ist kein Datum") from None
+    elif origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise _Bad("ist keine Liste")
+        inner = typing.get_args(tp)[0]
+        items = []
+        for i, v in enumerate(value):
+            try:
+                item = _scalar(v, inner)
+                _in_range(item, spec)
+            except _Bad as exc:
+                raise _Bad(f"enthält an Stelle {i + 1} {v!r}, das {exc}") from None
+            items.append(item)
+        return tuple(items)
+    elif origin is dict:
+        if not isinstance(value, Mapping):
+            raise _Bad("ist keine Tabelle")
+        out = dict(default)
+        for k, v in value.items():
+            try:
+                item = _scalar(v, int)
+                _in_range(item, spec)
+            except _Bad as exc:
+                raise _Bad(f"hat für {k!r} den Wert {v!r}, der {exc}") from None
+            out[str(k)] = item
+        return out
+    else:
+        value = _scalar(value, tp)
+    if spec.kind == "clock":
+        try:
+            parse_clock(value)
+        except ValueError:
+            raise _Bad("ist keine Uhrzeit") from None
+    if spec.kind == "kreis" and value and not (len(value) == 5 and value.isdigit()):
+        raise _Bad("ist kein Kreisschlüssel")
+    _in_range(value, spec)
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value) if not isinstance(value, dt.date) else value.isoformat()
+
+
+def _section(name: str, cls: type, values: Mapping[str, Any], source: str) -> Any:
+    hints = typing.get_type_hints(cls)
     known = {f.name: f for f in dataclasses.fields(cls)}
+    defaults = cls()
     kwargs: dict[str, Any] = {}
     for key, value in values.items():
         if key not in known:
-            raise ConfigError(f"[{section}] has no setting {key!r} (known: {', '.join(known)})",
-                              path=source, column=f"{section}.{key}")
-        default = getattr(cls(), key)
+            raise ConfigError(f"ist keine Einstellung in [{name}] (bekannt: {', '.join(known)})",
+                              path=source, column=f"{name}.{key}")
+        spec = known[key].metadata["spec"]
         try:
-            if isinstance(default, bool) or default is None:
-                kwargs[key] = value
-            elif isinstance(default, tuple):
-                if not isinstance(value, list | tuple):
-                    raise TypeError
-                kwargs[key] = tuple(type(default[0])(v) for v in value) if default else tuple(value)
-            elif isinstance(default, dict):
-                if not isinstance(value, dict):
-                    raise TypeError
-                kwargs[key] = {**default, **{str(k): int(v) for k, v in value.items()}}
-            elif isinstance(default, float):
-                kwargs[key] = float(value)
-            elif isinstance(default, int):
-                if isinstance(value, float) and not value.is_integer():
-                    raise TypeError
-                kwargs[key] = int(value)
-            else:
-                if not isinstance(value, str):
-                    raise TypeError
-                kwargs[key] = value
-        except (TypeError, ValueError):
-            raise ConfigError(f"[{section}] {key} = {value!r} is not a {type(default).__name__}",
-                              path=source, column=f"{section}.{key}") from None
+            kwargs[key] = _coerce_value(value, hints[key], spec, getattr(defaults, key))
+        except _Bad as exc:
+            raise ConfigError(f"= {_show(value)} {exc}; erwartet: {_expected(hints[key], spec)}",
+                              path=source, column=f"{name}.{key}") from None
     return cls(**kwargs)
 
 
 def config_from_dict(data: Mapping[str, Any], *, base_dir: str | Path = ".",
-                     source: str = "config") -> Config:
-    """Build a :class:`Config` from nested dicts (as read from TOML), checking every value."""
+                     source: str = "") -> Config:
+    """Build a :class:`Config` from nested dicts (as read from TOML), checking every value.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown section or setting, a value of the wrong type or out of range (the
+        message names the file, the key and what is expected).
+    """
     sections: dict[str, Any] = {}
     recorded = {str(k): str(v) for k, v in dict(data.get("checksums", {})).items()}
     for name, values in data.items():
         if name in ("checksums", "versions"):  # written by a run; recorded, not settings
             continue
-        if name not in _SECTION_CLASSES:
-            raise ConfigError(f"unknown section [{name}] (known: {', '.join(_SECTION_CLASSES)})",
-                              path=source, column=name)
+        if name not in SECTIONS:
+            raise ConfigError(f"ist kein Abschnitt (bekannt: {', '.join(SECTIONS)})",
+                              path=source or None, column=f"[{name}]")
         if not isinstance(values, Mapping):
-            raise ConfigError(f"[{name}] must be a table of settings", path=source, column=name)
-        sections[name] = _coerce(name, _SECTION_CLASSES[name], values, source)
-    cfg = Config(**sections, base_dir=str(base_dir), checksums=recorded)
-    check(cfg, source)
+            raise ConfigError("muss eine Tabelle von Einstellungen sein", path=source or None,
+                              column=f"[{name}]")
+        sections[name] = _section(name, SECTIONS[name], values, source)
+    cfg = Config(**sections, base_dir=str(base_dir), checksums=recorded, source=source)
+    check(cfg)
     return cfg
 
 
-def check(cfg: Config, source: str = "config") -> None:
-    """Raise :class:`ConfigError` for values out of range (names the setting and the range)."""
+def check(cfg: Config) -> None:
+    """Raise :class:`ConfigError` for settings that contradict each other (single values are
+    checked against their declarations when read)."""
     def bad(key: str, msg: str) -> ConfigError:
-        return ConfigError(f"{key} {msg}", path=source, column=key)
+        return ConfigError(msg, path=cfg.source or None, column=key)
 
-    r = cfg.routing
-    if r.walk_speed_kmh <= 0:
-        raise bad("routing.walk_speed_kmh", f"= {r.walk_speed_kmh} must be positive (km/h)")
-    if r.max_walk_m < 0 or r.max_snap_m < 0:
-        raise bad("routing.max_walk_m", "and max_snap_m must not be negative (metres)")
-    if r.detour_factor < 1:
-        raise bad("routing.detour_factor", f"= {r.detour_factor} must be at least 1")
-    if r.max_rides < 1 or r.window_min < 1:
-        raise bad("routing.max_rides", "and window_min must be at least 1")
-    if any(p < 1 or p > 100 for p in r.percentiles):
-        raise bad("routing.percentiles", f"= {list(r.percentiles)} must lie between 1 and 100")
+    for key, values in (("coverage.thresholds_min", cfg.coverage.thresholds_min),
+                        ("catchments.thresholds_min", cfg.catchments.thresholds_min),
+                        ("routing.percentiles", cfg.routing.percentiles)):
+        vals = list(values)
+        if not vals or any(b <= a for a, b in zip(vals, vals[1:], strict=False)):
+            raise bad(key, f"= {vals} muss aufsteigend sein und mindestens einen Wert haben")
     c = cfg.coverage
-    ths = list(c.thresholds_min)
-    if not ths or any(b <= a for a, b in zip(ths, ths[1:], strict=False)) or ths[0] <= 0:
-        raise bad("coverage.thresholds_min", f"= {ths} must be positive and increasing")
-    if c.threshold_min > ths[-1]:
-        raise bad("coverage.threshold_min", f"= {c.threshold_min} must not exceed the largest "
-                  f"of thresholds_min ({ths[-1]})")
-    if cfg.grid.resolution_m not in (100, 1000):
-        raise bad("grid.resolution_m", f"= {cfg.grid.resolution_m} must be 100 or 1000")
-    if cfg.grid.participant_source not in ("foreigners", "gemeinde", "both"):
-        raise bad("grid.participant_source", f"= {cfg.grid.participant_source!r} must be "
-                  "'foreigners', 'gemeinde' or 'both'")
-    if cfg.output.language not in ("de", "en"):
-        raise bad("output.language", f"= {cfg.output.language!r} must be 'de' or 'en'")
-    unknown = [f for f in cfg.output.formats if f not in OUTPUT_FORMATS]
-    if unknown:
-        raise bad("output.formats", f"has unknown {unknown} (known: {', '.join(OUTPUT_FORMATS)})")
-    if cfg.district.key and not (len(cfg.district.key) == 5 and cfg.district.key.isdigit()):
-        raise bad("district.key", f"= {cfg.district.key!r} must be a 5-digit Kreis key like '09187'")
-    if cfg.subsidy.distance_km <= 0:
-        raise bad("subsidy.distance_km", "must be positive")
+    if c.threshold_min > c.thresholds_min[-1]:
+        raise bad("coverage.threshold_min",
+                  f"= {c.threshold_min:g} darf nicht größer sein als der größte Wert von "
+                  f"coverage.thresholds_min ({c.thresholds_min[-1]:g})")
+    if not cfg.output.formats:
+        raise bad("output.formats", "= [] nennt kein Format")
 
 
 def load_config(path: str | Path) -> Config:
@@ -276,24 +576,25 @@ def load_config(path: str | Path) -> Config:
     ------
     ConfigError
         If the file is missing, not TOML, or a setting is unknown, of the wrong type or out of
-        range (the message names the setting).
+        range (the message names the file as typed and the setting).
 
     Examples
     --------
-    >>> cfg = load_config("kurszugang.toml")  # doctest: +SKIP
-    >>> cfg.coverage.threshold_min  # doctest: +SKIP
+    >>> from kurszugang.demo import demo_files
+    >>> cfg = load_config(demo_files().config)
+    >>> cfg.coverage.threshold_min
     45.0
     """
     p = Path(path)
     if not p.is_file():
-        raise ConfigError("does not exist (create one with: kurszugang init)", path=p)
+        raise ConfigError("existiert nicht (eine Vorlage schreibt: kurszugang init)", path=str(path))
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"is not valid TOML: {exc}", path=p) from None
+        raise ConfigError(f"ist kein gültiges TOML: {exc}", path=str(path)) from None
     except UnicodeDecodeError:
-        raise ConfigError("is not a UTF-8 text file", path=p) from None
-    return config_from_dict(data, base_dir=p.resolve().parent, source=p.name)
+        raise ConfigError("ist keine UTF-8-Textdatei", path=str(path)) from None
+    return config_from_dict(data, base_dir=p.resolve().parent, source=str(path))
 
 
 def sha256_of(path: Path) -> str:
@@ -307,15 +608,32 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def _relative(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` where it lies below it, else absolute."""
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
 def resolved_toml(cfg: Config, *, checksums: Mapping[str, str] | None = None,
-                  versions: Mapping[str, str] | None = None) -> str:
-    """The complete configuration as TOML with absolute input paths, checksums and versions."""
+                  versions: Mapping[str, str] | None = None,
+                  relative_to: Path | None = None) -> str:
+    """The complete configuration as TOML with checksums and versions.
+
+    Input paths and the output folder are written relative to ``relative_to`` (the folder the
+    file will be written to) where they lie below it, else absolute.
+    """
     data = cfg.to_dict()
+    where = relative_to
     for key, value in data["inputs"].items():
-        if value and key != "boundaries_layer":
-            resolved = cfg.path(value)
-            data["inputs"][key] = str(resolved.resolve()) if resolved else value
-    data["output"]["dir"] = str(cfg.path(cfg.output.dir).resolve())  # type: ignore[union-attr]
+        spec = _spec(Inputs, key)
+        resolved = cfg.path(value) if spec.kind == "path" else None
+        if resolved is not None:
+            data["inputs"][key] = _relative(resolved, where) if where else str(resolved.resolve())
+    out = cfg.path(cfg.output.dir)
+    if out is not None:
+        data["output"]["dir"] = _relative(out, where) if where else str(out.resolve())
     extra = {}
     if checksums:
         extra["checksums"] = dict(checksums)
@@ -327,65 +645,60 @@ def resolved_toml(cfg: Config, *, checksums: Mapping[str, str] | None = None,
     return head + tomli_w.dumps({**data, **extra})
 
 
-def template(*, district_key: str = "09187") -> str:
-    """A commented config template in German (what ``kurszugang init`` writes)."""
-    d = Config()
-    cs = "\n".join(f"{k} = {v}" for k, v in d.coverage.min_class_size.items())
-    return f'''# kurszugang – Einstellungen einer Auswertung
-# Pfade sind relativ zu dieser Datei. Ausführen mit: kurszugang run {{diese Datei}}
+def _toml_value(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return tomli_w.dumps({"x": value}).removeprefix("x = ").strip()
 
-[district]
-key = "{district_key}"          # Kreisschlüssel, 5 Ziffern (z. B. 09187 = Landkreis Rosenheim)
-name = ""               # Name auf Karten und im Bericht ("" = aus den Grenzdaten)
 
-[inputs]
-boundaries = "data/raw/vg250.gpkg"      # BKG VG250 (GeoPackage oder Shapefile) oder LDBV-GeoJSON
-boundaries_layer = ""                   # Ebene im GeoPackage, z. B. "vg250_gem" ("" = Gemeinden)
-gtfs = "data/raw/gtfs.zip"              # Fahrplan (GTFS), z. B. DELFI, mit kurszugang extract zugeschnitten
-courses = "data/raw/kursorte.csv"       # Kursliste der Träger, Aufbau: docs/course-sites.md
-population = "data/raw/zensus_100m.csv" # Zensus-Raster 100 m (oder 1 km)
-osm = ""                                # OSM-Auszug (.osm.pbf) für Fußwege; "" = Luftlinie × Umwegfaktor
-participants_per_gemeinde = ""          # optional: CSV "ags;participants" (z. B. Ausländerbehörde)
+def template(*, district_key: str = "09187", district_name: str = "") -> str:
+    """A commented config template in German (what ``kurszugang init`` writes).
 
-[dates]
-school_day = "2026-03-10"   # ein Schultag (JJJJ-MM-TT)
-holiday = "2026-08-11"      # ein Werktag in den Schulferien
+    Every setting with its default (or an example) and, in a comment above it, its label,
+    meaning and what it expects (unit, allowed values), from the declarations.
+    """
+    lines = ["# kurszugang – Einstellungen einer Auswertung",
+             "# Pfade sind relativ zu dieser Datei. Ausführen mit: kurszugang run <diese Datei>"]
+    tables: list[str] = []
+    current = ""
+    for section, key, tp, default, spec in iter_settings():
+        if section != current:
+            lines += ["", f"[{section}]   # {_SECTION_LABELS[section]}"]
+            current = section
+        value = spec.example if spec.example is not None else default
+        if (section, key) == ("district", "key"):
+            value = district_key
+        if (section, key) == ("district", "name"):
+            value = district_name
+        comment = f"# {spec.de}: {spec.help_de}. Erwartet {_expected(tp, spec)}."
+        if isinstance(value, dict):
+            tables += ["", comment, f"[{section}.{key}]"]
+            tables += [f"{k} = {v}" for k, v in value.items()]
+            continue
+        lines += [comment, f"{key} = {_toml_value(value)}"]
+    return "\n".join(lines + tables) + "\n"
 
-[routing]
-walk_speed_kmh = {d.routing.walk_speed_kmh}     # Gehgeschwindigkeit (km/h)
-max_walk_m = {d.routing.max_walk_m:g}          # längster Fußweg (m)
-detour_factor = {d.routing.detour_factor}      # Umwegfaktor zur Luftlinie (nur ohne OSM)
-max_snap_m = {d.routing.max_snap_m:g}           # Orte weiter weg vom Wegenetz werden gemeldet (m)
-board_slack_s = {d.routing.board_slack_s}        # Sekunden zwischen Ankunft an der Haltestelle und Abfahrt
-max_rides = {d.routing.max_rides}             # höchstens so viele Fahrzeuge je Reise
-departure = "{d.routing.departure}"       # Abfahrtsfenster der Reisezeittabellen: Beginn
-window_min = {d.routing.window_min}           # … und Länge (Minuten)
-percentiles = [5, 50, 95]   # Perzentile über das Fenster
 
-[grid]
-resolution_m = {d.grid.resolution_m}          # Rasterweite: 100 oder 1000 m
-buffer_m = {d.grid.buffer_m:g}            # Puffer um den Landkreis (m)
-participant_source = "{d.grid.participant_source}"   # "foreigners", "gemeinde" oder "both"
-participant_factor = {d.grid.participant_factor}     # Anteil, der als potenzielle Teilnehmende zählt
-
-[coverage]
-threshold_min = {d.coverage.threshold_min:g}          # höchstens so lange je Weg (Minuten)
-thresholds_min = [30, 45, 60]   # Varianten für Klassengrößen
-early_arrival_min = {d.coverage.early_arrival_min:g}      # höchstens so früh vor Kursbeginn ankommen (Minuten)
-
-[coverage.min_class_size]       # Mindestklassengröße je Kursart (Arbeitswerte, keine Rechtsnorm)
-{cs}
-
-[catchments]
-arrive_by = "{d.catchments.arrive_by}"           # Einzugsbereiche: Ankunft am Kursort bis
-thresholds_min = [15, 30, 45, 60, 90]
-
-[subsidy]
-distance_km = {d.subsidy.distance_km}    # Fahrtkostenzuschuss ab dieser Fußweglänge (5 km; früher 3 km)
-
-[output]
-dir = "{d.output.dir}"
-formats = {list(d.output.formats)}
-language = "de"             # "de" oder "en"
-suppress_below = 0          # kleine Zahlen unter diesem Wert in Tabellen unterdrücken (0 = nie)
-'''
+def parameter_rows(cfg: Config, *, language: str = "de") -> list[tuple[str, str, Any, str, str]]:
+    """(key, label, value, unit, meaning) of every setting, for parameter sheets and summaries."""
+    rows = []
+    for section, key, _tp, _default, spec in iter_settings():
+        value = getattr(getattr(cfg, section), key)
+        if isinstance(value, tuple):
+            value = ", ".join(_de_number(v) if isinstance(v, float) else str(v) for v in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+        elif isinstance(value, dt.date):
+            value = value.isoformat()
+        elif value is None:
+            value = ""
+        label = spec.de if language == "de" else spec.en
+        meaning = spec.help_de if language == "de" else (spec.help_en or spec.help_de)
+        if spec.kind == "path" and value:  # where the run's files are is not a result
+            value = ("(dieser Ordner)" if language == "de" else "(this folder)") \
+                if section == "output" else Path(str(value)).name
+        if spec.kind == "auto" and value == AUTO:
+            value = cfg.max_direct_walk_m()
+            meaning += " (automatisch)" if language == "de" else " (automatic)"
+        rows.append((f"{section}.{key}", label, value, spec.unit, meaning))
+    return rows

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,3 +42,64 @@ def malente_feed_path() -> Path:
 @pytest.fixture(scope="session")
 def berlin_feed_path() -> Path:
     return shared_file("gtfs-vbb-berlin-subset-gtfsrouter/berlin_gtfs_vbb_subset.zip")
+
+
+# --- the demo district: read once, run once, shared by every test -----------------------------
+
+
+@dataclass(frozen=True)
+class DemoInputs:
+    """The bundled demo district's inputs, each read once per test session."""
+
+    files: Any
+    gemeinden: Any
+    kreis: Any
+    courses: Any
+    feed: Any
+    population: Any
+    walk: Any
+
+    def cells(self, participant_factor: float = 0.05) -> Any:
+        """The populated analysis cells (100 m)."""
+        from kurszugang.analysis.grid import analysis_grid
+
+        return analysis_grid(self.gemeinden, self.population, populated_only=True,
+                             participant_factor=participant_factor)
+
+    def pool(self, *, osm: bool = True) -> Any:
+        """Routers for the demo feed (OSM footways, or straight lines for speed)."""
+        from kurszugang.analysis.coverage import RouterPool
+
+        return RouterPool(self.feed, self.walk if osm else None)
+
+
+@pytest.fixture(scope="session")
+def demo() -> DemoInputs:
+    """The demo district's inputs (read with the package's readers)."""
+    from kurszugang.demo import demo_files
+    from kurszugang.io.boundaries import read_boundaries
+    from kurszugang.io.courses import read_courses
+    from kurszugang.io.gtfs import read_gtfs
+    from kurszugang.io.osm import read_walk_network
+    from kurszugang.io.population import read_population_grid
+
+    f = demo_files()
+    return DemoInputs(f, read_boundaries(f.boundaries, layer="vg250_gem"),
+                      read_boundaries(f.boundaries, layer="vg250_krs"), read_courses(f.courses),
+                      read_gtfs(f.gtfs), read_population_grid(f.population),
+                      read_walk_network(f.osm))
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``kurszugang run`` of the bundled demo config, once: its RunResult (Results, files)."""
+    from kurszugang.pipeline import demo_config, run_analysis
+
+    out = tmp_path_factory.mktemp("demo_run")
+    return run_analysis(demo_config(out), progress=False)
+
+
+@pytest.fixture(scope="session")
+def demo_results(demo_run: Any) -> Any:
+    """The Results of the demo run."""
+    return demo_run.results

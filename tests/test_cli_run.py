@@ -12,6 +12,12 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedP
                           capture_output=True, text=True, timeout=600, cwd=cwd)
 
 
+def _table_files() -> list[str]:
+    from kurszugang.schema import TABLES
+
+    return sorted(f"{t.file}.csv" for t in TABLES.values() if t.file)
+
+
 def test_init_then_run_on_the_demo_and_repeat_from_the_resolved_config(tmp_path: Path):
     config = tmp_path / "beispiel.toml"
     res = run_cli("init", "--demo", config)
@@ -22,8 +28,9 @@ def test_init_then_run_on_the_demo_and_repeat_from_the_resolved_config(tmp_path:
     assert res.returncode == 0, res.stderr
     assert "potenziellen Teilnehmenden" in res.stdout
     tables = sorted(first.glob("*.csv"))
-    assert len(tables) == 8
-    for name in ("kurszugang_tabellen.xlsx", "kurszugang.gpkg", "einstellungen.toml"):
+    assert [t.name for t in tables] == _table_files()
+    for name in ("kurszugang_tabellen.xlsx", "kurszugang.gpkg", "einstellungen.toml",
+                 "ergebnisse/manifest.json"):
         assert (first / name).stat().st_size > 0
     assert len(list((first / "reisezeitflaechen").glob("*.tif"))) == 8
     summary = (first / "zusammenfassung.md").read_text(encoding="utf-8")
@@ -39,21 +46,71 @@ def test_init_then_run_on_the_demo_and_repeat_from_the_resolved_config(tmp_path:
     assert res.stdout == ""
     for table in tables:
         assert (again / table.name).read_bytes() == table.read_bytes(), table.name
+    assert (again / "kurszugang_tabellen.xlsx").read_bytes() == \
+        (first / "kurszugang_tabellen.xlsx").read_bytes()
+    # The demo is this run: the same table files, byte for byte.
+    demo = tmp_path / "demo"
+    assert run_cli("demo", "--out", demo, "-q").returncode == 0
+    assert sorted(p.name for p in demo.glob("*.csv")) == [t.name for t in tables]
+    for table in tables:
+        assert (demo / table.name).read_bytes() == table.read_bytes(), table.name
+
+
+def test_map_and_report_rebuild_from_the_output_folder_alone(tmp_path: Path):
+    """Inputs renamed after the run: the saved Results are enough for the maps and summary."""
+    import shutil
+    import tomllib
+
+    from kurszugang.demo import demo_files
+
+    data = tmp_path / "daten"
+    data.mkdir()
+    for f in demo_files().all():
+        shutil.copy(f, data / f.name)
+    config = data / demo_files().config.name
+    out = tmp_path / "lauf"
+    assert run_cli("run", config, "--out", out, "-q").returncode == 0
+    for f in list(data.iterdir()):
+        f.rename(f.with_name("weg_" + f.name))
+    for name in ("karte.html", "karte.png", "karte.pdf", "zusammenfassung.md",
+                 "zusammenfassung.html"):
+        (out / name).unlink()
+    res = run_cli("map", out)
+    assert res.returncode == 0, res.stderr
+    res = run_cli("report", out)
+    assert res.returncode == 0, res.stderr
+    page = (out / "karte.html").read_text(encoding="utf-8")
+    assert "Landkreis Beispiel" in page and "leaflet" in page.lower()
+    assert (out / "karte.pdf").read_bytes().startswith(b"%PDF")
+    assert (out / "karte.png").read_bytes().startswith(b"\x89PNG")
+    summary = (out / "zusammenfassung.md").read_text(encoding="utf-8")
+    assert "potenziellen Teilnehmenden" in summary
+    settings = tomllib.loads((out / "einstellungen.toml").read_text(encoding="utf-8"))
+    assert settings["district"]["key"] == "09999"
+
+
+def test_map_of_a_folder_without_results(tmp_path: Path):
+    res = run_cli("map", tmp_path)
+    assert res.returncode == 2
+    assert "enthält keine gespeicherten Ergebnisse (ergebnisse/manifest.json fehlt)" in res.stderr
+    assert "Traceback" not in res.stderr
 
 
 def test_run_with_a_missing_config_is_a_one_line_error(tmp_path: Path):
     res = run_cli("run", tmp_path / "fehlt.toml")
     assert res.returncode == 2
-    assert "fehlt.toml: does not exist (create one with: kurszugang init)" in res.stderr
+    assert f"{tmp_path / 'fehlt.toml'}: existiert nicht (eine Vorlage schreibt: kurszugang init)" \
+        in res.stderr
     assert "Traceback" not in res.stderr
 
 
-def test_run_with_a_bad_setting_names_it(tmp_path: Path):
+def test_run_with_a_bad_setting_names_it_before_reading_anything(tmp_path: Path):
     config = tmp_path / "k.toml"
     config.write_text("[routing]\nwalk_speed_kmh = -1\n", encoding="utf-8")
     res = run_cli("run", config)
     assert res.returncode == 2
-    assert "routing.walk_speed_kmh = -1.0 must be positive" in res.stderr
+    assert "k.toml: routing.walk_speed_kmh = -1 liegt außerhalb des erlaubten Bereichs" \
+        in res.stderr
 
 
 def test_init_does_not_overwrite(tmp_path: Path):
@@ -65,24 +122,6 @@ def test_init_does_not_overwrite(tmp_path: Path):
     assert res.returncode == 2
     assert "kurszugang.toml: exists already; use --force to overwrite it" in res.stderr
     assert run_cli("init", config, "--force").returncode == 0
-
-
-def test_map_writes_the_web_map_and_a4_maps(tmp_path: Path):
-    config = tmp_path / "beispiel.toml"
-    assert run_cli("init", "--demo", config).returncode == 0
-    out = tmp_path / "karten" / "landkreis.html"
-    res = run_cli("map", config, "--out", out, "-q")
-    assert res.returncode == 0, res.stderr
-    page = out.read_text(encoding="utf-8")
-    assert "Landkreis Beispiel" in page and "leaflet" in page.lower()
-    assert (out.parent / "karte.pdf").read_bytes().startswith(b"%PDF")
-    assert (out.parent / "karte.png").read_bytes().startswith(b"\x89PNG")
-
-
-def test_map_with_a_missing_config(tmp_path: Path):
-    res = run_cli("map", tmp_path / "fehlt.toml")
-    assert res.returncode == 2
-    assert "fehlt.toml: does not exist" in res.stderr
 
 
 def test_demo_with_an_unwritable_output_folder(tmp_path: Path):

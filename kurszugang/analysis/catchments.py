@@ -37,6 +37,7 @@ from kurszugang.routing.router import Points, Router, parse_clock
 
 if TYPE_CHECKING:
     from kurszugang.io.courses import CourseList
+    from kurszugang.results import Surface
 
 __all__ = [
     "DEFAULT_THRESHOLDS_MIN",
@@ -131,6 +132,14 @@ class TravelTimeSurface:
             "nodata": "NaN: not reachable within max_time_min, or outside the analysis grid",
             "producer": "kurszugang",
         }
+
+    def to_surface(self) -> Surface:
+        """The raster and its metadata as kept in a run's Results."""
+        from kurszugang.results import Surface
+
+        t = self.transform
+        return Surface(self.site_id, self.minutes.astype(np.float32),
+                       (t.a, t.b, t.c, t.d, t.e, t.f), self.crs, self.tags())
 
     def to_geotiff(self, path: str | Path) -> Path:
         """Write the surface as a one-band float32 GeoTIFF in EPSG:3035.

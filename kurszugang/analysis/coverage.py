@@ -25,11 +25,13 @@ import numpy as np
 import pandas as pd
 
 from kurszugang.errors import ConfigError
+from kurszugang.results import Table, build_table
 from kurszugang.routing.router import Points, Router
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from kurszugang.analysis.context import RunContext
     from kurszugang.io.courses import CourseList
     from kurszugang.io.gtfs import Feed
     from kurszugang.io.osm import WalkNetwork
@@ -381,3 +383,49 @@ def gaps(access: CourseAccess, *, threshold_min: float | None = None) -> pd.Data
         "only_on_demand": ((s["inh_any"] > 0) & (s["ags"].map(per).fillna(0) <= 0)).to_numpy(),
     })
     return out
+
+
+# --- producers of the run's tables ---------------------------------------------------------
+
+
+def _kinds(access: CourseAccess) -> dict[str, list[str]]:
+    c = access.courses
+    return {"course_type": sorted(c["course_type"].astype(str).unique()),
+            "schedule": sorted(c["schedule"].astype(str).unique())}
+
+
+def _with_share(summary: pd.DataFrame) -> pd.DataFrame:
+    part = summary["participants"].to_numpy(float)
+    summary["share_part_any"] = np.divide(100.0 * summary["part_any"].to_numpy(float), part,
+                                          out=np.full(len(part), np.nan), where=part > 0)
+    return summary
+
+
+def coverage_by_gemeinde(ctx: RunContext) -> Table:
+    """Producer of ``kursbesuch``: coverage per Gemeinde on the school day."""
+    return build_table("kursbesuch", _with_share(coverage_summary(ctx.school)),
+                       **_kinds(ctx.school))
+
+
+def coverage_by_vg(ctx: RunContext) -> Table:
+    """Producer of ``kursbesuch_vg``: coverage per Verwaltungsgemeinschaft."""
+    return build_table("kursbesuch_vg", _with_share(coverage_summary(ctx.school, by="vg")),
+                       **_kinds(ctx.school))
+
+
+def coverage_of_district(ctx: RunContext) -> Table:
+    """Producer of ``kursbesuch_kreis``: coverage of the whole district (one row)."""
+    return build_table("kursbesuch_kreis",
+                       _with_share(coverage_summary(ctx.school, by="district")),
+                       **_kinds(ctx.school))
+
+
+def school_day_and_holiday(ctx: RunContext) -> Table:
+    """Producer of ``schultag_ferien``."""
+    table = compare_days(ctx.school, ctx.holiday_access)
+    return build_table("schultag_ferien", table, date=[ctx.school_day, ctx.holiday])
+
+
+def gaps_by_gemeinde(ctx: RunContext) -> Table:
+    """Producer of ``luecken``."""
+    return build_table("luecken", gaps(ctx.school))

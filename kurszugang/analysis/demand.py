@@ -7,12 +7,17 @@ below are parameters (see docs/analysis.md), not rules.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from kurszugang.analysis.coverage import CourseAccess
 from kurszugang.errors import ConfigError
+from kurszugang.results import Table, build_table
+
+if TYPE_CHECKING:
+    from kurszugang.analysis.context import RunContext
 
 #: Working minimum class size per course type (people); ``"default"`` for other labels.
 DEFAULT_MIN_CLASS_SIZE: dict[str, int] = {
@@ -108,3 +113,10 @@ def infeasible_formats(sizes: pd.DataFrame) -> pd.DataFrame:
         agg[f"best_participants_{t}"] = (f"participants_{t}", "max")
         agg[f"feasible_anywhere_{t}"] = (f"feasible_{t}", "any")
     return sizes.groupby(["course_type", "schedule"], as_index=False).agg(**agg)
+
+
+def class_size_table(ctx: RunContext) -> Table:
+    """Producer of ``klassengroessen``: every course against its minimum class size."""
+    c = ctx.cfg.coverage
+    sizes = class_sizes(ctx.school, min_class_size=c.min_class_size, thresholds=c.thresholds_min)
+    return build_table("klassengroessen", sizes, min=list(c.thresholds_min))

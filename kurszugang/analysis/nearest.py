@@ -3,10 +3,16 @@ times: the quick overview before the analysis at course times."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
+from kurszugang.results import Table, build_table
 from kurszugang.routing.router import Points, Router
+
+if TYPE_CHECKING:
+    from kurszugang.analysis.context import RunContext
 
 
 def nearest_site_minutes(router: Router, homes: Points, sites: Points, *, departure: str | int,
@@ -37,3 +43,39 @@ def weighted_median_by(groups: np.ndarray, values: np.ndarray, weights: np.ndarr
     total = frame.groupby("g")["w"].transform("sum")
     frame["cum"] = frame.groupby("g")["w"].cumsum() / total
     return frame[frame["cum"] >= 0.5].groupby("g")["v"].first()
+
+
+def nearest_site_table(ctx: RunContext) -> Table:
+    """Producer of ``reisezeiten``: per Gemeinde, inhabitants with a site within the threshold
+    (median over the departure window, whatever the course times) on both days, and the
+    inhabitant-weighted median of the travel time to the nearest site."""
+    r, c = ctx.cfg.routing, ctx.cfg.coverage
+    cells = ctx.cells
+    homes = Points(cells["cell_id"].astype(str).to_numpy(dtype=object),
+                   cells[["x_utm", "y_utm"]].to_numpy(np.float64))
+    ids, xy = ctx.site_points()
+    sites = Points(ids, xy)
+    inside = cells["ags"].notna().to_numpy() & cells["in_district"].to_numpy(bool)
+    ags = cells["ags"].astype("string").to_numpy()[inside]
+    inh = cells["inhabitants"].to_numpy(float)[inside]
+    per = pd.DataFrame({"ags": ags, "inh": inh}).groupby("ags", sort=True).sum()
+    out = pd.DataFrame({"ags": per.index.astype(str), "inhabitants": per["inh"].to_numpy()})
+    names = cells[inside].drop_duplicates("ags").set_index("ags")["gen"]
+    out.insert(1, "gen", out["ags"].map(names))
+    days = [ctx.school_day, ctx.holiday]
+    for day in days:
+        best = ctx.stage(f"Reisezeit zum nächsten Kursort {day:%d.%m.%Y}", lambda d=day:
+                         nearest_site_minutes(ctx.pool.get(d), homes, sites,
+                                              departure=r.departure, window=r.window_min,
+                                              max_time_min=max(c.thresholds_min) * 2))[inside]
+        within = np.nan_to_num(best, nan=np.inf) <= c.threshold_min
+        reach = pd.Series(inh * within).groupby(ags).sum()
+        key = day.isoformat()
+        out[f"inh_within_{key}"] = out["ags"].map(reach).fillna(0.0).to_numpy(float)
+        out[f"share_within_{key}"] = np.divide(
+            100.0 * out[f"inh_within_{key}"].to_numpy(), out["inhabitants"].to_numpy(),
+            out=np.full(len(out), np.nan), where=out["inhabitants"].to_numpy() > 0)
+        med = weighted_median_by(ags, best, inh)
+        out[f"median_min_{key}"] = out["ags"].map(med).astype(float).replace(np.inf, np.nan) \
+            .to_numpy()
+    return build_table("reisezeiten", out, date=days)

@@ -28,9 +28,11 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from kurszugang.errors import ConfigError, InputError, RoutingError
+from kurszugang.results import Table, build_table
 from kurszugang.routing.walking import NetworkWalking
 
 if TYPE_CHECKING:
+    from kurszugang.analysis.context import RunContext
     from kurszugang.io.courses import CourseList
     from kurszugang.io.osm import WalkNetwork
 
@@ -315,7 +317,7 @@ def subsidy_summary(
         One row per group: the key (``ags`` with ``gen``, ``vg``, or ``district``),
         ``inhabitants`` and ``participants`` (populated cells of the group), for each distance D
         ``inh_ge_{D}km`` and ``part_ge_{D}km`` (living D km or more away on foot) and
-        ``share_part_ge_{D}km`` (share of the participants, 0-1, NaN without participants), and
+        ``share_part_ge_{D}km`` (share of the participants in %, NaN without participants), and
         ``inh_unknown``/``part_unknown`` (cells without a distance: off the network or not
         connected).
 
@@ -355,7 +357,7 @@ def subsidy_summary(
     out.index.name = by
     for d in kms:
         total = out["participants"].to_numpy(np.float64)
-        share = np.divide(out[f"part_ge_{d:g}km"].to_numpy(np.float64), total,
+        share = np.divide(100.0 * out[f"part_ge_{d:g}km"].to_numpy(np.float64), total,
                           out=np.full(len(out), np.nan), where=total > 0)
         out.insert(list(out.columns).index(f"part_ge_{d:g}km") + 1, f"share_part_ge_{d:g}km",
                    share)
@@ -363,3 +365,14 @@ def subsidy_summary(
         names = (distances.dropna(subset=["ags"]).drop_duplicates("ags").set_index("ags")["gen"])
         out.insert(0, "gen", names.reindex(out.index).to_numpy())
     return out.reset_index()
+
+
+def subsidy_table(ctx: RunContext) -> Table:
+    """Producer of ``fahrtkosten``: the configured distance and both rules (5 and 3 km)."""
+    r = ctx.cfg.routing
+    dist = subsidy_distances(ctx.cells, ctx.inputs.courses.sites, walk_network=ctx.inputs.walk,
+                             distance_km=ctx.cfg.subsidy.distance_km,
+                             detour_factor=r.detour_factor, max_snap_m=r.max_snap_m)
+    kms = sorted({ctx.cfg.subsidy.distance_km, 3.0, 5.0}, reverse=True)
+    table = subsidy_summary(dist, by="ags", distances_km=kms)
+    return build_table("fahrtkosten", table, km=kms)

@@ -23,8 +23,10 @@ import numpy as np
 import pandas as pd
 
 from kurszugang.errors import ConfigError
+from kurszugang.results import Table, build_table
 
 if TYPE_CHECKING:
+    from kurszugang.analysis.context import RunContext
     from kurszugang.analysis.coverage import CourseAccess
     from kurszugang.io.courses import CourseList
 
@@ -256,3 +258,24 @@ def providers_by_start(
                 "free_places"):
         out[col] = out[col].astype(np.int64)
     return out[list(PROVIDER_COLUMNS)].reset_index(drop=True)
+
+
+# --- producers of the run's tables ---------------------------------------------------------
+
+
+def waiting_table(ctx: RunContext) -> Table:
+    """Producer of ``wartezeiten`` (empty when the course list has no "Stand")."""
+    courses = ctx.inputs.courses
+    if courses.as_of is None:
+        log.warning("the course list has no 'Stand': the waiting weeks cannot be counted "
+                    "(Stand unbekannt)")
+        return build_table("wartezeiten", pd.DataFrame(columns=list(EARLIEST_START_COLUMNS)))
+    return build_table("wartezeiten", earliest_starts(ctx.school, as_of=courses.as_of))
+
+
+def provider_table(ctx: RunContext) -> Table:
+    """Producer of ``traeger`` (empty when the course list has no "Stand")."""
+    courses = ctx.inputs.courses
+    if courses.as_of is None:
+        return build_table("traeger", pd.DataFrame(columns=list(PROVIDER_COLUMNS)))
+    return build_table("traeger", providers_by_start(courses))

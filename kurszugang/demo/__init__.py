@@ -49,6 +49,7 @@ __all__ = [
     "SCHOOL_AND_RUFBUS_GEMEINDE",
     "ON_DEMAND_ROUTE_ID",
     "SCHOOL_SERVICE_ID",
+    "DEMO_ATTRIBUTION",
     "DemoFiles",
     "demo_files",
 ]
@@ -132,7 +133,13 @@ _FILE_NAMES = {
     "courses": "kursorte_beispiel.csv",
     "population": "zensus_beispiel_100m.csv",
     "readme": "README.md",
+    "config": "kurszugang_beispiel.toml",
 }
+#: Credits shown on the demo's maps (every input is made up).
+DEMO_ATTRIBUTION: tuple[str, ...] = (
+    "Landkreis Beispiel (fiktiv): Grenzen, Fahrplan, Wegenetz, Bevölkerung und Kurse sind "
+    "erfunden / made-up data",
+)
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,9 @@ class DemoFiles:
         100 m population grid (``;``-separated CSV, EPSG:3035 cell centres).
     readme
         Description of the files (Markdown).
+    config
+        The run configuration of the demo (TOML; paths relative to its folder): what
+        ``kurszugang demo`` runs.
     """
 
     boundaries: Path
@@ -161,10 +171,32 @@ class DemoFiles:
     courses: Path
     population: Path
     readme: Path
+    config: Path
 
     def all(self) -> list[Path]:
-        """Every file, in a fixed order (boundaries, osm, gtfs, courses, population, readme)."""
-        return [self.boundaries, self.osm, self.gtfs, self.courses, self.population, self.readme]
+        """Every file, in a fixed order (boundaries, osm, gtfs, courses, population, readme,
+        config)."""
+        return [self.boundaries, self.osm, self.gtfs, self.courses, self.population, self.readme,
+                self.config]
+
+
+def config_text() -> str:
+    """The demo's run configuration (TOML, paths relative to the file's folder)."""
+    import tomli_w
+
+    data = {
+        "district": {"key": DISTRICT_AGS, "name": DISTRICT_NAME},
+        "inputs": {"boundaries": _FILE_NAMES["boundaries"], "boundaries_layer": "vg250_gem",
+                   "gtfs": _FILE_NAMES["gtfs"], "courses": _FILE_NAMES["courses"],
+                   "population": _FILE_NAMES["population"], "osm": _FILE_NAMES["osm"]},
+        "dates": {"school_day": SCHOOL_DAY, "holiday": HOLIDAY_WEEKDAY},
+        "grid": {"participant_factor": 0.05},
+        "output": {"dir": "ergebnisse"},
+    }
+    head = ("# Landkreis Beispiel (fiktiv): Einstellungen des Demo-Laufs (kurszugang demo).\n"
+            "# Alle anderen Einstellungen haben ihre Voreinstellung (kurszugang init zeigt sie).\n"
+            "\n")
+    return head + tomli_w.dumps(data)
 
 
 def demo_files(directory: str | Path | None = None) -> DemoFiles:

@@ -331,7 +331,8 @@ def _fmt7(values: pd.Series | np.ndarray) -> np.ndarray:
     return np.char.mod("%.7f", np.asarray(values, dtype=float))
 
 
-def osm_xml(network: Network, *, seed: int) -> str:
+def osm_xml(network: Network, *, seed: int,
+            extent: tuple[float, float, float, float] | None = None) -> str:
     """The network as OpenStreetMap XML (API 0.6 format), ids and order deterministic.
 
     Parameters
@@ -340,6 +341,9 @@ def osm_xml(network: Network, *, seed: int) -> str:
         The generated network.
     seed
         The generator seed, named in the file's header comment.
+    extent
+        ``(minlon, minlat, maxlon, maxlat)`` the extract is cut to (its ``<bounds>``, widened
+        to every node), as a real extract covers its whole area, not just its ways.
 
     Returns
     -------
@@ -349,6 +353,9 @@ def osm_xml(network: Network, *, seed: int) -> str:
     nodes, ways, wn, pn = network.nodes, network.ways, network.way_nodes, network.place_nodes
     lat_all = np.concatenate([nodes["lat"].to_numpy(), pn["lat"].to_numpy()])
     lon_all = np.concatenate([nodes["lon"].to_numpy(), pn["lon"].to_numpy()])
+    if extent is not None:
+        lon_all = np.concatenate([lon_all, [extent[0], extent[2]]])
+        lat_all = np.concatenate([lat_all, [extent[1], extent[3]]])
     head = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<osm version="0.6" generator="kurszugang demo generator (fiktiv / fictional)">',

@@ -34,6 +34,7 @@ from kurszugang.demo import (
     SATURDAY,
     SCHOOL_DAY,
     SUNDAY,
+    config_text,
     demo_files,
 )
 from kurszugang.demo._courses import build_courses
@@ -239,7 +240,9 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
             "vg250_krs": f"Kreis, {FICTIONAL_NOTE}",
         },
     )
-    write_text(files.osm, osm_xml(network, seed=seed))
+    cut = layers["vg250_krs"].buffer(5000.0).to_crs("EPSG:4326").total_bounds
+    write_text(files.osm, osm_xml(network, seed=seed,
+                                  extent=tuple(float(round(v, 7)) for v in cut)))
     write_zip(files.gtfs, {name: csv_text(t) for name, t in timetable.tables.items()})
     write_text(files.courses, csv_text(courses, sep=";"), bom=True)
     write_text(files.population, csv_text(grid[list(GRID_COLUMNS)], sep=";"))
@@ -248,6 +251,7 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
         _readme(seed, district, len(network.nodes) + len(network.place_nodes), len(network.ways),
                 timetable.tables, courses, grid),
     )
+    write_text(files.config, config_text())
     logger.info("generated Landkreis Beispiel (seed %d) in %s", seed, out)
     return files.all()
 

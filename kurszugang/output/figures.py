@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from kurszugang.errors import ConfigError, InputError
+from kurszugang.files import atomic_path
 from kurszugang.output.webmap import (
     COURSE_TYPE_STYLES,
     COVERAGE_CLASSES,
@@ -41,8 +42,10 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from kurszugang.io.courses import CourseList
+    from kurszugang.output.render import CourseView
+    from kurszugang.results import Results
 
-__all__ = ["A4_LANDSCAPE_MM", "MAP_CRS", "static_map"]
+__all__ = ["A4_LANDSCAPE_MM", "MAP_CRS", "render_static_map", "static_map"]
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +140,7 @@ def static_map(
     *,
     gemeinden: gpd.GeoDataFrame,
     kreis: gpd.GeoDataFrame,
-    courses: CourseList,
+    courses: CourseList | CourseView,
     coverage: pd.DataFrame,
     path: str | Path,
     analysis_date: dt.date,
@@ -326,15 +329,30 @@ def static_map(
     credits = [attribution] if isinstance(attribution, str) else list(attribution)
     footer = " · ".join(credits)
     fig.text(0.02, 0.045, footer, fontsize=6, va="bottom", color="#333333", wrap=True)
-    fig.text(0.02, 0.02, f"{t['date']}: {_date_text(analysis_date, language)} · {t['made']} "
-             f"{_date_text(dt.date.today(), language)}", fontsize=6, va="bottom",
-             color="#333333")
+    fig.text(0.02, 0.02, f"{t['date']}: {_date_text(analysis_date, language)}", fontsize=6,
+             va="bottom", color="#333333")
 
-    if fmt == "pdf":
-        fig.savefig(out, format="pdf", metadata={"Creator": "kurszugang", "CreationDate": None})
-    else:
-        fig.savefig(out, format="png", dpi=dpi, metadata={"Software": "kurszugang"})
+    with atomic_path(out) as tmp:
+        if fmt == "pdf":
+            fig.savefig(tmp, format="pdf", metadata={"Creator": "kurszugang",
+                                                      "CreationDate": None})
+        else:
+            fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": "kurszugang"})
     n_no = int(np.sum(colours == NO_DATA_COLOUR))
     log.info("wrote static map %s (%s, A4 landscape, %d Gemeinden, %d without result, "
              "%d course sites)", out, fmt.upper(), len(gem), n_no, len(sites))
     return out
+
+
+def render_static_map(results: Results, path: Path, fmt: str) -> Path:
+    """Write the A4 map of a run (PNG or PDF) from its Results alone."""
+    from kurszugang.output.render import course_view, map_parameters
+
+    gem = results.layer("gemeinden")
+    return static_map(gemeinden=gem[["ags", "gen", gem.geometry.name]],
+                      kreis=results.layer("kreis").rename(columns={"name": "gen"}),
+                      courses=course_view(results), coverage=pd.DataFrame(gem), path=path,
+                      analysis_date=results.info.school_day, format=fmt,
+                      parameters=map_parameters(results),
+                      attribution=list(results.info.attribution),
+                      language=results.info.language, title=None)

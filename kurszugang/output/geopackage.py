@@ -1,7 +1,8 @@
 """GeoPackage (EPSG:25832) with embedded QGIS styles, and GeoTIFF travel-time surfaces.
 
-:func:`result_layers` turns analysis results into the standard layers a district's GIS officer
-opens in QGIS; :func:`write_geopackage` writes them (or any layers) to one GeoPackage in
+:func:`write_results_geopackage` writes a run's layers (:class:`~kurszugang.results.Results`)
+with their German field aliases; :func:`write_geopackage` writes them (or any layers) to one
+GeoPackage in
 EPSG:25832 and embeds a QGIS style per standard layer in the ``layer_styles`` table, the table
 QGIS itself uses when a style is saved "in the database" (columns ``f_table_catalog``,
 ``f_table_schema``, ``f_table_name``, ``f_geometry_column``, ``styleName``, ``styleQML``,
@@ -26,47 +27,39 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
+from kurszugang.crs import ANALYSIS_CRS
 from kurszugang.errors import ConfigError, InputError
-from kurszugang.output.tables import COURSE_TYPE_LABELS, column_labels
+from kurszugang.files import atomic_path
+from kurszugang.results import Surface
+from kurszugang.schema import COURSE_TYPE_LABELS
 
 if TYPE_CHECKING:
-    from kurszugang.analysis.catchments import TravelTimeSurface
-    from kurszugang.analysis.coverage import CourseAccess
-    from kurszugang.io.courses import CourseList
-    from kurszugang.io.gtfs import Feed
+    from kurszugang.results import Results
 
 __all__ = [
     "COURSE_TYPE_COLOURS",
     "GPKG_CRS",
-    "LAYER_NAMES",
     "REPRODUCIBLE_TIMESTAMP",
-    "result_layers",
     "standard_style",
     "surface_style",
     "write_geopackage",
+    "write_results_geopackage",
     "write_surfaces",
 ]
 
 log = logging.getLogger(__name__)
 
 #: CRS of every layer written.
-GPKG_CRS = "EPSG:25832"
-#: Names of the standard layers :func:`result_layers` builds, in order.
-LAYER_NAMES = {
-    "gemeinden": "gemeinden",
-    "grid": "raster",
-    "sites": "kursorte",
-    "courses": "kurse",
-    "catchments": "einzugsbereiche",
-    "stops": "haltestellen",
-}
+GPKG_CRS = ANALYSIS_CRS
+#: File names a run writes.
+GPKG_NAME = "kurszugang.gpkg"
+SURFACES_DIR = "reisezeitflaechen"
 #: Time written as ``gpkg_contents.last_change`` and ``layer_styles.update_time`` by default,
 #: so that the same results give the same file.
 REPRODUCIBLE_TIMESTAMP = dt.datetime(2025, 12, 14, tzinfo=dt.UTC)
@@ -204,10 +197,15 @@ def _document(root: ET.Element) -> str:
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"
 
 
-def _qml(renderer: ET.Element, geometry: int, fields: Sequence[str], language: str) -> str:
+def _check_language(language: str) -> None:
+    if language not in ("de", "en"):
+        raise ConfigError(f"unknown language {language!r}: use 'de' (German) or 'en' (English)")
+
+
+def _qml(renderer: ET.Element, geometry: int, fields: Sequence[str],
+         labels: Mapping[str, str]) -> str:
     root = ET.Element("qgis", {"version": _QGIS_VERSION, "styleCategories": "Symbology|Fields"})
     root.append(renderer)
-    labels = column_labels(fields, language=language)
     aliases = ET.SubElement(root, "aliases")
     for i, f in enumerate(fields):  # per field; QGIS counts the fid column as field 0
         if f in labels:
@@ -231,7 +229,8 @@ def _minute_label(lo: float, hi: float) -> str:
     return f"{lo:g}–{hi:g} min"
 
 
-def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de") -> str | None:
+def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
+                   aliases: Mapping[str, str] | None = None) -> str | None:
     """The QGIS style (QML text) kurszugang uses for one of its standard layers.
 
     ===================  =========================================================================
@@ -250,8 +249,7 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de") 
     ``haltestellen``     small dark-grey points
     ===================  =========================================================================
 
-    Field aliases (German or English labels, see :func:`kurszugang.output.tables.column_labels`)
-    are part of each style.
+    Field aliases (``aliases``: field to label, e.g. from a run's table) are part of each style.
 
     Parameters
     ----------
@@ -260,7 +258,9 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de") 
     layer
         The layer's data (categories and fields are taken from it).
     language
-        ``"de"`` (default) or ``"en"`` for legend labels and aliases.
+        ``"de"`` (default) or ``"en"`` for legend labels.
+    aliases
+        Field name to its label (German or English), written as QGIS field aliases.
 
     Returns
     -------
@@ -278,7 +278,7 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de") 
     >>> qml = standard_style("gemeinden", layers["gemeinden"])  # doctest: +SKIP
     >>> Path("gemeinden.qml").write_text(qml, encoding="utf-8")  # doctest: +SKIP
     """
-    column_labels([], language=language)  # checks the language
+    _check_language(language)
     de = language == "de"
     fields = [str(c) for c in layer.columns if c != layer.geometry.name]
     needs = {"gemeinden": "share_part_any", "raster": "best_min", "kursorte": "has_childcare",
@@ -339,7 +339,7 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de") 
         renderer = _single("marker", _marker_props("#424242", size=1.6, outline="#ffffff",
                                                    outline_width=0.2))
         geometry = 0
-    return _qml(renderer, geometry, fields, language)
+    return _qml(renderer, geometry, fields, aliases or {})
 
 
 def surface_style(*, max_time_min: float = 90.0, language: str = "de") -> str:
@@ -367,7 +367,7 @@ def surface_style(*, max_time_min: float = 90.0, language: str = "de") -> str:
     --------
     >>> Path("reisezeit_KS01.qml").write_text(surface_style())  # doctest: +SKIP
     """
-    column_labels([], language=language)
+    _check_language(language)
     classes = [(lo, hi, c) for lo, hi, c in _MINUTE_CLASSES if lo < max_time_min]
     top = max(max_time_min, 1.0)
     root = ET.Element("qgis", {"version": _QGIS_VERSION, "styleCategories": "Symbology"})
@@ -465,6 +465,7 @@ def write_geopackage(
     descriptions: Mapping[str, str] | None = None,
     language: str = "de",
     timestamp: dt.datetime | None = None,
+    aliases: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write layers to a GeoPackage in EPSG:25832, with QGIS styles embedded.
 
@@ -491,6 +492,8 @@ def write_geopackage(
         Recorded as the layers' last change and the styles' update time. Default
         :data:`REPRODUCIBLE_TIMESTAMP` (fixed, so that the file is reproducible); pass
         ``datetime.datetime.now(datetime.UTC)`` to record the real time.
+    aliases
+        Layer name to (field to label): the field aliases of the standard styles.
 
     Returns
     -------
@@ -514,7 +517,7 @@ def write_geopackage(
     """
     import pyogrio
 
-    column_labels([], language=language)
+    _check_language(language)
     out_path = Path(path)
     if not out_path.parent.exists():
         raise InputError(f"folder {out_path.parent} does not exist", path=out_path)
@@ -539,33 +542,40 @@ def write_geopackage(
             qml[name] = text
     elif styles:
         for name, gdf in prepared.items():
-            standard = standard_style(name, gdf, language=language)
+            standard = standard_style(name, gdf, language=language,
+                                      aliases=(aliases or {}).get(name))
             if standard is not None:
                 qml[name] = standard
     desc = {**_LAYER_DESCRIPTIONS, **(descriptions or {})}
     stamp = timestamp or REPRODUCIBLE_TIMESTAMP
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=dt.UTC)
-    out_path.unlink(missing_ok=True)
-    with _gdal_date(stamp):
-        for i, (name, gdf) in enumerate(prepared.items()):  # one write per layer
-            pyogrio.write_dataframe(
-                gdf, out_path, layer=name, driver="GPKG",
-                # GeoPackage 1.2: read without complaint by the GDAL of older QGIS releases
-                dataset_options={"VERSION": _GPKG_VERSION} if i == 0 else None,
-                layer_options={"GEOMETRY_NAME": _GEOMETRY_COLUMN,
-                               "DESCRIPTION": desc.get(name, "")})
+    with atomic_path(out_path) as tmp, _gdal_date(stamp):
+        _write_layers(tmp, prepared, desc)
         if qml:
-            pyogrio.write_dataframe(_style_rows(qml, stamp, _STYLE_DESCRIPTIONS), out_path,
+            pyogrio.write_dataframe(_style_rows(qml, stamp, _STYLE_DESCRIPTIONS), tmp,
                                     layer="layer_styles", driver="GPKG",
                                     layer_options={"FID": "id"})
-    if qml:  # the GeoPackage DATETIME form has milliseconds; GDAL writes them only if non-zero
-        with closing(sqlite3.connect(out_path)) as con, con:
-            con.execute("UPDATE layer_styles SET update_time = ?",
-                        (stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),))
+            # the GeoPackage DATETIME form has milliseconds; GDAL writes them only if non-zero
+            with closing(sqlite3.connect(tmp)) as con, con:
+                con.execute("UPDATE layer_styles SET update_time = ?",
+                            (stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),))
     log.info("wrote GeoPackage %s: %d layers (%s), %d with a QGIS style", out_path.name,
              len(prepared), ", ".join(f"{k} {len(v)}" for k, v in prepared.items()), len(qml))
     return out_path
+
+
+def _write_layers(path: Path, prepared: Mapping[str, gpd.GeoDataFrame],
+                  desc: Mapping[str, str]) -> None:
+    import pyogrio
+
+    for i, (name, gdf) in enumerate(prepared.items()):  # one write per layer
+        pyogrio.write_dataframe(
+            gdf, path, layer=name, driver="GPKG",
+            # GeoPackage 1.2: read without complaint by the GDAL of older QGIS releases
+            dataset_options={"VERSION": _GPKG_VERSION} if i == 0 else None,
+            layer_options={"GEOMETRY_NAME": _GEOMETRY_COLUMN,
+                           "DESCRIPTION": desc.get(name, "")})
 
 
 def _safe_name(text: str) -> str:
@@ -573,7 +583,7 @@ def _safe_name(text: str) -> str:
 
 
 def write_surfaces(
-    surfaces: Mapping[str, TravelTimeSurface] | Iterable[TravelTimeSurface],
+    surfaces: Mapping[str, Any] | Iterable[Any],
     folder: str | Path,
     *,
     prefix: str = "reisezeit_",
@@ -581,8 +591,9 @@ def write_surfaces(
 ) -> list[Path]:
     """Write travel-time surfaces as GeoTIFFs, each with a QGIS style file beside it.
 
-    Each surface becomes ``{prefix}{site_id}.tif`` (float32 minutes, EPSG:3035, nodata NaN,
-    via :meth:`~kurszugang.analysis.catchments.TravelTimeSurface.to_geotiff`) and, with
+    Each surface (a run's :class:`~kurszugang.results.Surface`, or anything with
+    ``to_surface()``) becomes ``{prefix}{site_id}.tif`` (float32 minutes, EPSG:3035, nodata
+    NaN) and, with
     ``style``, ``{prefix}{site_id}.qml`` (:func:`surface_style`), which QGIS applies when the
     GeoTIFF is opened. Characters other than letters, digits, ``_``, ``-`` and ``.`` in site
     ids become ``_``.
@@ -615,7 +626,8 @@ def write_surfaces(
     ...                "out/reisezeiten")  # doctest: +SKIP
     [PosixPath('out/reisezeiten/reisezeit_KS01.tif'), ...]
     """
-    items = list(surfaces.values()) if isinstance(surfaces, Mapping) else list(surfaces)
+    raw = list(surfaces.values()) if isinstance(surfaces, Mapping) else list(surfaces)
+    items: list[Surface] = [s if isinstance(s, Surface) else s.to_surface() for s in raw]
     out_dir = Path(folder)
     out_dir.mkdir(parents=True, exist_ok=True)
     stems = [f"{prefix}{_safe_name(s.site_id)}" for s in items]
@@ -625,321 +637,21 @@ def write_surfaces(
                           "distinct ids")
     paths = []
     for s, stem in zip(items, stems, strict=True):  # one file per site
-        tif = s.to_geotiff(out_dir / f"{stem}.tif")
+        tif = out_dir / f"{stem}.tif"
+        with atomic_path(tif) as tmp:
+            s.write_geotiff(tmp)
         if style:
-            (out_dir / f"{stem}.qml").write_text(surface_style(max_time_min=s.max_time_min),
-                                                 encoding="utf-8")
+            qml = surface_style(max_time_min=float(s.tags.get("max_time_min", 90)))
+            with atomic_path(out_dir / f"{stem}.qml") as tmp:
+                tmp.write_text(qml, encoding="utf-8")
         paths.append(tif)
     log.info("wrote %d travel-time surface(s) to %s", len(paths), out_dir)
     return paths
 
 
-# --- standard layers from analysis results -------------------------------------------------
-
-
-def _hhmm(seconds: pd.Series) -> pd.Series:
-    s = seconds.astype("Int64")
-    text = (s // 3600).astype("str").str.zfill(2) + ":" + (s % 3600 // 60).astype("str") \
-        .str.zfill(2)
-    return text.astype("str")
-
-
-def _date_text(values: pd.Series) -> pd.Series:
-    ts = pd.to_datetime(values)
-    return ts.dt.strftime("%Y-%m-%d").astype("str")
-
-
-def _any_of(att: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    if not mask.any():
-        return np.zeros(att.shape[0], dtype=bool)
-    return np.asarray(att[:, mask].any(axis=1), dtype=bool)
-
-
-def _grid_layer(access: CourseAccess, att: np.ndarray) -> gpd.GeoDataFrame:
-    cells = access.cells.reset_index(drop=True)
-    courses = access.courses
-    there = np.nan_to_num(access.time_there, nan=np.inf)
-    back = np.nan_to_num(access.time_back, nan=np.inf)
-    legs = np.maximum(there, back)
-    best = legs.min(axis=1) if legs.shape[1] else np.full(len(cells), np.inf)
-    anyc = np.asarray(att.any(axis=1), dtype=bool)
-    keep = [c for c in ("cell_id", "ags", "gen", "vg", "in_district", "inhabitants",
-                        "foreigners", "participants") if c in cells.columns]
-    out = pd.DataFrame(cells[keep])
-    out["n_courses"] = att.sum(axis=1).astype(np.int64)
-    out["attend_any"] = anyc
-    out["best_min"] = np.where(np.isfinite(best), best / 60.0, np.nan)
-    out["only_on_demand"] = np.asarray(anyc & ~(att & ~access.needs_on_demand).any(axis=1),
-                                       dtype=bool)
-    out["childcare"] = _any_of(att, courses["childcare"].to_numpy(bool))
-    for t in sorted(courses["course_type"].unique()):
-        out[f"type_{t}"] = _any_of(att, (courses["course_type"] == t).to_numpy())
-    for s in sorted(courses["schedule"].unique()):
-        out[f"sched_{s}"] = _any_of(att, (courses["schedule"] == s).to_numpy())
-    return gpd.GeoDataFrame(out, geometry=cells.geometry.to_numpy(), crs=cells.crs) \
-        .to_crs(GPKG_CRS)
-
-
-def _gemeinden_layer(access: CourseAccess, gemeinden: gpd.GeoDataFrame,
-                     threshold_min: float | None) -> gpd.GeoDataFrame:
-    from kurszugang.analysis.coverage import coverage_summary, gaps
-
-    if "ags" not in gemeinden.columns:
-        raise InputError("the Gemeinden need an 'ags' column (read them with "
-                         "kurszugang.io.boundaries.read_boundaries)")
-    if gemeinden.crs is None:
-        raise InputError("the Gemeinden have no CRS: set one with .set_crs(...)")
-    gem = gemeinden.to_crs(GPKG_CRS).sort_values("ags", kind="stable").reset_index(drop=True)
-    gem["ags"] = gem["ags"].astype("str")
-    summary = coverage_summary(access, by="ags", threshold_min=threshold_min)
-    summary["ags"] = summary["ags"].astype("str")
-    counts = [c for c in summary.columns if c not in ("ags", "gen")]
-    merged = gem.merge(summary.drop(columns=["gen"]), on="ags", how="left")
-    merged[counts] = merged[counts].fillna(0.0)  # no inhabited cell: nobody
-    unmatched = sorted(set(summary["ags"]) - set(gem["ags"]))
-    if unmatched:
-        log.warning("%d Gemeinde key(s) of the grid are not among the boundaries given and are "
-                    "missing from the gemeinden layer, e.g. %s", len(unmatched), unmatched[0])
-
-    def share(num: str, den: str) -> np.ndarray:
-        d = merged[den].to_numpy(float)
-        n = merged[num].to_numpy(float)
-        return np.divide(100.0 * n, d, out=np.full(len(d), np.nan), where=d > 0)
-
-    merged["share_inh_any"] = share("inh_any", "inhabitants")
-    merged["share_part_any"] = share("part_any", "participants")
-    merged["share_part_childcare"] = share("part_childcare", "participants")
-    for c in counts:
-        if c.startswith(("part_type_", "part_sched_")):
-            merged[f"share_{c}"] = share(c, "participants")
-    g = gaps(access, threshold_min=threshold_min).drop(columns=["gen", "inhabitants"])
-    g["ags"] = g["ags"].astype("str")
-    g["no_childcare"] = g["no_childcare"].astype("boolean")
-    g["only_on_demand"] = g["only_on_demand"].astype("boolean")
-    g["missing_types"] = g["missing_types"].astype("str")
-    g["missing_schedules"] = g["missing_schedules"].astype("str")
-    merged = merged.merge(g, on="ags", how="left")
-    geom = gem.geometry.name
-    merged = merged[[c for c in merged.columns if c != geom] + [geom]]  # geometry last
-    return gpd.GeoDataFrame(merged, geometry=geom, crs=GPKG_CRS)
-
-
-def _site_layers(access: CourseAccess, att: np.ndarray, courses: CourseList | None,
-                 threshold_min: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    from kurszugang.analysis.demand import class_sizes
-
-    table = access.courses.reset_index(drop=True)
-    cells = access.cells.reset_index(drop=True)
-    inside = cells["in_district"].to_numpy(bool)
-    inh = cells["inhabitants"].to_numpy(float) * inside
-    part = cells["participants"].to_numpy(float) * inside
-    site_ids = np.array(sorted(pd.unique(table["site_id"].astype(str))), dtype=object)
-    member = table["site_id"].astype(str).to_numpy(dtype=object)[:, None] == site_ids[None, :]
-    reach = (att.astype(np.int32) @ member.astype(np.int32)) > 0  # cells x sites
-    grouped = table.groupby(table["site_id"].astype(str), sort=True)
-    first = grouped[["provider", "site_x", "site_y"]].first().reindex(site_ids)
-    sites = pd.DataFrame({
-        "site_id": pd.array(site_ids, dtype="str"),
-        "provider": first["provider"].astype("str").to_numpy(),
-        "n_courses": grouped.size().reindex(site_ids).to_numpy(np.int64),
-        "course_types": grouped["course_type"].agg(lambda s: ", ".join(sorted(set(s))))
-        .reindex(site_ids).astype("str").to_numpy(),
-        "schedules": grouped["schedule"].agg(lambda s: ", ".join(sorted(set(s))))
-        .reindex(site_ids).astype("str").to_numpy(),
-        "has_childcare": grouped["childcare"].any().reindex(site_ids).to_numpy(bool),
-        "inh_any": inh @ reach,
-        "part_any": part @ reach,
-    })
-    if courses is not None:
-        info = courses.sites.assign(site_id=courses.sites["site_id"].astype(str)) \
-            .set_index("site_id")
-        for c in ("address", "site_name"):  # inserted in front: site_name comes first
-            if c in info.columns:
-                sites.insert(2, c, info[c].reindex(site_ids).astype("str").to_numpy())
-    if "free_places" in table.columns:
-        sites["free_places"] = grouped["free_places"].sum(min_count=1).reindex(site_ids) \
-            .astype("Int64").to_numpy()
-    if "next_start" in table.columns:
-        sites["next_start"] = _date_text(grouped["next_start"].min().reindex(site_ids)) \
-            .to_numpy()
-    site_geom = gpd.points_from_xy(first["site_x"].to_numpy(float),
-                                   first["site_y"].to_numpy(float))
-    site_layer = gpd.GeoDataFrame(sites, geometry=site_geom, crs=GPKG_CRS)
-
-    label = f"{threshold_min:g}"
-    sizes = class_sizes(access, thresholds=(threshold_min,))
-    cols = [c for c in ("course_id", "site_id", "provider", "course_type", "schedule",
-                        "weekdays", "childcare", "capacity", "free_places", "notes")
-            if c in table.columns]
-    out = pd.DataFrame(table[cols])
-    names = list(out.columns)
-    at = names.index("weekdays") + 1 if "weekdays" in names else len(names)
-    out.insert(at, "start", _hhmm(table["start_time"]).to_numpy())
-    out.insert(at + 1, "end", _hhmm(table["end_time"]).to_numpy())
-    if "next_start" in table.columns:
-        out["next_start"] = _date_text(table["next_start"]).to_numpy()
-    out["analysis_day"] = pd.array([d.isoformat() if d is not None else None
-                                    for d in table["analysis_day"]], dtype="str")
-    out["min_class_size"] = sizes["min_class_size"].to_numpy(np.int64)
-    out["participants_reach"] = sizes[f"participants_{label}"].to_numpy(float)
-    out["feasible"] = sizes[f"feasible_{label}"].to_numpy(bool)
-    course_geom = gpd.points_from_xy(table["site_x"].to_numpy(float),
-                                     table["site_y"].to_numpy(float))
-    course_layer = gpd.GeoDataFrame(out, geometry=course_geom, crs=GPKG_CRS)
-    return site_layer, course_layer
-
-
-def _catchment_layer(catchments: gpd.GeoDataFrame | Mapping[str, TravelTimeSurface],
-                     thresholds: Sequence[float]) -> gpd.GeoDataFrame:
-    if isinstance(catchments, gpd.GeoDataFrame):
-        if catchments.crs is None:
-            raise InputError("the catchments have no CRS: set one with .set_crs(...)")
-        missing = [c for c in ("site_id", "label") if c not in catchments.columns]
-        if missing:
-            raise InputError(f"the catchments lack the column(s) {', '.join(missing)}: build "
-                             "them with kurszugang.analysis.catchments.isochrones")
-        out = catchments.to_crs(GPKG_CRS)
-    else:
-        from kurszugang.analysis.catchments import isochrones
-
-        parts = [isochrones(s, thresholds, crs=GPKG_CRS) for s in catchments.values()]
-        if not parts:
-            raise ConfigError("no travel-time surfaces given for the catchments")
-        out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=GPKG_CRS)
-    sort = [c for c in ("site_id", "band_max") if c in out.columns]
-    return out.sort_values(sort, kind="stable").reset_index(drop=True)
-
-
-def _stop_layer(stops: gpd.GeoDataFrame | Feed, date: dt.date) -> gpd.GeoDataFrame:
-    if isinstance(stops, gpd.GeoDataFrame):
-        if stops.crs is None:
-            raise InputError("the stops have no CRS: set one with .set_crs(...)")
-        return stops.to_crs(GPKG_CRS).reset_index(drop=True)
-    feed = stops
-    table = feed.stops
-    if "location_type" in table.columns:
-        table = table[table["location_type"].fillna(0).to_numpy(np.int64) == 0]
-    st = feed.stop_times
-    trip = st["trip_id"].astype(str).to_numpy(dtype=object)
-    last = np.append(trip[1:] != trip[:-1], True)  # stop_times are sorted by trip, sequence
-    pickup = st["pickup_type"].fillna(0).to_numpy(np.int64) if "pickup_type" in st.columns \
-        else np.zeros(len(st), dtype=np.int64)
-    running = st["trip_id"].isin(feed.trips_on(date)["trip_id"]).to_numpy(bool)
-    per_stop = st.loc[running & ~last & (pickup != 1)].groupby("stop_id").size()
-    ids = table["stop_id"].astype("str")
-    out = pd.DataFrame({
-        "stop_id": ids.to_numpy(),
-        "stop_name": table["stop_name"].astype("str").to_numpy(),
-        "departures": ids.map(per_stop).fillna(0).astype(np.int64).to_numpy(),
-    })
-    pts = gpd.points_from_xy(table["stop_lon"].to_numpy(float), table["stop_lat"].to_numpy(float))
-    layer = gpd.GeoDataFrame(out, geometry=pts, crs="EPSG:4326").to_crs(GPKG_CRS)
-    return layer.sort_values("stop_id", kind="stable").reset_index(drop=True)
-
-
-def result_layers(
-    access: CourseAccess,
-    gemeinden: gpd.GeoDataFrame,
-    *,
-    courses: CourseList | None = None,
-    catchments: gpd.GeoDataFrame | Mapping[str, TravelTimeSurface] | None = None,
-    stops: gpd.GeoDataFrame | Feed | None = None,
-    threshold_min: float | None = None,
-    catchment_thresholds: Sequence[float] = (15.0, 30.0, 45.0, 60.0, 90.0),
-) -> dict[str, gpd.GeoDataFrame]:
-    """The standard result layers for QGIS, in EPSG:25832.
-
-    ===================  =========================================================================
-    layer                content (one row per …)
-    ===================  =========================================================================
-    ``gemeinden``        Gemeinde (boundaries given, AGS order): the boundary columns, every
-                         column of :func:`~kurszugang.analysis.coverage.coverage_summary` (0 where
-                         the Gemeinde has no inhabited cell), shares in % ``share_inh_any``,
-                         ``share_part_any``, ``share_part_childcare``, ``share_part_type_T``,
-                         ``share_part_sched_S`` (NaN where the base is 0), and from
-                         :func:`~kurszugang.analysis.coverage.gaps` ``missing_types``,
-                         ``missing_schedules``, ``no_childcare``, ``only_on_demand`` (empty where
-                         the Gemeinde has no inhabited cell)
-    ``raster``           grid cell analysed: ``cell_id``, ``ags``, ``gen``, ``in_district``,
-                         ``inhabitants``, ``participants``; ``n_courses`` (courses it can
-                         attend), ``attend_any``, ``best_min`` (minutes: over the courses, the
-                         smallest value of the longer of the two legs; NaN if none within the
-                         computed maximum), ``only_on_demand``, ``childcare``, ``type_T`` and
-                         ``sched_S`` (can attend a course of that type / schedule)
-    ``kursorte``         course site: ``site_id``, ``provider``, name and address (with
-                         ``courses``), ``n_courses``, ``course_types``, ``schedules``,
-                         ``has_childcare``, ``inh_any``/``part_any`` (people in the district who
-                         can attend at least one course there), ``free_places``, ``next_start``
-    ``kurse``            course, at its site's point: the course list's columns, ``start``/``end``
-                         (HH:MM), ``analysis_day``, ``min_class_size``, ``participants_reach``
-                         (as :func:`~kurszugang.analysis.demand.class_sizes` at the threshold),
-                         ``feasible``
-    ``einzugsbereiche``  band per site (with ``catchments``): ``site_id``, ``band_min``,
-                         ``band_max``, ``label``, ``n_cells``, ``area_km2``
-    ``haltestellen``     stop (with ``stops``): ``stop_id``, ``stop_name``, ``departures`` on the
-                         analysis date (boardings that are not a trip's last stop), or the
-                         columns of the GeoDataFrame given
-    ===================  =========================================================================
-
-    Parameters
-    ----------
-    access
-        Result of :func:`~kurszugang.analysis.coverage.course_access`.
-    gemeinden
-        Gemeinde boundaries with ``ags`` (any CRS), e.g. from
-        :func:`~kurszugang.io.boundaries.read_boundaries`.
-    courses
-        The course list, for site names and addresses.
-    catchments
-        Isochrone bands (a GeoDataFrame from
-        :func:`~kurszugang.analysis.catchments.isochrones`, several sites concatenated) or
-        travel-time surfaces per site to contour with ``catchment_thresholds``.
-    stops
-        A GTFS :class:`~kurszugang.io.gtfs.Feed` (departures on ``access.date`` are counted)
-        or a GeoDataFrame of stops.
-    threshold_min
-        Threshold for "can attend" (default: the run's).
-    catchment_thresholds
-        Band limits (minutes) when ``catchments`` are surfaces.
-
-    Returns
-    -------
-    dict of str to geopandas.GeoDataFrame
-        Layer name to layer, in the order of the table above (optional layers only when
-        given).
-
-    Raises
-    ------
-    InputError
-        If the Gemeinden lack ``ags`` or a CRS, or catchments/stops lack a CRS or columns.
-    ConfigError
-        If ``threshold_min`` is above the times computed.
-
-    Examples
-    --------
-    >>> layers = result_layers(school, gemeinden, courses=courses, stops=feed,
-    ...                        catchments=site_surfaces(router, grid, courses,
-    ...                                                 arrive_by="08:30"))  # doctest: +SKIP
-    >>> write_geopackage("ergebnisse.gpkg", layers)  # doctest: +SKIP
-    """
-    th = access.threshold_min if threshold_min is None else float(threshold_min)
-    att = access.attend(th)
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    layers[LAYER_NAMES["gemeinden"]] = _gemeinden_layer(access, gemeinden, th)
-    layers[LAYER_NAMES["grid"]] = _grid_layer(access, att)
-    sites, course_layer = _site_layers(access, att, courses, th)
-    layers[LAYER_NAMES["sites"]] = sites
-    layers[LAYER_NAMES["courses"]] = course_layer
-    if catchments is not None:
-        layers[LAYER_NAMES["catchments"]] = _catchment_layer(catchments, catchment_thresholds)
-    if stops is not None:
-        layers[LAYER_NAMES["stops"]] = _stop_layer(stops, access.date)
-    empty = [k for k, v in layers.items() if len(v) == 0]
-    if empty:
-        log.warning("result layer(s) without features: %s", ", ".join(empty))
-    invalid = {k: int((~shapely.is_valid(np.asarray(v.geometry.values))).sum())
-               for k, v in layers.items()}
-    if any(invalid.values()):
-        log.warning("invalid geometries kept as they are: %s",
-                    ", ".join(f"{k} {n}" for k, n in invalid.items() if n))
-    return layers
+def write_results_geopackage(results: Results, path: Path) -> Path:
+    """Write a run's layers with their standard styles and the labels of the run's language."""
+    lang = results.info.language
+    layers = {n: t.frame for n, t in results.layers.items()}
+    aliases = {n: t.labels(lang) for n, t in results.layers.items()}
+    return write_geopackage(path, layers, language=lang, aliases=aliases)  # type: ignore[arg-type]

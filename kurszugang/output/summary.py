@@ -1,101 +1,190 @@
-"""A short written summary of a run for a district council paper (German; Markdown and HTML)."""
+"""A short written summary of a run for a district council paper (Markdown and HTML).
+
+The summary opens with what the inputs cover (Datenlage), then the headline figure with one
+sentence saying what it counts (:mod:`kurszugang.analysis.headline`), then school day against
+holiday, gaps per Gemeinde, childcare, the on-demand bus, class sizes, the settings by their
+labels with units, the data versions and the files. German, with correct singular and plural and
+German number formats; every number comes from the Results.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
+from kurszugang.files import atomic_path
+from kurszugang.results import Results
+from kurszugang.schema import COURSE_TYPE_LABELS, SCHEDULE_LABELS
 
-#: Course types in words (German).
-_TYPES = {"allgemein": "allgemeiner Integrationskurs", "intensiv": "Intensivkurs",
-          "jugend": "Jugendintegrationskurs", "eltern": "Elternintegrationskurs",
-          "frauen": "Frauenintegrationskurs", "alpha": "Alphabetisierungskurs",
-          "zweitschrift": "Zweitschriftlernerkurs", "foerder": "Förderkurs"}
-_SCHEDULES = {"vollzeit": "Vollzeit", "teilzeit": "Teilzeit", "abend": "Abendkurs"}
+__all__ = ["headline_text", "plural", "summary_blocks", "write_summary"]
+
+Blocks = list[tuple[str, list[str] | str]]
 
 
-def _de(x: float, digits: int = 0) -> str:
+def de_number(x: float, digits: int = 0) -> str:
     """A number in German notation (1.234,5)."""
+    if not math.isfinite(x):
+        return "–"
     text = f"{x:,.{digits}f}"
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
-def summary_blocks(*, district: str, school_day: dt.date, holiday: dt.date,
-                   district_row: pd.Series, compare: pd.DataFrame, gaps: pd.DataFrame,
-                   sizes: pd.DataFrame, threshold_min: float, early_arrival_min: float,
-                   parameters: Mapping[str, object], checksums: Mapping[str, str],
-                   files: Sequence[str]) -> list[tuple[str, list[str] | str]]:
-    """The summary as (heading, paragraph or bullet list) blocks, shared by both formats."""
-    part = float(district_row["participants"])
-    part_any = float(district_row["part_any"])
-    share = 100 * part_any / part if part else 0.0
-    inh_any = float(district_row["inh_any"])
-    inh = float(district_row["inhabitants"])
-    hol_col = f"inh_any_{holiday}"
-    school_col = f"inh_any_{school_day}"
-    hol_total = float(compare[hol_col].sum()) if hol_col in compare else float("nan")
-    school_total = float(compare[school_col].sum()) if school_col in compare else inh_any
-    lead = (f"Am Schultag {school_day:%d.%m.%Y} können {_de(part_any)} von {_de(part)} potenziellen "
-            f"Teilnehmenden ({_de(share)} %) im {district} mindestens einen Integrationskurs "
+def plural(n: float, one: str, many: str, *, digits: int = 0) -> str:
+    """``"1 Gemeinde"``, ``"0 Gemeinden"``, ``"3 Gemeinden"`` (German number format)."""
+    return f"{de_number(n, digits)} {one if n == 1 else many}"
+
+
+def _share(part: float, whole: float) -> str:
+    return de_number(100.0 * part / whole) + " %" if whole > 0 else "–"
+
+
+def headline_text(results: Results) -> str:
+    """The headline in one German sentence that says what it counts."""
+    h, info = results.info.headline, results.info
+    share = _share(h["participants_any"], h["participants"])
+    return (f"{de_number(h['participants_any'])} von {de_number(h['participants'])} potenziellen "
+            f"Teilnehmenden ({share}) im {info.district_name} können am Schultag "
+            f"{info.school_day:%d.%m.%Y} mindestens einen Integrationskurs zu seinen Zeiten "
             f"besuchen: mit Bus, Bahn und zu Fuß hin bis Kursbeginn (höchstens "
-            f"{early_arrival_min:g} Minuten vorher) und nach Kursende wieder nach Hause, je Weg "
-            f"höchstens {threshold_min:g} Minuten. Von allen {_de(inh)} Einwohnerinnen und "
-            f"Einwohnern sind es {_de(inh_any)}. In den Ferien ({holiday:%d.%m.%Y}), wenn die "
-            f"Schulbusse nicht fahren, sind es {_de(hol_total)} statt {_de(school_total)}.")
-    blocks: list[tuple[str, list[str] | str]] = [("Das Wichtigste", lead)]
-    lost = compare.sort_values("inh_any_diff", ascending=False)
-    lost = lost[lost["inh_any_diff"] > 0].head(5)
-    if len(lost):
-        blocks.append(("Schultag und Ferien", [
-            f"{g}: {_de(a)} Einwohner am Schultag, {_de(b)} in den Ferien"
-            for g, a, b in zip(lost["gen"], lost[school_col], lost[hol_col], strict=True)]))
-    none = gaps[gaps["inhabitants"] > 0]
-    offered = set(sizes["course_type"])
-    items = []
-    without = []
-    for gen, ags, types in zip(none["gen"], none["ags"], none["missing_types"], strict=True):
+            f"{de_number(info.early_arrival_min)} Minuten vorher) und nach Kursende wieder nach "
+            f"Hause, je Weg höchstens {de_number(info.threshold_min)} Minuten.")
+
+
+def _datenlage(results: Results) -> tuple[str, list[str] | str]:
+    frame = results.table("datenlage")
+    bad = frame[frame["rating"] != "ok"]
+    if not len(bad):
+        return ("Datenlage", "Die Eingaben decken den Landkreis ab: keine Warnung. "
+                + " ".join(frame["text"].astype(str).head(2)))
+    order = {"kritisch": 0, "Warnung": 1}
+    bad = bad.assign(o=bad["rating"].map(order)).sort_values("o", kind="stable")
+    return ("Datenlage", [f"{r}: {t}" for r, t in zip(bad["rating"], bad["text"], strict=True)])
+
+
+def _lead(results: Results) -> str:
+    h = results.info.headline
+    text = headline_text(results)
+    if h["inhabitants"] > 0:
+        text += (f" Gezählt über alle Einwohnerinnen und Einwohner statt über die potenziellen "
+                 f"Teilnehmenden sind es {de_number(h['inhabitants_any'])} von "
+                 f"{de_number(h['inhabitants'])} ({_share(h['inhabitants_any'], h['inhabitants'])}).")
+    return text
+
+
+def _days(results: Results) -> list[tuple[str, list[str] | str]]:
+    t = results.tables["schultag_ferien"]
+    info = results.info
+    school = t.find("inh_any_{}", info.school_day)
+    hol = t.find("inh_any_{}", info.holiday)
+    frame = t.frame
+    if school is None or hol is None:
+        return []
+    a, b = float(frame[school.key].sum()), float(frame[hol.key].sum())
+    if a == b:
+        lead = (f"Am Ferientag {info.holiday:%d.%m.%Y} können genauso viele Einwohner einen Kurs "
+                f"besuchen wie am Schultag ({de_number(a)}).")
+    else:
+        lead = (f"Am Ferientag {info.holiday:%d.%m.%Y}, wenn die Schulbusse nicht fahren, können "
+                f"{de_number(b)} Einwohner einen Kurs besuchen, am Schultag {de_number(a)}.")
+    lost = frame[frame["inh_any_diff"] > 0].sort_values("inh_any_diff", ascending=False).head(5)
+    items = [lead] + [f"{g}: {de_number(x)} Einwohner am Schultag, {de_number(y)} in den Ferien"
+                      for g, x, y in zip(lost["gen"], lost[school.key], lost[hol.key],
+                                         strict=True)]
+    return [("Schultag und Ferien", items)]
+
+
+def _names(codes: str) -> list[str]:
+    return [COURSE_TYPE_LABELS["de"].get(c.strip(), c.strip()) for c in str(codes).split(",")
+            if c.strip()]
+
+
+def _gaps(results: Results) -> Blocks:
+    gaps = results.table("luecken")
+    inhabited = gaps[gaps["inhabitants"] > 0]
+    offered = set(results.table("klassengroessen")["course_type"].astype(str))
+    items, without = [], []
+    for gen, ags, types in zip(inhabited["gen"], inhabited["ags"], inhabited["missing_types"],
+                               strict=True):
         missing = [m.strip() for m in str(types).split(",") if m.strip()]
         if missing and set(missing) >= offered:
             without.append(f"{gen} ({ags})")
         elif missing:
-            items.append(f"{gen} ({ags}): kein erreichbarer "
-                         + ", ".join(_TYPES.get(m, m) for m in missing))
+            items.append(f"{gen} ({ags}): kein erreichbarer " + ", ".join(_names(types)))
     if without:
-        items.insert(0, f"Gar kein Kurs erreichbar in {len(without)} Gemeinden: "
+        items.insert(0, f"Gar kein Kurs erreichbar in {plural(len(without), 'Gemeinde', 'Gemeinden')}: "
                      + ", ".join(without))
-    blocks.append(("Lücken je Gemeinde", items or "Jede Gemeinde erreicht jede angebotene Kursart."))
-    childcare = none[none["no_childcare"].astype(bool)]
-    blocks.append(("Kinderbetreuung",
-                   f"In {len(childcare)} von {len(none)} Gemeinden kann niemand einen Kurs mit "
-                   "Kinderbetreuung zu den Kurszeiten erreichen"
-                   + (f": {', '.join(childcare['gen'].astype(str))}." if len(childcare) else ".")))
-    od = none[none["only_on_demand"].astype(bool)]
+    blocks: Blocks = [("Lücken je Gemeinde",
+                       items or "Jede Gemeinde erreicht jede angebotene Kursart.")]
+    care = inhabited[inhabited["no_childcare"].fillna(False).astype(bool)]
+    n, total = len(care), len(inhabited)
+    if n == 0:
+        text = "In jeder Gemeinde kann jemand einen Kurs mit Kinderbetreuung erreichen."
+    else:
+        text = (f"In {n} von {plural(total, 'Gemeinde', 'Gemeinden')} kann niemand einen Kurs "
+                "mit Kinderbetreuung zu den Kurszeiten erreichen: "
+                + ", ".join(care["gen"].astype(str)) + ".")
+    blocks.append(("Kinderbetreuung", text))
+    od = inhabited[inhabited["only_on_demand"].fillna(False).astype(bool)]
     if len(od):
         blocks.append(("Nur mit dem Rufbus",
-                       f"In {len(od)} Gemeinden gelingt der Kursbesuch nur mit dem Rufbus: "
-                       f"{', '.join(od['gen'].astype(str))}."))
-    th = f"{threshold_min:g}"
-    if f"feasible_{th}" in sizes:
-        below = sizes[~sizes[f"feasible_{th}"].astype(bool)]
-        blocks.append(("Klassengrößen", [
-            f"{cid} ({_TYPES.get(ct, ct)}, {_SCHEDULES.get(sc, sc)}, {prov}): {_de(n, 1)} "
-            f"potenzielle Teilnehmende erreichbar, Mindestgröße {mn}"
-            for cid, ct, sc, prov, n, mn in zip(
-                below["course_id"], below["course_type"], below["schedule"], below["provider"],
-                below[f"participants_{th}"], below["min_class_size"], strict=True)]
-            or f"Alle Kurse erreichen ihre Mindestgröße bei {th} Minuten je Weg."))
-    blocks.append(("Einstellungen", [f"{k}: {v}" for k, v in parameters.items()]))
-    blocks.append(("Datenstände (SHA-256)", [f"{k}: {v[:16]}…" for k, v in checksums.items()]))
-    blocks.append(("Dateien", list(files)))
+                       f"In {plural(len(od), 'Gemeinde', 'Gemeinden')} gelingt der Kursbesuch "
+                       f"nur mit dem Rufbus: {', '.join(od['gen'].astype(str))}."))
     return blocks
 
 
-def write_summary(blocks: Sequence[tuple[str, list[str] | str]], title: str, folder: Path
-                  ) -> list[Path]:
-    """Write ``zusammenfassung.md`` and ``zusammenfassung.html`` into ``folder``."""
+def _sizes(results: Results) -> Blocks:
+    t = results.tables["klassengroessen"]
+    th = results.info.threshold_min
+    col = t.find("feasible_{}", th)
+    part = t.find("participants_{}", th)
+    if col is None or part is None:
+        return []
+    frame = t.frame
+    below = frame[~frame[col.key].fillna(False).astype(bool)]
+    items = [f"{cid} ({COURSE_TYPE_LABELS['de'].get(ct, ct)}, "
+             f"{SCHEDULE_LABELS['de'].get(sc, sc)}, {prov}): "
+             f"{plural(n, 'potenzielle Teilnehmende', 'potenzielle Teilnehmende', digits=1)} "
+             f"erreichbar, Mindestgröße {mn}"
+             for cid, ct, sc, prov, n, mn in zip(below["course_id"], below["course_type"],
+                                                 below["schedule"], below["provider"],
+                                                 below[part.key], below["min_class_size"],
+                                                 strict=True)]
+    return [("Klassengrößen", items or f"Alle Kurse erreichen ihre Mindestgröße bei "
+             f"{de_number(th)} Minuten je Weg.")]
+
+
+def _settings(results: Results) -> list[str]:
+    out = []
+    for key, label, _en, value, unit, _m, _me in results.info.parameters:
+        if key.startswith(("inputs.", "output.")):
+            continue
+        shown = de_number(value, 1 if value % 1 else 0) if isinstance(value, float) else value
+        if isinstance(shown, str) and len(shown) == 10 and shown[4] == "-" and shown[7] == "-":
+            shown = f"{shown[8:]}.{shown[5:7]}.{shown[:4]}"  # an ISO date, in German form
+        unit_txt = f" {unit}" if unit not in ("–", "", "Datei", "HH:MM") else ""
+        out.append(f"{label}: {shown}{unit_txt}")
+    return out
+
+
+def summary_blocks(results: Results, files: Sequence[str | Path] = ()) -> Blocks:
+    """The summary as (heading, paragraph or bullet list) blocks, shared by both formats."""
+    info = results.info
+    blocks: Blocks = [_datenlage(results), ("Das Wichtigste", _lead(results))]
+    blocks += _days(results) + _gaps(results) + _sizes(results)
+    if info.courses_as_of is None:
+        blocks.append(("Wartezeiten", "Stand unbekannt: die Kursliste nennt kein Datum, daher "
+                       "sind keine Wochen bis zum Kursstart berechnet."))
+    blocks.append(("Einstellungen", _settings(results)))
+    blocks.append(("Datenstände (SHA-256)",
+                   [f"{k}: {v[:16]}…" for k, v in info.checksums.items()]))
+    if files:
+        blocks.append(("Dateien", [str(f) for f in files]))
+    return blocks
+
+
+def _page(title: str, blocks: Blocks) -> tuple[str, str]:
     md = [f"# {title}", ""]
     body = [f"<h1>{html.escape(title)}</h1>"]
     for heading, content in blocks:
@@ -106,13 +195,24 @@ def write_summary(blocks: Sequence[tuple[str, list[str] | str]], title: str, fol
             body.append(f"<p>{html.escape(content)}</p>")
         else:
             md += [f"- {item}" for item in content] + [""]
-            body.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in content) + "</ul>")
-    md_path = folder / "zusammenfassung.md"
-    md_path.write_text("\n".join(md), encoding="utf-8")
+            body.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in content)
+                        + "</ul>")
+    style = ("body{font-family:sans-serif;max-width:48em;margin:2em auto;line-height:1.45}"
+             "h2{margin-top:1.6em}")
     page = ("<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;"
-            "max-width:48em;margin:2em auto;line-height:1.45}}h2{{margin-top:1.6em}}</style>"
+            f"<title>{html.escape(title)}</title><style>{style}</style>"
             "</head><body>" + "\n".join(body) + "</body></html>\n")
-    html_path = folder / "zusammenfassung.html"
-    html_path.write_text(page, encoding="utf-8")
-    return [md_path, html_path]
+    return "\n".join(md), page
+
+
+def write_summary(results: Results, folder: Path, files: Sequence[str | Path] = ()
+                  ) -> list[Path]:
+    """Write ``zusammenfassung.md`` and ``zusammenfassung.html`` into ``folder``."""
+    title = f"Erreichbarkeit der Integrationskurse – {results.info.district_name}"
+    md, page = _page(title, summary_blocks(results, files))
+    out = []
+    for name, text in (("zusammenfassung.md", md), ("zusammenfassung.html", page)):
+        with atomic_path(folder / name) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+        out.append(folder / name)
+    return out

@@ -43,15 +43,17 @@ import numpy as np
 import pandas as pd
 
 from kurszugang.errors import ConfigError, InputError
+from kurszugang.files import atomic_path
 
 if TYPE_CHECKING:
     import folium
     import geopandas as gpd
 
-    from kurszugang.analysis.catchments import TravelTimeSurface
-    from kurszugang.analysis.coverage import CourseAccess
     from kurszugang.io.courses import CourseList
-    from kurszugang.io.gtfs import Feed
+    from kurszugang.output.render import CourseView
+    from kurszugang.results import Results, Surface
+
+    TravelTimeSurface = Surface
 
 __all__ = [
     "ASSETS_DIR",
@@ -66,8 +68,7 @@ __all__ = [
     "CourseTypeStyle",
     "build_webmap",
     "coverage_share",
-    "stop_departures",
-    "travel_time_to_nearest",
+    "render_webmap",
     "write_webmap",
 ]
 
@@ -81,7 +82,7 @@ OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEMO_ATTRIBUTION: tuple[str, ...] = (
     "Landkreis Beispiel (fiktiv): Grenzen, Fahrplan, Wegenetz, Bevölkerung und Kurse sind "
     "erfunden / made-up data",
-)
+)  # the same as kurszugang.demo.DEMO_ATTRIBUTION
 
 _LANGUAGES = ("de", "en")
 #: From this zoom level on, course markers are never clustered: the markers of one site then
@@ -501,128 +502,6 @@ def coverage_share(coverage: pd.DataFrame, *, course_type: str | None = None) ->
                          "participants": part, "can_attend": can, "share_pct": share})
 
 
-def travel_time_to_nearest(access: CourseAccess, *, course_type: str | None = None,
-                           by: str = "ags") -> pd.DataFrame:
-    """Median travel time per Gemeinde to the nearest course, weighted by participants.
-
-    For each grid cell, the nearest course is the one whose longer leg (there before the start,
-    home after the end) is shortest; that longer leg is the cell's time, so a cell can attend
-    within a threshold exactly when its time is within it (the same rule as
-    :func:`kurszugang.analysis.coverage.coverage_summary`). Cells with no course within the
-    times computed count as infinitely far.
-
-    Parameters
-    ----------
-    access
-        From :func:`kurszugang.analysis.coverage.course_access`.
-    course_type
-        Only courses of this type (None: every course).
-    by
-        Column of ``access.cells`` to group by (default ``"ags"``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``ags`` (or ``by``) and ``minutes_nearest``: the participant-weighted median time in
-        minutes; NaN where the median is beyond the computed times or nobody lives there.
-
-    Raises
-    ------
-    InputError
-        If the grid cells lack ``by`` or ``participants``.
-    ConfigError
-        If ``course_type`` has no course.
-
-    Examples
-    --------
-    >>> nearest = travel_time_to_nearest(access)  # doctest: +SKIP
-    >>> coverage = coverage_summary(access).merge(nearest, on="ags")  # doctest: +SKIP
-    """
-    _need_columns(access.cells, (by, "participants"), "the grid cells")
-    courses = access.courses
-    mask = np.ones(len(courses), dtype=bool)
-    if course_type is not None:
-        mask = (courses["course_type"] == course_type).to_numpy(bool)
-        if not mask.any():
-            raise ConfigError(f"no course of type {course_type!r}; the types are "
-                              f"{', '.join(sorted(courses['course_type'].unique()))}")
-    there = np.nan_to_num(access.time_there[:, mask], nan=np.inf)
-    back = np.nan_to_num(access.time_back[:, mask], nan=np.inf)
-    best = np.maximum(there, back).min(axis=1) / 60.0 if mask.any() else np.full(
-        len(access.cells), np.inf)
-    cells = access.cells.reset_index(drop=True)
-    frame = pd.DataFrame({by: cells[by].astype("string").to_numpy(), "t": best,
-                          "w": cells["participants"].to_numpy(float)})
-    frame = frame[frame[by].notna() & (frame["w"] > 0)].sort_values([by, "t"], kind="stable")
-    total = frame.groupby(by)["w"].transform("sum")
-    frame["cum"] = frame.groupby(by)["w"].cumsum() / total
-    med = frame[frame["cum"] >= 0.5 - 1e-12].groupby(by)["t"].first()
-    med = med.where(np.isfinite(med))
-    return pd.DataFrame({by: med.index.astype("string"), "minutes_nearest": med.to_numpy()})
-
-
-def stop_departures(feed: Feed, date: dt.date, *, crs: str = "EPSG:25832") -> gpd.GeoDataFrame:
-    """Departures per stop and hour on one service day.
-
-    A departure is a stop_time where one can board (``pickup_type`` not 1) that is not the last
-    of its trip; on-demand departures count. Hours are hours of the service day: a departure at
-    24:30 counts in hour 24.
-
-    Parameters
-    ----------
-    feed
-        The GTFS feed (:func:`kurszugang.io.gtfs.read_gtfs`).
-    date
-        The service day.
-    crs
-        CRS of the result (default EPSG:25832).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per stop (``location_type`` 0 or empty): ``stop_id``, ``stop_name``,
-        ``departures`` (the day's total) and ``dep_h00`` … ``dep_hNN`` (departures in each hour,
-        at least up to 23), point geometry.
-
-    Examples
-    --------
-    >>> stops = stop_departures(read_gtfs("gtfs.zip"), dt.date(2026, 3, 10))  # doctest: +SKIP
-    >>> stops.loc[stops["departures"].idxmax(), "stop_name"]  # doctest: +SKIP
-    """
-    import geopandas as gpd
-
-    stops = feed.stops
-    if "location_type" in stops.columns:
-        keep = pd.to_numeric(stops["location_type"], errors="coerce").fillna(0).to_numpy() == 0
-        stops = stops.loc[keep]
-    st = feed.stop_times
-    trip = st["trip_id"].to_numpy(dtype=object)
-    last = np.append(trip[1:] != trip[:-1], True) if len(trip) else np.zeros(0, dtype=bool)
-    pickup = pd.to_numeric(st["pickup_type"], errors="coerce").fillna(0).to_numpy(np.int64)
-    running = st["trip_id"].isin(feed.trips_on(date)["trip_id"]).to_numpy(bool)
-    dep = st.loc[running & ~last & (pickup != 1), ["stop_id", "departure_time"]]
-    hour = (dep["departure_time"].to_numpy(np.int64) // 3600).astype(np.int64)
-    n_hours = max(24, int(hour.max()) + 1 if len(hour) else 24)
-    ids = stops["stop_id"].astype(str)
-    row = pd.Index(ids.to_numpy()).get_indexer(dep["stop_id"].astype(str).to_numpy())
-    if (row < 0).any():
-        odd = pd.unique(dep["stop_id"].astype(str).to_numpy()[row < 0])
-        log.warning("%d departures at %d stop ids that are not stops (location_type 0) are not "
-                    "counted, e.g. %s", int((row < 0).sum()), len(odd), ", ".join(odd[:3]))
-    ok = row >= 0
-    flat = np.bincount(row[ok] * n_hours + hour[ok], minlength=len(ids) * n_hours)
-    per_hour = flat.reshape(len(ids), n_hours).astype(np.int64)
-    out = pd.DataFrame(per_hour, columns=[f"dep_h{h:02d}" for h in range(n_hours)])
-    out.insert(0, "departures", per_hour.sum(axis=1))
-    out.insert(0, "stop_name", stops["stop_name"].astype("string").to_numpy())
-    out.insert(0, "stop_id", ids.to_numpy())
-    geom = gpd.points_from_xy(stops["stop_lon"].to_numpy(float), stops["stop_lat"].to_numpy(float))
-    result = gpd.GeoDataFrame(out, geometry=geom, crs="EPSG:4326").to_crs(crs)
-    log.info("departures on %s: %d at %d of %d stops", date, int(out["departures"].sum()),
-             int((out["departures"] > 0).sum()), len(out))
-    return result
-
-
 # --------------------------------------------------------------------------------------------
 # The map
 # --------------------------------------------------------------------------------------------
@@ -630,7 +509,7 @@ def build_webmap(
     *,
     gemeinden: gpd.GeoDataFrame,
     kreis: gpd.GeoDataFrame,
-    courses: CourseList,
+    courses: CourseList | CourseView,
     coverage: pd.DataFrame,
     analysis_date: dt.date,
     parameters: Mapping[str, object],
@@ -656,7 +535,8 @@ def build_webmap(
     coverage
         Per Gemeinde (:func:`kurszugang.analysis.coverage.coverage_summary`, ``by="ags"``):
         ``ags``, ``participants``, ``part_any`` and ``part_type_<type>``; optionally
-        ``minutes_nearest`` (:func:`travel_time_to_nearest`) for a second choropleth.
+        ``minutes_nearest`` (:func:`kurszugang.analysis.layers.travel_time_to_nearest`) for a
+        second choropleth.
     analysis_date
         The analysis date, shown in the info box and the stops' popups.
     parameters
@@ -670,7 +550,7 @@ def build_webmap(
         A travel-time surface (:func:`kurszugang.analysis.catchments.travel_time_surface`) or a
         mapping of names to surfaces; each becomes an image overlay.
     stops
-        Stops with departures per hour (:func:`stop_departures`).
+        Stops with departures per hour (:func:`kurszugang.analysis.layers.stop_departures`).
     course_type
         Course type of the coverage choropleth (None: any course).
     language
@@ -830,7 +710,7 @@ def _choropleths(m: folium.Map, gem: gpd.GeoDataFrame, share: pd.DataFrame,
     return out
 
 
-def _catchments(m: folium.Map, iso: gpd.GeoDataFrame, courses: CourseList, language: str
+def _catchments(m: folium.Map, iso: gpd.GeoDataFrame, courses: CourseList | CourseView, language: str
                 ) -> dict[str, Any]:
     import folium
 
@@ -877,9 +757,11 @@ def _surfaces(m: folium.Map, surface: TravelTimeSurface | Mapping[str, TravelTim
     out: dict[str, Any] = {}
     for label, surf in items:  # one image per surface
         rows, cols = surf.shape
-        left, top = surf.transform.c, surf.transform.f
-        right = left + cols * surf.transform.a
-        bottom = top + rows * surf.transform.e
+        src_transform = surf.transform if isinstance(surf.transform, Affine) \
+            else Affine(*surf.transform)
+        left, top = src_transform.c, src_transform.f
+        right = left + cols * src_transform.a
+        bottom = top + rows * src_transform.e
         # The target grid in Web Mercator, built directly (rasterio's calculate_default_transform
         # goes through a deprecated affine operator): the source's cell size times the Mercator
         # scale at the centre, so that one pixel is about one cell.
@@ -892,7 +774,7 @@ def _surfaces(m: folium.Map, surface: TravelTimeSurface | Mapping[str, TravelTim
         height = max(1, math.ceil((my1 - my0) / px))
         dst_transform = Affine(px, 0.0, mx0, 0.0, -px, my1)
         dst = np.full((height, width), np.nan, dtype=np.float64)
-        reproject(surf.minutes.astype(np.float64), dst, src_transform=surf.transform,
+        reproject(surf.minutes.astype(np.float64), dst, src_transform=src_transform,
                   src_crs=surf.crs, dst_transform=dst_transform, dst_crs="EPSG:3857",
                   resampling=Resampling.nearest, src_nodata=np.nan, dst_nodata=np.nan)
         rgba = np.zeros((height, width, 4), dtype=np.uint8)
@@ -993,7 +875,7 @@ def _boundaries(m: folium.Map, gem: gpd.GeoDataFrame, kreis: gpd.GeoDataFrame, l
     return {_t(language, "gemeinden_layer"): gem_layer, _t(language, "kreis_layer"): kreis_layer}
 
 
-def _site_popups(courses: CourseList, language: str) -> pd.DataFrame:
+def _site_popups(courses: CourseList | CourseView, language: str) -> pd.DataFrame:
     """Per course: the formatted row of the popup table; per site: the popup head."""
     c = courses.courses.copy()
     t = _TEXT[language]
@@ -1016,7 +898,7 @@ def _site_popups(courses: CourseList, language: str) -> pd.DataFrame:
     return c
 
 
-def _sites(m: folium.Map, courses: CourseList, language: str
+def _sites(m: folium.Map, courses: CourseList | CourseView, language: str
            ) -> tuple[Any, dict[str, Any]]:
     """Markers per site and course type/schedule in clustered sub-groups, one overlay each."""
     import folium
@@ -1093,7 +975,7 @@ def _type_order(values: pd.Series) -> pd.Series:
     return values.map(lambda v: (order.get(v, len(order)), v)).map(str)
 
 
-def _info_html(date: dt.date, parameters: Mapping[str, object], courses: CourseList,
+def _info_html(date: dt.date, parameters: Mapping[str, object], courses: CourseList | CourseView,
                language: str) -> str:
     t = _TEXT[language]
     lines = [f"<h4>{_esc(t['title'])}</h4>",
@@ -1104,7 +986,7 @@ def _info_html(date: dt.date, parameters: Mapping[str, object], courses: CourseL
     return "".join(lines)
 
 
-def _legend_html(courses: CourseList, language: str, course_type: str | None,
+def _legend_html(courses: CourseList | CourseView, language: str, course_type: str | None,
                  travel_times: bool) -> str:
     t = _TEXT[language]
     type_label = (t["coverage_any"] if course_type is None
@@ -1347,7 +1229,26 @@ def write_webmap(m: folium.Map, path: str | Path, *, offline: bool = True) -> Pa
             raise ConfigError("the page still refers to files on the internet: "
                               + "; ".join(left[:5]))
     page = page.replace("<html>", f"<html lang=\"{getattr(m, '_kz_language', 'de')}\">", 1)
-    out.write_text(page, encoding="utf-8")
+    with atomic_path(out) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     log.info("wrote web map to %s (%.1f MB%s)", out, out.stat().st_size / 1e6,
              ", self-contained" if offline else "")
     return out
+
+
+def render_webmap(results: Results, path: str | Path) -> Path:
+    """Write the web map of a run (``karte.html``) from its Results alone."""
+    from kurszugang.output.render import course_view, map_parameters
+
+    lang = results.info.language
+    kreis = results.layer("kreis").rename(columns={"name": "gen"})
+    gem = results.layer("gemeinden")
+    m = build_webmap(gemeinden=gem[["ags", "gen", gem.geometry.name]], kreis=kreis,
+                     courses=course_view(results), coverage=pd.DataFrame(gem),
+                     analysis_date=results.info.school_day,
+                     parameters=map_parameters(results),
+                     isochrones=results.layer("einzugsbereiche")
+                     if "einzugsbereiche" in results.layers else None,
+                     surface=results.surfaces or None, stops=results.layer("haltestellen"),
+                     language=lang, attribution=list(results.info.attribution))
+    return write_webmap(m, path)

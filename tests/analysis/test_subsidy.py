@@ -132,7 +132,7 @@ def test_summary_sums_the_cells_per_gemeinde(on_network):
     assert row["inh_ge_5km"] == cells.loc[d >= 5000, "inhabitants"].sum()
     assert row["part_ge_3km"] == cells.loc[d >= 3000, "participants"].sum()
     assert row["inh_unknown"] == cells.loc[d.isna(), "inhabitants"].sum()
-    assert row["share_part_ge_5km"] == pytest.approx(row["part_ge_5km"] / row["participants"])
+    assert row["share_part_ge_5km"] == pytest.approx(100 * row["part_ge_5km"] / row["participants"])
     district = subsidy_summary(on_network, by="district", distances_km=(5,))
     assert list(district.columns) == ["district", "inhabitants", "participants", "inh_ge_5km",
                                       "part_ge_5km", "share_part_ge_5km", "inh_unknown",

@@ -36,11 +36,13 @@ from kurszugang.demo import (
     demo_files,
 )
 from kurszugang.demo.generate import generate, main
-from kurszugang.demo.run import OUTPUT_FILES, run_demo
+from kurszugang.demo.run import run_demo
 from kurszugang.io.gtfs import Feed
 
 BUNDLED = demo_files()
 FILE_NAMES = [p.name for p in BUNDLED.all()]
+#: The generated data (the config beside them names files, not data: the same for every seed).
+DATA_NAMES = [n for n in FILE_NAMES if n != BUNDLED.config.name]
 OTHER_SEED = 4711
 HOUR = 3600
 
@@ -159,7 +161,8 @@ def test_bundled_files_equal_a_fresh_generation(gen_a: Path) -> None:
 
 
 def test_another_seed_gives_different_files(gen_a: Path, gen_other: Path) -> None:
-    for name in FILE_NAMES:
+    assert (gen_other / BUNDLED.config.name).read_bytes() == BUNDLED.config.read_bytes()
+    for name in DATA_NAMES:
         assert (gen_a / name).read_bytes() != (gen_other / name).read_bytes(), name
     assert f"--seed {OTHER_SEED}" in (gen_other / "README.md").read_text(encoding="utf-8")
 
@@ -182,7 +185,7 @@ def test_generate_command_rejects_a_negative_seed(
 def test_bundled_files_are_small() -> None:
     sizes = {p.name: p.stat().st_size for p in BUNDLED.all()}
     assert sum(sizes.values()) < 5_000_000, sizes
-    assert min(sizes.values()) > 1_000, sizes
+    assert min(v for k, v in sizes.items() if k in DATA_NAMES) > 1_000, sizes
 
 
 def test_other_seed_files_pass_their_validators(gen_other: Path) -> None:
@@ -559,68 +562,56 @@ def test_every_file_says_it_is_fictional() -> None:
 # the demo run
 
 
-@pytest.fixture(scope="module")
-def demo_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
-    out = tmp_path_factory.mktemp("demo_run")
-    return out, run_demo(out, quiet=True)
+def _csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep=";", decimal=",", dtype={"AGS": str}, encoding="utf-8-sig",
+                       keep_default_na=False, na_values=[""])
 
 
-def test_run_demo_writes_the_overview_for_german_excel(
-    demo_out: tuple[Path, list[Path]], gemeinden: gpd.GeoDataFrame
-) -> None:
-    out, paths = demo_out
-    assert [p.name for p in paths[:len(OUTPUT_FILES)]] == list(OUTPUT_FILES)
+def test_the_demo_writes_the_overview_for_german_excel(demo_run, gemeinden: gpd.GeoDataFrame
+                                                       ) -> None:
+    out = demo_run.out_dir
     raw = (out / "gemeinden_uebersicht.csv").read_bytes()
     assert raw.startswith("\ufeff".encode())
     lines = raw.decode("utf-8-sig").splitlines()
     assert lines[0] == (
-        "AGS;Name;Einwohner;Einwohner im Raster;Ausländer im Raster;"
-        "Ausländeranteil im Raster (%);Haltestellen;Abfahrten am Schultag;"
-        "Abfahrten in den Ferien;Kursorte;Kurse"
+        '"AGS";"Gemeinde";"Einwohner (amtlich)";"Einwohner im Raster";"Ausländer im Raster";'
+        '"Ausländeranteil im Raster (%)";"Potenzielle Teilnehmende";"Haltestellen";'
+        '"Abfahrten am 10.03.2026";"Abfahrten am 11.08.2026";"Kursorte";"Kurse";"Datenlage"'
     )
     assert lines[1].startswith('"09999111";"Beispielstadt";')
-    table = pd.read_csv(
-        out / "gemeinden_uebersicht.csv", sep=";", decimal=",", dtype={"AGS": str},
-        encoding="utf-8-sig",
-    )
-    assert len(table) == len(gemeinden) + 1
-    total = table.iloc[-1]
-    assert total["AGS"] == "09999" and "fiktiv" in total["Name"]
-    body = table.iloc[:-1]
-    assert (body["Einwohner im Raster"] == body["Einwohner"]).all()
-    for col in ("Einwohner", "Haltestellen", "Abfahrten am Schultag", "Kursorte", "Kurse"):
-        assert int(total[col]) == int(body[col].sum()), col
-    assert int(total["Kursorte"]) == 8 and int(total["Kurse"]) == 13
-    assert (body["Abfahrten am Schultag"] >= body["Abfahrten in den Ferien"]).all()
-    assert int(total["Abfahrten am Schultag"]) > int(total["Abfahrten in den Ferien"])
+    body = _csv(out / "gemeinden_uebersicht.csv")
+    assert len(body) == len(gemeinden)
+    assert (body["Einwohner im Raster"] == body["Einwohner (amtlich)"]).all()
+    assert int(body["Kursorte"].sum()) == 8 and int(body["Kurse"].sum()) == 13
+    school, holiday = "Abfahrten am 10.03.2026", "Abfahrten am 11.08.2026"
+    assert (body[school] >= body[holiday]).all()
+    assert int(body[school].sum()) > int(body[holiday].sum())
     assert "," in lines[1].split(";")[5]  # decimal comma
-    share = float(total["Ausländeranteil im Raster (%)"])
-    assert share == pytest.approx(100 * total["Ausländer im Raster"] / total["Einwohner"], abs=0.05)
+    share = 100 * body["Ausländer im Raster"].sum() / body["Einwohner im Raster"].sum()
+    assert share == pytest.approx(100 * 6.6 / 46.092, abs=20)  # a plausible share, in %
+    assert (body["Ausländeranteil im Raster (%)"] <= 100).all()
+    assert body["Datenlage"].isna().all()  # the demo's inputs cover every Gemeinde
 
 
-def test_run_demo_writes_the_report_and_the_geopackage(
-    demo_out: tuple[Path, list[Path]], feed: Feed
-) -> None:
-    out, _ = demo_out
+def test_the_demo_writes_the_report_and_the_geopackage(demo_run, feed: Feed) -> None:
+    out = demo_run.out_dir
     report = (out / "pruefbericht.txt").read_text(encoding="utf-8")
     assert "fiktiv" in report
     for kind in ("boundaries:", "GTFS feed:", "course sites:", "walking network", "population"):
         assert kind in report
     assert report.count("0 errors") == 5
-    gpkg = out / "beispiel_eingaben.gpkg"
+    gpkg = out / "kurszugang.gpkg"
     layers = dict(pyogrio.list_layers(gpkg))
-    assert list(layers) == ["gemeinden", "kursorte", "haltestellen"]
+    assert {"gemeinden", "kursorte", "kurse", "haltestellen", "raster"} <= set(layers)
     stops = pyogrio.read_dataframe(gpkg, layer="haltestellen")
     assert stops.crs.to_epsg() == 25832
     assert len(stops) == len(feed.stops)
-    assert stops.loc[stops["rufbus"], "linien"].str.contains("490").all()
+    assert stops.loc[stops["on_demand"], "lines"].str.contains("490").all()
+    assert stops["on_demand"].any()
     sites = pyogrio.read_dataframe(gpkg, layer="kursorte")
-    assert len(sites) == 8 and int(sites["kinderbetreuung"].sum()) == 1
+    assert len(sites) == 8 and int(sites["has_childcare"].sum()) == 1
     gem = pyogrio.read_dataframe(gpkg, layer="gemeinden")
     assert gem["ags"].str.startswith("09999").all()
-    with sqlite3.connect(gpkg) as con:
-        descriptions = [r[0] for r in con.execute("SELECT description FROM gpkg_contents")]
-    assert len(descriptions) == 3 and all("fiktiv" in d for d in descriptions)
 
 
 def test_run_demo_names_the_broken_input(tmp_path: Path, gen_a: Path) -> None:
@@ -635,61 +626,62 @@ def test_run_demo_names_the_broken_input(tmp_path: Path, gen_a: Path) -> None:
         run_demo(tmp_path / "out", quiet=True, inputs=inputs)
 
 
-def test_demo_command_runs_offline_and_prints_what_it_wrote(tmp_path: Path) -> None:
+def test_demo_command_runs_offline_and_prints_what_it_wrote(tmp_path: Path, demo_run) -> None:
     out = tmp_path / "demo out"
     proc = subprocess.run(
         [sys.executable, "-m", "kurszugang", "demo", "--out", str(out)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
+        capture_output=True, text=True, cwd=tmp_path, timeout=180, check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    for name in OUTPUT_FILES:
+    names = [str(p.relative_to(demo_run.out_dir)) for p in demo_run.files]
+    for name in names:
         assert (out / name).stat().st_size > 0
-        assert str(out / name) in proc.stdout
+        assert f"    {name}\n" in proc.stdout
+    assert f"{len(names)} Dateien in {out}" in proc.stdout
     assert "fiktiv" in proc.stdout
     assert "20 Gemeinden" in proc.stdout
+    assert "… Kursbesuch am Schultag 10.03.2026" in proc.stderr  # a line per stage
     assert not (tmp_path / "data").exists()  # --out was honoured
 
 
-def test_run_demo_accessibility_follows_the_timetable(demo_out: tuple[Path, list[Path]]) -> None:
+def test_the_demo_travel_times_follow_the_timetable(demo_run) -> None:
     """Travel times from every populated cell to the course sites, school day vs holiday."""
     from kurszugang.demo import SCHOOL_AND_RUFBUS_GEMEINDE
 
-    out, _ = demo_out
-    table = pd.read_csv(out / "reisezeiten_gemeinden.csv", sep=";", decimal=",",
-                        dtype={"AGS": str}, encoding="utf-8-sig")
-    school = "Einwohner mit Kursort in 45 min (Schultag)"
-    holiday = "Einwohner mit Kursort in 45 min (Ferientag)"
-    body, total = table.iloc[:-1], table.iloc[-1]
-    assert total["AGS"] == "09999"
-    assert int(total[school]) == int(body[school].sum())
+    body = _csv(demo_run.out_dir / "gemeinden_reisezeiten.csv")
+    school = "Einwohner mit Kursort in Reichweite (10.03.2026)"
+    holiday = "Einwohner mit Kursort in Reichweite (11.08.2026)"
+    share = "Anteil Einwohner mit Kursort in Reichweite (10.03.2026) (%)"
+    assert len(body) == 20
     # School-day-only trips can only add reachable people, never remove them.
     assert (body[school] >= body[holiday]).all()
-    assert int(total[school]) > int(total[holiday])
+    assert int(body[school].sum()) > int(body[holiday].sum())
     # The Mittelzentrum has sites: nearly everyone there reaches one.
     town = body[body["AGS"] == "09999111"].iloc[0]
-    assert town["Anteil (Schultag, %)"] > 80
+    assert town[share] > 80
     # A village with nothing but the school bus and the Rufbus: far fewer on the holiday.
     village = body[body["AGS"] == SCHOOL_AND_RUFBUS_GEMEINDE].iloc[0]
     assert village[holiday] <= village[school]
-    assert (body["Anteil (Schultag, %)"] <= 100).all() and (body[holiday] >= 0).all()
+    assert (body[share] <= 100).all() and (body[holiday] >= 0).all()
 
 
-def test_run_demo_runs_the_whole_analysis(demo_out: tuple[Path, list[Path]]) -> None:
-    """The demo ends with the full analysis run: coverage, gaps, class sizes, maps, config."""
-    out, paths = demo_out
+def test_the_demo_runs_the_whole_analysis(demo_run) -> None:
+    """The demo is the full analysis run: coverage, gaps, class sizes, maps, config."""
+    out, paths = demo_run.out_dir, demo_run.files
     names = {p.name for p in paths}
     for name in ("gemeinden_kursbesuch.csv", "gemeinden_luecken.csv", "kurse_klassengroessen.csv",
-                 "kurszugang_tabellen.xlsx", "kurszugang.gpkg", "einstellungen.toml"):
+                 "kurszugang_tabellen.xlsx", "kurszugang.gpkg", "einstellungen.toml",
+                 "datenlage.csv", "zusammenfassung.md"):
         assert name in names and (out / name).stat().st_size > 0
-    read = dict(sep=";", decimal=",", encoding="utf-8-sig", dtype={"AGS": str})
-    cover = pd.read_csv(out / "gemeinden_kursbesuch.csv", **read)
+    cover = _csv(out / "gemeinden_kursbesuch.csv")
     assert cover["AGS"].str.match(r"^09999\d{3}$").all() and len(cover) == 20
-    days = pd.read_csv(out / "gemeinden_schultag_ferien.csv", **read)
+    days = _csv(out / "gemeinden_schultag_ferien.csv")
     assert len(days) == 20
-    gaps = pd.read_csv(out / "gemeinden_luecken.csv", keep_default_na=False, **read)
+    gaps = pd.read_csv(out / "gemeinden_luecken.csv", keep_default_na=False, sep=";",
+                       decimal=",", encoding="utf-8-sig", dtype={"AGS": str})
     assert set(gaps["Keine Kinderbetreuung erreichbar"]) <= {"ja", "nein"}
     assert (gaps["Keine Kinderbetreuung erreichbar"] == "nein").sum() >= 1
-    sizes = pd.read_csv(out / "kurse_klassengroessen.csv", **read)
+    sizes = _csv(out / "kurse_klassengroessen.csv")
     assert len(sizes) == 13
     assert (sizes["Teilnehmende in 30 min"] <= sizes["Teilnehmende in 60 min"]).all()
     assert "[checksums]" in (out / "einstellungen.toml").read_text(encoding="utf-8")

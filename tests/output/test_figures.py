@@ -7,14 +7,9 @@ import re
 import numpy as np
 import pytest
 
-from kurszugang.analysis.coverage import RouterPool, course_access, coverage_summary
-from kurszugang.analysis.grid import analysis_grid
-from kurszugang.demo import SCHOOL_DAY, demo_files
+from kurszugang.analysis.coverage import course_access, coverage_summary
+from kurszugang.demo import SCHOOL_DAY
 from kurszugang.errors import ConfigError, InputError
-from kurszugang.io.boundaries import read_boundaries
-from kurszugang.io.courses import read_courses
-from kurszugang.io.gtfs import read_gtfs
-from kurszugang.io.population import read_population_grid
 from kurszugang.output.figures import _nice_length, static_map
 from kurszugang.output.webmap import (
     COURSE_TYPE_STYLES,
@@ -27,16 +22,11 @@ PIL = pytest.importorskip("PIL.Image", reason="Pillow (a matplotlib dependency) 
 
 
 @pytest.fixture(scope="module")
-def demo():
-    f = demo_files()
-    gem = read_boundaries(f.boundaries, layer="vg250_gem")
-    krs = read_boundaries(f.boundaries, layer="vg250_krs")
-    cells = analysis_grid(gem, read_population_grid(f.population), populated_only=True,
-                          participant_factor=0.05)
-    courses = read_courses(f.courses)
-    access = course_access(RouterPool(read_gtfs(f.gtfs)), cells, courses, SCHOOL_DAY,
+def fig(demo):
+    cells = demo.cells(participant_factor=0.05)
+    access = course_access(demo.pool(osm=False), cells, demo.courses, SCHOOL_DAY,
                            on_demand=False)
-    return {"gemeinden": gem, "kreis": krs, "courses": courses,
+    return {"gemeinden": demo.gemeinden, "kreis": demo.kreis, "courses": demo.courses,
             "coverage": coverage_summary(access)}
 
 
@@ -44,8 +34,8 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
     return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
-def test_png_is_a4_landscape_with_the_coverage_classes(demo, tmp_path):
-    path = static_map(**demo, path=tmp_path / "karte.png", analysis_date=SCHOOL_DAY,
+def test_png_is_a4_landscape_with_the_coverage_classes(fig, tmp_path):
+    path = static_map(**fig, path=tmp_path / "karte.png", analysis_date=SCHOOL_DAY,
                       attribution=DEMO_ATTRIBUTION, parameters={"Reisezeit je Weg": "45 min"},
                       dpi=100)
     with PIL.open(path) as im:
@@ -56,7 +46,7 @@ def test_png_is_a4_landscape_with_the_coverage_classes(demo, tmp_path):
     assert len(colours) > 100  # not blank: fills, lines, text, symbols
     # Every class that some Gemeinde falls in is drawn as a filled area (not just its legend
     # patch): count the pixels of each class colour.
-    share = coverage_share(demo["coverage"])["share_pct"].to_numpy()
+    share = coverage_share(fig["coverage"])["share_pct"].to_numpy()
     limits = np.array([c[0] for c in COVERAGE_CLASSES])
     used = np.unique(np.searchsorted(limits, share, side="left"))
     counts = {i: int(np.all(rgb == _rgb(COVERAGE_CLASSES[i][1]), axis=2).sum())
@@ -66,13 +56,13 @@ def test_png_is_a4_landscape_with_the_coverage_classes(demo, tmp_path):
     for i in set(range(len(COVERAGE_CLASSES))) - set(used):
         assert counts[i] < 1500  # only the legend patch
     # The course-type symbols appear in their colours.
-    for code in demo["courses"].courses["course_type"].unique():
+    for code in fig["courses"].courses["course_type"].unique():
         colour = _rgb(COURSE_TYPE_STYLES[code].colour)
         assert np.all(rgb == colour, axis=2).sum() > 10, code
 
 
-def test_pdf_page_is_a4_landscape(demo, tmp_path):
-    path = static_map(**demo, path=tmp_path / "karte.pdf", analysis_date=SCHOOL_DAY,
+def test_pdf_page_is_a4_landscape(fig, tmp_path):
+    path = static_map(**fig, path=tmp_path / "karte.pdf", analysis_date=SCHOOL_DAY,
                       attribution=DEMO_ATTRIBUTION, language="en")
     data = path.read_bytes()
     assert data.startswith(b"%PDF-")
@@ -85,28 +75,28 @@ def test_pdf_page_is_a4_landscape(demo, tmp_path):
     assert b"/Creator (kurszugang)" in data
 
 
-def test_format_from_option_overrides_the_suffix(demo, tmp_path):
-    path = static_map(**demo, path=tmp_path / "karte.bild", format="png",
+def test_format_from_option_overrides_the_suffix(fig, tmp_path):
+    path = static_map(**fig, path=tmp_path / "karte.bild", format="png",
                       analysis_date=SCHOOL_DAY, dpi=60)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_unknown_format_is_rejected(demo, tmp_path):
+def test_unknown_format_is_rejected(fig, tmp_path):
     with pytest.raises(ConfigError, match=r"static maps are written as png or pdf, got 'jpg' "
                                           r"for karte.jpg"):
-        static_map(**demo, path=tmp_path / "karte.jpg", analysis_date=SCHOOL_DAY)
+        static_map(**fig, path=tmp_path / "karte.jpg", analysis_date=SCHOOL_DAY)
 
 
-def test_missing_folder_is_named(demo, tmp_path):
+def test_missing_folder_is_named(fig, tmp_path):
     with pytest.raises(InputError, match=r"folder .*fehlt does not exist"):
-        static_map(**demo, path=tmp_path / "fehlt" / "karte.png", analysis_date=SCHOOL_DAY)
+        static_map(**fig, path=tmp_path / "fehlt" / "karte.png", analysis_date=SCHOOL_DAY)
 
 
-def test_gemeinden_without_crs_are_rejected(demo, tmp_path):
-    gem = demo["gemeinden"].copy()
+def test_gemeinden_without_crs_are_rejected(fig, tmp_path):
+    gem = fig["gemeinden"].copy()
     gem = gem.set_crs(None, allow_override=True)
     with pytest.raises(InputError, match="the Gemeinden has no CRS"):
-        static_map(**{**demo, "gemeinden": gem}, path=tmp_path / "karte.png",
+        static_map(**{**fig, "gemeinden": gem}, path=tmp_path / "karte.png",
                    analysis_date=SCHOOL_DAY)
 
 
@@ -114,3 +104,15 @@ def test_gemeinden_without_crs_are_rejected(demo, tmp_path):
                                             (120_000.0, 20_000.0), (700.0, 100.0)])
 def test_scale_bar_length_is_round(span, bar):
     assert _nice_length(span) == bar
+
+
+def test_the_run_renders_its_a4_maps_from_its_results_alone(demo_results, tmp_path):
+    from kurszugang.output.figures import render_static_map
+
+    png = render_static_map(demo_results, tmp_path / "karte.png", "png")
+    pdf = render_static_map(demo_results, tmp_path / "karte.pdf", "pdf")
+    with PIL.open(png) as im:
+        assert im.size == (2338, 1653)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    again = render_static_map(demo_results, tmp_path / "noch.png", "png")
+    assert again.read_bytes() == png.read_bytes()  # no clock on the page

@@ -14,19 +14,14 @@ import rasterio
 import shapely
 
 from kurszugang.analysis.catchments import isochrones, site_surfaces
-from kurszugang.analysis.coverage import RouterPool, course_access, coverage_summary, gaps
+from kurszugang.analysis.coverage import course_access, coverage_summary, gaps
 from kurszugang.analysis.demand import class_sizes
-from kurszugang.analysis.grid import analysis_grid
-from kurszugang.demo import SCHOOL_DAY, demo_files
+from kurszugang.analysis.layers import result_layers
+from kurszugang.demo import SCHOOL_DAY
 from kurszugang.errors import ConfigError, InputError
-from kurszugang.io.boundaries import read_boundaries
-from kurszugang.io.courses import read_courses
-from kurszugang.io.gtfs import read_gtfs
-from kurszugang.io.osm import read_walk_network
-from kurszugang.io.population import read_population_grid
 from kurszugang.output.geopackage import (
-    result_layers,
     write_geopackage,
+    write_results_geopackage,
     write_surfaces,
 )
 
@@ -37,14 +32,10 @@ LAYERS = ["gemeinden", "raster", "kursorte", "kurse", "einzugsbereiche", "haltes
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    f = demo_files()
-    gem = read_boundaries(f.boundaries, layer="vg250_gem")
-    cells = analysis_grid(gem, read_population_grid(f.population), populated_only=True,
-                          participant_factor=0.03)
-    feed = read_gtfs(f.gtfs)
-    pool = RouterPool(feed, read_walk_network(f.osm))
-    courses = read_courses(f.courses)
+def gpkg(demo, tmp_path_factory):
+    gem, feed, courses = demo.gemeinden, demo.feed, demo.courses
+    cells = demo.cells(participant_factor=0.03)
+    pool = demo.pool()
     access = course_access(pool, cells, courses, SCHOOL_DAY, max_threshold_min=60)
     # surfaces over the inhabited cells (a sparse raster of the same lattice) keep this fast
     surfaces = site_surfaces(pool.get(SCHOOL_DAY), cells, courses, arrive_by="08:30",
@@ -55,8 +46,8 @@ def demo(tmp_path_factory):
             "surfaces": surfaces, "layers": layers, "path": path}
 
 
-def test_layers_are_in_epsg_25832_and_read_back(demo):
-    path = demo["path"]
+def test_layers_are_in_epsg_25832_and_read_back(gpkg):
+    path = gpkg["path"]
     listed = dict(pyogrio.list_layers(path).tolist())
     assert list(listed) == [*LAYERS, "layer_styles"]
     assert listed["gemeinden"] == "MultiPolygon" and listed["raster"] == "Polygon"
@@ -65,14 +56,14 @@ def test_layers_are_in_epsg_25832_and_read_back(demo):
     for name in LAYERS:
         info = pyogrio.read_info(path, layer=name)
         assert info["crs"] == "EPSG:25832", name
-        assert info["features"] == len(demo["layers"][name]), name
+        assert info["features"] == len(gpkg["layers"][name]), name
         assert info["geometry_name"] == "geom"
 
 
-def test_gemeinden_values_equal_coverage_summary_and_gaps(demo):
-    access = demo["access"]
-    back = pyogrio.read_dataframe(demo["path"], layer="gemeinden")
-    assert back["ags"].tolist() == sorted(demo["gem"]["ags"])
+def test_gemeinden_values_equal_coverage_summary_and_gaps(gpkg):
+    access = gpkg["access"]
+    back = pyogrio.read_dataframe(gpkg["path"], layer="gemeinden")
+    assert back["ags"].tolist() == sorted(gpkg["gem"]["ags"])
     assert "09999111" in set(back["ags"])  # leading zero intact
     summary = coverage_summary(access).set_index("ags")
     got = back.set_index("ags")
@@ -88,15 +79,15 @@ def test_gemeinden_values_equal_coverage_summary_and_gaps(demo):
     assert got.loc[g.index, "missing_types"].fillna("").tolist() == g["missing_types"].tolist()
     assert got.loc[g.index, "no_childcare"].astype(bool).tolist() == g["no_childcare"].tolist()
     # boundaries are the Gemeinden's own, reprojected only if needed
-    gem = demo["gem"].to_crs(25832).set_index("ags")
+    gem = gpkg["gem"].to_crs(25832).set_index("ags")
     assert shapely.equals_exact(np.asarray(back.geometry.values),
                                 np.asarray(gem.geometry.reindex(back["ags"]).values),
                                 tolerance=1e-6).all()
 
 
-def test_grid_cells_carry_the_attend_flags_of_the_analysis(demo):
-    access = demo["access"]
-    back = pyogrio.read_dataframe(demo["path"], layer="raster")
+def test_grid_cells_carry_the_attend_flags_of_the_analysis(gpkg):
+    access = gpkg["access"]
+    back = pyogrio.read_dataframe(gpkg["path"], layer="raster")
     att = access.attend()
     assert back["cell_id"].tolist() == access.cells["cell_id"].astype(str).tolist()
     np.testing.assert_array_equal(back["n_courses"].to_numpy(), att.sum(axis=1))
@@ -114,9 +105,9 @@ def test_grid_cells_carry_the_attend_flags_of_the_analysis(demo):
     assert back.geometry.area.between(9_900, 10_100).all()
 
 
-def test_sites_and_courses_match_class_sizes(demo):
-    access = demo["access"]
-    courses = pyogrio.read_dataframe(demo["path"], layer="kurse")
+def test_sites_and_courses_match_class_sizes(gpkg):
+    access = gpkg["access"]
+    courses = pyogrio.read_dataframe(gpkg["path"], layer="kurse")
     sizes = class_sizes(access, thresholds=(access.threshold_min,))
     assert courses["course_id"].tolist() == sizes["course_id"].tolist()
     np.testing.assert_array_equal(courses["participants_reach"].to_numpy(float),
@@ -124,29 +115,29 @@ def test_sites_and_courses_match_class_sizes(demo):
     assert courses["feasible"].tolist() == sizes["feasible_45"].tolist()
     assert courses.loc[0, "start"] == f"{access.courses['start_time'].iloc[0] // 3600:02d}:" \
                                       f"{access.courses['start_time'].iloc[0] % 3600 // 60:02d}"
-    sites = pyogrio.read_dataframe(demo["path"], layer="kursorte").set_index("site_id")
-    assert sites.loc["KS01", "site_name"] == demo["courses"].sites.set_index("site_id").loc[
+    sites = pyogrio.read_dataframe(gpkg["path"], layer="kursorte").set_index("site_id")
+    assert sites.loc["KS01", "site_name"] == gpkg["courses"].sites.set_index("site_id").loc[
         "KS01", "site_name"]
     ks01 = (access.courses["site_id"] == "KS01").to_numpy()
     cells = access.cells
     reach = access.attend()[:, ks01].any(axis=1) & cells["in_district"].to_numpy(bool)
     assert sites.loc["KS01", "part_any"] == pytest.approx(
         cells["participants"].to_numpy(float)[reach].sum())
-    point = demo["courses"].sites.set_index("site_id").geometry["KS01"]
+    point = gpkg["courses"].sites.set_index("site_id").geometry["KS01"]
     assert sites.geometry["KS01"].distance(point) < 1e-6
 
 
-def test_catchment_bands_and_stops(demo):
-    bands = pyogrio.read_dataframe(demo["path"], layer="einzugsbereiche")
+def test_catchment_bands_and_stops(gpkg):
+    bands = pyogrio.read_dataframe(gpkg["path"], layer="einzugsbereiche")
     assert sorted(set(bands["site_id"])) == ["KS01", "KS03"]
-    want = isochrones(demo["surfaces"]["KS03"], crs="EPSG:25832")
+    want = isochrones(gpkg["surfaces"]["KS03"], crs="EPSG:25832")
     got = bands[bands["site_id"] == "KS03"].reset_index(drop=True)
     assert got["label"].tolist() == want["label"].tolist()
     np.testing.assert_array_equal(got["n_cells"], want["n_cells"])
     np.testing.assert_allclose(got["area_km2"], want["area_km2"])
     assert got.geometry.area.sum() == pytest.approx(want.geometry.area.sum(), rel=1e-9)
-    stops = pyogrio.read_dataframe(demo["path"], layer="haltestellen").set_index("stop_id")
-    feed = demo["feed"]
+    stops = pyogrio.read_dataframe(gpkg["path"], layer="haltestellen").set_index("stop_id")
+    feed = gpkg["feed"]
     st = feed.stop_times.merge(feed.trips_on(SCHOOL_DAY)[["trip_id"]], on="trip_id")
     last = st.groupby("trip_id")["stop_sequence"].transform("max") == st["stop_sequence"]
     boarding = st[~last & (st["pickup_type"] != 1)]
@@ -156,8 +147,8 @@ def test_catchment_bands_and_stops(demo):
     assert stops["departures"].sum() > 100
 
 
-def test_qgis_styles_are_embedded_as_default_styles(demo):
-    path = demo["path"]
+def test_qgis_styles_are_embedded_as_default_styles(gpkg):
+    path = gpkg["path"]
     with sqlite3.connect(path) as con:
         cols = [r[1] for r in con.execute("PRAGMA table_info(layer_styles)")]
         rows = pd.read_sql("SELECT * FROM layer_styles ORDER BY id", con)
@@ -178,23 +169,33 @@ def test_qgis_styles_are_embedded_as_default_styles(demo):
     kurse = qml["kurse"].find("renderer-v2")
     assert kurse.get("type") == "categorizedSymbol" and kurse.get("attr") == "course_type"
     assert sorted(c.get("value") for c in kurse.iter("category")) == sorted(
-        demo["access"].courses["course_type"].unique())
+        gpkg["access"].courses["course_type"].unique())
     bands = [c.get("value") for c in qml["einzugsbereiche"].iter("category")]
     assert bands == ["0-15 min", "15-30 min", "30-45 min", "45-60 min", "60-90 min"]
     assert qml["haltestellen"].find("renderer-v2").get("type") == "singleSymbol"
+
+
+def test_a_runs_geopackage_carries_the_schema_labels_as_aliases(demo_results, tmp_path):
+    path = write_results_geopackage(demo_results, tmp_path / "lauf.gpkg")
+    with sqlite3.connect(path) as con:
+        rows = pd.read_sql("SELECT f_table_name, styleQML FROM layer_styles", con)
+    qml = {r.f_table_name: ET.fromstring(r.styleQML) for r in rows.itertuples()}
     aliases = {a.get("field"): a.get("name") for a in qml["gemeinden"].iter("alias")}
     assert aliases["part_any"] == "Teilnehmende: mindestens ein Kurs besuchbar"
+    assert aliases["share_part_type_alpha"] == "Anteil Teilnehmende: Alphabetisierungskurs (%)"
+    layers = dict(pyogrio.list_layers(path).tolist())
+    assert set(demo_results.layers) <= set(layers)
 
 
-def test_same_results_give_the_same_file(demo, tmp_path):
-    again = write_geopackage(tmp_path / "noch_einmal.gpkg", demo["layers"])
-    assert again.read_bytes() == demo["path"].read_bytes()
+def test_same_results_give_the_same_file(gpkg, tmp_path):
+    again = write_geopackage(tmp_path / "noch_einmal.gpkg", gpkg["layers"])
+    assert again.read_bytes() == gpkg["path"].read_bytes()
 
 
-def test_geotiff_surfaces_read_back_with_rasterio(demo, tmp_path):
-    paths = write_surfaces(demo["surfaces"], tmp_path / "reisezeiten")
+def test_geotiff_surfaces_read_back_with_rasterio(gpkg, tmp_path):
+    paths = write_surfaces(gpkg["surfaces"], tmp_path / "reisezeiten")
     assert [p.name for p in paths] == ["reisezeit_KS01.tif", "reisezeit_KS03.tif"]
-    surface = demo["surfaces"]["KS03"]
+    surface = gpkg["surfaces"]["KS03"]
     with rasterio.open(paths[1]) as src:
         assert src.crs.to_epsg() == 3035
         assert np.isnan(src.nodata)
@@ -227,14 +228,14 @@ def test_style_that_is_not_xml_is_refused(tmp_path):
         write_geopackage(tmp_path / "x.gpkg", {"punkte": layer}, styles={"punkte": "<qgis>"})
 
 
-def test_gemeinden_without_ags_are_refused(demo):
-    gem = demo["gem"].drop(columns=["ags"])
+def test_gemeinden_without_ags_are_refused(gpkg):
+    gem = gpkg["gem"].drop(columns=["ags"])
     with pytest.raises(InputError, match="the Gemeinden need an 'ags' column"):
-        result_layers(demo["access"], gem)
+        result_layers(gpkg["access"], gem)
 
 
-def test_surfaces_with_the_same_file_name_are_refused(demo, tmp_path):
-    s = demo["surfaces"]["KS01"]
+def test_surfaces_with_the_same_file_name_are_refused(gpkg, tmp_path):
+    s = gpkg["surfaces"]["KS01"]
     with pytest.raises(ConfigError, match="two surfaces would both be written as "
                                           "reisezeit_KS01.tif"):
         write_surfaces([s, s], tmp_path)
@@ -264,7 +265,7 @@ os._exit(0)  # QGIS may crash while tearing down; the answer is out
 """
 
 
-def test_qgis_applies_the_embedded_styles(demo, tmp_path):
+def test_qgis_applies_the_embedded_styles(demo_results, tmp_path):
     """With QGIS' Python bindings on the system (Debian's python3-qgis), open the layers the
     way QGIS does and check that each gets its embedded default style."""
     import json
@@ -277,7 +278,8 @@ def test_qgis_applies_the_embedded_styles(demo, tmp_path):
         pytest.skip("QGIS Python bindings not installed (apt-get install python3-qgis)")
     script = tmp_path / "check.py"
     script.write_text(_QGIS_SCRIPT, encoding="utf-8")
-    run = subprocess.run([python, str(script), str(demo["path"]), *LAYERS], capture_output=True,
+    path = write_results_geopackage(demo_results, tmp_path / "lauf.gpkg")
+    run = subprocess.run([python, str(script), str(path), *LAYERS], capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     got = json.loads(run.stdout.strip().splitlines()[-1])

@@ -1,4 +1,5 @@
-"""CSV and XLSX for German Excel: read back with German settings, AGS intact, suppression."""
+"""CSV and XLSX for German Excel: read back with German settings, AGS intact, suppression,
+labels from the schema, no formula from an input, the same bytes for the same tables."""
 
 from __future__ import annotations
 
@@ -10,55 +11,52 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kurszugang.analysis.coverage import RouterPool, compare_days, course_access, coverage_summary
+from kurszugang.analysis.coverage import compare_days, course_access, coverage_summary
 from kurszugang.analysis.demand import class_sizes
-from kurszugang.analysis.grid import analysis_grid
-from kurszugang.demo import HOLIDAY_WEEKDAY, SCHOOL_DAY, demo_files
+from kurszugang.demo import HOLIDAY_WEEKDAY, SCHOOL_DAY
 from kurszugang.errors import ConfigError, InputError
-from kurszugang.io.boundaries import read_boundaries
-from kurszugang.io.courses import read_courses
-from kurszugang.io.gtfs import read_gtfs
-from kurszugang.io.osm import read_walk_network
-from kurszugang.io.population import read_population_grid
-from kurszugang.output.tables import (
-    Parameter,
-    column_labels,
-    german_columns,
-    write_csv,
-    write_xlsx,
-)
+from kurszugang.output.tables import Parameter, write_csv, write_xlsx
+from kurszugang.results import build_table
+from kurszugang.schema import spec
 
 GERMAN_EXCEL = {"sep": ";", "decimal": ",", "encoding": "utf-8-sig"}
 
 
 @pytest.fixture(scope="module")
-def results():
-    f = demo_files()
-    gem = read_boundaries(f.boundaries, layer="vg250_gem")
-    cells = analysis_grid(gem, read_population_grid(f.population), populated_only=True,
-                          participant_factor=0.03)
-    pool = RouterPool(read_gtfs(f.gtfs), read_walk_network(f.osm))
-    courses = read_courses(f.courses)
-    school = course_access(pool, cells, courses, SCHOOL_DAY, max_threshold_min=60)
-    holiday = course_access(pool, cells, courses, HOLIDAY_WEEKDAY, max_threshold_min=60)
+def results(demo):
+    cells = demo.cells(participant_factor=0.03)
+    pool = demo.pool()
+    school = course_access(pool, cells, demo.courses, SCHOOL_DAY, max_threshold_min=60)
+    holiday = course_access(pool, cells, demo.courses, HOLIDAY_WEEKDAY, max_threshold_min=60)
     return school, holiday
+
+
+def _kinds(access):
+    c = access.courses
+    return {"course_type": sorted(c["course_type"].unique()),
+            "schedule": sorted(c["schedule"].unique())}
+
+
+def coverage_table(access):
+    return build_table("kursbesuch", coverage_summary(access).assign(share_part_any=np.nan),
+                       **_kinds(access))
 
 
 def test_csv_reads_back_with_german_excel_settings(results, tmp_path):
     school, _ = results
     summary = coverage_summary(school)
-    table = german_columns(summary, "coverage_summary")
+    table = coverage_table(school)
     path = write_csv(table, tmp_path / "kursbesuch.csv")
     raw = path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf\"AGS\";\"Name\";")
+    assert raw.startswith(b"\xef\xbb\xbf\"AGS\";\"Gemeinde\";")
     assert b"\r\n\"09999111\";\"Beispielstadt\";" in raw
     assert raw.count(b"\r\n") == len(summary) + 1
     back = pd.read_csv(path, dtype={"AGS": str}, **GERMAN_EXCEL)
     assert back["AGS"].tolist() == summary["ags"].tolist()
     assert "09999111" in set(back["AGS"])
-    assert back["Name"].tolist() == summary["gen"].tolist()
-    for raw_name, label in column_labels(summary.columns).items():
-        if raw_name in ("ags", "gen"):
+    assert back["Gemeinde"].tolist() == summary["gen"].tolist()
+    for raw_name, label in table.labels().items():
+        if raw_name in ("ags", "gen", "share_part_any"):
             continue
         np.testing.assert_array_equal(back[label].to_numpy(float),
                                       summary[raw_name].to_numpy(float), err_msg=label)
@@ -70,7 +68,7 @@ def test_csv_reads_back_with_german_excel_settings(results, tmp_path):
 def test_csv_suppresses_small_counts_of_people(results, tmp_path, caplog):
     school, _ = results
     summary = coverage_summary(school)
-    table = german_columns(summary, "coverage_summary")
+    table = coverage_table(school)
     caplog.set_level(logging.INFO, logger="kurszugang.output.tables")
     path = write_csv(table, tmp_path / "geschuetzt.csv", suppress_below=5)
     back = pd.read_csv(path, dtype={"AGS": str}, **GERMAN_EXCEL)
@@ -127,18 +125,22 @@ def test_xlsx_sheets_text_cells_numbers_and_parameters(results, tmp_path):
     sizes = class_sizes(school, thresholds=(30, 45, 60))
     days = compare_days(school, holiday)
     path = write_xlsx(
-        {"Gemeinden": german_columns(summary, "coverage_summary"),
-         "Klassengrößen": german_columns(sizes, "class_sizes"),
-         "Schultag und Ferientag im Vergleich": german_columns(days, "compare_days")},
+        {"Gemeinden": coverage_table(school),
+         "Klassengrößen": build_table("klassengroessen", sizes, min=[30, 45, 60]),
+         "Schultag und Ferientag im Vergleich": build_table(
+             "schultag_ferien", days, date=[SCHOOL_DAY, HOLIDAY_WEEKDAY])},
         tmp_path / "ergebnisse.xlsx",
-        parameters={"threshold_min": 45, "date": SCHOOL_DAY,
-                    "min_class_size": {"allgemein": 15, "alpha": 8},
+        parameters={"Höchstdauer je Weg": Parameter(45, "min", "Längste Reisezeit je Weg",
+                                                     key="coverage.threshold_min"),
+                    "Schultag": Parameter(SCHOOL_DAY, "Datum", "Schultag der Analyse"),
+                    "Mindestklassengröße": Parameter({"allgemein": 15, "alpha": 8}, "Personen",
+                                                     "je Kursart"),
                     "Quelle": Parameter("Demo", meaning="fiktiver Landkreis")})
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Gemeinden", "Klassengrößen", "Schultag und Ferientag im Vergl",
                              "Parameter"]
     ws = wb["Gemeinden"]
-    assert [c.value for c in ws[1]][:3] == ["AGS", "Name", "Einwohner"]
+    assert [c.value for c in ws[1]][:3] == ["AGS", "Gemeinde", "Einwohner"]
     assert ws["A1"].font.b and ws.freeze_panes == "A2"
     ags = [ws.cell(row=r, column=1) for r in range(2, len(summary) + 2)]
     assert [c.value for c in ags] == summary["ags"].tolist()
@@ -152,17 +154,18 @@ def test_xlsx_sheets_text_cells_numbers_and_parameters(results, tmp_path):
     sizes_ws = wb["Klassengrößen"]
     assert sizes_ws["A2"].value == sizes["course_id"].iloc[0] and sizes_ws["A2"].number_format == "@"
     params = list(wb["Parameter"].iter_rows(values_only=True))
-    assert params[0] == ("Parameter", "Wert", "Einheit", "Bedeutung")
-    assert params[1] == ("threshold_min", 45, "min", "Längste Reisezeit je Weg (hin und zurück)")
-    assert params[2][:2] == ("date", "2026-03-10")
-    assert params[3][1] == "allgemein: 15, alpha: 8"
-    assert params[4] == ("Quelle", "Demo", None, "fiktiver Landkreis")
+    assert params[0] == ("Parameter", "Schlüssel", "Wert", "Einheit", "Bedeutung")
+    assert params[1] == ("Höchstdauer je Weg", "coverage.threshold_min", 45, "min",
+                         "Längste Reisezeit je Weg")
+    assert params[2][2:4] == ("2026-03-10", "Datum")
+    assert params[3][2] == "allgemein: 15, alpha: 8"
+    assert params[4] == ("Quelle", None, "Demo", "–", "fiktiver Landkreis")
 
 
 def test_xlsx_suppression_and_parameter_note(results, tmp_path):
     school, _ = results
     summary = coverage_summary(school)
-    path = write_xlsx({"Gemeinden": german_columns(summary, "coverage_summary", language="en")},
+    path = write_xlsx({"Gemeinden": coverage_table(school)},
                       tmp_path / "e.xlsx", suppress_below=5, language="en")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Gemeinden", "Parameters"]
@@ -177,30 +180,77 @@ def test_xlsx_suppression_and_parameter_note(results, tmp_path):
     kept = [g for g, s in zip(got, small, strict=True) if not s]
     np.testing.assert_allclose(kept, orig[~small], rtol=1e-15)
     params = list(wb["Parameters"].iter_rows(values_only=True))
-    assert params[1][:3] == ("suppress_below", 5, "people")
+    assert params[1][:4] == ("suppress_below", "suppress_below", 5, "Personen")
 
 
-def test_german_and_english_labels():
-    cols = ["ags", "part_type_alpha", "inh_sched_abend", "participants_45", "feasible_60",
-            "inh_any_2026-03-10", "part_any_diff", "share_part_any", "something_else"]
-    de = column_labels(cols)
+def test_german_and_english_labels_come_from_the_schema():
+    cov = spec("kursbesuch").concrete(
+        ["ags", "part_type_alpha", "inh_sched_abend", "share_part_any"],
+        {"part_type_{}": ["alpha"], "inh_sched_{}": ["abend"]})
+    de = {c.key: c.label("de") for c in cov}
     assert de["part_type_alpha"] == "Teilnehmende: Alphabetisierungskurs besuchbar"
     assert de["inh_sched_abend"] == "Einwohner: Abendkurs besuchbar"
-    assert de["participants_45"] == "Teilnehmende in 45 min"
-    assert de["feasible_60"] == "Mindestgröße erreicht in 60 min"
-    assert de["inh_any_2026-03-10"] == "Einwohner: mindestens ein Kurs besuchbar (10.03.2026)"
-    assert de["part_any_diff"] == "Teilnehmende: mindestens ein Kurs besuchbar (Differenz)"
-    assert de["share_part_any"] == "Teilnehmende: mindestens ein Kurs besuchbar, Anteil in %"
-    assert "something_else" not in de
-    en = column_labels(cols, language="en")
+    assert de["share_part_any"] == "Anteil Teilnehmende mit besuchbarem Kurs (%)"
+    sizes = spec("klassengroessen")
+    assert sizes.family("participants_{}").expand(45.0).label() == "Teilnehmende in 45 min"
+    assert sizes.family("feasible_{}").expand(60).label() == "Mindestgröße erreicht in 60 min"
+    days = spec("schultag_ferien")
+    col = days.family("inh_any_{}").expand(SCHOOL_DAY)
+    assert col.key == "inh_any_2026-03-10"
+    assert col.label() == "Einwohner: mindestens ein Kurs besuchbar (10.03.2026)"
+    assert col.label("en") == "Inhabitants able to attend: any course (2026-03-10)"
+    assert days.column("part_any_diff").label() == ("Teilnehmende: mindestens ein Kurs "
+                                                    "besuchbar (Differenz)")
+    en = {c.key: c.label("en") for c in cov}
     assert en["part_type_alpha"] == "Participants able to attend: literacy course"
-    assert en["inh_any_2026-03-10"] == "Inhabitants able to attend: any course (2026-03-10)"
 
 
-def test_unknown_language_is_refused():
+def test_no_header_of_a_run_table_is_an_identifier(demo_results):
+    import re
+
+    for t in demo_results.tables.values():
+        for lang in ("de", "en"):
+            for label in t.labels(lang).values():
+                assert not re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", label), (t.name, label)
+
+
+def test_unknown_language_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="unknown language 'fr': use 'de' \\(German\\) or "
                                           "'en' \\(English\\)"):
-        german_columns(pd.DataFrame({"ags": ["09999111"]}), "gaps", language="fr")
+        write_csv(pd.DataFrame({"ags": ["09999111"]}), tmp_path / "t.csv", language="fr")
+
+
+def test_a_column_the_schema_does_not_declare_is_refused():
+    with pytest.raises(KeyError, match=r"table luecken: columns \['extra'\] are not declared"):
+        build_table("luecken", pd.DataFrame({"ags": ["09999111"], "extra": [1]}))
+
+
+def test_text_from_an_input_never_becomes_a_formula(tmp_path):
+    table = pd.DataFrame({"site_id": ["=1+1", "+49 160", "@SUM(A1)", "-x", "Haus"],
+                          "Plätze": [1, 2, 3, 4, 5]})
+    path = write_csv(table, tmp_path / "t.csv")
+    lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
+    assert [line.split(";")[0] for line in lines[1:6]] == [
+        "\"'=1+1\"", "\"'+49 160\"", "\"'@SUM(A1)\"", "\"'-x\"", "\"Haus\""]
+    xlsx = write_xlsx({"T": table}, tmp_path / "t.xlsx")
+    ws = openpyxl.load_workbook(xlsx)["T"]
+    cells = [ws.cell(row=r, column=1) for r in range(2, 7)]
+    assert [c.value for c in cells] == ["=1+1", "+49 160", "@SUM(A1)", "-x", "Haus"]
+    assert all(c.data_type == "s" for c in cells)  # text, not a formula
+    with open(xlsx, "rb") as fh:
+        import zipfile
+
+        sheet = zipfile.ZipFile(fh).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet
+
+
+def test_the_same_tables_give_the_same_bytes(results, tmp_path):
+    school, _ = results
+    a = write_xlsx({"G": coverage_table(school)}, tmp_path / "a.xlsx")
+    b = write_xlsx({"G": coverage_table(school)}, tmp_path / "b.xlsx")
+    assert a.read_bytes() == b.read_bytes()
+    props = openpyxl.load_workbook(a).properties
+    assert props.created == dt.datetime(2025, 12, 14)
 
 
 def test_table_without_the_ags_column_asked_for(tmp_path):
@@ -219,28 +269,16 @@ def test_numeric_ags_is_refused_because_its_zeros_are_lost(tmp_path):
 
 def test_suppression_without_count_columns_is_refused(tmp_path):
     table = pd.DataFrame({"AGS": ["09999111"], "Haltestellen": [3]})
-    with pytest.raises(ConfigError, match="no column of people counts that kurszugang "
-                                          "recognises: name them with count_columns"):
+    with pytest.raises(ConfigError, match="no column of people counts is named: name them with "
+                                          "count_columns"):
         write_csv(table, tmp_path / "t.csv", suppress_below=5)
 
 
 def test_suppression_threshold_must_be_a_positive_whole_number(tmp_path):
     table = pd.DataFrame({"AGS": ["09999111"], "Einwohner": [3]})
     with pytest.raises(ConfigError, match="suppress_below must be a whole number of people of "
-                                          "at least 1 \\(e.g. 5\\), got 0"):
-        write_csv(table, tmp_path / "t.csv", suppress_below=0)
-
-
-def test_gaps_table_without_ags_is_refused():
-    with pytest.raises(InputError, match="a gaps table needs the column 'ags'; this one has "
-                                         "gen, missing_types"):
-        german_columns(pd.DataFrame({"gen": ["X"], "missing_types": ["alpha"]}), "gaps")
-
-
-def test_unknown_table_kind_is_refused():
-    with pytest.raises(ConfigError, match="unknown table kind 'summary': use one of "
-                                          "coverage_summary, compare_days"):
-        german_columns(pd.DataFrame({"ags": ["09999111"]}), "summary")
+                                          "at least 1 \\(e.g. 5\\), got -1"):
+        write_csv(table, tmp_path / "t.csv", suppress_below=-1)
 
 
 def test_colliding_sheet_names_are_refused(tmp_path):
@@ -260,5 +298,15 @@ def test_dates_in_parameters_are_iso_text(tmp_path):
     path = write_xlsx({"T": pd.DataFrame({"a": [1]})}, tmp_path / "t.xlsx",
                       parameters={"holiday": dt.date(2026, 8, 11), "thresholds": (30, 45, 60)})
     rows = list(openpyxl.load_workbook(path)["Parameter"].iter_rows(values_only=True))
-    assert rows[1] == ("holiday", "2026-08-11", None, "Ferientag der Analyse")
-    assert rows[2] == ("thresholds", "30, 45, 60", "min", "Verglichene Reisezeitschwellen")
+    assert rows[1] == ("holiday", None, "2026-08-11", "–", None)
+    assert rows[2] == ("thresholds", None, "30, 45, 60", "–", None)
+
+
+def test_every_row_of_the_run_parameter_sheet_has_unit_and_meaning(demo_run):
+    path = demo_run.out_dir / "kurszugang_tabellen.xlsx"
+    rows = list(openpyxl.load_workbook(path)["Parameter"].iter_rows(values_only=True))
+    assert len(rows) > 35
+    for name, key, _value, unit, meaning in rows[1:]:
+        assert unit, name
+        assert meaning, name
+        assert name and key, name

@@ -15,22 +15,19 @@ import pytest
 from folium import plugins
 
 from kurszugang.analysis.catchments import isochrones, site_surfaces
-from kurszugang.analysis.coverage import RouterPool, course_access, coverage_summary
+from kurszugang.analysis.coverage import course_access, coverage_summary
 from kurszugang.analysis.grid import analysis_grid
+from kurszugang.analysis.layers import stop_departures, travel_time_to_nearest
 from kurszugang.demo import COURSES_AS_OF, SCHOOL_DAY, demo_files
 from kurszugang.errors import ConfigError, InputError
 from kurszugang.io.boundaries import read_boundaries
-from kurszugang.io.courses import read_courses
-from kurszugang.io.gtfs import read_gtfs
-from kurszugang.io.population import read_population_grid
 from kurszugang.output import webmap
 from kurszugang.output.webmap import (
     DEMO_ATTRIBUTION,
     UNCLUSTER_ZOOM,
     build_webmap,
     coverage_share,
-    stop_departures,
-    travel_time_to_nearest,
+    render_webmap,
     write_webmap,
 )
 
@@ -42,17 +39,12 @@ PARAMETERS = {"Reisezeit je Weg": "höchstens 45 min", "Ankunft": "frühestens 3
 
 
 @pytest.fixture(scope="module")
-def demo():
+def wm(demo):
     """The demo district's results: coverage at course times (straight-line walking, to be
     quick), catchments of two sites on the 1 km grid, stops with departures."""
-    f = demo_files()
-    gem = read_boundaries(f.boundaries, layer="vg250_gem")
-    krs = read_boundaries(f.boundaries, layer="vg250_krs")
-    cells = analysis_grid(gem, read_population_grid(f.population), populated_only=True,
-                          participant_factor=0.05)
-    feed = read_gtfs(f.gtfs)
-    courses = read_courses(f.courses)
-    pool = RouterPool(feed)
+    gem, krs, feed, courses = demo.gemeinden, demo.kreis, demo.feed, demo.courses
+    cells = demo.cells(participant_factor=0.05)
+    pool = demo.pool(osm=False)
     access = course_access(pool, cells, courses, SCHOOL_DAY, max_threshold_min=60,
                            on_demand=False)
     coverage = coverage_summary(access).merge(travel_time_to_nearest(access), on="ags",
@@ -67,20 +59,20 @@ def demo():
             "feed": feed}
 
 
-def _build(demo, **options):
-    kwargs = {"gemeinden": demo["gem"], "kreis": demo["krs"], "courses": demo["courses"],
-              "coverage": demo["coverage"], "analysis_date": SCHOOL_DAY,
-              "parameters": PARAMETERS, "isochrones": demo["iso"],
-              "surface": demo["surfaces"], "stops": demo["stops"],
+def _build(wm, **options):
+    kwargs = {"gemeinden": wm["gem"], "kreis": wm["krs"], "courses": wm["courses"],
+              "coverage": wm["coverage"], "analysis_date": SCHOOL_DAY,
+              "parameters": PARAMETERS, "isochrones": wm["iso"],
+              "surface": wm["surfaces"], "stops": wm["stops"],
               "attribution": DEMO_ATTRIBUTION}
     kwargs.update(options)
     return build_webmap(**kwargs)
 
 
 @pytest.fixture(scope="module")
-def demo_page(demo, tmp_path_factory):
+def demo_page(wm, tmp_path_factory):
     path = tmp_path_factory.mktemp("webmap") / "karte.html"
-    write_webmap(_build(demo), path)
+    write_webmap(_build(wm), path)
     return path
 
 
@@ -89,18 +81,18 @@ def _expected_markers(courses) -> int:
     return len(courses.courses[["site_id", "course_type", "schedule"]].drop_duplicates())
 
 
-def _expected_overlays(demo) -> int:
-    c = demo["courses"].courses
+def _expected_overlays(wm) -> int:
+    c = wm["courses"].courses
     combos = len(c[["course_type", "schedule"]].drop_duplicates())
-    bands = len(demo["iso"][["band_min", "band_max"]].drop_duplicates())
+    bands = len(wm["iso"][["band_min", "band_max"]].drop_duplicates())
     # course layers, 2 choropleths, bands, surfaces, stops, Gemeinde and Kreis boundaries
-    return combos + 2 + bands + len(demo["surfaces"]) + 1 + 2
+    return combos + 2 + bands + len(wm["surfaces"]) + 1 + 2
 
 
 # --- inputs ---------------------------------------------------------------------------------------
 
-def test_coverage_share_is_participants_who_can_attend_over_all(demo):
-    cov = demo["coverage"]
+def test_coverage_share_is_participants_who_can_attend_over_all(wm):
+    cov = wm["coverage"]
     share = coverage_share(cov)
     want = 100 * cov["part_any"] / cov["participants"]
     assert np.allclose(share["share_pct"].to_numpy(), want.to_numpy())
@@ -113,23 +105,23 @@ def test_coverage_share_is_participants_who_can_attend_over_all(demo):
     assert np.isnan(empty["share_pct"].iloc[0])
 
 
-def test_unknown_course_type_names_the_known_ones(demo):
+def test_unknown_course_type_names_the_known_ones(wm):
     with pytest.raises(ConfigError, match=r"'zweitschrift' is not in the coverage table; it has "
                                           r"allgemein, alpha, eltern"):
-        coverage_share(demo["coverage"], course_type="zweitschrift")
+        coverage_share(wm["coverage"], course_type="zweitschrift")
 
 
-def test_nearest_travel_time_agrees_with_coverage(demo):
+def test_nearest_travel_time_agrees_with_coverage(wm):
     """The weighted median is within 45 min exactly where at least half the participants can
     attend within 45 min (the rule of coverage_summary)."""
-    cov = demo["coverage"].set_index("ags")
+    cov = wm["coverage"].set_index("ags")
     share45 = cov["part_any"] / cov["participants"]
     median = cov["minutes_nearest"]
     within = median.fillna(np.inf) <= 45
     assert (within == (share45 >= 0.5)).all()
     assert within.any() and (~within).any()
     # One Gemeinde by hand: sort its cells by their time and take the participant median.
-    access = demo["access"]
+    access = wm["access"]
     cells = access.cells.reset_index(drop=True)
     ags = median.dropna().index[0]
     rows = np.flatnonzero((cells["ags"] == ags).to_numpy())
@@ -141,8 +133,8 @@ def test_nearest_travel_time_agrees_with_coverage(demo):
     assert median[ags] == pytest.approx(t[order][np.searchsorted(cum, 0.5 - 1e-12)])
 
 
-def test_stop_departures_count_boardings_per_hour(demo):
-    feed, stops = demo["feed"], demo["stops"]
+def test_stop_departures_count_boardings_per_hour(wm):
+    feed, stops = wm["feed"], wm["stops"]
     st = feed.stop_times
     running = st[st["trip_id"].isin(feed.trips_on(SCHOOL_DAY)["trip_id"])].copy()
     running["left"] = running.groupby("trip_id").cumcount(ascending=False)
@@ -160,29 +152,29 @@ def test_stop_departures_count_boardings_per_hour(demo):
     assert stops.crs.to_epsg() == 25832
 
 
-def test_gemeinden_without_name_column_are_rejected(demo):
+def test_gemeinden_without_name_column_are_rejected(wm):
     with pytest.raises(InputError, match=r"the Gemeinden lacks the column\(s\) gen"):
-        _build(demo, gemeinden=demo["gem"].drop(columns=["gen"]))
+        _build(wm, gemeinden=wm["gem"].drop(columns=["gen"]))
 
 
-def test_isochrones_without_band_limits_are_rejected(demo):
+def test_isochrones_without_band_limits_are_rejected(wm):
     with pytest.raises(InputError, match=r"the isochrones lacks the column\(s\) band_max"):
-        _build(demo, isochrones=demo["iso"].drop(columns=["band_max"]))
+        _build(wm, isochrones=wm["iso"].drop(columns=["band_max"]))
 
 
-def test_unknown_language_is_rejected(demo):
+def test_unknown_language_is_rejected(wm):
     with pytest.raises(ConfigError, match="language must be one of de, en, got 'fr'"):
-        _build(demo, language="fr")
+        _build(wm, language="fr")
 
 
-def test_writing_into_a_missing_folder_names_it(demo, tmp_path):
-    m = _build(demo, isochrones=None, surface=None, stops=None)
+def test_writing_into_a_missing_folder_names_it(wm, tmp_path):
+    m = _build(wm, isochrones=None, surface=None, stops=None)
     with pytest.raises(InputError, match="does not exist"):
         write_webmap(m, tmp_path / "nicht_da" / "karte.html")
 
 
-def test_offline_page_refuses_icons_that_need_the_internet(demo, tmp_path):
-    m = _build(demo, isochrones=None, surface=None, stops=None)
+def test_offline_page_refuses_icons_that_need_the_internet(wm, tmp_path):
+    m = _build(wm, isochrones=None, surface=None, stops=None)
     folium.Marker([49.3, 12.45], icon=folium.Icon(color="red")).add_to(m)
     with pytest.raises(ConfigError, match="folium.Icon markers need Font Awesome"):
         write_webmap(m, tmp_path / "karte.html")
@@ -237,8 +229,8 @@ def test_page_is_one_self_contained_file(demo_page):
     assert 1e5 < demo_page.stat().st_size < 3e6
 
 
-def test_english_page(demo, tmp_path):
-    page = write_webmap(_build(demo, language="en", stops=None), tmp_path / "map.html")
+def test_english_page(wm, tmp_path):
+    page = write_webmap(_build(wm, language="en", stops=None), tmp_path / "map.html")
     text = page.read_text(encoding="utf-8")
     assert '<html lang="en">' in text
     assert "Municipality boundaries" in text and "Gemeindegrenzen" not in text
@@ -289,7 +281,7 @@ def _paths(page, pane: str) -> int:
 
 
 @pytest.mark.browser
-def test_demo_map_in_headless_chromium_offline(demo, demo_page, browser, tmp_path):
+def test_demo_map_in_headless_chromium_offline(wm, demo_page, browser, tmp_path):
     page, log = _offline_page(browser, demo_page)
     try:
         # No JavaScript errors; the only failures are the base map's tiles (no internet).
@@ -311,15 +303,15 @@ def test_demo_map_in_headless_chromium_offline(demo, demo_page, browser, tmp_pat
         assert "Reisezeit je Weg: höchstens 45 min" in info
 
         # Every course marker is in the cluster; every overlay is in the layer control.
-        n_markers = _expected_markers(demo["courses"])
+        n_markers = _expected_markers(wm["courses"])
         assert page.evaluate("() => window.kurszugangKarte.cluster.getLayers().length") \
             == n_markers == 13
         inputs = page.locator(".leaflet-control-layers-overlays input")
-        assert inputs.count() == _expected_overlays(demo)
+        assert inputs.count() == _expected_overlays(wm)
         assert page.locator(".leaflet-control-layers-base input").count() == 1
         # Drawn without internet: 20 Gemeinde fills with tooltips, clusters or markers.
-        assert _paths(page, "kz-fill-pane") == len(demo["gem"])
-        assert _paths(page, "kz-lines-pane") == len(demo["gem"]) + 1
+        assert _paths(page, "kz-fill-pane") == len(wm["gem"])
+        assert _paths(page, "kz-lines-pane") == len(wm["gem"]) + 1
         assert page.locator(".marker-cluster, .kz-site").count() >= 3
 
         # Toggling a catchment band draws its polygons, one per site.
@@ -327,13 +319,13 @@ def test_demo_map_in_headless_chromium_offline(demo, demo_page, browser, tmp_pat
                             has_text="Einzugsbereich 60–90 min").locator("input")
         before = _paths(page, "overlay-pane")
         band.check()
-        n_band = int(((demo["iso"]["band_max"] == 90) & ~demo["iso"].geometry.is_empty).sum())
+        n_band = int(((wm["iso"]["band_max"] == 90) & ~wm["iso"].geometry.is_empty).sum())
         assert _paths(page, "overlay-pane") - before == n_band == len(SURFACE_SITES)
         # Switching a course layer off removes its markers from the map.
         layer = page.locator(".leaflet-control-layers-overlays label",
                              has_text="Allgemeiner Integrationskurs · Vollzeit").locator("input")
         layer.uncheck()
-        c = demo["courses"].courses
+        c = wm["courses"].courses
         n_full = c[(c["course_type"] == "allgemein") & (c["schedule"] == "vollzeit")][
             "site_id"].nunique()
         assert page.evaluate("() => window.kurszugangKarte.cluster.getLayers().length") \
@@ -342,16 +334,16 @@ def test_demo_map_in_headless_chromium_offline(demo, demo_page, browser, tmp_pat
         # Stops and the travel-time surface draw circles and an image.
         page.locator(".leaflet-control-layers-overlays label",
                      has_text="Haltestellen").locator("input").check()
-        assert _paths(page, "kz-stops-pane") == len(demo["stops"])
+        assert _paths(page, "kz-stops-pane") == len(wm["stops"])
         # A stop's popup: its departures on the day and a bar per hour of the service day.
-        busiest = demo["stops"].loc[demo["stops"]["departures"].idxmax()]
+        busiest = wm["stops"].loc[wm["stops"]["departures"].idxmax()]
         page.evaluate("(id) => window.kurszugangKarte.overlays['Haltestellen (Abfahrten)']"
                       ".eachLayer(l => { if (l.feature.properties.stop_id === id) l.openPopup(); })",
                       busiest["stop_id"])
         stop_popup = page.locator(".leaflet-popup-content")
         assert f"Abfahrten am Dienstag, 10.03.2026: {busiest['departures']}" in \
             stop_popup.inner_text()
-        n_hours = len([c for c in demo["stops"].columns if c.startswith("dep_h")])
+        n_hours = len([c for c in wm["stops"].columns if c.startswith("dep_h")])
         assert page.locator(".leaflet-popup-content .kz-bars span").count() == n_hours
         page.evaluate("() => window.kurszugangKarte.map.closePopup()")
         page.locator(".leaflet-control-layers-overlays label",
@@ -360,7 +352,7 @@ def test_demo_map_in_headless_chromium_offline(demo, demo_page, browser, tmp_pat
 
         # Zoomed in on a site: no clustering, its markers side by side; the popup lists every
         # course of the site and the date of the course list.
-        site = demo["courses"].sites.to_crs(4326).set_index("site_id").loc["KS01"]
+        site = wm["courses"].sites.to_crs(4326).set_index("site_id").loc["KS01"]
         page.evaluate(f"() => window.kurszugangKarte.map.setView([{site.geometry.y}, "
                       f"{site.geometry.x}], {UNCLUSTER_ZOOM + 1}, {{animate: false}})")
         page.wait_for_timeout(300)
@@ -377,7 +369,7 @@ def test_demo_map_in_headless_chromium_offline(demo, demo_page, browser, tmp_pat
 
         shot = tmp_path / "karte.png"
         page.evaluate("() => window.kurszugangKarte.map.closePopup()")
-        x0, y0, x1, y1 = demo["krs"].to_crs(4326).total_bounds
+        x0, y0, x1, y1 = wm["krs"].to_crs(4326).total_bounds
         page.evaluate(f"() => window.kurszugangKarte.map.fitBounds([[{y0}, {x0}], [{y1}, {x1}]],"
                       " {animate: false})")
         page.wait_for_timeout(300)
@@ -427,3 +419,11 @@ def test_analysis_date_and_parameters_are_in_the_info_box(demo_page):
     assert "Dienstag, 10.03.2026" in page
     assert "höchstens 45 min" in page and "frühestens 30 min vor Beginn" in page
     assert dt.date(2026, 3, 10) == SCHOOL_DAY
+
+
+def test_the_run_renders_its_map_from_its_results_alone(demo_results, tmp_path):
+    page = render_webmap(demo_results, tmp_path / "karte.html").read_text("utf-8")
+    view = demo_results.layer("kurse")
+    combos = len(view[["site_id", "course_type", "schedule"]].drop_duplicates())
+    assert page.count('kz-site-icon"') == combos
+    assert demo_results.info.district_name in page or "Beispiel" in page

@@ -1,0 +1,192 @@
+"""The inputs of a run and the intermediate results its analyses share, each computed once.
+
+:class:`RunContext` holds what was read and checked (:class:`RunInputs`) and the run's
+:class:`~kurszugang.config.Config`; the expensive shared results (the analysis grid, the routers,
+the travel times at course times on both days, the catchments) are computed on first use and kept.
+Every table of :mod:`kurszugang.schema` is computed by its producer from a context.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from kurszugang.config import Config
+from kurszugang.crs import ANALYSIS_CRS
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from kurszugang.analysis.catchments import TravelTimeSurface
+    from kurszugang.analysis.coverage import CourseAccess, RouterPool
+    from kurszugang.io.courses import CourseList
+    from kurszugang.io.gtfs import Feed
+    from kurszugang.io.osm import WalkNetwork
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RunContext", "RunInputs"]
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run read and checked.
+
+    Attributes
+    ----------
+    gemeinden
+        The district's Gemeinden (EPSG:25832) with ``ags``, ``gen``, ``ars``, ``bez``.
+    kreis
+        One row: the district's outline with ``key`` and ``name`` (EPSG:25832).
+    feed, courses, population, walk
+        The timetable, the course list, the Zensus grid and the walking network (or None).
+    participants_per_gemeinde
+        Counts per AGS given by the district, or None.
+    """
+
+    gemeinden: gpd.GeoDataFrame
+    kreis: gpd.GeoDataFrame
+    feed: Feed
+    courses: CourseList
+    population: gpd.GeoDataFrame
+    walk: WalkNetwork | None
+    participants_per_gemeinde: pd.Series | None = None
+
+
+class RunContext:
+    """The inputs, the config and the shared intermediate results of one run.
+
+    Parameters
+    ----------
+    cfg
+        The run's configuration.
+    inputs
+        What was read and checked.
+    stage
+        Called as ``stage(name, fn)`` around every long step (progress and timing); default:
+        just call ``fn``.
+    """
+
+    def __init__(self, cfg: Config, inputs: RunInputs,
+                 stage: Callable[[str, Callable[[], Any]], Any] | None = None) -> None:
+        self.cfg = cfg
+        self.inputs = inputs
+        self.stage = stage or (lambda _name, fn: fn())
+        self._served: dict[str, set[str]] = {}
+
+    @property
+    def school_day(self) -> dt.date:
+        return self.cfg.date("school_day")
+
+    @property
+    def holiday(self) -> dt.date:
+        return self.cfg.date("holiday")
+
+    @cached_property
+    def grid(self) -> gpd.GeoDataFrame:
+        """The analysis grid over the district and its buffer (all cells)."""
+        from kurszugang.analysis.grid import analysis_grid
+
+        g = self.cfg.grid
+        return self.stage("Analyseraster", lambda: analysis_grid(
+            self.inputs.gemeinden, self.inputs.population, resolution_m=g.resolution_m,
+            buffer_m=g.buffer_m, participant_source=g.participant_source,
+            participants_per_gemeinde=self.inputs.participants_per_gemeinde,
+            participant_factor=g.participant_factor))
+
+    @cached_property
+    def cells(self) -> gpd.GeoDataFrame:
+        """The populated cells (the homes of the coverage analyses)."""
+        full = self.grid
+        return full[full["inhabitants"] > 0].reset_index(drop=True)
+
+    @cached_property
+    def pool(self) -> RouterPool:
+        from kurszugang.analysis.coverage import RouterPool
+
+        r = self.cfg.routing
+        return RouterPool(self.inputs.feed, self.inputs.walk, walk_speed_kmh=r.walk_speed_kmh,
+                          max_walk_m=r.max_walk_m, detour_factor=r.detour_factor,
+                          max_snap_m=r.max_snap_m, board_slack_s=r.board_slack_s,
+                          max_rides=r.max_rides)
+
+    def _access(self, day: dt.date, label: str) -> CourseAccess:
+        from kurszugang.analysis.coverage import course_access
+
+        c = self.cfg.coverage
+        return self.stage(f"Kursbesuch am {label} {day:%d.%m.%Y}", lambda: course_access(
+            self.pool, self.cells, self.inputs.courses, day, threshold_min=c.threshold_min,
+            early_arrival_min=c.early_arrival_min, max_threshold_min=max(c.thresholds_min)))
+
+    @cached_property
+    def school(self) -> CourseAccess:
+        """Who can attend which course on the school day (there and back)."""
+        return self._access(self.school_day, "Schultag")
+
+    @cached_property
+    def holiday_access(self) -> CourseAccess:
+        """The same on the holiday."""
+        return self._access(self.holiday, "Ferientag")
+
+    @cached_property
+    def surfaces(self) -> dict[str, TravelTimeSurface]:
+        """Travel-time surfaces per site, over the cells a footway reaches."""
+        from kurszugang.analysis.catchments import site_surfaces
+
+        router = self.pool.get(self.school_day)
+        area = self.grid
+        if self.inputs.walk is not None:  # fields and forests far from any way are left out
+            snap = router.walking.snap(area[["x_utm", "y_utm"]].to_numpy(float))  # type: ignore[union-attr]
+            area = area[snap.ok].reset_index(drop=True)
+        cat = self.cfg.catchments
+        return self.stage("Einzugsbereiche", lambda: site_surfaces(
+            router, area, self.inputs.courses.sites, arrive_by=cat.arrive_by,
+            max_time_min=max(cat.thresholds_min)))
+
+    @cached_property
+    def snapped_cells(self) -> np.ndarray:
+        """``bool`` per populated cell: within ``max_snap_m`` of a footway (all True without
+        an OSM extract)."""
+        if self.inputs.walk is None:
+            return np.ones(len(self.cells), dtype=bool)
+        walking = self.pool.get(self.school_day).walking
+        return np.asarray(walking.snap(  # type: ignore[union-attr]
+            self.cells[["x_utm", "y_utm"]].to_numpy(float)).ok, dtype=bool)
+
+    @cached_property
+    def gemeinde_names(self) -> dict[str, str]:
+        gem = self.inputs.gemeinden
+        return dict(zip(gem["ags"].astype(str), gem["gen"].astype(str), strict=True))
+
+    @cached_property
+    def gemeinden_with_people(self) -> set[str]:
+        """AGS of the Gemeinden with populated cells in the district."""
+        cells = self.cells
+        inside = cells["in_district"].astype(bool) & cells["ags"].notna()
+        return set(cells.loc[inside, "ags"].astype(str))
+
+    def served_gemeinden(self, day: dt.date) -> set[str]:
+        """AGS of the Gemeinden with at least one stop with a departure on ``day``."""
+        key = day.isoformat()
+        if key not in self._served:
+            from kurszugang.analysis.layers import stop_departures
+            from kurszugang.analysis.overview import gemeinde_of
+
+            dep = stop_departures(self.inputs.feed, day)
+            dep = dep[dep["departures"].to_numpy() > 0]
+            ags = gemeinde_of(dep.geometry, self.inputs.gemeinden)
+            self._served[key] = {str(a) for a in ags if a is not None}
+        return self._served[key]
+
+    def site_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """Site ids and their EPSG:25832 coordinates."""
+        sites = self.inputs.courses.sites.to_crs(ANALYSIS_CRS)
+        return (sites["site_id"].astype(str).to_numpy(dtype=object),
+                np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()]))
