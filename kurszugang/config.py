@@ -85,9 +85,6 @@ def setting(default: Any, *, de: str, en: str, help_de: str, help_en: str = "",
     return field(default=default, metadata={"spec": spec})
 
 
-_PATH = dict(kind="path", unit="Datei")
-
-
 @dataclass(frozen=True)
 class District:
     """Which district to analyse."""
@@ -104,7 +101,7 @@ class District:
 class Inputs:
     """Input files. Relative paths are relative to the config file's folder."""
 
-    boundaries: str = setting("", de="Gemeindegrenzen", en="Boundaries", **_PATH,
+    boundaries: str = setting("", de="Gemeindegrenzen", en="Boundaries", kind="path", unit="Datei",
                               help_de="BKG VG250 (GeoPackage oder Shapefile) oder LDBV-GeoJSON",
                               help_en="BKG VG250 (GeoPackage or shapefile) or LDBV GeoJSON",
                               example="data/raw/vg250.gpkg")
@@ -112,23 +109,23 @@ class Inputs:
                                     help_de='Ebene im GeoPackage, z. B. "vg250_gem" '
                                             '(leer = Gemeinden)',
                                     help_en='layer of the GeoPackage (empty = the Gemeinden)')
-    gtfs: str = setting("", de="Fahrplan (GTFS)", en="Timetable (GTFS)", **_PATH,
+    gtfs: str = setting("", de="Fahrplan (GTFS)", en="Timetable (GTFS)", kind="path", unit="Datei",
                         help_de="z. B. DELFI, mit kurszugang extract zugeschnitten",
                         help_en="e.g. DELFI, cut with kurszugang extract",
                         example="data/raw/gtfs.zip")
-    courses: str = setting("", de="Kursliste", en="Course list", **_PATH,
+    courses: str = setting("", de="Kursliste", en="Course list", kind="path", unit="Datei",
                            help_de="Kursliste der Träger, Aufbau: docs/course-sites.md",
                            help_en="the providers' course list, schema: docs/course-sites.md",
                            example="data/raw/kursorte.csv")
-    population: str = setting("", de="Zensus-Raster", en="Census grid", **_PATH,
+    population: str = setting("", de="Zensus-Raster", en="Census grid", kind="path", unit="Datei",
                               help_de="Zensus-Raster 100 m (oder 1 km)",
                               help_en="Zensus grid of 100 m (or 1 km)",
                               example="data/raw/zensus_100m.csv")
-    osm: str = setting("", de="OSM-Auszug", en="OSM extract", **_PATH,
+    osm: str = setting("", de="OSM-Auszug", en="OSM extract", kind="path", unit="Datei",
                        help_de='OSM-Auszug (.osm.pbf) für Fußwege; leer = Luftlinie × Umwegfaktor',
                        help_en="OSM extract for footways; empty = straight line × detour factor")
     participants_per_gemeinde: str = setting(
-        "", de="Teilnehmende je Gemeinde", en="Participants per Gemeinde", **_PATH,
+        "", de="Teilnehmende je Gemeinde", en="Participants per Gemeinde", kind="path", unit="Datei",
         help_de='optional: CSV "ags;participants" (z. B. von der Ausländerbehörde)',
         help_en='optional: CSV "ags;participants" (e.g. from the immigration office)')
 
@@ -270,7 +267,7 @@ class Subsidy:
 class Output:
     """Where and what to write."""
 
-    dir: str = setting("data/processed/run", de="Ausgabeordner", en="Output folder", **_PATH,
+    dir: str = setting("data/processed/run", de="Ausgabeordner", en="Output folder", kind="path", unit="Datei",
                        help_de="Ordner der Ergebnisse", help_en="folder of the results")
     formats: tuple[str, ...] = setting(OUTPUT_FORMATS, de="Formate", en="Formats",
                                        choices=OUTPUT_FORMATS,

@@ -186,7 +186,7 @@ def _validation(cfg: Config, inputs: Any) -> tuple[str, ...]:
 def _producer(name: str) -> Callable[[Any], Table]:
     s = TABLES.get(name) or LAYERS[name]
     module, _, fn = s.producer.partition(":")
-    return getattr(importlib.import_module(module), fn)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), fn)
 
 
 def compute(cfg: Config, inputs: Any, *, stage: Callable[[str, Callable[[], Any]], Any]

@@ -83,18 +83,18 @@ def _coerce(frame: pd.DataFrame, columns: Iterable[Column]) -> pd.DataFrame:
         s = out[c.key]
         if c.dtype == "string":
             present = s.notna().to_numpy()
-            out[c.key] = pd.array(np.where(present, s.astype(object).astype(str), None),
-                                  dtype="string")
+            text = s.astype(object).astype(str).where(present, None)
+            out[c.key] = pd.array(text.to_numpy(dtype=object), dtype="string")
         elif c.dtype == "date":
             values = pd.to_datetime(s, errors="coerce")
             out[c.key] = pd.array([None if pd.isna(v) else v.date() for v in values],
                                   dtype=object)
         elif c.dtype in ("Int64", "boolean"):
-            out[c.key] = s.astype(c.dtype)
+            out[c.key] = s.astype(c.dtype)  # type: ignore[call-overload]
         elif c.dtype == "bool":
             out[c.key] = s.fillna(False).astype(bool)
         else:
-            out[c.key] = s.astype(c.dtype)
+            out[c.key] = s.astype(c.dtype)  # type: ignore[call-overload]
     return out
 
 
@@ -113,9 +113,9 @@ def build_table(name: str, frame: pd.DataFrame, **params: Iterable[object]) -> T
     """
     s = spec(name)
     by_kind = {k: list(v) for k, v in params.items()}
-    fam_params = {c.key: by_kind.get(c.param_kind, ()) for c in s.columns
-                  if not isinstance(c, Column)}
-    geom = frame.geometry.name if s.geometry else None
+    fam_params: dict[str, Iterable[object]] = {c.key: by_kind.get(c.param_kind, [])
+                                               for c in s.columns if not isinstance(c, Column)}
+    geom: str | None = str(frame.geometry.name) if s.geometry else None
     keys = [str(k) for k in frame.columns if k != geom]
     declared = s.concrete(keys, fam_params)
     order = {c.key: i for i, c in enumerate(s.concrete(
@@ -287,7 +287,7 @@ class Results:
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
         """The GeoDataFrame of a layer."""
-        return self.layers[name].frame  # type: ignore[return-value]
+        return self.layers[name].frame
 
     # --- saved form ------------------------------------------------------------------------
 
@@ -376,7 +376,8 @@ def _read_table(folder: Path, name: str, meta: Mapping[str, Any], *, geometry: b
         frame: pd.DataFrame = gpd.read_parquet(path)
     else:
         frame = pd.read_parquet(path)
-    columns = tuple(Column(**{k: _clean(v) for k, v in c.items()}) for c in meta["columns"])
+    columns = tuple(Column(**{str(k): _clean(v) for k, v in c.items()})  # type: ignore[arg-type]
+                    for c in meta["columns"])
     try:
         s = spec(name)
     except KeyError:  # a table of another version: keep what the manifest says

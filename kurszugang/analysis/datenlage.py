@@ -207,8 +207,8 @@ def _feed_findings(ctx: RunContext) -> list[Finding]:
                    f"(mit {ctx.cfg.grid.buffer_m / 1000:g} km Puffer)."
                    .replace(".0 km", " km"))]
     counts = feed.service_counts()
-    weekdays = counts[(counts.index.day_of_week >= 1) & (counts.index.day_of_week <= 3)
-                      & (counts > 0)]
+    dow = pd.DatetimeIndex(counts.index).day_of_week
+    weekdays = counts[(dow >= 1) & (dow <= 3) & (counts > 0).to_numpy()]
     typical = float(weekdays.median()) if len(weekdays) else 0.0
     for key, label, day in (("school_day", "Schultag", ctx.school_day),
                             ("holiday", "Ferientag", ctx.holiday)):
@@ -298,8 +298,8 @@ def gemeinde_notes(ctx: RunContext) -> dict[str, str]:
         per = pd.DataFrame({"ags": cells["ags"], "far": inh * far.to_numpy(), "inh": inh}) \
             .groupby("ags")[["far", "inh"]].sum()
         share = 100.0 * per["far"] / per["inh"].where(per["inh"] > 0)
-        for ags, s in share.items():
-            if s >= 100.0 - OSM_SHARE[0]:
-                notes.setdefault(str(ags), []).append(
-                    f"{_pct(float(s))} der Einwohner abseits des OSM-Wegenetzes")
+        for key, value in share.items():
+            if value >= 100.0 - OSM_SHARE[0]:
+                notes.setdefault(str(key), []).append(
+                    f"{_pct(float(value))} der Einwohner abseits des OSM-Wegenetzes")
     return {k: "; ".join(v) for k, v in notes.items()}

@@ -95,7 +95,8 @@ def travel_time_to_nearest(access: CourseAccess, *, course_type: str | None = No
     frame["cum"] = frame.groupby(by)["w"].cumsum() / total
     med = frame[frame["cum"] >= 0.5 - 1e-12].groupby(by)["t"].first()
     med = med.where(np.isfinite(med))
-    return pd.DataFrame({by: pd.array(med.index.astype(str), dtype="string"),
+    return pd.DataFrame({by: pd.array(med.index.astype(str).to_numpy(dtype=object),
+                                      dtype="string"),
                          "minutes_nearest": med.to_numpy(dtype=float)})
 
 

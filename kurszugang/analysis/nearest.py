@@ -64,10 +64,14 @@ def nearest_site_table(ctx: RunContext) -> Table:
     out.insert(1, "gen", out["ags"].map(names))
     days = [ctx.school_day, ctx.holiday]
     for day in days:
-        best = ctx.stage(f"Reisezeit zum nächsten Kursort {day:%d.%m.%Y}", lambda d=day:
-                         nearest_site_minutes(ctx.pool.get(d), homes, sites,
-                                              departure=r.departure, window=r.window_min,
-                                              max_time_min=max(c.thresholds_min) * 2))[inside]
+        router = ctx.pool.get(day)
+
+        def nearest(router: Router = router) -> np.ndarray:
+            return nearest_site_minutes(router, homes, sites, departure=r.departure,
+                                        window=r.window_min,
+                                        max_time_min=max(c.thresholds_min) * 2)
+
+        best = ctx.stage(f"Reisezeit zum nächsten Kursort {day:%d.%m.%Y}", nearest)[inside]
         within = np.nan_to_num(best, nan=np.inf) <= c.threshold_min
         reach = pd.Series(inh * within).groupby(ags).sum()
         key = day.isoformat()

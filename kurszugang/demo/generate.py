@@ -240,9 +240,9 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
             "vg250_krs": f"Kreis, {FICTIONAL_NOTE}",
         },
     )
-    cut = layers["vg250_krs"].buffer(5000.0).to_crs("EPSG:4326").total_bounds
-    write_text(files.osm, osm_xml(network, seed=seed,
-                                  extent=tuple(float(round(v, 7)) for v in cut)))
+    x0, y0, x1, y1 = (float(round(v, 7)) for v in
+                      layers["vg250_krs"].buffer(5000.0).to_crs("EPSG:4326").total_bounds)
+    write_text(files.osm, osm_xml(network, seed=seed, extent=(x0, y0, x1, y1)))
     write_zip(files.gtfs, {name: csv_text(t) for name, t in timetable.tables.items()})
     write_text(files.courses, csv_text(courses, sep=";"), bom=True)
     write_text(files.population, csv_text(grid[list(GRID_COLUMNS)], sep=";"))

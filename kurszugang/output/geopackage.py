@@ -88,6 +88,7 @@ _STYLE_DESCRIPTIONS = {
     "kurse": "Kurse nach Kursart (kurszugang)",
     "einzugsbereiche": "Einzugsbereiche der Kursorte nach Reisezeit (kurszugang)",
     "haltestellen": "Haltestellen (kurszugang)",
+    "kreis": "Kreisgrenze (kurszugang)",
 }
 _LAYER_DESCRIPTIONS = {
     "gemeinden": "Gemeinden mit Kursbesuch zu Kurszeiten (Zahlen, Anteile in %, Lücken)",
@@ -96,6 +97,7 @@ _LAYER_DESCRIPTIONS = {
     "kurse": "Kurse am Ort ihres Kursorts mit Teilnehmenden in Reichweite und Mindestgröße",
     "einzugsbereiche": "Einzugsbereiche der Kursorte (Reisezeitzonen in Minuten)",
     "haltestellen": "Haltestellen mit Abfahrten am Analysetag",
+    "kreis": "Umriss des Landkreises",
 }
 # Shares (0-100 %) of the Gemeinde choropleth: red (few) to blue (most).
 _SHARE_CLASSES = ((0.0, 25.0, "#d7191c"), (25.0, 50.0, "#fdae61"), (50.0, 75.0, "#ffffbf"),
@@ -282,7 +284,8 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
     de = language == "de"
     fields = [str(c) for c in layer.columns if c != layer.geometry.name]
     needs = {"gemeinden": "share_part_any", "raster": "best_min", "kursorte": "has_childcare",
-             "kurse": "course_type", "einzugsbereiche": "label", "haltestellen": None}
+             "kurse": "course_type", "einzugsbereiche": "label", "haltestellen": None,
+             "kreis": None}
     if name not in needs:
         return None
     need = needs[name]
@@ -334,6 +337,11 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
             (lab, lab, _fill_props(_BLUES[min(i, len(_BLUES) - 1)], alpha=153,
                                    outline_style="no", outline_width=0))
             for i, lab in enumerate(labels)])
+        geometry = 2
+    elif name == "kreis":
+        renderer = _single("fill", {"color": "0,0,0,0", "style": "no",
+                                    "outline_color": "0,0,0,255", "outline_style": "solid",
+                                    "outline_width": "0.8", "outline_width_unit": "MM"})
         geometry = 2
     else:  # haltestellen
         renderer = _single("marker", _marker_props("#424242", size=1.6, outline="#ffffff",
@@ -654,4 +662,4 @@ def write_results_geopackage(results: Results, path: Path) -> Path:
     lang = results.info.language
     layers = {n: t.frame for n, t in results.layers.items()}
     aliases = {n: t.labels(lang) for n, t in results.layers.items()}
-    return write_geopackage(path, layers, language=lang, aliases=aliases)  # type: ignore[arg-type]
+    return write_geopackage(path, layers, language=lang, aliases=aliases)

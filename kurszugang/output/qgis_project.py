@@ -38,8 +38,17 @@ from pyproj.exceptions import CRSError
 
 from kurszugang.crs import ANALYSIS_CRS, transformer
 from kurszugang.errors import ConfigError, InputError, InputFormatError
-from kurszugang.output.geopackage import LAYER_NAMES, REPRODUCIBLE_TIMESTAMP
-from kurszugang.output.tables import column_labels
+from kurszugang.output.geopackage import REPRODUCIBLE_TIMESTAMP
+
+#: The run's layer names (:data:`kurszugang.schema.LAYERS`) by role.
+LAYER_NAMES = {"gemeinden": "gemeinden", "grid": "raster", "sites": "kursorte",
+               "courses": "kurse", "catchments": "einzugsbereiche", "stops": "haltestellen",
+               "kreis": "kreis"}
+
+
+def _check_language(language: str) -> None:
+    if language not in ("de", "en"):
+        raise ConfigError(f"unknown language {language!r}: use 'de' (German) or 'en' (English)")
 
 __all__ = [
     "PROJECT_FILE",
@@ -560,7 +569,7 @@ def write_qgis_project(
     ...     render_order=["Kursorte"])  # doctest: +SKIP
     PosixPath('out/kurszugang.qgz')
     """
-    column_labels([], language=language)  # checks the language
+    _check_language(language)
     out = Path(path)
     _check_layout(out, groups, render_order)
     project_crs = _project_crs(crs)
@@ -590,6 +599,7 @@ _TEXT = {
         LAYER_NAMES["grid"]: "Reisezeit zum besten Kurs (Rasterzellen)",
         LAYER_NAMES["catchments"]: "Einzugsbereiche der Kursorte",
         LAYER_NAMES["stops"]: "Haltestellen (Abfahrten)",
+        LAYER_NAMES["kreis"]: "Kreisgrenze",
         "surface": "Reisezeitfläche", "arrive_by": "Ankunft bis",
     },
     "en": {
@@ -603,6 +613,7 @@ _TEXT = {
         LAYER_NAMES["grid"]: "Travel time to the best course (grid cells)",
         LAYER_NAMES["catchments"]: "Catchments of the course sites",
         LAYER_NAMES["stops"]: "Stops (departures)",
+        LAYER_NAMES["kreis"]: "District boundary",
         "surface": "Travel-time surface", "arrive_by": "arriving by",
     },
 }
@@ -614,9 +625,11 @@ _STANDARD = (
     (LAYER_NAMES["grid"], "access", False),
     (LAYER_NAMES["catchments"], "catchments", False),
     (LAYER_NAMES["stops"], "base", False),
+    (LAYER_NAMES["kreis"], "base", True),
 )
 # Drawn from the top as the web map's panes: points, catchments, surfaces, then the fills.
-_DRAW_FIRST = (LAYER_NAMES["sites"], LAYER_NAMES["courses"], LAYER_NAMES["stops"],
+_DRAW_FIRST = (LAYER_NAMES["sites"], LAYER_NAMES["courses"], LAYER_NAMES["kreis"],
+               LAYER_NAMES["stops"],
                LAYER_NAMES["catchments"], "surfaces", LAYER_NAMES["grid"],
                LAYER_NAMES["gemeinden"])
 
@@ -739,7 +752,7 @@ def write_run_project(
     >>> write_run_project("data/processed/demo")  # doctest: +SKIP
     PosixPath('data/processed/demo/kurszugang.qgz')
     """
-    column_labels([], language=language)
+    _check_language(language)
     folder = Path(out_dir)
     gpkg = folder / gpkg_name
     groups, order = _standard_layout(gpkg, folder / surfaces_dir, language)

@@ -135,7 +135,8 @@ def render(results: Results, out_dir: str | Path, formats: Sequence[str], *,
     if "gpkg" in formats:
         written.append(write_results_geopackage(results, out / GPKG_NAME))
     if "geotiff" in formats and results.surfaces:
-        written += write_surfaces(results.surfaces, out / SURFACES_DIR)
+        tifs = write_surfaces(results.surfaces, out / SURFACES_DIR)
+        written += [p for t in tifs for p in (t, t.with_suffix(".qml")) if p.exists()]
     written += _maps(results, out, formats)
     if "qgis" in formats:
         written += _qgis_project(results, out)
@@ -149,12 +150,16 @@ def render(results: Results, out_dir: str | Path, formats: Sequence[str], *,
 
 
 def _qgis_project(results: Results, out: Path) -> list[Path]:
-    try:
-        from kurszugang.output import qgis_project
-    except ImportError:  # pragma: no cover - the module ships with the package
+    """The QGIS project over the GeoPackage and the surfaces just written."""
+    from kurszugang.output.geopackage import GPKG_NAME
+    from kurszugang.output.qgis_project import write_run_project
+
+    if not (out / GPKG_NAME).exists():
         return []
-    writer = getattr(qgis_project, "write_results_project", None)
-    return [writer(results, out)] if writer is not None else []
+    info = results.info
+    title = (f"Erreichbarkeit der Integrationskurse – {info.district_name}" if info.language
+             == "de" else f"Access to integration courses – {info.district_name}")
+    return [write_run_project(out, language=info.language, title=title)]
 
 
 def _report_text(results: Results) -> str:

@@ -33,7 +33,6 @@ from kurszugang.output.qgis_project import (
     write_qgis_project,
     write_run_project,
 )
-from kurszugang.pipeline import demo_config, run_analysis
 
 SURFACE_SITES = {"KS01": "VHS-Haus am Marktplatz", "KS02": "Sprachschule am Bahnhof",
                  "KS03": "Bildungswerk im Schulzentrum", "KS04": "VHS-Außenstelle Musterbach",
@@ -49,38 +48,39 @@ EXPECTED_TREE = {
     "Einzugsbereiche": [("Einzugsbereiche der Kursorte", "einzugsbereiche", False)],
     "Reisezeitflächen": [(name, f"reisezeitflaechen/reisezeit_{k}.tif", False)
                          for name, k in zip(SURFACES, SURFACE_SITES, strict=True)],
-    "Grundlagen": [("Haltestellen (Abfahrten)", "haltestellen", False)],
+    "Grundlagen": [("Haltestellen (Abfahrten)", "haltestellen", False),
+                   ("Kreisgrenze", "kreis", True)],
 }
-EXPECTED_RENDER_ORDER = ["Kursorte", "Kurse nach Kursart", "Haltestellen (Abfahrten)",
+EXPECTED_RENDER_ORDER = ["Kursorte", "Kurse nach Kursart", "Kreisgrenze",
+                         "Haltestellen (Abfahrten)",
                          "Einzugsbereiche der Kursorte", *SURFACES,
                          "Reisezeit zum besten Kurs (Rasterzellen)",
                          "Anteil Teilnehmender mit erreichbarem Kurs (Gemeinden)"]
 # Renderer of each GeoPackage layer's embedded style (geopackage.standard_style).
 EXPECTED_RENDERERS = {"gemeinden": "graduatedSymbol", "raster": "graduatedSymbol",
                       "kursorte": "categorizedSymbol", "kurse": "categorizedSymbol",
-                      "einzugsbereiche": "categorizedSymbol", "haltestellen": "singleSymbol"}
+                      "einzugsbereiche": "categorizedSymbol", "haltestellen": "singleSymbol",
+                      "kreis": "singleSymbol"}
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory) -> Path:
-    """The output folder of the whole demo run (GeoPackage, surfaces, ...): about a minute."""
-    out = tmp_path_factory.mktemp("qgis_demo_run")
-    run_analysis(demo_config(out), progress=False)
-    return out
+def run_dir(demo_run) -> Path:
+    """The output folder of the whole demo run (GeoPackage, surfaces, ...)."""
+    return demo_run.out_dir
 
 
 @pytest.fixture(scope="session")
-def project(demo_run) -> Path:
-    return write_run_project(demo_run)
+def project(run_dir) -> Path:
+    return write_run_project(run_dir)
 
 
 @pytest.fixture()
-def demo_copy(demo_run, tmp_path) -> Path:
+def demo_copy(run_dir, tmp_path) -> Path:
     """GeoPackage and surfaces of the demo run in a folder of the test's own."""
     folder = tmp_path / "lauf"
     folder.mkdir()
-    shutil.copy2(demo_run / "kurszugang.gpkg", folder)
-    shutil.copytree(demo_run / "reisezeitflaechen", folder / "reisezeitflaechen")
+    shutil.copy2(run_dir / "kurszugang.gpkg", folder)
+    shutil.copytree(run_dir / "reisezeitflaechen", folder / "reisezeitflaechen")
     return folder
 
 
@@ -115,8 +115,8 @@ def _gpkg_styles(gpkg: Path) -> dict[str, ET.Element]:
 # --- the project file ----------------------------------------------------------------------
 
 
-def test_standard_project_groups_names_and_relative_sources(project, demo_run):
-    assert project == demo_run / PROJECT_FILE
+def test_standard_project_groups_names_and_relative_sources(project, run_dir):
+    assert project == run_dir / PROJECT_FILE
     root = _qgs(project)
     assert root.tag == "qgis"
     assert root.get("version") == QGIS_PROJECT_VERSION
@@ -138,9 +138,9 @@ def test_standard_project_groups_names_and_relative_sources(project, demo_run):
         EXPECTED_RENDER_ORDER
 
 
-def test_every_layer_carries_its_embedded_style(project, demo_run):
+def test_every_layer_carries_its_embedded_style(project, run_dir):
     root = _qgs(project)
-    styles = _gpkg_styles(demo_run / "kurszugang.gpkg")
+    styles = _gpkg_styles(run_dir / "kurszugang.gpkg")
     seen = {}
     for m in root.iter("maplayer"):
         source = m.findtext("datasource")
@@ -155,7 +155,7 @@ def test_every_layer_carries_its_embedded_style(project, demo_run):
             assert m.get("geometry") == {"kursorte": "Point", "kurse": "Point",
                                          "haltestellen": "Point"}.get(table, "Polygon")
         else:
-            qml = ET.parse(demo_run / source.removeprefix("./").replace(".tif", ".qml"))
+            qml = ET.parse(run_dir / source.removeprefix("./").replace(".tif", ".qml"))
             want_items = [(i.get("value"), i.get("color"))
                           for i in qml.getroot().iter("item")]
             assert m.find("pipe/rasterrenderer").get("type") == "singlebandpseudocolor"
@@ -170,18 +170,18 @@ def test_every_layer_carries_its_embedded_style(project, demo_run):
     assert aliases["part_any"] == "Teilnehmende: mindestens ein Kurs besuchbar"
 
 
-def test_project_opens_on_the_extent_of_all_layers(project, demo_run):
+def test_project_opens_on_the_extent_of_all_layers(project, run_dir):
     root = _qgs(project)
     boxes = []
-    for name, geometry in pyogrio.list_layers(demo_run / "kurszugang.gpkg"):
+    for name, geometry in pyogrio.list_layers(run_dir / "kurszugang.gpkg"):
         if geometry is None:  # layer_styles
             continue
-        bounds = pyogrio.read_info(demo_run / "kurszugang.gpkg", layer=name,
+        bounds = pyogrio.read_info(run_dir / "kurszugang.gpkg", layer=name,
                                    force_total_bounds=True)["total_bounds"]
         boxes.append(tuple(bounds))
-    assert len(boxes) == 6
+    assert len(boxes) == 7
     to_utm = Transformer.from_crs("EPSG:3035", "EPSG:25832", always_xy=True)
-    for tif in sorted((demo_run / "reisezeitflaechen").glob("*.tif")):
+    for tif in sorted((run_dir / "reisezeitflaechen").glob("*.tif")):
         with rasterio.open(tif) as src:
             boxes.append(to_utm.transform_bounds(*src.bounds, densify_pts=21))
     union = [min(b[0] for b in boxes), min(b[1] for b in boxes),
@@ -249,14 +249,14 @@ def test_a_failed_write_leaves_the_old_project(demo_copy, monkeypatch):
 
 
 @pytest.fixture()
-def plain(tmp_path, demo_run) -> Path:
+def plain(tmp_path, run_dir) -> Path:
     """A GeoPackage without styles (one empty layer) and a GeoTIFF without a .qml."""
     points = gpd.GeoDataFrame({"name": ["a", "b"]},
                               geometry=[shapely.Point(740000, 5460000),
                                         shapely.Point(745000, 5466000)], crs=25832)
     write_geopackage(tmp_path / "eigen.gpkg", {"punkte": points, "leer": points.iloc[:0]},
                      styles=False)
-    shutil.copy2(demo_run / "reisezeitflaechen" / "reisezeit_KS01.tif", tmp_path / "flaeche.tif")
+    shutil.copy2(run_dir / "reisezeitflaechen" / "reisezeit_KS01.tif", tmp_path / "flaeche.tif")
     return tmp_path
 
 
@@ -309,7 +309,8 @@ def test_a_file_that_is_no_geopackage_is_refused(demo_copy):
 def test_unknown_layer_lists_the_layers_there(demo_copy):
     with pytest.raises(ConfigError, match=r"^kurszugang\.gpkg has no layer 'gemeinde' with "
                                           r"geometries; its layers are: einzugsbereiche, "
-                                          r"gemeinden, haltestellen, kurse, kursorte, raster$"):
+                                          r"gemeinden, haltestellen, kreis, kurse, kursorte, "
+                                          r"raster$"):
         _write(demo_copy, groups={"A": [GpkgLayer("gemeinde", "Gemeinden")]})
 
 
@@ -499,13 +500,13 @@ def _open_in_qgis(python: str, project: Path, tmp: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def in_qgis(qgis_python, project, demo_run, tmp_path_factory) -> tuple[dict, Path]:
+def in_qgis(qgis_python, project, run_dir, tmp_path_factory) -> tuple[dict, Path]:
     """The standard project opened in QGIS after its folder was moved elsewhere."""
     moved = tmp_path_factory.mktemp("verschoben") / "Landkreis Beispiel"
     moved.mkdir()
     shutil.copy2(project, moved)
-    shutil.copy2(demo_run / "kurszugang.gpkg", moved)
-    shutil.copytree(demo_run / "reisezeitflaechen", moved / "reisezeitflaechen")
+    shutil.copy2(run_dir / "kurszugang.gpkg", moved)
+    shutil.copytree(run_dir / "reisezeitflaechen", moved / "reisezeitflaechen")
     return _open_in_qgis(qgis_python, moved / PROJECT_FILE, moved.parent), moved
 
 
@@ -519,7 +520,8 @@ def test_qgis_reads_the_project_with_crs_groups_and_order(in_qgis):
     assert got["custom_order"] is True
     assert got["render_order"] == EXPECTED_RENDER_ORDER
     assert list(got["layers"]) == [n for layers in EXPECTED_TREE.values() for n, _, _ in layers]
-    assert got["shown"] == ["Kursorte", "Anteil Teilnehmender mit erreichbarem Kurs (Gemeinden)"]
+    assert got["shown"] == ["Kursorte", "Kreisgrenze",
+                            "Anteil Teilnehmender mit erreichbarem Kurs (Gemeinden)"]
 
 
 def test_qgis_finds_every_layer_in_the_moved_folder(in_qgis):
@@ -535,9 +537,9 @@ def test_qgis_finds_every_layer_in_the_moved_folder(in_qgis):
             assert layer["source"] == str(want)
 
 
-def test_qgis_layers_have_their_features_bands_and_styles(in_qgis, demo_run):
+def test_qgis_layers_have_their_features_bands_and_styles(in_qgis, run_dir):
     got, _ = in_qgis
-    styles = _gpkg_styles(demo_run / "kurszugang.gpkg")
+    styles = _gpkg_styles(run_dir / "kurszugang.gpkg")
     for layers in EXPECTED_TREE.values():
         for name, source, _ in layers:
             layer = got["layers"][name]
@@ -548,7 +550,7 @@ def test_qgis_layers_have_their_features_bands_and_styles(in_qgis, demo_run):
                 assert layer["renderer"] == "singlebandpseudocolor"
                 assert layer["opacity"] == pytest.approx(0.8)
                 continue
-            info = pyogrio.read_info(demo_run / "kurszugang.gpkg", layer=source)
+            info = pyogrio.read_info(run_dir / "kurszugang.gpkg", layer=source)
             assert layer["kind"] == "vector"
             assert layer["features"] == info["features"] > 0, name
             assert layer["crs"] == "EPSG:25832"
