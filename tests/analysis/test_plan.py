@@ -17,17 +17,23 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from kurszugang.analysis.coverage import RouterPool, course_access
+from kurszugang.analysis.coverage import RouterPool, course_access, coverage_summary
 from kurszugang.analysis.grid import analysis_grid
 from kurszugang.analysis.plan import (
     ABDECKUNG_COLUMNS,
     CANDIDATE_COLUMNS,
+    PER_K_COLUMNS,
+    SITE_COLUMNS,
     CourseFormat,
     FormatCoverage,
+    best_sites,
     boardable_departures,
+    class_start_weeks,
+    evaluate_sites,
     format_coverage,
     plan_candidates,
     read_candidates,
+    rotation,
 )
 from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
 from kurszugang.demo import SCHOOL_DAY, demo_files
@@ -366,3 +372,267 @@ def test_coverage_bad_inputs(demo):
     with pytest.raises(InputError, match="keine Rasterzelle im Landkreis hat potenzielle "
                                          "Teilnehmende"):
         format_coverage(demo.pool, empty, demo.cands, fmt, SCHOOL_DAY)
+
+
+# --------------------------------------------------------------------------------------------
+# Where: the MILP against enumeration
+# --------------------------------------------------------------------------------------------
+def test_milp_equals_brute_force_on_random_instances():
+    """Random instances whose minimum class size lies around the median pool of a site, so that
+    the minimum is sometimes slack, sometimes binding and sometimes makes ``k`` infeasible."""
+    outcomes = {"slack": 0, "binding": 0, "infeasible": 0}
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        att = rng.random((16, 7)) < 0.3
+        part = rng.integers(1, 9, size=16).astype(float)
+        m = int(np.median(part @ att) * (0.5, 0.75, 1.0)[seed % 3])
+        fixed = (int(np.argmax(part @ att)),) if seed % 2 else ()
+        plan = best_sites(_synthetic(att, part), k_max=4, min_class_size={"alpha": m},
+                          fixed=[f"S{j}" for j in fixed])
+        rows = plan.per_k.set_index("k")
+        assert rows.index.tolist() == [1, 2, 3, 4]
+        for k in rows.index:
+            want = _brute_force(att, part, k, m, fixed)
+            got = rows.loc[k, "participants_covered"]
+            if want is None:
+                outcomes["infeasible"] += 1
+                assert rows.loc[k, "status"] == "unzulässig" and np.isnan(got)
+                continue
+            union = max(part[att[:, list(c)].any(axis=1)].sum()
+                        for c in itertools.combinations(range(7), k) if set(fixed) <= set(c))
+            outcomes["binding" if want < union - 1e-9 else "slack"] += 1
+            assert rows.loc[k, "status"] == "optimal" and rows.loc[k, "mip_gap"] == 0
+            assert got == pytest.approx(want, abs=1e-6)
+            chosen = [int(s[1:]) for s in _chosen(plan, k)]
+            assert len(chosen) == k and set(fixed) <= set(chosen)
+            assert _set_value(att[:, chosen], part, m) == pytest.approx(want, abs=1e-6)
+    assert min(outcomes.values()) >= 2, outcomes
+
+
+def test_milp_equals_brute_force_on_the_demo_district(zweitschrift):
+    keep = ["KS01", "KS02", "KS03", "KS04", "KS05", "KS06", "KS07", "KS08",
+            "hst:de:09999:1010"]
+    pos = pd.Index(zweitschrift.candidates["candidate_id"]).get_indexer(keep)
+    cov = FormatCoverage(zweitschrift.course_format, SCHOOL_DAY, SCHOOL_DAY,
+                         zweitschrift.candidates.iloc[pos].reset_index(drop=True),
+                         zweitschrift.cells, zweitschrift.time_there[:, pos],
+                         zweitschrift.time_back[:, pos])
+    att = cov.attend()
+    part = cov.cells["participants"].to_numpy()
+    for m in (8, 20):
+        plan = best_sites(cov, k_max=3, min_class_size={"zweitschrift": m})
+        for k, got in plan.per_k.set_index("k")["participants_covered"].items():
+            want = _brute_force(att, part, k, m)
+            assert want is not None and got == pytest.approx(want, rel=1e-9)
+
+
+def test_minimum_class_size_rules_out_the_unconstrained_best():
+    # Groups: 20 people can attend A or B, 12 only B, 14 only C, 13 only D.
+    att = np.array([[1, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=bool)
+    part = np.array([20.0, 12.0, 14.0, 13.0])
+    cov = _synthetic(att, part, ids=["A", "B", "C", "D"])
+    loose = best_sites(cov, k_max=2, min_class_size={"alpha": 10}).per_k.set_index("k")
+    assert loose.loc[2, "candidate_ids"] == "B, C"
+    assert loose.loc[2, "participants_covered"] == pytest.approx(46)
+    plan = best_sites(cov, k_max=3, min_class_size={"alpha": 15})
+    rows = plan.per_k.set_index("k")
+    # Without the minimum B + C (46) would be best, but C draws only 14 < 15.
+    check = evaluate_sites(cov, ["B", "C"], min_class_size={"alpha": 15})
+    assert check.per_k.loc[0, "status"] == "unzulässig"
+    assert check.per_k.loc[0, "participants_reachable"] == 46
+    assert np.isnan(check.per_k.loc[0, "participants_covered"])
+    assert rows.loc[1, "candidate_ids"] == "B"
+    assert rows.loc[1, "participants_covered"] == pytest.approx(32)
+    assert rows.loc[2, "candidate_ids"] == "A, B"
+    assert rows.loc[2, "participants_covered"] == pytest.approx(32)
+    assert rows.loc[2, "gain"] == pytest.approx(0, abs=1e-9)
+    assert rows.loc[3, "status"] == "unzulässig" and np.isnan(rows.loc[3, "participants_covered"])
+    assert plan.notes == ["ab k = 3 lassen sich nicht alle Standorte mit mindestens 15 "
+                          "Teilnehmenden füllen (unzulässig)"]
+    sites = plan.sites[plan.sites["k"] == 2].set_index("candidate_id")
+    assert sites["participants_assigned"].sum() == pytest.approx(32)
+    assert (sites["participants_assigned"] >= 15 - 1e-9).all()
+    # The dilemma: the second site halves the pools and lengthens the wait.
+    assert rows.loc[2, "weeks_to_start_max"] > rows.loc[1, "weeks_to_start_max"]
+
+
+@pytest.mark.parametrize(("m", "fixed", "k_max"), [(8, ["KS04"], 3), (20, [], 2)])
+def test_abdeckung_is_enough_to_re_solve_every_k(zweitschrift, m, fixed, k_max):
+    plan = best_sites(zweitschrift, k_max=k_max, min_class_size={"zweitschrift": m},
+                      fixed=fixed)
+    table = plan.abdeckung
+    ids = sorted(table["candidate_id"].unique())
+    groups = table.drop_duplicates("group_id").set_index("group_id")["participants"]
+    att = np.zeros((len(groups), len(ids)), dtype=bool)
+    att[groups.index.get_indexer(table["group_id"]),
+        pd.Index(ids).get_indexer(table["candidate_id"])] = True
+    solved = 0
+    for _, row in plan.per_k.iterrows():
+        given = row["fixed_ids"].split(", ") if row["fixed_ids"] else []
+        want = _brute_force(att, groups.to_numpy(), int(row["k"]), row["min_class_size"],
+                            tuple(ids.index(f) for f in given))
+        assert want is not None and row["status"] == "optimal"
+        assert row["participants_covered"] == pytest.approx(want, rel=1e-9)
+        solved += 1
+    assert solved == k_max and plan.per_k["fixed_ids"].eq(", ".join(fixed)).all()
+    assert plan.sites.loc[plan.sites["candidate_id"].isin(fixed), "fixed"].all()
+    assert plan.sites["k"].value_counts().sort_index().tolist() == list(range(1, k_max + 1))
+
+
+def test_plan_tables_and_travel_times(zweitschrift):
+    plan = best_sites(zweitschrift, k_max=3, min_class_size={"zweitschrift": 8})
+    assert list(plan.per_k.columns) == list(PER_K_COLUMNS)
+    assert list(plan.sites.columns) == list(SITE_COLUMNS)
+    assert plan.participants_total == pytest.approx(zweitschrift.cells["participants"].sum())
+    rows = plan.per_k.set_index("k")
+    assert rows["share_covered"].to_numpy() == pytest.approx(
+        rows["participants_covered"].to_numpy() / plan.participants_total)
+    assert (rows["participants_covered"] <= plan.participants_coverable + 1e-9).all()
+    one = plan.sites[plan.sites["k"] == 1].iloc[0]
+    j = int(np.flatnonzero(zweitschrift.candidates["candidate_id"] == one["candidate_id"])[0])
+    # One site: every covered participant goes there; the median is over their longer leg.
+    att = zweitschrift.attend()[:, j]
+    longer = np.maximum(zweitschrift.time_there[att, j], zweitschrift.time_back[att, j]) / 60
+    w = zweitschrift.cells["participants"].to_numpy()[att]
+    order = np.argsort(longer, kind="stable")
+    cum = np.cumsum(w[order]) / w.sum()
+    assert rows.loc[1, "median_travel_min"] == pytest.approx(longer[order][cum >= 0.5][0])
+    assert one["participants_assigned"] == pytest.approx(w.sum())
+    weeks = class_start_weeks([w.sum()], 8)
+    assert one["weeks_to_start"] == pytest.approx(weeks["weeks_to_start"].iloc[0])
+
+
+def test_where_bad_options(zweitschrift):
+    with pytest.raises(ConfigError, match="feste Standorte: unbekannte Standorte XX, YY"):
+        best_sites(zweitschrift, fixed=["XX", "YY"])
+    with pytest.raises(ConfigError, match=r"k_max 1 ist kleiner als die Zahl der festen "
+                                          r"Standorte \(2\)"):
+        best_sites(zweitschrift, k_max=1, fixed=["KS01", "KS02"])
+    with pytest.raises(ConfigError, match="die Mindestgruppengröße für zweitschrift muss "
+                                          "mindestens 1 sein, nicht 0"):
+        best_sites(zweitschrift, min_class_size={"zweitschrift": 0})
+    with pytest.raises(ConfigError, match="der monatliche Zugang muss ein Anteil über 0"):
+        best_sites(zweitschrift, inflow_share_per_month=0)
+    with pytest.raises(ConfigError, match="ein Standort ist mehrfach genannt"):
+        evaluate_sites(zweitschrift, ["KS01", "KS01"])
+
+
+def test_fixed_site_that_cannot_fill_a_class_makes_every_k_infeasible():
+    att = np.array([[1, 0], [0, 1]], dtype=bool)
+    cov = _synthetic(att, [30.0, 5.0], ids=["A", "B"], sources=["Liste", "bestehend"])
+    plan = best_sites(cov, k_max=2, min_class_size={"alpha": 10}, keep_existing=True)
+    assert plan.fixed == ("B",)
+    assert plan.per_k["status"].tolist() == ["unzulässig", "unzulässig"]
+    assert plan.notes[0] == ("fester Standort B erreicht nur 5.0 potenzielle Teilnehmende, "
+                             "weniger als die Mindestgruppengröße 10: jede Auswahl mit ihm ist "
+                             "unzulässig")
+
+
+# --------------------------------------------------------------------------------------------
+# The plan agrees with course_access
+# --------------------------------------------------------------------------------------------
+def test_plan_equals_course_access_for_the_proposed_sites(demo, zweitschrift, tmp_path: Path):
+    plan = best_sites(zweitschrift, k_max=3)
+    proposed = _chosen(plan, 3)
+    row = plan.per_k.set_index("k").loc[3]
+    assert evaluate_sites(zweitschrift, proposed).per_k.loc[0, "participants_covered"] == \
+        pytest.approx(row["participants_covered"])
+    # The same sites added to the course list with that format, read back and analysed.
+    text = demo_files().courses.read_text(encoding="utf-8-sig").rstrip("\n").split("\n")
+    header = text[0] + ";x;y;crs"
+    body = [line + ";;;" for line in text[1:]]
+    cols = header.split(";")
+    rows_of = {line.split(";")[0]: dict(zip(cols, line.split(";"), strict=True)) for line in body}
+    sites = demo.cands.set_index("candidate_id").loc[proposed]
+    assert set(sites["source"]) == {"bestehend", "Haltestelle"}
+    for i, (cid, site) in enumerate(sites.iterrows()):
+        # An existing site keeps its columns; a new one gets its point in EPSG:25832.
+        values = rows_of.get(cid) or dict.fromkeys(cols, "") | {
+            "site_id": cid, "provider": "Planung", "site_name": site["name"],
+            "x": f"{site['x']:.3f}", "y": f"{site['y']:.3f}", "crs": "EPSG:25832"}
+        values = values | {"course_id": f"P{i}", "course_type": "zweitschrift",
+                           "schedule": "", "weekdays": "Mo-Fr", "start_time": "08:30",
+                           "end_time": "12:45", "childcare": "nein", "capacity": "",
+                           "free_places": "", "next_start": "", "notes": ""}
+        body.append(";".join(values[c] for c in cols))
+    path = tmp_path / "kursorte_plan.csv"
+    path.write_text("\n".join([header, *body]) + "\n", encoding="utf-8")
+    courses = read_courses(path)
+    access = course_access(demo.pool, demo.cells, courses, SCHOOL_DAY, on_demand=False)
+    district = coverage_summary(access, by="district").iloc[0]
+    assert row["participants_reachable"] == pytest.approx(district["part_type_zweitschrift"])
+    assert row["participants_covered"] == pytest.approx(district["part_type_zweitschrift"])
+    inside = (demo.cells["participants"] * demo.cells["in_district"]).to_numpy()
+    got = plan.sites[plan.sites["k"] == 3].set_index("candidate_id")["participants_reachable"]
+    for i, cid in enumerate(proposed):
+        k = int(np.flatnonzero(access.courses["course_id"].to_numpy() == f"P{i}")[0])
+        assert got[cid] == pytest.approx(inside @ access.attend()[:, k])
+
+
+# --------------------------------------------------------------------------------------------
+# How soon: inflow model and rotation
+# --------------------------------------------------------------------------------------------
+def test_inflow_model_formula_and_simulation():
+    weeks = class_start_weeks([100.0, 40.0, 0.0], 15, inflow_share_per_month=0.02)
+    per_month = 365.25 / 7 / 12
+    assert weeks["inflow_per_month"].tolist() == pytest.approx([2.0, 0.8, 0.0])
+    assert weeks["weeks_to_start"].iloc[:2].tolist() == pytest.approx(
+        [7.5 * per_month, 18.75 * per_month])
+    assert weeks["mean_wait_weeks"].iloc[0] == pytest.approx(3.5 * per_month)
+    assert np.isinf(weeks["weeks_to_start"].iloc[2])
+    # Poisson arrivals at 2 a month: the 15th arrives after 7.5 months on average, and a member
+    # of the class waits (15 - 1) / (2 * 2) = 3.5 months.
+    rng = np.random.default_rng(7)
+    gaps = rng.exponential(1 / 2.0, size=(20_000, 15))
+    arrivals = np.cumsum(gaps, axis=1)
+    assert arrivals[:, -1].mean() == pytest.approx(7.5, rel=0.01)
+    assert (arrivals[:, -1:] - arrivals).mean() == pytest.approx(3.5, rel=0.01)
+    with pytest.raises(ConfigError, match="die Mindestgruppengröße muss mindestens 1 sein"):
+        class_start_weeks([10.0], 0)
+
+
+def test_rotation_covers_in_turn_and_counts_the_wait():
+    # c0 (10 people) attends only A, c1 (5) A and B, c2 (4) only C, c3 (1) nothing.
+    att = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 0, 0]], dtype=bool)
+    cov = _synthetic(att, [10.0, 5.0, 4.0, 1.0], ids=["A", "B", "C"],
+                     ags=["09999111", "09999111", "09999112", "09999112"])
+    rot = rotation(cov, ["A", "B", "C"], term_weeks=26, horizon_weeks=52,
+                   min_class_size={"alpha": 8})
+    terms = rot.terms
+    assert terms["candidate_id"].tolist() == ["A", "B"]
+    assert terms["start_week"].tolist() == [0, 26]
+    assert terms["participants"].tolist() == [15, 5]
+    assert terms["new_participants"].tolist() == [15, 0]
+    assert terms["cumulative_participants"].tolist() == [15, 15]
+    assert terms["reaches_min"].tolist() == [True, False]
+    gem = rot.gemeinden.set_index("ags")
+    assert gem.loc["09999111", "participants_covered_year"] == 15
+    assert gem.loc["09999111", "first_turn_week"] == 0
+    # Cycle of 78 weeks: c0 waits 78**2 / (2 * 78) = 39; c1's turns are 26 and 52 weeks apart.
+    c1 = (26**2 + 52**2) / (2 * 78)
+    assert gem.loc["09999111", "mean_wait_weeks"] == pytest.approx((10 * 39 + 5 * c1) / 15)
+    assert gem.loc["09999112", "participants_covered_year"] == 0
+    assert np.isnan(gem.loc["09999112", "first_turn_week"])  # C's term starts in week 52
+    assert gem.loc["09999112", "mean_wait_weeks"] == pytest.approx(39)
+    assert gem.loc["09999112", "participants_never"] == 1
+    assert rot.notes == ["im Zeitraum von 52 Wochen kommen nur 2 der 3 Standorte an die Reihe"]
+    with pytest.raises(ConfigError, match="unbekannte Standorte in der Rotation: X"):
+        rotation(cov, ["A", "X"])
+    with pytest.raises(ConfigError, match="die Rotation braucht mindestens einen Standort"):
+        rotation(cov, [])
+    with pytest.raises(ConfigError, match="Semesterlänge und Zeitraum müssen positiv sein"):
+        rotation(cov, ["A"], term_weeks=0)
+
+
+def test_rotation_on_the_demo_district(zweitschrift):
+    sequence = ["KS04", "KS06", "KS08"]
+    rot = rotation(zweitschrift, sequence, term_weeks=17.5, horizon_weeks=52)
+    assert rot.terms["candidate_id"].tolist() == sequence
+    pos = pd.Index(zweitschrift.candidates["candidate_id"]).get_indexer(sequence)
+    union = zweitschrift.attend()[:, pos].any(axis=1)
+    part = zweitschrift.cells["participants"].to_numpy()
+    assert rot.terms["cumulative_participants"].iloc[-1] == pytest.approx(part @ union)
+    assert rot.gemeinden["participants_covered_year"].sum() == pytest.approx(part @ union)
+    assert rot.gemeinden["participants"].sum() == pytest.approx(part.sum())
+    musterbach = rot.gemeinden.set_index("gen").loc["Musterbach"]  # KS04 is there
+    assert musterbach["first_turn_week"] == 0 and musterbach["share_covered_year"] > 0.5
