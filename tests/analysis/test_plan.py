@@ -34,9 +34,10 @@ from kurszugang.analysis.plan import (
     plan_candidates,
     read_candidates,
     rotation,
+    start_time_sweep,
 )
 from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
-from kurszugang.demo import SCHOOL_DAY, demo_files
+from kurszugang.demo import EVENING_GAP_GEMEINDE, SCHOOL_DAY, demo_files
 from kurszugang.errors import ConfigError, DataValidationError, InputError, RoutingError
 from kurszugang.io.boundaries import read_boundaries
 from kurszugang.io.courses import read_courses
@@ -567,6 +568,57 @@ def test_plan_equals_course_access_for_the_proposed_sites(demo, zweitschrift, tm
     for i, cid in enumerate(proposed):
         k = int(np.flatnonzero(access.courses["course_id"].to_numpy() == f"P{i}")[0])
         assert got[cid] == pytest.approx(inside @ access.attend()[:, k])
+
+
+# --------------------------------------------------------------------------------------------
+# When: start times
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("course_id", ["KS01-1", "KS01-2"])
+def test_sweep_at_the_course_start_equals_course_access(demo, course_id):
+    row = demo.access.courses.set_index("course_id").loc[course_id]
+    fmt = CourseFormat(str(row["course_type"]), int(row["weekday_mask"]), int(row["start_time"]),
+                       int(row["end_time"]))
+    site = demo.cands.set_index("candidate_id", drop=False).loc[row["site_id"]]
+    starts = ["08:30", "18:00", int(row["start_time"])]
+    sweep = start_time_sweep(demo.pool, demo.cells, site, fmt, SCHOOL_DAY, starts=starts)
+    k = int(np.flatnonzero(demo.access.courses["course_id"].to_numpy() == course_id)[0])
+    keep = (demo.cells["in_district"] & (demo.cells["participants"] > 0)).to_numpy()
+    att = demo.access.attend()[keep, k]
+    cells = demo.cells[keep]
+    at = sweep.district.set_index("start_time").loc[int(row["start_time"])]
+    assert at["participants"] == pytest.approx(cells["participants"].to_numpy() @ att)
+    assert at["end_time"] == row["end_time"]
+    per = cells.assign(p=cells["participants"] * att).groupby("ags")["p"].sum()
+    gem = sweep.gemeinden[sweep.gemeinden["start_time"] == int(row["start_time"])]
+    assert gem.set_index("ags")["participants"].to_numpy() == pytest.approx(
+        per.loc[gem["ags"]].to_numpy())
+    assert sweep.district["start"].tolist() == ["08:30", "18:00"]
+    if course_id != "KS01-1":
+        return
+    # Probing's last bus home leaves Beispielstadt at 17:08: within 90 minutes each way its
+    # people can attend the morning course at 08:30 but not at 18:00.
+    far = start_time_sweep(demo.pool, demo.cells, site, fmt, SCHOOL_DAY, starts=starts[:2],
+                           threshold_min=90)
+    probing = far.gemeinden[far.gemeinden["ags"] == EVENING_GAP_GEMEINDE].set_index("start")
+    assert probing.loc["18:00", "participants"] == 0
+    assert probing.loc["08:30", "participants"] > 0
+
+
+def test_sweep_default_range_and_bad_input(demo):
+    fmt = CourseFormat.parse("alpha", "Mo-Fr", "08:30", "10:00")
+    site = demo.cands.set_index("candidate_id", drop=False).loc["KS03"]
+    sweep = start_time_sweep(demo.pool, demo.cells, site, fmt, SCHOOL_DAY)
+    assert len(sweep.district) == 49
+    assert sweep.district["start"].iloc[[0, 1, -1]].tolist() == ["07:00", "07:15", "19:00"]
+    assert (sweep.district["end_time"] - sweep.district["start_time"] == 5400).all()
+    assert sweep.district["participants"].nunique() > 3  # the bus times show
+    total = sweep.gemeinden.groupby("start_time")["participants"].sum()
+    assert total.to_numpy() == pytest.approx(sweep.district["participants"].to_numpy())
+    with pytest.raises(ConfigError, match="Startzeit '25:99' ist keine Uhrzeit"):
+        start_time_sweep(demo.pool, demo.cells, site, fmt, SCHOOL_DAY, starts=["08:00", "25:99"])
+    care = CourseFormat.parse("eltern", "Mo-Fr", "08:30", "10:00", childcare=True)
+    with pytest.raises(ConfigError, match="Standort KS03 hat keine Kinderbetreuung"):
+        start_time_sweep(demo.pool, demo.cells, site, care, SCHOOL_DAY)
 
 
 # --------------------------------------------------------------------------------------------

@@ -57,6 +57,13 @@ from kurszugang.analysis.plan._soon import (
     class_start_weeks,
     rotation,
 )
+from kurszugang.analysis.plan._when import (
+    DEFAULT_SWEEP,
+    SWEEP_COLUMNS,
+    SWEEP_GEMEINDE_COLUMNS,
+    StartSweep,
+    start_time_sweep,
+)
 from kurszugang.analysis.plan._where import (
     PER_K_COLUMNS,
     SITE_COLUMNS,
@@ -71,6 +78,7 @@ __all__ = [
     "CANDIDATE_LIST_COLUMNS",
     "DEFAULT_HORIZON_WEEKS",
     "DEFAULT_INFLOW_SHARE",
+    "DEFAULT_SWEEP",
     "DEFAULT_TERM_WEEKS",
     "GROUP_COLUMNS",
     "PER_K_COLUMNS",
@@ -78,12 +86,15 @@ __all__ = [
     "SITE_COLUMNS",
     "SOURCES",
     "START_WEEK_COLUMNS",
+    "SWEEP_COLUMNS",
+    "SWEEP_GEMEINDE_COLUMNS",
     "TERM_COLUMNS",
     "WEEKS_PER_MONTH",
     "CourseFormat",
     "FormatCoverage",
     "Rotation",
     "SitePlan",
+    "StartSweep",
     "best_sites",
     "boardable_departures",
     "class_start_weeks",
@@ -92,4 +103,5 @@ __all__ = [
     "plan_candidates",
     "read_candidates",
     "rotation",
+    "start_time_sweep",
 ]
