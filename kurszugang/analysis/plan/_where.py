@@ -14,9 +14,9 @@ potential participants each) and ``N(g)`` the candidates group ``g`` can attend:
 The ``x`` split participants so that every open site has ``m`` of its own. Once the open sites
 can each draw the minimum, everyone else who can attend one of them can be added to it (a site
 has no upper limit), so the optimum of a site set is the number of participants who can attend
-at least one of its sites, or infeasible. On random and clustered instances of 200 to 20,000
-cells and 50 candidates HiGHS solved this formulation two to four times faster than the one that
-maximises the sum of ``x`` with ``x_gj <= P_g * y_j``.
+at least one of its sites, or infeasible. HiGHS solves this formulation about 2.5 times faster
+than the one that maximises the sum of ``x`` with ``x_gj <= P_g * y_j`` on a clustered test
+instance and 1.4 times faster on a random one (``benchmarks/bench_plan.py``, CPU time).
 
 HiGHS (:func:`scipy.optimize.milp`) solves it with a relative MIP gap of 0, i.e. to proven
 optimality unless the time limit is hit (then ``status`` says so and ``mip_gap`` is the gap).
