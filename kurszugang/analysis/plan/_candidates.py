@@ -1,0 +1,407 @@
+"""Candidate sites for planning: the existing sites, a user's list, or the best-served stops.
+
+A candidate list has the schema of a course-site list without the course columns: an id
+(``candidate_id``, ``id``, ``site_id``, ``Standort-ID``, ``Kandidat``), optionally a name
+(``name``, ``site_name``, ``Standort``), coordinates as ``lon``/``lat`` (WGS84) or ``x``/``y``
+with a ``crs`` (column or option; German ``Längengrad``/``Breitengrad``,
+``Rechtswert``/``Hochwert``), and optionally ``childcare`` (``Kinderbetreuung`` ja/nein). It is
+read with the course reader's table and coordinate parts: CSV (``;`` or ``,``, UTF-8 or
+Windows-1252), XLSX, GeoJSON or GeoPackage points, see ``docs/course-sites.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
+from kurszugang.errors import ConfigError, DataValidationError, InputError, InputFormatError
+from kurszugang.io._report import ValidationReport
+
+# The site part of the course reader: loading every format, column aliases, coordinates.
+from kurszugang.io.courses import (
+    _FALSE,
+    _LOOKUP,
+    _TRUE,
+    _Checker,
+    _coordinates,
+    _load_table,
+    _norm,
+    _parse_crs,
+)
+from kurszugang.routing.timetable import DAY
+
+if TYPE_CHECKING:
+    from kurszugang.io.courses import CourseList
+    from kurszugang.routing.router import Router
+    from kurszugang.routing.timetable import Timetable
+
+log = logging.getLogger(__name__)
+
+#: Columns of :func:`plan_candidates`, in order.
+CANDIDATE_COLUMNS = ("candidate_id", "name", "source", "ags", "gen", "x", "y", "has_childcare",
+                     "departures")
+#: Columns of :func:`read_candidates`, in order.
+CANDIDATE_LIST_COLUMNS = ("candidate_id", "name", "has_childcare", "x", "y", "line")
+#: The ``source`` of a candidate: an existing course site, a user's list, a stop.
+SOURCES = ("bestehend", "Liste", "Haltestelle")
+#: Prefix of the ids of candidates generated at stops (``hst:`` + stop_id).
+STOP_PREFIX = "hst:"
+_ID_NAMES = frozenset({"id", "candidate_id", "kandidat", "kandidat_id", "kandidaten_id",
+                       "kandidaten_nr", "kandidat_nr"})
+_KIND = "Kandidatenliste"
+
+
+def read_candidates(path: str | Path, *, crs: str | int | CRS | None = None,
+                    sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a list of candidate sites (CSV, XLSX, GeoJSON or GeoPackage).
+
+    Parameters
+    ----------
+    path
+        The list; its columns are described in this module's docstring.
+    crs
+        CRS of ``x``/``y`` columns where the list has no ``crs`` column (e.g. ``"EPSG:25832"``).
+    sheet
+        Sheet of a workbook or layer of a GeoPackage (default: the first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate, in file order: ``candidate_id`` (string), ``name`` (string: the
+        name column, else the id), ``has_childcare`` (bool; False where the column is absent),
+        ``x``, ``y`` (float64, EPSG:25832 metres), ``line`` (line of the file, or feature number).
+
+    Raises
+    ------
+    InputFormatError
+        If the file is missing, empty or not what its extension says.
+    DataValidationError
+        Listing every problem (line, column, what was expected): no id column, empty or
+        repeated ids, missing or unusable coordinates, childcare values other than yes/no.
+
+    Examples
+    --------
+    >>> read_candidates("kandidaten.csv", crs="EPSG:25832")  # doctest: +SKIP
+    """
+    p = Path(path)
+    report = ValidationReport(source=str(p), kind=_KIND)
+    option_crs = _option_crs(crs)
+    table = _load_table(p, sheet=sheet, crs=option_crs, report=report)
+    data = table.data.apply(lambda column: column.str.strip())
+    empty = (data == "").all(axis=1).to_numpy()
+    if table.geo_lon is not None:
+        empty &= ~np.isfinite(table.geo_lon) & ~np.asarray(table.geo_bad, dtype=bool)
+    if empty.any():
+        log.info("%s: leere Zeilen übersprungen: %d (z. B. Zeile %s)", p.name, int(empty.sum()),
+                 ", ".join(map(str, table.lines[empty][:5])))
+    keep = ~empty
+    if not keep.any():
+        raise InputFormatError("hat eine Kopfzeile, aber keine Kandidaten (erwartet eine Zeile "
+                               "je Standort)", path=p)
+    headers = [str(h) for h in data.columns]
+    data = data[keep].reset_index(drop=True)
+    data.columns = pd.Index(range(data.shape[1]))
+    lines = table.lines[keep]
+    geo = [None if a is None else a[keep] for a in (table.geo_lon, table.geo_lat, table.geo_bad)]
+    found = _columns(headers, p.name, report)
+    cols = {canon: data[i] for canon, (_, i) in found.items()}
+
+    def label(canon: str) -> str:
+        header = found.get(canon, (canon, -1))[0]
+        return header if _norm(header) == canon or canon == "site_id" else f"{header} ({canon})"
+
+    _check_columns(cols, geo[0] is not None, p.name, report)
+    if report.errors:
+        raise DataValidationError(report.errors, path=p)
+    check = _Checker(report, p.name, lines)
+    ids = _ids(cols["site_id"], label("site_id"), check, lines)
+    lon, lat, _ = _coordinates(cols, label, check, len(data), geo[0], geo[1], geo[2], option_crs)
+    care = _childcare(cols, label, check, len(data))
+    if report.errors:
+        report.problems.sort(key=lambda q: (q.row is not None, q.row or 0))
+        raise DataValidationError(report.errors, path=p)
+    x, y = transformer(WEB_CRS, ANALYSIS_CRS).transform(lon, lat)
+    name = cols.get("site_name", pd.Series([""] * len(data)))
+    name = name.where(name != "", cols.get("provider", pd.Series([""] * len(data))))
+    out = pd.DataFrame({
+        "candidate_id": pd.array(ids, dtype="string"),
+        "name": pd.array(name.where(name != "", ids).to_numpy(dtype=object), dtype="string"),
+        "has_childcare": care,
+        "x": np.asarray(x, dtype=np.float64),
+        "y": np.asarray(y, dtype=np.float64),
+        "line": lines.astype(np.int64),
+    })
+    log.info("%s: Kandidaten gelesen: %d", p.name, len(out))
+    return out
+
+
+def _option_crs(crs: str | int | CRS | None) -> CRS | None:
+    if crs is None:
+        return None
+    try:
+        return _parse_crs(crs)
+    except CRSError:
+        raise ConfigError(f"crs {crs!r} ist kein bekanntes Koordinatenreferenzsystem (erwartet "
+                          "z. B. EPSG:25832)") from None
+
+
+def _columns(headers: list[str], file: str,
+             report: ValidationReport) -> dict[str, tuple[str, int]]:
+    """Canonical name -> (header as written, position) for every recognised column."""
+    found: dict[str, tuple[str, int]] = {}
+    unused: list[str] = []
+    for i, header in enumerate(headers):
+        key = _norm(header)
+        canon = "site_id" if key in _ID_NAMES else _LOOKUP.get(key)
+        if canon is None:
+            if header.strip() and not header.startswith("Unnamed"):
+                unused.append(header)
+            continue
+        if canon in found:
+            report.error(file, 1, header, f"bedeutet dasselbe wie Spalte {found[canon][0]!r} "
+                         "(erwartet jede Spalte einmal)", "duplicate_column")
+            continue
+        found[canon] = (header, i)
+    if unused:
+        log.info("%s: Spalten nicht verwendet: %s", file, ", ".join(unused))
+    return found
+
+
+def _check_columns(cols: dict[str, pd.Series], has_geometry: bool, file: str,
+                   report: ValidationReport) -> None:
+    if "site_id" not in cols:
+        report.error(file, None, "candidate_id", "Spalte fehlt (erwartet eine Spalte "
+                     "candidate_id, id, site_id oder Standort-ID)", "missing_column")
+    has_coords = any(c in cols for c in ("lon", "lat", "x", "y"))
+    if not (has_geometry or has_coords):
+        report.error(file, None, "lon", "Spalte fehlt (erwartet lon und lat (WGS84) oder x und "
+                     "y mit crs; deutsch Längengrad/Breitengrad oder Rechtswert/Hochwert)",
+                     "missing_column")
+
+
+def _ids(text: pd.Series, column: str, check: _Checker, lines: np.ndarray) -> np.ndarray:
+    check.rows((text == "").to_numpy(), column, "fehlt (erwartet eine eindeutige Kennung, "
+               "z. B. K01)", "missing_value")
+    first = pd.Series(lines).groupby(text.to_numpy(dtype=str)).transform("first").to_numpy()
+    dup = (first != lines) & (text != "").to_numpy()
+    check.rows(dup, column, "'" + text + "' kommt schon in Zeile " + pd.Series(first).astype(str)
+               + " vor (erwartet eine Kennung je Kandidat)", "duplicate_id")
+    return text.to_numpy(dtype=object)
+
+
+def _childcare(cols: dict[str, pd.Series], label: Callable[[str], str], check: _Checker,
+               n: int) -> np.ndarray:
+    if "childcare" not in cols:
+        return np.zeros(n, dtype=bool)
+    text = cols["childcare"].str.lower()
+    check.rows(~text.isin(_TRUE + _FALSE).to_numpy(), label("childcare"),
+               "'" + cols["childcare"] + "' ist weder ja noch nein (erwartet ja/nein, x oder "
+               "leer, 1/0)", "bad_childcare")
+    return text.isin(_TRUE).to_numpy(bool)
+
+
+def boardable_departures(timetable: Timetable) -> np.ndarray:
+    """Per stop of the timetable: departures one can board on its date.
+
+    A departure counts where boarding is allowed (``pickup_type`` not 1), the trip goes on to
+    another stop (not its last stop) and it leaves between 00:00 and 24:00 of the date (trips of
+    the previous day running past midnight count with their times after midnight).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` per stop index (the order of ``timetable.stop_ids``).
+    """
+    tt = timetable
+    n_sp = np.diff(tt.pattern_stop_start)
+    size = n_sp * np.diff(tt.pattern_trip_start)
+    pat = np.repeat(np.arange(len(n_sp)), size)
+    pos = (np.arange(int(size.sum())) - np.repeat(tt.pattern_time_start[:len(n_sp)], size)) % \
+        np.maximum(n_sp[pat], 1)
+    flat = tt.pattern_stop_start[pat] + pos
+    ok = ((tt.pattern_pickup[flat] == 1) & (pos < n_sp[pat] - 1)
+          & (tt.dep >= 0) & (tt.dep < DAY))
+    return np.bincount(tt.pattern_stops[flat][ok], minlength=tt.n_stops).astype(np.int64)
+
+
+def _gemeinden(gemeinden: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The Gemeinden in the analysis CRS, without unincorporated areas (reported)."""
+    if gemeinden is None or len(gemeinden) == 0:
+        raise InputError("keine Gemeinden angegeben (erwartet die Gemeinden des Landkreises)")
+    if gemeinden.crs is None:
+        raise InputError("die Gemeinden haben kein Koordinatenreferenzsystem")
+    for col in ("ags", "gen"):
+        if col not in gemeinden.columns:
+            raise InputError(f"den Gemeinden fehlt die Spalte {col} (erwartet read_boundaries)")
+    gem = gemeinden.to_crs(ANALYSIS_CRS).reset_index(drop=True)
+    if "bez" in gem.columns:
+        free = gem["bez"].astype("string").str.lower().str.contains("gemeindefrei").fillna(False)
+        if free.any():
+            log.info("gemeindefreie Gebiete sind keine Gemeinden und bekommen keinen "
+                     "Kandidaten: %d (z. B. %s)", int(free.sum()),
+                     ", ".join(gem.loc[free, "gen"].astype(str)[:5]))
+            gem = gem[~free.to_numpy(bool)].reset_index(drop=True)
+    return gem
+
+
+def _locate(gem: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> tuple[pd.Series, pd.Series]:
+    """AGS and name of the Gemeinde each point lies in (NA outside)."""
+    tree = shapely.STRtree(np.asarray(gem.geometry.values))
+    pt, poly = tree.query(shapely.points(x, y), predicate="intersects")
+    first = pd.Series(poly).groupby(pt).min()
+    idx = np.full(len(x), -1, dtype=np.int64)
+    idx[first.index.to_numpy()] = first.to_numpy()
+    ags = pd.Series(gem["ags"].astype(str).to_numpy(dtype=object)[np.maximum(idx, 0)],
+                    dtype="string").where(idx >= 0)
+    gen = pd.Series(gem["gen"].astype(str).to_numpy(dtype=object)[np.maximum(idx, 0)],
+                    dtype="string").where(idx >= 0)
+    return ags, gen
+
+
+def _best_stops(router: Router, gem: gpd.GeoDataFrame, notes: list[str]) -> pd.DataFrame:
+    """One candidate per Gemeinde: its stop with the most boardable departures on the date."""
+    tt = router.timetable
+    ags, _ = _locate(gem, tt.stop_x, tt.stop_y)
+    stops = pd.DataFrame({"stop_id": tt.stop_ids.astype(str), "name": router.stop_names,
+                          "ags": ags, "x": tt.stop_x, "y": tt.stop_y,
+                          "departures": boardable_departures(tt)})
+    served = stops[ags.notna().to_numpy() & (stops["departures"] > 0).to_numpy()]
+    best = (served.sort_values(["ags", "departures", "stop_id"], ascending=[True, False, True])
+            .drop_duplicates("ags"))
+    without = gem[~gem["ags"].astype(str).isin(best["ags"].astype(str))]
+    if len(without):
+        notes.append(f"Gemeinden ohne Haltestelle mit Abfahrten am {tt.date:%d.%m.%Y}, also "
+                     f"ohne Haltestellen-Kandidaten: {len(without)} (z. B. "
+                     f"{', '.join(without['gen'].astype(str)[:5])})")
+    return pd.DataFrame({"candidate_id": STOP_PREFIX + best["stop_id"],
+                         "name": best["name"].to_numpy(dtype=object), "source": "Haltestelle",
+                         "x": best["x"].to_numpy(), "y": best["y"].to_numpy(),
+                         "has_childcare": False,
+                         "departures": best["departures"].to_numpy(np.int64)})
+
+
+def _existing(courses: CourseList) -> pd.DataFrame:
+    sites = courses.sites.to_crs(ANALYSIS_CRS)
+    name = sites["site_name"].astype("string")
+    name = name.where(name.notna() & (name != "nan") & (name != "<NA>"),
+                      sites["provider"].astype("string"))
+    return pd.DataFrame({"candidate_id": sites["site_id"].astype(str).to_numpy(dtype=object),
+                         "name": name.to_numpy(dtype=object), "source": "bestehend",
+                         "x": sites.geometry.x.to_numpy(), "y": sites.geometry.y.to_numpy(),
+                         "has_childcare": sites["has_childcare"].to_numpy(bool)})
+
+
+def _check_unique(table: pd.DataFrame, file: Path | None) -> None:
+    dup = table["candidate_id"].duplicated(keep="first")
+    if not dup.any():
+        return
+    row = table[dup].iloc[0]
+    first = table[table["candidate_id"] == row["candidate_id"]].iloc[0]
+    raise InputError(f"candidate_id {row['candidate_id']!r} ist schon ein Kandidat der Quelle "
+                     f"{first['source']!r} (erwartet eindeutige Kennungen; den Standort aus der "
+                     "Liste streichen oder umbenennen)", path=file,
+                     row=None if pd.isna(row.get("line")) else int(row["line"]))
+
+
+def plan_candidates(
+    gemeinden: gpd.GeoDataFrame,
+    *,
+    courses: CourseList | None = None,
+    candidate_file: str | Path | None = None,
+    router: Router | None = None,
+    crs: str | int | CRS | None = None,
+    sheet: str | int | None = None,
+) -> pd.DataFrame:
+    """The candidate sites: existing sites, plus a user's list or one stop per Gemeinde.
+
+    Without ``candidate_file``, each Gemeinde gets one candidate at its best-served stop: the
+    stop inside it with the most boardable departures on the router's date (see
+    :func:`boardable_departures`; ties: the smaller stop id). Gemeinden without a served stop
+    get none (logged and kept in ``attrs["notes"]``).
+
+    Parameters
+    ----------
+    gemeinden
+        Gemeinden of the district (:func:`kurszugang.io.boundaries.read_boundaries`), any CRS;
+        unincorporated areas (``bez`` "gemeindefreies Gebiet") are left out.
+    courses
+        The course list; its sites become candidates with source ``bestehend``.
+    candidate_file
+        A candidate list (:func:`read_candidates`), source ``Liste``.
+    router
+        The router of the school day (e.g. ``pool.get(SCHOOL_DAY)``); needed without a list.
+    crs, sheet
+        As for :func:`read_candidates`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate with the columns of :data:`CANDIDATE_COLUMNS`: ``candidate_id``
+        (string: site id, list id, or ``hst:`` + stop id), ``name``, ``source`` (bestehend,
+        Liste, Haltestelle), ``ags``, ``gen`` (Gemeinde the point lies in, NA outside the
+        district), ``x``, ``y`` (EPSG:25832 metres), ``has_childcare`` (bool: an existing site
+        with a childcare course, or ``Kinderbetreuung`` in the list; False at stops),
+        ``departures`` (Int64: boardable departures at the stop on the router's date, NA for
+        other sources).
+
+    Raises
+    ------
+    ConfigError
+        Without a list and without a router.
+    InputError
+        If the Gemeinden lack ``ags``/``gen`` or a CRS, or an id of the list repeats an
+        existing site's id (naming the line).
+    DataValidationError
+        For a list with unusable rows (:func:`read_candidates`).
+
+    Examples
+    --------
+    >>> cands = plan_candidates(gemeinden, courses=courses,
+    ...                         router=pool.get(SCHOOL_DAY))  # doctest: +SKIP
+    >>> cands["source"].value_counts()  # doctest: +SKIP
+    """
+    gem = _gemeinden(gemeinden)
+    notes: list[str] = []
+    parts = [_existing(courses)] if courses is not None else []
+    if candidate_file is not None:
+        listed = read_candidates(candidate_file, crs=crs, sheet=sheet)
+        parts.append(listed.drop(columns="line").assign(source="Liste", line=listed["line"]))
+    elif router is None:
+        raise ConfigError("ohne Kandidatenliste werden Kandidaten an den Haltestellen erzeugt: "
+                          "dafür fehlt der Router des Schultags (router=pool.get(Schultag))")
+    else:
+        parts.append(_best_stops(router, gem, notes))
+    table = pd.concat(parts, ignore_index=True)
+    _check_unique(table, Path(candidate_file) if candidate_file is not None else None)
+    ags, gen = _locate(gem, table["x"].to_numpy(float), table["y"].to_numpy(float))
+    outside = ags.isna().to_numpy()
+    if outside.any():
+        notes.append(f"Kandidaten außerhalb des Landkreises: {int(outside.sum())} (z. B. "
+                     f"{', '.join(table['candidate_id'].astype(str)[outside][:5])})")
+    departures = (table["departures"] if "departures" in table.columns
+                  else pd.Series(np.nan, index=table.index))
+    out = pd.DataFrame({
+        "candidate_id": table["candidate_id"].astype(str).astype("string").array,
+        "name": table["name"].astype(str).astype("string").array,
+        "source": table["source"].astype("string").array,
+        "ags": ags.array, "gen": gen.array,
+        "x": table["x"].to_numpy(np.float64), "y": table["y"].to_numpy(np.float64),
+        "has_childcare": table["has_childcare"].fillna(False).to_numpy(bool),
+        "departures": departures.astype("Int64").array,
+    })
+    for n in notes:
+        log.warning(n)
+    out.attrs["notes"] = notes
+    log.info("Kandidaten: %d (%s)", len(out), ", ".join(
+        f"{n} {s}" for s, n in out["source"].value_counts().sort_index().items()))
+    return out
