@@ -76,12 +76,12 @@ def test_validate_unknown_kind_of_file(tmp_path: Path):
     odd.write_bytes(b"PK\x03\x04 not really")
     res = run_cli("validate", odd)
     assert res.returncode == 1
-    assert "notes.docx" in res.stdout and "is of no kind kurszugang reads" in res.stdout
+    assert "notes.docx" in res.stdout and "ist keine Eingabe, die kurszugang liest" in res.stdout
     assert "Traceback" not in res.stdout + res.stderr
 
 
 def test_validate_missing_file():
     res = run_cli("validate", "does-not-exist.zip")
     assert res.returncode == 1
-    assert "does-not-exist.zip" in res.stdout and "does not exist" in res.stdout
+    assert "does-not-exist.zip" in res.stdout and "gibt es nicht" in res.stdout
     assert "Traceback" not in res.stdout + res.stderr

@@ -166,6 +166,40 @@ def _zip_member(path: Path, layer: str | None) -> str:
     return f"/vsizip/{path}/{chosen}"
 
 
+def missing_companions(shp: str | Path, *, need_prj: bool = True) -> list[str]:
+    """The companion files a shapefile needs that are not beside it.
+
+    A shapefile is several files: ``.shp`` (geometry), ``.shx`` (index), ``.dbf`` (attributes,
+    holding the keys) and ``.prj`` (coordinate system); the extension's case does not matter.
+
+    Parameters
+    ----------
+    shp
+        The ``.shp`` file.
+    need_prj
+        Whether a missing ``.prj`` counts (not when the CRS is stated with ``crs=``).
+
+    Returns
+    -------
+    list of str
+        The names of the missing files, e.g. ``["VG250_GEM.dbf"]``; empty when complete.
+
+    Examples
+    --------
+    >>> missing_companions("VG5000_GEM.shp")  # doctest: +SKIP
+    []
+    """
+    path = Path(shp)
+    present = {p.name.lower() for p in path.parent.glob(f"{glob_escape(path.stem)}.*")}
+    wanted = (".shx", ".dbf", ".prj") if need_prj else (".shx", ".dbf")
+    return [path.stem + ext for ext in wanted if (path.stem + ext).lower() not in present]
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with the glob wildcards ``*?[`` escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
 def _gdal_message(exc: Exception) -> str:
     """The first sentence of a GDAL error, without the driver-prefix advice."""
     text = str(exc).split(";")[0].strip()
