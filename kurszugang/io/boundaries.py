@@ -24,8 +24,8 @@ geometry      Polygon or MultiPolygon, valid
 Keys never pass through a number: they are read as text. A key stored as a number in the file is
 zero-padded back to its width and a warning is logged and reported.
 
-:func:`boundary_source` tells which product a file is (VG250, VG5000, LDBV or other).
-Messages read German.
+:func:`boundary_source` tells which product a file is (VG250, VG5000, LDBV or other);
+:func:`district_info` gives the name and type of a Kreis from its key. Messages read German.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ __all__ = [
     "OUTPUT_CRS",
     "BOUNDARY_COLUMNS",
     "BOUNDARY_SOURCES",
+    "DistrictInfo",
     "boundary_source",
+    "district_info",
     "missing_companions",
     "read_boundaries",
     "validate_boundaries",
@@ -171,6 +173,13 @@ _MSG = {
     "without_kreis_keys": " und keines mit Kreisschlüssel (Länder oder Regierungsbezirke?)",
     "ags_not_found": "ags {missing} nicht gefunden; die Datei hat {n} Objekte mit AGS wie "
                      "{examples}",
+    "district_key": "{key!r} ist kein Kreisschlüssel: erwartet 5 Ziffern als Text, z. B. '09472'",
+    "district_missing": "hat keinen Kreis {key}; die nächsten vorhandenen Kreisschlüssel: "
+                        "{nearest}",
+    "district_none": "hat keinen Kreis {key} und keine Kreisschlüssel (Länder oder "
+                     "Regierungsbezirke?)",
+    "district_name_unknown": "Name des Landkreises {key} steht nicht in den Gemeindegrenzen; die "
+                             "Kreisebene (z. B. vg250_krs bzw. VG250_KRS.shp) daneben legen",
 }
 
 
@@ -941,3 +950,153 @@ def boundary_source(path: str | Path, *, layer: str | None = None) -> str:
         return "VG250"
     return "other"
 
+
+@dataclass(frozen=True)
+class DistrictInfo:
+    """Name and type of a Kreis, as :func:`district_info` finds them.
+
+    Attributes
+    ----------
+    key
+        The 5-digit Kreis key, e.g. ``"09472"``.
+    name
+        The name as the boundaries write it (``"Bayreuth"``), or None where only Gemeinden were
+        read and the Kreis is a Landkreis (Gemeinde layers do not hold Kreis names).
+    type
+        ``"Landkreis"`` or ``"Kreisfreie Stadt"`` (BEZ "Kreis", "Region", ... count as
+        Landkreis; "Stadtkreis" as Kreisfreie Stadt).
+    bez
+        The type as the file writes it (``"Landkreis"``, ``"Kreis"``, ``"Stadtkreis"``, ...), or
+        None where derived from the Gemeinden.
+    source
+        Where it came from: ``"Kreisebene <layer>"`` or ``"Gemeinden <layer>"``.
+    note
+        A German note when something could not be told (e.g. the name), else None.
+    """
+
+    key: str
+    name: str | None
+    type: str
+    bez: str | None
+    source: str
+    note: str | None = None
+
+
+def _district_type(bez: str | None) -> str:
+    text = (bez or "").lower()
+    return "Kreisfreie Stadt" if "kreisfrei" in text or text == "stadtkreis" else "Landkreis"
+
+
+def _krs_layer(path: Path) -> tuple[str, str] | None:
+    """The Kreis layer beside or inside a boundary file, as (GDAL source, layer), if any."""
+    if path.is_dir():
+        shps = [p for p in sorted(path.iterdir()) if p.suffix.lower() == ".shp"]
+    elif path.suffix.lower() == ".shp":
+        if _level_hint(path.stem) == 4:
+            return str(path), path.stem
+        shps = sorted((p for p in path.parent.iterdir() if p.suffix.lower() == ".shp"),
+                      key=lambda p: p.stem.lower() != re.sub(
+                          "gem", "krs", path.stem, flags=re.I).lower())
+    else:
+        source = _zip_member(path, None) if path.suffix.lower() == ".zip" else str(path)
+        try:
+            layers = [str(n) for n, _ in pyogrio.list_layers(source)]
+        except Exception:
+            return None
+        krs = [n for n in layers if _level_hint(n) == 4]
+        return (source, krs[0]) if krs else None
+    krs_shps = [p for p in shps if _level_hint(p.stem) == 4 and not missing_companions(p)]
+    return (str(krs_shps[0]), krs_shps[0].stem) if krs_shps else None
+
+
+def _kreis_table(source: str, layer: str, path: Path) -> pd.DataFrame:
+    """Key (first 5 digits of AGS or ARS), GEN, BEZ and GF of every feature of a layer."""
+    fields = [str(f) for f in pyogrio.read_info(source, layer=layer)["fields"]]
+    f = _fields(fields, None, path)
+    raw = pyogrio.read_dataframe(source, layer=layer, columns=f.present(), read_geometry=False)
+    key = (_as_key_text(raw[f.ags])[0] if f.ags else _as_key_text(raw[f.ars or ""])[0])
+    if f.ags is None and f.ars is not None:
+        key = key.where(key.str.len() != 12, key.str[:5] + key.str[9:])
+    return pd.DataFrame({
+        "key": key.str[:5],
+        "ags": key,
+        "gen": raw[f.gen].astype("str") if f.gen else pd.Series(pd.NA, index=raw.index),
+        "bez": raw[f.bez].astype("str") if f.bez else pd.Series(pd.NA, index=raw.index),
+        "water": pd.to_numeric(raw[f.gf], errors="coerce").isin(_WATER_GF) if f.gf
+        else pd.Series(False, index=raw.index),
+    })
+
+
+def district_info(path: str | Path, key: str, *, layer: str | None = None) -> DistrictInfo:
+    """The name and type (Landkreis / Kreisfreie Stadt) of the Kreis with a 5-digit key.
+
+    Read from the Kreis layer (VG250 GeoPackage layer ``vg250_krs``; in a shapefile folder the
+    ``*_KRS.shp`` beside the Gemeinde file), or, where there is none, derived from the
+    Gemeinden: a Kreis whose only Gemeinde has the Gemeinde part ``000`` is a Kreisfreie Stadt of
+    that name; any other is a Landkreis whose name the Gemeinde layer does not hold (None).
+
+    Parameters
+    ----------
+    path
+        A boundary file or folder as accepted by :func:`read_boundaries` (the Gemeinde or the
+        Kreis layer).
+    key
+        The Kreis key as text, e.g. ``"09472"``.
+    layer
+        The layer of the Gemeinden where no Kreis layer exists (default as
+        :func:`read_boundaries` chooses it).
+
+    Returns
+    -------
+    DistrictInfo
+        Key, name, type, BEZ as written and the layer it came from.
+
+    Raises
+    ------
+    InputError
+        If the key is not 5 digits, or the file has no Kreis with that key (the message names the
+        nearest existing keys).
+    InputFormatError
+        If the file cannot be read (see :func:`read_boundaries`).
+
+    Examples
+    --------
+    >>> info = district_info("VG5000_GEM.shp", "09472")  # doctest: +SKIP
+    >>> info.name, info.type  # doctest: +SKIP
+    ('Bayreuth', 'Landkreis')
+    """
+    p = Path(path)
+    if not isinstance(key, str) or not re.fullmatch(r"\d{5}", key):
+        raise InputError(_MSG["district_key"].format(key=key), path=p)
+    krs = _krs_layer(p) if p.exists() else None
+    if krs is not None:
+        table = _kreis_table(*krs, p)
+        table = table[table["ags"].str.len() == 5]
+        hit = table[(table["key"] == key)].sort_values("water", kind="stable")
+        if len(hit):
+            bez = hit["bez"].iloc[0]
+            bez = None if pd.isna(bez) else str(bez)
+            return DistrictInfo(key, str(hit["gen"].iloc[0]), _district_type(bez), bez,
+                                f"Kreisebene {krs[1]}")
+        _no_district(p, key, table["key"])
+    source, gem_layer = _open_source(p, layer, need_prj=False)
+    table = _kreis_table(source, gem_layer, p)
+    table = table[~table["water"]]
+    gemeinden = table[(table["key"] == key)
+                      & ~table["ags"].str.fullmatch(_BAVARIAN_GEMEINDEFREI_AGS).fillna(False)
+                      & ~table["bez"].str.contains(_GEMEINDEFREI_TEXT, na=False)]
+    if gemeinden.empty:
+        _no_district(p, key, table["key"])
+    if len(gemeinden) == 1 and str(gemeinden["ags"].iloc[0]).endswith("000"):
+        return DistrictInfo(key, str(gemeinden["gen"].iloc[0]), "Kreisfreie Stadt", None,
+                            f"Gemeinden {gem_layer}")
+    return DistrictInfo(key, None, "Landkreis", None, f"Gemeinden {gem_layer}",
+                        note=_MSG["district_name_unknown"].format(key=key))
+
+
+def _no_district(path: Path, key: str, keys: pd.Series) -> None:
+    known = keys.dropna().unique()
+    if not len(known):
+        raise InputError(_MSG["district_none"].format(key=key), path=path)
+    raise InputError(_MSG["district_missing"].format(
+        key=key, nearest=", ".join(_nearest(key, known, 5))), path=path)

@@ -503,6 +503,66 @@ def test_boundary_source_of_the_real_and_the_demo_files(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# the district's name and type
+
+
+def test_district_info_from_the_vg5000_kreis_layer(gem_path: Path) -> None:
+    from kurszugang.io.boundaries import DistrictInfo, district_info
+
+    assert district_info(gem_path, "09472") == DistrictInfo(
+        "09472", "Bayreuth", "Landkreis", "Landkreis", "Kreisebene VG5000_KRS")
+    city = district_info(gem_path, "09462")
+    assert (city.name, city.type, city.bez) == ("Bayreuth", "Kreisfreie Stadt", "Kreisfreie Stadt")
+    enz = district_info(gem_path, "08236")
+    assert (enz.name, enz.type) == ("Enzkreis", "Landkreis")
+    # BEZ "Kreis" (Schleswig-Holstein) is a Landkreis, "Stadtkreis" (Baden-Württemberg) a
+    # Kreisfreie Stadt
+    assert (district_info(gem_path, "01051").bez, district_info(gem_path, "01051").type) == (
+        "Kreis", "Landkreis")
+    karlsruhe = district_info(gem_path, "08212")
+    assert (karlsruhe.name, karlsruhe.bez, karlsruhe.type) == (
+        "Karlsruhe", "Stadtkreis", "Kreisfreie Stadt")
+
+
+def test_district_info_of_the_demo_geopackage() -> None:
+    from kurszugang.io.boundaries import district_info
+
+    demo = Path(__file__).resolve().parents[2] / "kurszugang/demo/data/vg250_beispiel.gpkg"
+    info = district_info(demo, "09999")
+    assert (info.name, info.type, info.source) == (
+        "Landkreis Beispiel (fiktiv)", "Landkreis", "Kreisebene vg250_krs")
+
+
+def test_district_info_derived_from_the_gemeinden(gem_path: Path, tmp_path: Path) -> None:
+    from kurszugang.io.boundaries import district_info
+
+    for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):  # the GEM layer alone, no KRS beside
+        (tmp_path / f"VG5000_GEM{ext}").write_bytes(gem_path.with_suffix(ext).read_bytes())
+    alone = tmp_path / "VG5000_GEM.shp"
+    city = district_info(alone, "09462")
+    assert (city.name, city.type, city.source) == (
+        "Bayreuth", "Kreisfreie Stadt", "Gemeinden VG5000_GEM")
+    land = district_info(alone, "09472")
+    assert (land.name, land.type) == (None, "Landkreis")
+    assert land.note == ("Name des Landkreises 09472 steht nicht in den Gemeindegrenzen; die "
+                         "Kreisebene (z. B. vg250_krs bzw. VG250_KRS.shp) daneben legen")
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    ("09480", "VG5000_GEM.shp: hat keinen Kreis 09480; die nächsten vorhandenen "
+              "Kreisschlüssel: 09479, 09478, 09477, 09476, 09475"),
+    ("9472", "VG5000_GEM.shp: '9472' ist kein Kreisschlüssel: erwartet 5 Ziffern als Text, "
+             "z. B. '09472'"),
+])
+def test_bad_district_key(gem_path: Path, key: str, message: str) -> None:
+    from kurszugang.io.boundaries import district_info
+
+    with pytest.raises(InputError) as info:
+        district_info(gem_path, key)
+    assert str(info.value) == message
+
+
+# ---------------------------------------------------------------------------------------------
 # a shapefile without its companion files
 
 
