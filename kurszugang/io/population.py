@@ -25,6 +25,7 @@ import logging
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -246,39 +247,61 @@ def _parse_ids(
     return res, north, east
 
 
-def _read_csv(path: Path, report: ValidationReport) -> pd.DataFrame:
-    """Parse a Zensus grid CSV into the output columns (without geometry)."""
-    name = path.name
+@dataclass(frozen=True)
+class _Columns:
+    """Which columns of a grid table hold what, and the separator."""
+
+    sep: str
+    cell_id: str | None
+    x: str | None
+    y: str | None
+    inhabitants: str | None
+    count: str | None  # foreigners as a count
+    share: str | None  # foreigners as a share in percent (only without a count)
+
+    def used(self) -> list[str]:
+        return [c for c in (self.cell_id, self.x, self.y, self.inhabitants, self.count,
+                            self.share) if c]
+
+
+def _columns(path: Path) -> _Columns:
+    """The columns of a grid table, or an error naming what is missing."""
     fields, sep = _sniff_header(path)
-    id_col = _match(fields, _ID_COLUMN) or _find(fields, ("cell_id", "Gitter_ID"))
-    x_col = _match(fields, _X_COLUMN)
-    y_col = _match(fields, _Y_COLUMN)
-    inh_col = _find(fields, _INHABITANT_COLUMNS)
-    cnt_col = _find(fields, _FOREIGNER_COUNT_COLUMNS)
-    share_col = _find(fields, _FOREIGNER_SHARE_COLUMNS) if cnt_col is None else None
-    if id_col is None and (x_col is None or y_col is None):
+    count = _find(fields, _FOREIGNER_COUNT_COLUMNS)
+    cols = _Columns(sep, _match(fields, _ID_COLUMN) or _find(fields, ("cell_id", "Gitter_ID")),
+                    _match(fields, _X_COLUMN), _match(fields, _Y_COLUMN),
+                    _find(fields, _INHABITANT_COLUMNS), count,
+                    _find(fields, _FOREIGNER_SHARE_COLUMNS) if count is None else None)
+    if cols.cell_id is None and (cols.x is None or cols.y is None):
         raise InputError(_MSG["no_cell_columns"].format(found=", ".join(fields)), path=path)
-    if inh_col is None and cnt_col is None and share_col is None:
+    if cols.inhabitants is None and cols.count is None and cols.share is None:
         expected = _INHABITANT_COLUMNS + _FOREIGNER_COUNT_COLUMNS + _FOREIGNER_SHARE_COLUMNS
         raise InputError(_MSG["no_population_column"].format(
             expected=", ".join(expected), found=", ".join(fields)), path=path)
-    if share_col is not None and inh_col is None:
+    if cols.share is not None and cols.inhabitants is None:
         raise InputError(_MSG["share_without_inhabitants"].format(
-            column=share_col, expected=", ".join(_INHABITANT_COLUMNS)), path=path)
+            column=cols.share, expected=", ".join(_INHABITANT_COLUMNS)), path=path)
+    return cols
 
-    # resolution from the column names, all of which must agree
-    tokens = {m.group(1).lower() for f in (id_col, x_col, y_col) if f
+
+def _named_resolution(cols: _Columns, path: Path) -> int | None:
+    """The cell size the column names say (``x_mp_100m`` ...); all of them must agree."""
+    tokens = {m.group(1).lower() for f in (cols.cell_id, cols.x, cols.y) if f
               for m in [re.search(r"(100m|1km|10km)$", f, re.I)] if m}
     if len(tokens) > 1:
         raise InputError(_MSG["resolutions_differ"].format(tokens=", ".join(sorted(tokens))),
                          path=path)
-    col_res = _RES_TOKEN[tokens.pop()] if tokens else None
+    return _RES_TOKEN[tokens.pop()] if tokens else None
 
-    usecols = [c for c in (id_col, x_col, y_col, inh_col, cnt_col, share_col) if c]
+
+def _records(path: Path, cols: _Columns, report: ValidationReport
+             ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The used columns as text, blank lines dropped (and counted), with their line numbers."""
     try:
         table = pd.read_csv(
-            path, sep=sep, usecols=usecols, dtype=str, keep_default_na=False, na_filter=False,
-            skip_blank_lines=False, encoding="utf-8-sig", encoding_errors="replace",
+            path, sep=cols.sep, usecols=cols.used(), dtype=str, keep_default_na=False,
+            na_filter=False, skip_blank_lines=False, encoding="utf-8-sig",
+            encoding_errors="replace",
         )
     except pd.errors.ParserError as exc:
         reason = str(exc).replace("Error tokenizing data. C error: ", "")
@@ -294,72 +317,83 @@ def _read_csv(path: Path, report: ValidationReport) -> pd.DataFrame:
     if table.empty:
         raise InputFormatError(_MSG["header_only"], path=path)
     report.counts["records"] = len(table)
-    problems = _Problems(report, name)
+    return table, lines
 
-    # cell ids (any style) and the resolution
-    id_res = north = east = None
-    if id_col is not None:
-        id_res, north, east = _parse_ids(table[id_col], id_col, problems, lines)
+
+def _centres(table: pd.DataFrame, cols: _Columns, res_named: int | None, path: Path,
+             problems: _Problems, lines: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """Cell size and cell centres: from the coordinate columns (checked against the ids), else
+    from the ids."""
+    res = res_named
+    north = east = None
+    if cols.cell_id is not None:
+        ids = table[cols.cell_id]
+        id_res, north, east = _parse_ids(ids, cols.cell_id, problems, lines)
         seen = np.unique(id_res[~np.isnan(id_res)])
-        if col_res is None and len(seen) > 1:
+        if res is None and len(seen) > 1:
             raise InputError(_MSG["mixed_cells"].format(
-                sizes=", ".join(f"{r:.0f} m" for r in seen)), path=path, column=id_col)
-        if col_res is None:
-            col_res = int(seen[0]) if len(seen) else None
-        if col_res is not None:
-            other = ~np.isnan(id_res) & (id_res != col_res)
-            problems.rows(other, lines, id_col, table[id_col].to_numpy(dtype=object),
-                          _MSG["wrong_resolution"].replace("{res}", str(col_res)),
-                          "wrong_resolution")
-    if col_res is None:
+                sizes=", ".join(f"{r:.0f} m" for r in seen)), path=path, column=cols.cell_id)
+        if res is None:
+            res = int(seen[0]) if len(seen) else None
+        if res is not None:
+            other = ~np.isnan(id_res) & (id_res != res)
+            problems.rows(other, lines, cols.cell_id, ids.to_numpy(dtype=object),
+                          _MSG["wrong_resolution"].replace("{res}", str(res)), "wrong_resolution")
+    if res is None:
         raise InputError(_MSG["no_cell_size"], path=path)
-    res = col_res
     half = res / 2
+    if cols.x is None or cols.y is None:
+        assert north is not None and east is not None  # the column check saw to it
+        return res, east + half, north + half
+    x = _coordinates(table[cols.x], cols.x, res, problems, lines)
+    y = _coordinates(table[cols.y], cols.y, res, problems, lines)
+    if cols.cell_id is not None and north is not None and east is not None:
+        ok = ~np.isnan(x) & ~np.isnan(y) & ~np.isnan(north)
+        mismatch = ok & ((east + half != x) | (north + half != y))
+        problems.rows(mismatch, lines, cols.cell_id, table[cols.cell_id].to_numpy(dtype=object),
+                      _MSG["id_mismatch"].replace("{x}", cols.x).replace("{y}", cols.y),
+                      "id_mismatch")
+    return res, x, y
 
-    # cell centres: from the coordinate columns (checked against the ids), else from the ids
-    if x_col is not None and y_col is not None:
-        x = _coordinates(table[x_col], x_col, res, problems, lines)
-        y = _coordinates(table[y_col], y_col, res, problems, lines)
-        if id_col is not None and north is not None and east is not None:
-            ok = ~np.isnan(x) & ~np.isnan(y) & ~np.isnan(north)
-            mismatch = ok & ((east + half != x) | (north + half != y))
-            problems.rows(mismatch, lines, id_col, table[id_col].to_numpy(dtype=object),
-                          _MSG["id_mismatch"].replace("{x}", x_col).replace("{y}", y_col),
-                          "id_mismatch")
-    elif north is not None and east is not None:
-        x = east + half
-        y = north + half
-    else:  # excluded by the column check above
-        raise InputError(_MSG["no_cells"], path=path)
 
-    # population values
+def _values(table: pd.DataFrame, cols: _Columns, problems: _Problems, lines: np.ndarray,
+            report: ValidationReport) -> tuple[np.ndarray, np.ndarray]:
+    """Inhabitants and foreigners per cell (NaN = no value); a share becomes a count."""
     inhabitants = np.full(len(table), np.nan)
     foreigners = np.full(len(table), np.nan)
-    if inh_col is not None:
-        inhabitants, missing = _numbers(table[inh_col], inh_col, sep, problems, lines)
+    if cols.inhabitants is not None:
+        inhabitants, missing = _numbers(table[cols.inhabitants], cols.inhabitants, cols.sep,
+                                        problems, lines)
         report.counts["cells without inhabitants value"] = int(missing.sum())
-    if cnt_col is not None:
-        foreigners, missing = _numbers(table[cnt_col], cnt_col, sep, problems, lines)
+    if cols.count is not None:
+        foreigners, missing = _numbers(table[cols.count], cols.count, cols.sep, problems, lines)
         report.counts["cells without foreigners value"] = int(missing.sum())
-    elif share_col is not None:
-        share, missing = _numbers(table[share_col], share_col, sep, problems, lines)
+    elif cols.share is not None:
+        share, missing = _numbers(table[cols.share], cols.share, cols.sep, problems, lines)
         over = share > 100
-        problems.rows(over, lines, share_col, table[share_col].to_numpy(dtype=object),
+        problems.rows(over, lines, cols.share, table[cols.share].to_numpy(dtype=object),
                       _MSG["bad_share"], "bad_share")
-        share = np.where(over, np.nan, share)
-        foreigners = inhabitants * share / 100.0
+        foreigners = inhabitants * np.where(over, np.nan, share) / 100.0
         report.counts["cells without foreigners value"] = int(np.isnan(foreigners).sum())
-        report.notes.append(_MSG["foreigners_from_share"].format(inhabitants=inh_col,
-                                                                  share=share_col))
+        report.notes.append(_MSG["foreigners_from_share"].format(inhabitants=cols.inhabitants,
+                                                                  share=cols.share))
+    return inhabitants, foreigners
 
+
+def _read_csv(path: Path, report: ValidationReport) -> pd.DataFrame:
+    """Parse a Zensus grid CSV into the output columns (without geometry)."""
+    cols = _columns(path)
+    res_named = _named_resolution(cols, path)
+    table, lines = _records(path, cols, report)
+    problems = _Problems(report, path.name)
+    res, x, y = _centres(table, cols, res_named, path, problems, lines)
+    inhabitants, foreigners = _values(table, cols, problems, lines, report)
     out = pd.DataFrame({"x": x, "y": y, "inhabitants": inhabitants, "foreigners": foreigners})
     out["resolution_m"] = res
-    good = ~np.isnan(x) & ~np.isnan(y)
-
     # one row per cell
-    dup = out[["x", "y"]].duplicated(keep="first").to_numpy() & good
-    problems.rows(dup, lines, id_col or x_col,
-                  table[id_col or x_col].to_numpy(dtype=object) if (id_col or x_col) else None,
+    key = cols.cell_id or cols.x
+    dup = out[["x", "y"]].duplicated(keep="first").to_numpy() & ~np.isnan(x) & ~np.isnan(y)
+    problems.rows(dup, lines, key, table[key].to_numpy(dtype=object) if key else None,
                   _MSG["duplicate_cell"], "duplicate_cell")
     # in file order (a stable sort keeps the order of the checks within one line)
     report.problems.sort(key=lambda p: (p.row is None, p.row or 0))
