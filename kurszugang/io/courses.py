@@ -769,6 +769,19 @@ def _course_columns_in(row: Sequence[object]) -> int:
     return sum(_norm(v) in _LOOKUP for v in row)
 
 
+# Columns only a course list has (a boundary or address table may have names and places too).
+_COURSE_SPECIFIC = frozenset(("site_id", "provider", "course_id", "course_type", "weekdays",
+                              "start_time", "end_time", "time_range", "childcare", "capacity",
+                              "free_places", "next_start", "schedule"))
+
+
+def _looks_like_course_header(row: Sequence[object]) -> bool:
+    """Whether a row is the header of a course list: two known column names, at least one of
+    them one that only course lists have (used to tell the kind of a file)."""
+    canons = [c for v in row for c in _LOOKUP.get(_norm(v), ())]
+    return _course_columns_in(row) >= 2 and bool(_COURSE_SPECIFIC.intersection(canons))
+
+
 def _named(canon: str) -> str:
     """A column the list lacks, as it is named in messages: German name and canonical name."""
     return f"{_GERMAN_NAME.get(canon, canon)} ({canon})"

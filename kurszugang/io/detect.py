@@ -189,7 +189,8 @@ def _table_head(path: Path) -> list[list[str]]:
                                                                  delimiter=sep)]
 
 
-def _feature_fields(path: Path) -> list[str]:
+def _feature_fields(path: Path) -> tuple[list[str], str]:
+    """The fields and the geometry type of a feature file's first layer."""
     import pyogrio
 
     try:
@@ -198,16 +199,16 @@ def _feature_fields(path: Path) -> list[str]:
         reason = str(exc).split(";")[0].strip() or type(exc).__name__
         raise InputFormatError(_MSG["unreadable"].format(suffix=path.suffix, reason=reason),
                                path=path) from exc
-    return [str(f) for f in info["fields"]]
+    return [str(f) for f in info["fields"]], str(info.get("geometry_type") or "")
 
 
 def _kind_of_table(rows: list[list[str]]) -> str | None:
-    from kurszugang.io.courses import _course_columns_in
+    from kurszugang.io.courses import _looks_like_course_header
 
     lower = [{c.lower().strip('"') for c in row} for row in rows]
     if lower and lower[0] & _GRID_KEYS:
         return "population"
-    if any(_course_columns_in(row) >= 2 for row in rows):
+    if any(_looks_like_course_header(row) for row in rows):
         return "courses"
     if any(fields & _BOUNDARY_KEYS for fields in lower[:1]):
         return "boundaries"
@@ -243,8 +244,9 @@ def _kind_of_file(p: Path) -> str | None:
         if missing_companions(p, need_prj=False):
             return "boundaries"  # the boundary reader names the missing file
     if name.endswith(_FEATURE_SUFFIXES):
-        fields = _feature_fields(p)
-        if _kind_of_table([fields]) == "courses":
+        fields, geometry = _feature_fields(p)
+        points = "polygon" not in geometry.lower()  # course sites are points, boundaries areas
+        if points and _kind_of_table([fields]) == "courses":
             return "courses"
         return "boundaries"
     return None

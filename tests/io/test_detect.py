@@ -114,3 +114,25 @@ def test_decode_and_separator_helpers() -> None:
         "Straße\n", "Windows-1252", 1)
     assert sniff_separator(["Titel ohne Trenner", "a|b|c"]) == "|"
     assert sniff_separator(["nur ein Feld"]) == ","
+
+
+def test_a_table_of_places_is_no_course_list(tmp_path: Path) -> None:
+    # names and places alone (Name, Ort, Straße) do not make a course list
+    path = tmp_path / "orte.csv"
+    path.write_text("Name;Ort;Straße\nRathaus;Bayreuth;Luitpoldplatz 13\n", encoding="utf-8")
+    with pytest.raises(InputFormatError, match="ist keine Eingabe, die kurszugang liest"):
+        detect_kind(path)
+
+
+def test_course_points_and_boundary_polygons_in_geojson(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    points = gpd.GeoDataFrame({"site_id": ["S1"], "provider": ["VHS"], "Name": ["Haus"]},
+                              geometry=[shapely.Point(12.1, 47.9)], crs="EPSG:4326")
+    points.to_file(tmp_path / "kurse.geojson")
+    assert detect_kind(tmp_path / "kurse.geojson") == "courses"
+    areas = gpd.GeoDataFrame({"ags": ["09472111"], "Name": ["Ahorntal"], "Gemeinde": ["Ahorntal"]},
+                             geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:25832")
+    areas.to_file(tmp_path / "gemeinden.geojson")
+    assert detect_kind(tmp_path / "gemeinden.geojson") == "boundaries"
