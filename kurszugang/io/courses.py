@@ -1119,9 +1119,15 @@ class _Ctx:
     n: int
     positions: dict[str, int] = field(default_factory=dict)  # canonical name -> column number
     from_range: bool = False  # start and end split from one column "08:30-12:45"
+    _blank: pd.Series | None = None  # shared by every column the list lacks (never modified)
 
     def col(self, canon: str) -> pd.Series:
-        return self.cols.get(canon, pd.Series([""] * self.n, dtype=str))
+        """The column's text cells, or empty texts where the list has no such column."""
+        if canon in self.cols:
+            return self.cols[canon]
+        if self._blank is None:
+            self._blank = pd.Series([""] * self.n, dtype=str)
+        return self._blank
 
     def label(self, canon: str) -> str:
         """The column as the list names it (its canonical name where the list lacks it)."""
