@@ -230,6 +230,9 @@ _MSG = {
     "crs_option": "Option crs {value!r} ist kein bekanntes Koordinatensystem (erwartet z. B. "
                   "EPSG:25832)",
     "rule_range": "ScheduleRule.{name} {value!r} liegt außerhalb des Bereichs (erwartet {expected})",
+    "rule_evening": "Sekunden nach Mitternacht von 0 bis 86399",
+    "rule_days": "0 bis 7 Tage",
+    "rule_hours": "0 bis 24 Stunden",
     # columns
     "missing_column": "fehlt als Spalte (erwartet eine Spalte {canon} oder {aliases})",
     "missing_coordinates": "fehlen als Spalten (erwartet Spalten lon und lat (WGS84) oder x und y "
@@ -251,6 +254,8 @@ _MSG = {
     "bad_number_coordinate": "'{value}' ist keine Zahl (erwartet {expected})",
     "coordinate_range": "'{value}' liegt außerhalb des Wertebereichs (erwartet eine {what} "
                         "zwischen -{limit} und {limit})",
+    "what_lon": "geographische Länge",
+    "what_lat": "geographische Breite",
     "bad_crs": "'{value}' ist kein bekanntes Koordinatensystem (erwartet z. B. EPSG:25832)",
     "xy_convert": "'{value}' / y '{y}' lässt sich nicht von {crs} in Länge und Breite umrechnen "
                   "(erwartet Koordinaten in diesem System)",
@@ -277,6 +282,9 @@ _MSG = {
     "outside_germany": "{value}, lat {lat} des Kursorts '{site}' liegt außerhalb Deutschlands "
                        "(erwartet {west}–{east}° O, {south}–{north}° N){swapped}",
     "swapped": "; Breite und Länge scheinen vertauscht",
+    "at_lon_xy": "x/y bei lon",
+    "at_lon_geometry": "geometry bei lon",
+    "warnings_log": "{file}: {n} Warnung(en), z. B. {examples}",
     "start_before_as_of": "'{value}' liegt vor dem Stand der Liste {as_of} (der Kurs hat "
                           "vielleicht schon begonnen)",
     # the list's date (Stand)
@@ -420,14 +428,13 @@ class ScheduleRule:
 
     def __post_init__(self) -> None:
         for name, value, low, high, expected in (
-            ("evening_start", self.evening_start, 0, 86_399,
-             "Sekunden nach Mitternacht von 0 bis 86399"),
-            ("part_time_max_days", self.part_time_max_days, 0, 7, "0 bis 7 Tage"),
-            ("part_time_max_hours", self.part_time_max_hours, 0, 24, "0 bis 24 Stunden"),
+            ("evening_start", self.evening_start, 0, 86_399, "rule_evening"),
+            ("part_time_max_days", self.part_time_max_days, 0, 7, "rule_days"),
+            ("part_time_max_hours", self.part_time_max_hours, 0, 24, "rule_hours"),
         ):
             if not low <= value <= high:
                 raise ConfigError(_MSG["rule_range"].format(name=name, value=value,
-                                                            expected=expected))
+                                                            expected=_MSG[expected]))
 
 
 @dataclass(frozen=True, eq=False)
@@ -1426,11 +1433,9 @@ def _assemble(ctx: _Ctx, site_id: pd.Series, site_text: dict[str, pd.Series], lo
 def _finish(report: ValidationReport) -> ValidationReport:
     report.problems.sort(key=lambda p: (p.row is not None, p.row or 0))
     if report.warnings:
-        examples = "; ".join(str(p) for p in report.warnings[:3])
-        logger.warning(
-            "%s: %d Warnung(en), z. B. %s", Path(report.source).name, len(report.warnings),
-            examples
-        )
+        logger.warning(_MSG["warnings_log"].format(
+            file=Path(report.source).name, n=len(report.warnings),
+            examples="; ".join(str(p) for p in report.warnings[:3])))
     return report
 
 
@@ -1498,8 +1503,8 @@ def _coordinates(
 
 def _lonlat(ctx: _Ctx, use: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> None:
     """Check lon/lat cells (WGS84 degrees) of the rows in ``use`` and fill ``lon``/``lat``."""
-    for canon, limit, values, what in (("lon", 180, lon, "geographische Länge"),
-                                       ("lat", 90, lat, "geographische Breite")):
+    for canon, limit, values, what in (("lon", 180, lon, _MSG["what_lon"]),
+                                       ("lat", 90, lat, _MSG["what_lat"])):
         text = ctx.col(canon)
         number = _to_float(text).to_numpy()
         missing = use & (text == "").to_numpy()
@@ -1896,7 +1901,8 @@ def _bbox_warnings(
     flagged = outside & ~site_id.duplicated().to_numpy()
     if not flagged.any():
         return
-    columns = {"lon": ctx.label("lon"), "x": "x/y bei lon", "geometry": "geometry bei lon"}
+    columns = {"lon": ctx.label("lon"), "x": _MSG["at_lon_xy"],
+               "geometry": _MSG["at_lon_geometry"]}
     for canon in np.unique(source[flagged].astype(str)):
         ctx.check.rows(
             flagged & (source == canon), columns[canon], "outside_germany",
