@@ -238,17 +238,16 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_download(sub: argparse._SubParsersAction) -> None:
-    def run(args: argparse.Namespace) -> int:
-        from kurszugang.io.download import download, format_catalogue
+    def fetch(args: argparse.Namespace) -> int:
+        from kurszugang.io._report import german_number
+        from kurszugang.io.download import SOURCES, download, format_catalogue
 
         if args.list:
             print(format_catalogue())
             return EXIT_OK
         if args.source is None:
-            from kurszugang.io.download import SOURCES
-
             raise KurszugangError(
-                "name a source or give --list; known sources: "
+                "Quelle angeben oder --list; bekannte Quellen: "
                 + ", ".join(s.key + (":REGION" if s.needs_region else "")
                             for s in SOURCES.values()))
         result = download(
@@ -256,11 +255,22 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
             expected_sha256=args.sha256, progress=not args.quiet,
         )
         if not args.quiet:
-            how = (" (already there, checksum matches)" if result.reused
-                   else " (resumed)" if result.resumed else "")
-            print(f"wrote {result.path}: {result.bytes:,} bytes, "
-                  f"sha256 {result.sha256}{how}")
+            how = (" (schon vorhanden, Prüfsumme stimmt)" if result.reused
+                   else " (fortgesetzt)" if result.resumed else "")
+            print(f"geschrieben: {result.path}: {german_number(result.bytes)} Bytes, "
+                  f"SHA-256 {result.sha256}{how}")
         return EXIT_OK
+
+    def run(args: argparse.Namespace) -> int:
+        # A failed download is one German line (offline: the address to fetch by hand and the
+        # folder to put the file in), without a traceback unless --verbose.
+        try:
+            return fetch(args)
+        except KurszugangError as exc:
+            if args.verbose:
+                raise
+            print(f"kurszugang: Fehler: {exc}", file=sys.stderr)
+            return EXIT_USER_ERROR
 
     p = sub.add_parser(
         "download",

@@ -30,7 +30,7 @@ import pandas as pd
 
 from kurszugang import __version__
 from kurszugang.config import Config, parameter_rows, resolved_toml, sha256_of
-from kurszugang.errors import ConfigError
+from kurszugang.errors import ConfigError, KurszugangError
 from kurszugang.results import Results, RunInfo, Table
 from kurszugang.schema import LAYERS, TABLES
 
@@ -129,18 +129,22 @@ def _district(cfg: Config, gemeinden: Any) -> Any:
 
 
 def _district_info(cfg: Config, key: str) -> str:
-    """The Kreis name from the boundaries' Kreis layer, where the file has one."""
-    try:
-        from kurszugang.io.boundaries import district_info  # type: ignore[attr-defined]
-    except ImportError:
-        return ""
+    """The Kreis' name with its type ("Landkreis Bayreuth") from the boundaries ("" if none)."""
+    from kurszugang.io.boundaries import district_info
+
     path = cfg.path(cfg.inputs.boundaries)
+    if path is None:
+        return ""
     try:
         info = district_info(path, key)
-    except Exception as exc:  # the name is a nicety; the run does not depend on it
+    except KurszugangError as exc:  # the name is a nicety; the key was checked when read
         log.info("no district name from %s: %s", path, exc)
         return ""
-    return str(getattr(info, "title", "") or getattr(info, "name", ""))
+    if not info.name:
+        return ""
+    if info.name.split()[0] in ("Landkreis", "Kreis", "Stadt", "Kreisfreie", "Region"):
+        return info.name
+    return f"{info.type} {info.name}"
 
 
 def read_inputs(cfg: Config, stage: Callable[[str, Callable[[], Any]], Any]) -> Any:

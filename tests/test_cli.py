@@ -28,13 +28,14 @@ def test_bare_help_lists_the_commands():
     ("relative", "expected"),
     [
         ("gtfs-ch-kanton-zug-2021/gtfs_ch_zg_2021.zip",
-         ["GTFS feed: gtfs_ch_zg_2021.zip", "stops: 905", "trips: 13,884", "stop_times: 198,554",
-          "service period: 2020-12-13 to 2021-12-11", "0 errors"]),
+         ["GTFS-Fahrplan: gtfs_ch_zg_2021.zip", "Haltestellen: 905", "Fahrten: 13.884",
+          "Halte (stop_times): 198.554", "Fahrplanzeitraum: 2020-12-13 to 2021-12-11",
+          "0 Fehler"]),
         ("gtfs-buergerbus-malente/buergerbus_malente_gtfs.zip",
-         ["stops: 60", "trips: 18", "stop_times: 566", "service period: 2018-11-01 to 2020-12-31",
-          "0 errors"]),
+         ["Haltestellen: 60", "Fahrten: 18", "Halte (stop_times): 566",
+          "Fahrplanzeitraum: 2018-11-01 to 2020-12-31", "0 Fehler"]),
         ("gtfs-vbb-berlin-subset-gtfsrouter/berlin_gtfs_vbb_subset.zip",
-         ["stops: 957", "stop_times: 22,666", "0 errors"]),
+         ["Haltestellen: 957", "Halte (stop_times): 22.666", "0 Fehler"]),
     ],
 )
 def test_validate_real_feeds_prints_counts(relative, expected):
@@ -50,9 +51,9 @@ def test_validate_several_kinds_at_once():
              shared_file("osm-bayreuth/harsdorf.osm.pbf")]
     res = run_cli("validate", *paths)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "boundaries: VG5000_KRS.shp" in res.stdout
-    assert "inhabitants (sum): 12,403,851" in res.stdout
-    assert "walking network (OpenStreetMap): harsdorf.osm.pbf" in res.stdout
+    assert "Verwaltungsgrenzen: VG5000_KRS.shp" in res.stdout
+    assert "Einwohner (Summe): 12.403.851" in res.stdout
+    assert "Fußwegenetz (OpenStreetMap): harsdorf.osm.pbf" in res.stdout
 
 
 def test_validate_exits_1_on_data_errors(tmp_path: Path):
@@ -67,7 +68,7 @@ def test_validate_exits_1_on_data_errors(tmp_path: Path):
         "T1,07:00:00,07:00:00,A,1\nT9,07:05:00,07:05:00,A,2\n")
     res = run_cli("validate", feed)
     assert res.returncode == 1
-    assert "stop_times.txt line 3: trip_id 'T9' is not in trips.txt" in res.stdout
+    assert "stop_times.txt Zeile 3: trip_id 'T9' is not in trips.txt" in res.stdout
 
 
 def test_validate_unknown_kind_of_file(tmp_path: Path):
@@ -75,12 +76,12 @@ def test_validate_unknown_kind_of_file(tmp_path: Path):
     odd.write_bytes(b"PK\x03\x04 not really")
     res = run_cli("validate", odd)
     assert res.returncode == 1
-    assert "notes.docx" in res.stdout and "is of no kind kurszugang reads" in res.stdout
+    assert "notes.docx" in res.stdout and "ist keine Eingabe, die kurszugang liest" in res.stdout
     assert "Traceback" not in res.stdout + res.stderr
 
 
 def test_validate_missing_file():
     res = run_cli("validate", "does-not-exist.zip")
     assert res.returncode == 1
-    assert "does-not-exist.zip" in res.stdout and "does not exist" in res.stdout
+    assert "does-not-exist.zip" in res.stdout and "gibt es nicht" in res.stdout
     assert "Traceback" not in res.stdout + res.stderr

@@ -97,7 +97,7 @@ def test_matrix_bad_origins_file_names_line_and_column(small_feed: Path, tmp_pat
     res = run_cli("matrix", "--gtfs", small_feed, "--date", "2026-03-10", "--departure", "07:00",
                   "--origins", origins, "--destinations", origins, "--out", tmp_path / "m.csv")
     assert res.returncode == 2
-    assert "o.csv line 3: lat 'abc' is not a number" in res.stderr
+    assert "o.csv Zeile 3: lat 'abc' ist keine Zahl" in res.stderr
     assert "Traceback" not in res.stderr
 
 

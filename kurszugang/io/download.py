@@ -4,9 +4,13 @@ Nothing here touches the network until :func:`download` is called. The catalogue
 (:data:`SOURCES`) names each source's download address, official page and licence; the same table
 is in ``docs/downloads.md``.
 
-A download streams to ``<file>.part`` (with a small ``<file>.part.json`` holding the address and
-the server's ETag / Last-Modified), resumes an interrupted ``.part`` with an HTTP ``Range``
-request, checks the checksum, and only then renames the file to its final name. Beside the final
+A download streams to ``<file>.part`` (with a small ``<file>.part.json`` holding the address,
+the server's ETag / Last-Modified and the size), resumes an interrupted ``.part`` with an HTTP
+``Range`` request only onto the same version of the file (``If-Range`` with the server's
+validator; a server that names no version means starting again from zero), checks the checksum,
+and only then renames the file to its final name. Without network (the host name cannot be
+resolved) it stops at once with one German line naming the address to fetch by hand and the
+folder to put the file in. Beside the final
 file it writes ``<file>.sha256`` (``sha256sum`` format) and ``<file>.download.json`` (source,
 address, date, size, checksums), which a run records as the data version.
 
@@ -27,6 +31,7 @@ import json
 import logging
 import os
 import re
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -39,6 +44,7 @@ from typing import Any
 from tqdm import tqdm
 
 from kurszugang.errors import InputError, KurszugangError
+from kurszugang.io._report import german_number
 
 __all__ = [
     "GEOFABRIK_REGIONS",
@@ -59,12 +65,58 @@ _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 _REGION_PATH = re.compile(r"^[a-z0-9-]+(/[a-z0-9-]+)*$")
 
+# Messages (German), in one place.
+_MSG = {
+    "failed": "Herunterladen von {url} fehlgeschlagen: {reason}",
+    "offline": "Keine Verbindung: der Name {host} lässt sich nicht auflösen (offline?). Die Datei "
+               "{url} von Hand herunterladen und in den Ordner {folder} legen.",
+    "tries": "{n} Versuche",
+    "tries_one": "1 Versuch",
+    "kept": "; die Teildatei {part} bleibt liegen, der nächste Download setzt sie fort",
+    "timed_out": "Zeitüberschreitung",
+    "login_hint": "; der Server verlangt eine Anmeldung oder verweigert den Zugriff: siehe {page}",
+    "moved_hint": "; die Datei ist vielleicht umgezogen: siehe {page}",
+    "web_page": "der Server schickte eine Webseite (text/html) statt der Datei; die Adresse ist "
+                "vielleicht umgezogen oder verlangt eine Anmeldung: siehe {page}",
+    "refused_resume": "der Server lehnte das Fortsetzen ab (HTTP 416); neuer Anfang",
+    "wrong_start": "der Server setzte bei Byte {first} statt {start} fort; neuer Anfang",
+    "size_changed": "die Datei auf dem Server hat jetzt {new} statt {old} Bytes; neuer Anfang",
+    "after_bytes": "{reason} nach {got} Bytes",
+    "cut": "die Verbindung brach nach {got} von {total} Bytes ab",
+    "too_much": "{got} Bytes empfangen, mehr als die angekündigten {total}; neuer Anfang",
+    "retry_log": "Herunterladen von {url} unterbrochen ({reason}); neuer Versuch in {wait} s "
+                 "(Versuch {n} von {of})",
+    "bad_md5_file": "Prüfsummendatei {url} nicht lesbar: erwartet eine MD5-Summe (32 "
+                    "Hexadezimalziffern) am Anfang, gefunden {text!r}",
+    "md5_mismatch": "MD5-Prüfsumme stimmt nicht: erwartet {expected} (aus {url}.md5), gefunden "
+                    "{found}; der Download wurde gelöscht, bitte erneut versuchen",
+    "sha_mismatch": "SHA-256-Prüfsumme stimmt nicht: erwartet {expected}, gefunden {found}; der "
+                    "Download wurde gelöscht",
+    "bad_sha_option": "--sha256 {value!r} ist keine SHA-256-Prüfsumme (erwartet 64 "
+                      "Hexadezimalziffern)",
+    "bad_limits": "retries muss >= 0 und timeout > 0 sein (erhalten: {retries}, {timeout})",
+    "unknown_source": "unbekannte Quelle {source!r}; bekannte Quellen: {known} (kurszugang "
+                      "download --list)",
+    "two_regions": "zwei Regionen angegeben: {inline!r} in {source!r} und --region {region!r}; "
+                   "bitte nur eine",
+    "needs_region": "Quelle {key!r} braucht eine Region, z. B. {key}:oberbayern; bekannte "
+                    "Regionen: {regions} (oder ein Geofabrik-Pfad wie europe/austria)",
+    "unknown_region": "unbekannte Geofabrik-Region {region!r}; bekannte Regionen: {regions} (oder "
+                      "ein Geofabrik-Pfad wie europe/austria)",
+    "no_regions": "Quelle {key!r} hat keine Regionen (nur {with_regions}); {region!r} weglassen",
+    "bad_base_url": "--base-url {value!r} ist keine http(s)-Adresse eines Ordners, z. B. "
+                    "http://127.0.0.1:8000/data",
+    "bad_record": "ist kein gültiges JSON ({reason})",
+    "record_not_object": "ist kein JSON-Objekt",
+}
+
 
 class DownloadError(KurszugangError):
     """A download that failed: the server could not be reached or refused the file.
 
-    The message names the address and the reason, e.g.
-    ``"could not download https://...: HTTP 404 Not Found"``.
+    The message (German) names the address and the reason, e.g.
+    ``"Herunterladen von https://... fehlgeschlagen: HTTP 404 Not Found; ..."``; without network
+    it names the address to fetch by hand and the folder to put the file in.
     """
 
 
@@ -345,25 +397,22 @@ def _resolve(source: str, *, region: str | None, base_url: str | None) -> _Targe
     key = key.lower()
     entry = SOURCES.get(key)
     if entry is None:
-        raise InputError(f"unknown source {source!r}; known sources: {_known_sources()} "
-                         "(kurszugang download --list)")
+        raise InputError(_MSG["unknown_source"].format(source=source, known=_known_sources()))
     if inline_region and region is not None and _normalise_region(inline_region) != \
             _normalise_region(region):
-        raise InputError(f"two regions given: {inline_region!r} in {source!r} and "
-                         f"--region {region!r}; give one")
+        raise InputError(_MSG["two_regions"].format(inline=inline_region, source=source,
+                                                    region=region))
     region = inline_region or region
     if entry.needs_region:
         if not region:
-            raise InputError(f"source {key!r} needs a region, e.g. {key}:oberbayern; known "
-                             f"regions: {', '.join(GEOFABRIK_REGIONS)} (or a Geofabrik path "
-                             "such as europe/austria)")
+            raise InputError(_MSG["needs_region"].format(key=key,
+                                                         regions=", ".join(GEOFABRIK_REGIONS)))
         name = _normalise_region(region)
         path = GEOFABRIK_REGIONS.get(name)
         if path is None:
             if "/" not in name or not _REGION_PATH.match(name):
-                raise InputError(f"unknown Geofabrik region {region!r}; known regions: "
-                                 f"{', '.join(GEOFABRIK_REGIONS)} (or a Geofabrik path such as "
-                                 "europe/austria)")
+                raise InputError(_MSG["unknown_region"].format(
+                    region=region, regions=", ".join(GEOFABRIK_REGIONS)))
             path = name
         url = entry.url.format(path=path)
         file_name = entry.file_name.format(name=path.rsplit("/", 1)[-1])
@@ -371,15 +420,14 @@ def _resolve(source: str, *, region: str | None, base_url: str | None) -> _Targe
         label = f"{key}:{name}"
     else:
         if region:
-            raise InputError(f"source {key!r} has no regions (only "
-                             f"{', '.join(s.key for s in SOURCES.values() if s.needs_region)} "
-                             f"has); drop {region!r}")
+            raise InputError(_MSG["no_regions"].format(
+                key=key, region=region,
+                with_regions=", ".join(s.key for s in SOURCES.values() if s.needs_region)))
         url, file_name, page, label = entry.url, entry.file_name, entry.page, key
     if base_url is not None:
         parts = urllib.parse.urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InputError(f"--base-url {base_url!r} is not an http(s) address of a folder, "
-                             "e.g. http://127.0.0.1:8000/data")
+            raise InputError(_MSG["bad_base_url"].format(value=base_url))
         remote_name = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
         url = f"{base_url.rstrip('/')}/{remote_name}"
     return _Target(entry, label, url, file_name, page)
@@ -429,19 +477,36 @@ def _user_agent() -> str:
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+        if isinstance(exc.reason, TimeoutError):
+            return _MSG["timed_out"]
         return str(exc.reason)
     if isinstance(exc, TimeoutError):
-        return "timed out"
+        return _MSG["timed_out"]
     return str(exc) or type(exc).__name__
+
+
+def _is_offline(exc: BaseException) -> bool:
+    """Whether a failed request failed because the host name could not be resolved."""
+    return isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, socket.gaierror)
+
+
+def _offline_error(url: str, folder: Path) -> DownloadError:
+    host = urllib.parse.urlsplit(url).hostname or url
+    return DownloadError(_MSG["offline"].format(host=host, url=url, folder=folder))
+
+
+def _tries(n: int) -> str:
+    return _MSG["tries_one"] if n == 1 else _MSG["tries"].format(n=n)
 
 
 def _http_error(url: str, exc: urllib.error.HTTPError, page: str) -> DownloadError:
     hint = ""
     if exc.code in (401, 403):
-        hint = f"; the server wants a login or refuses access: see {page}"
+        hint = _MSG["login_hint"].format(page=page)
     elif exc.code in (404, 410):
-        hint = f"; the file may have moved: see {page}"
-    return DownloadError(f"could not download {url}: HTTP {exc.code} {exc.reason}{hint}")
+        hint = _MSG["moved_hint"].format(page=page)
+    return DownloadError(_MSG["failed"].format(url=url, reason=f"HTTP {exc.code} {exc.reason}")
+                         + hint)
 
 
 def _is_web_page(resp: Any, file_name: str) -> bool:
@@ -449,7 +514,8 @@ def _is_web_page(resp: Any, file_name: str) -> bool:
     return ctype.startswith("text/html") and not file_name.lower().endswith((".html", ".htm"))
 
 
-def _fetch_small(url: str, *, timeout: float, retries: int, backoff_s: float, page: str) -> bytes:
+def _fetch_small(url: str, target: _Target, folder: Path, *, timeout: float, retries: int,
+                 backoff_s: float) -> bytes:
     """A small file (a checksum file) read whole, with the same retries as a download."""
     for attempt in range(retries + 1):
         try:
@@ -459,13 +525,16 @@ def _fetch_small(url: str, *, timeout: float, retries: int, backoff_s: float, pa
         except urllib.error.HTTPError as exc:
             exc.close()
             if exc.code < 500 and exc.code not in (408, 429):
-                raise _http_error(url, exc, page) from None
+                raise _http_error(url, exc, target.page) from None
             reason = f"HTTP {exc.code} {exc.reason}"
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            if _is_offline(exc):  # no name resolution: repeating does not help
+                raise _offline_error(target.url, folder) from None
             reason = _reason(exc)
         if attempt < retries:
             time.sleep(backoff_s * 2 ** attempt)
-    raise DownloadError(f"could not download {url}: {reason} (tried {retries + 1} times)")
+    raise DownloadError(_MSG["failed"].format(url=url, reason=reason)
+                        + f" ({_tries(retries + 1)})")
 
 
 def _content_range(value: str | None) -> tuple[int | None, int | None]:
@@ -509,6 +578,68 @@ def _part_meta(meta_path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _validator(meta: Mapping[str, Any]) -> str | None:
+    """The validator to resume with: a strong ETag, else Last-Modified, else None.
+
+    ``If-Range`` needs a strong validator; a weak ETag (``W/"..."``) cannot prove that the
+    bytes on the server are the bytes already received.
+    """
+    etag = meta.get("etag")
+    if isinstance(etag, str) and etag and not etag.startswith("W/"):
+        return etag
+    modified = meta.get("last_modified")
+    return modified if isinstance(modified, str) and modified else None
+
+
+def _resume_point(url: str, part: Path, meta_path: Path) -> tuple[int, dict[str, Any]]:
+    """Bytes of ``part`` that may be resumed (0 = start again) and the record of its version.
+
+    Only a partial file of the same address whose server named its version (ETag or
+    Last-Modified) is resumed; any other is deleted, since the file may have changed.
+    """
+    start = part.stat().st_size if part.exists() else 0
+    meta = _part_meta(meta_path)
+    if not start:
+        return 0, meta
+    if meta.get("url") != url:
+        logger.info("%s: the partial file came from another address; starting again", part.name)
+    elif _validator(meta) is None:
+        logger.info("%s: the server named no version (ETag/Last-Modified) of the file; starting "
+                    "again from zero instead of resuming", part.name)
+    else:
+        return start, meta
+    _remove(part, meta_path)
+    return 0, {}
+
+
+def _open(target: _Target, part: Path, meta_path: Path, start: int, meta: dict[str, Any],
+          timeout: float) -> tuple[Any, bool | _Hashes]:
+    """The response to the request for the rest of ``part``, or (None, hashes) if complete."""
+    headers = {"User-Agent": _user_agent()}
+    if start:
+        headers["Range"] = f"bytes={start}-"
+        # the server answers 200 (whole file) instead of 206 if the file changed meanwhile
+        headers["If-Range"] = str(_validator(meta))
+    try:
+        return urllib.request.urlopen(urllib.request.Request(target.url, headers=headers),
+                                      timeout=timeout), False
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code == 416 and start:
+            _, total = _content_range(exc.headers.get("Content-Range"))
+            if total == start and total == meta.get("size"):  # the part file is complete
+                return None, _Hashes.of_file(part)
+            _remove(part, meta_path)
+            raise _Retry(_MSG["refused_resume"]) from None
+        if exc.code >= 500 or exc.code in (408, 429):
+            raise _Retry(f"HTTP {exc.code} {exc.reason}") from None
+        raise _http_error(target.url, exc, target.page) from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        if _is_offline(exc):  # no name resolution: repeating does not help
+            raise _offline_error(target.url, part.parent) from None
+        raise _Retry(_reason(exc)) from None
+
+
 def _attempt(
     target: _Target, part: Path, meta_path: Path, *, timeout: float, progress: bool
 ) -> tuple[_Hashes, bool]:
@@ -516,83 +647,73 @@ def _attempt(
 
     Raises ``_Retry`` for anything worth another attempt and ``DownloadError`` otherwise.
     """
-    url = target.url
-    start = part.stat().st_size if part.exists() else 0
-    meta = _part_meta(meta_path)
-    if start and meta.get("url") != url:
-        logger.info("%s: the partial file came from another address; starting again", part.name)
-        _remove(part, meta_path)
-        start, meta = 0, {}
-    headers = {"User-Agent": _user_agent()}
-    if start:
-        headers["Range"] = f"bytes={start}-"
-        validator = meta.get("etag") or meta.get("last_modified")
-        if validator:
-            # the server answers 200 (whole file) instead of 206 if the file changed meanwhile
-            headers["If-Range"] = validator
-    try:
-        resp = urllib.request.urlopen(urllib.request.Request(url, headers=headers),
-                                      timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        if exc.code == 416 and start:
-            _, total = _content_range(exc.headers.get("Content-Range"))
-            if total == start:  # the partial file is already complete
-                return _Hashes.of_file(part), True
-            _remove(part, meta_path)
-            raise _Retry("the server refused to resume (HTTP 416); starting again") from None
-        if exc.code >= 500 or exc.code in (408, 429):
-            raise _Retry(f"HTTP {exc.code} {exc.reason}") from None
-        raise _http_error(url, exc, target.page) from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-        raise _Retry(_reason(exc)) from None
-
+    start, meta = _resume_point(target.url, part, meta_path)
+    resp, done = _open(target, part, meta_path, start, meta, timeout)
+    if resp is None:
+        assert isinstance(done, _Hashes)
+        return done, True
     with resp:
         if _is_web_page(resp, target.file_name):
-            raise DownloadError(
-                f"could not download {url}: the server answered with a web page (text/html) "
-                f"instead of the file; the address may have moved or need a login: see "
-                f"{target.page}")
-        resumed = False
-        if start and resp.status == 206:
-            first, total = _content_range(resp.headers.get("Content-Range"))
-            if first != start:
-                _remove(part, meta_path)
-                raise _Retry(f"the server resumed at byte {first} instead of {start}; "
-                             "starting again")
-            resumed = True
-            mode = "ab"
-            hashes = _Hashes.of_file(part)
-        else:
-            if start:
-                logger.info("%s: the server sent the whole file instead of the rest "
-                            "(HTTP %s); starting again from zero", target.file_name, resp.status)
-            start, mode, hashes = 0, "wb", _Hashes()
-            length = resp.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            meta = {"url": url, "etag": resp.headers.get("ETag"),
-                    "last_modified": resp.headers.get("Last-Modified"), "size": total}
-            meta_path.write_text(json.dumps(meta), encoding="utf-8")
-        received = start
-        try:
-            with part.open(mode) as fh, tqdm(
-                total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
-                desc=target.file_name, disable=not progress, leave=False,
-            ) as bar:
-                while chunk := resp.read(_CHUNK):
-                    fh.write(chunk)
-                    hashes.update(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            raise _Retry(f"{_reason(exc)} after {received:,} bytes") from None
+            raise DownloadError(_MSG["failed"].format(url=target.url, reason=_MSG["web_page"]
+                                                      .format(page=target.page)))
+        start, total, resumed = _accept(resp, target, part, meta_path, start, meta)
+        hashes = _Hashes.of_file(part) if resumed else _Hashes()
+        received = _stream(resp, part, hashes, start, total, target.file_name, progress)
     if total is not None and received < total:
-        raise _Retry(f"the connection closed after {received:,} of {total:,} bytes")
+        raise _Retry(_MSG["cut"].format(got=german_number(received), total=german_number(total)))
     if total is not None and received > total:
         _remove(part, meta_path)
-        raise _Retry(f"received {received:,} bytes, more than the {total:,} announced; "
-                     "starting again")
+        raise _Retry(_MSG["too_much"].format(got=german_number(received),
+                                             total=german_number(total)))
     return hashes, resumed
+
+
+def _accept(resp: Any, target: _Target, part: Path, meta_path: Path, start: int,
+            meta: dict[str, Any]) -> tuple[int, int | None, bool]:
+    """Where the answer starts, the file's size and whether it resumes ``part``.
+
+    A 206 must continue exactly at ``start`` and announce the size recorded when the file was
+    first requested; a 200 is the whole file, whose version and size are recorded anew.
+    """
+    if start and resp.status == 206:
+        first, total = _content_range(resp.headers.get("Content-Range"))
+        if first != start:
+            _remove(part, meta_path)
+            raise _Retry(_MSG["wrong_start"].format(first=first, start=start))
+        if meta.get("size") is not None and total != meta.get("size"):
+            _remove(part, meta_path)
+            raise _Retry(_MSG["size_changed"].format(old=meta.get("size"), new=total))
+        return start, total, True
+    if start:
+        logger.info("%s: the server sent the whole file instead of the rest (HTTP %s); "
+                    "starting again from zero", target.file_name, resp.status)
+    length = resp.headers.get("Content-Length")
+    total = int(length) if length and length.isdigit() else None
+    record = {"url": target.url, "etag": resp.headers.get("ETag"),
+              "last_modified": resp.headers.get("Last-Modified"), "size": total}
+    meta_path.write_text(json.dumps(record), encoding="utf-8")
+    part.write_bytes(b"")
+    return 0, total, False
+
+
+def _stream(resp: Any, part: Path, hashes: _Hashes, start: int, total: int | None, name: str,
+            progress: bool) -> int:
+    """Append the answer's body to ``part``; returns the bytes ``part`` holds then."""
+    received = start
+    try:
+        with part.open("ab") as fh, tqdm(
+            total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
+            desc=name, disable=not progress, leave=False,
+        ) as bar:
+            while chunk := resp.read(_CHUNK):
+                fh.write(chunk)
+                hashes.update(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        raise _Retry(_MSG["after_bytes"].format(reason=_reason(exc),
+                                                got=german_number(received))) from None
+    return received
 
 
 def _fetch(
@@ -609,28 +730,30 @@ def _fetch(
             reason = str(exc)
             if attempt < retries:
                 wait = backoff_s * 2 ** attempt
-                logger.warning("download of %s interrupted (%s); trying again in %.1f s "
-                               "(attempt %d of %d)", target.url, reason, wait, attempt + 2,
-                               retries + 1)
+                logger.warning(_MSG["retry_log"].format(url=target.url, reason=reason,
+                                                        wait=german_number(round(wait, 1)),
+                                                        n=attempt + 2, of=retries + 1))
                 time.sleep(wait)
-    kept = (f"; the partial file {part} is kept and the next download resumes it"
-            if part.exists() and part.stat().st_size else "")
-    raise DownloadError(f"could not download {target.url}: {reason} "
-                        f"(tried {retries + 1} times){kept}")
+    resumable = part.exists() and part.stat().st_size and _validator(_part_meta(meta_path))
+    if part.exists() and not resumable:
+        _remove(part, meta_path)  # no version to resume onto: the next download starts anew
+    kept = _MSG["kept"].format(part=part) if resumable else ""
+    raise DownloadError(_MSG["failed"].format(url=target.url, reason=reason)
+                        + f" ({_tries(retries + 1)}){kept}")
 
 
 # --------------------------------------------------------------------------------------------
 # public
 
 
-def _expected_md5(target: _Target, *, timeout: float, retries: int, backoff_s: float) -> str:
+def _expected_md5(target: _Target, folder: Path, *, timeout: float, retries: int,
+                  backoff_s: float) -> str:
     md5_url = target.url + ".md5"
-    text = _fetch_small(md5_url, timeout=timeout, retries=retries, backoff_s=backoff_s,
-                        page=target.page).decode("ascii", errors="replace")
+    text = _fetch_small(md5_url, target, folder, timeout=timeout, retries=retries,
+                        backoff_s=backoff_s).decode("ascii", errors="replace")
     token = text.split()[0] if text.split() else ""
     if not _HEX32.match(token):
-        raise DownloadError(f"could not read the checksum file {md5_url}: expected an MD5 "
-                            f"(32 hex digits) at its start, found {text[:40]!r}")
+        raise DownloadError(_MSG["bad_md5_file"].format(url=md5_url, text=text[:40]))
     return token.lower()
 
 
@@ -690,9 +813,9 @@ def read_download_record(path: str | Path) -> dict[str, Any] | None:
     try:
         data = json.loads(record_path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise InputFormatError(f"is not valid JSON ({exc})", path=record_path) from None
+        raise InputFormatError(_MSG["bad_record"].format(reason=exc), path=record_path) from None
     if not isinstance(data, dict):
-        raise InputFormatError("is not a JSON object", path=record_path)
+        raise InputFormatError(_MSG["record_not_object"], path=record_path)
     return data
 
 
@@ -711,8 +834,10 @@ def download(
     """Download one source of the catalogue into ``out_dir``, resuming and verifying it.
 
     The file is streamed to ``<file>.part``; an interrupted ``.part`` (from an earlier run or a
-    failed attempt) is resumed with an HTTP ``Range`` request, or started again when the server
-    sends the whole file (HTTP 200) or the file changed on the server. Only a complete file whose
+    failed attempt) is resumed with an HTTP ``Range`` request and ``If-Range`` (the server's
+    ETag or Last-Modified), so only onto the same version of the file; it is started again from
+    zero when the server named no version, sends the whole file (HTTP 200: the file changed) or
+    announces another size than before. Only a complete file whose
     checksum matches is renamed to its final name; beside it go ``<file>.sha256`` and
     ``<file>.download.json`` (see :func:`read_download_record`). A file already in place that
     matches the expected checksum (``expected_sha256``, or Geofabrik's ``.md5``) is kept
@@ -757,7 +882,8 @@ def download(
         deleted and no final file is written).
     DownloadError
         The server could not be reached or refused the file (the message names the address and
-        the reason), after ``retries`` further attempts where repeating can help.
+        the reason), after ``retries`` further attempts where repeating can help; at once,
+        without repeating, when the host name cannot be resolved (offline).
 
     Examples
     --------
@@ -769,11 +895,10 @@ def download(
     target = _resolve(source, region=region, base_url=base_url)
     if expected_sha256 is not None:
         if not _HEX64.match(expected_sha256.strip()):
-            raise InputError(f"--sha256 {expected_sha256!r} is not a SHA-256 checksum "
-                             "(expected 64 hex digits)")
+            raise InputError(_MSG["bad_sha_option"].format(value=expected_sha256))
         expected_sha256 = expected_sha256.strip().lower()
     if retries < 0 or timeout <= 0:
-        raise InputError(f"retries must be >= 0 and timeout > 0 (got {retries}, {timeout})")
+        raise InputError(_MSG["bad_limits"].format(retries=retries, timeout=timeout))
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -783,7 +908,7 @@ def download(
 
     expected_md5 = None
     if target.source.checksum == "md5-file":
-        expected_md5 = _expected_md5(target, timeout=timeout, retries=retries,
+        expected_md5 = _expected_md5(target, out, timeout=timeout, retries=retries,
                                      backoff_s=backoff_s)
 
     if final.exists() and (expected_sha256 or expected_md5):
@@ -806,17 +931,17 @@ def download(
 
     if expected_md5 is not None and md5 != expected_md5:
         # Geofabrik may have published a new extract while we downloaded: ask once more
-        again = _expected_md5(target, timeout=timeout, retries=retries, backoff_s=backoff_s)
+        again = _expected_md5(target, out, timeout=timeout, retries=retries,
+                              backoff_s=backoff_s)
         if md5 != again:
             _remove(part, meta_path)
-            raise InputError(f"MD5 checksum does not match: expected {again} (from "
-                             f"{target.url}.md5), found {md5}; the download was deleted, "
-                             "try again", path=final.name)
+            raise InputError(_MSG["md5_mismatch"].format(expected=again, url=target.url,
+                                                         found=md5), path=final.name)
         expected_md5 = again
     if expected_sha256 is not None and sha256 != expected_sha256:
         _remove(part, meta_path)
-        raise InputError(f"SHA-256 checksum does not match: expected {expected_sha256}, "
-                         f"found {sha256}; the download was deleted", path=final.name)
+        raise InputError(_MSG["sha_mismatch"].format(expected=expected_sha256, found=sha256),
+                         path=final.name)
 
     os.replace(part, final)
     _remove(meta_path)

@@ -15,7 +15,8 @@ geometry      the square cell (Polygon, EPSG:3035)
 ============  =====================================================================================
 
 In the Zensus tables ``-1``, other negative codes, dashes and empty fields mean "no value"; they
-become NaN, never zero.
+become NaN, never zero. Tables may be separated by ``;``, ``,``, tab or ``|``. Messages read
+German.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import logging
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +35,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
-from kurszugang.errors import DataValidationError, InputError, InputFormatError
-from kurszugang.io._report import ValidationReport
+from kurszugang import crs as _crs
+from kurszugang.errors import InputError, InputFormatError
+from kurszugang.io._report import ValidationReport, data_error, german_number
+from kurszugang.io.detect import sniff_separator
 
 __all__ = ["GRID_CRS", "GRID_COLUMNS", "read_population_grid", "validate_population_grid"]
 
 logger = logging.getLogger(__name__)
 
 #: The CRS of the Zensus grid and of every GeoDataFrame returned here.
-GRID_CRS = "EPSG:3035"
+GRID_CRS = _crs.GRID_CRS
 
 #: Output columns, in order.
 GRID_COLUMNS = ("cell_id", "resolution_m", "x", "y", "inhabitants", "foreigners", "geometry")
@@ -60,6 +64,66 @@ _INSPIRE_ID = r"CRS3035RES(?P<res>\d+)mN(?P<n>\d+)E(?P<e>\d+)"
 _SHORT_ID = r"(?P<sres>100m|1km|10km)N(?P<sn>\d+)E(?P<se>\d+)"
 _ID_PATTERN = rf"^(?:{_INSPIRE_ID}|{_SHORT_ID})$"
 _MAX_LISTED = 50  # problems listed one by one per kind; the rest are counted
+_ROLE_DE = {"inhabitants": "Einwohner", "foreigners": "Ausländer"}
+
+# Messages (German), in one place. ``{value}`` is the cell as written.
+_MSG = {
+    "missing": "gibt es nicht",
+    "folder": "ist ein Ordner; erwartet ein Zensus-Raster als CSV oder GeoTIFF",
+    "empty": "ist leer (0 Bytes; erwartet ein Zensus-Raster als CSV oder GeoTIFF)",
+    "not_text": "ist keine Textdatei; erwartet ein Zensus-Raster als CSV (';'-getrennt)",
+    "no_header": "Zeile 1 ist keine CSV-Kopfzeile (kein ';', ',', Tabulator oder '|'): {text!r}; "
+                 "erwartet Spalten wie Gitter_ID_100m;x_mp_100m;y_mp_100m;Einwohner",
+    "not_a_number": "{value!r} ist keine Zahl (erwartet eine Anzahl, -1 oder leer für keinen "
+                    "Wert)",
+    "bad_coordinate": "{value!r} ist keine Zahl (erwartet den Zellmittelpunkt in Metern, "
+                      "EPSG:3035)",
+    "off_grid": "{value} ist nicht der Mittelpunkt einer {res}-m-Zelle (Mittelpunkte haben Wert "
+                "mod {res} = {half})",
+    "bad_cell_id": "{value!r} ist keine Kennung einer Rasterzelle (erwartet z. B. "
+                   "CRS3035RES100mN2691700E4341100 oder 100mN26917E43411)",
+    "more_lines": "… und {n} weitere Zeilen mit diesem Problem",
+    "no_cell_columns": "hat weder eine Spalte mit Zellkennungen (Gitter_ID_100m, Gitter_ID_1km) "
+                       "noch beide Mittelpunktspalten (x_mp_100m und y_mp_100m bzw. x_mp_1km und "
+                       "y_mp_1km); gefunden: {found}",
+    "no_population_column": "hat keine Bevölkerungsspalte: erwartet eine von {expected} "
+                            "(gefunden: {found})",
+    "share_without_inhabitants": "hat den Ausländeranteil {column} (%), aber keine "
+                                 "Einwohnerspalte, um daraus eine Anzahl zu machen; erwartet "
+                                 "eine von {expected}",
+    "resolutions_differ": "die Spalten nennen verschiedene Zellgrößen ({tokens})",
+    "bad_csv": "ist keine wohlgeformte CSV-Tabelle ({reason})",
+    "no_records": "hat keine Datensätze",
+    "header_only": "hat eine Kopfzeile, aber keine Datensätze",
+    "blank_lines": "{n} leere Zeilen übersprungen",
+    "mixed_cells": "mischt Zellen von {sizes}; eine Datei muss eine Zellgröße haben",
+    "wrong_resolution": "{value!r} ist keine {res}-m-Zelle, wie die Spaltennamen sagen",
+    "no_cell_size": "die Zellgröße ist nicht zu erkennen: die Spalten x_mp_100m/x_mp_1km nennen "
+                    "oder Zellkennungen angeben",
+    "id_mismatch": "{value!r} passt nicht zum Mittelpunkt in {x}/{y}",
+    "no_cells": "hat weder Zellkennungen noch Mittelpunktkoordinaten",
+    "bad_share": "{value!r} ist kein Anteil in Prozent (0 bis 100)",
+    "foreigners_from_share": "Ausländer berechnet als {inhabitants} × {share} / 100",
+    "duplicate_cell": "{value!r} wiederholt eine Zelle aus einer früheren Zeile",
+    "tiff_unreadable": "lässt sich nicht als GeoTIFF lesen ({reason})",
+    "tiff_no_crs": "hat kein Koordinatensystem; erwartet ein Zensus-Raster in EPSG:3035",
+    "tiff_other_crs": "ist in {crs}; erwartet das Zensus-Raster in EPSG:3035 (mit gdalwarp "
+                      "zellgenau umprojizieren)",
+    "tiff_cells": "hat Zellen von {a} × {e} m (oder eine Drehung); erwartet quadratische Zellen "
+                  "von 100 m oder 1 km",
+    "tiff_aligned": "liegt nicht auf dem {res}-m-Raster (Ursprung {x}, {y})",
+    "tiff_bands": "hat {n} Bänder, keines benannt (Bandbeschreibungen {names}); erwartet ein Band "
+                  "mit Einwohnern oder Bänder namens Einwohner / Auslaender",
+    "tiff_band": "{role} = Band {band}",
+    "tiff_kept": "{n} Zellen mit einem Wert > 0 übernommen; die übrigen (0 oder kein Wert) sind "
+                 "keine Zeilen",
+    "bad_bbox": "bbox={bbox!r} sind keine vier Zahlen (minx, miny, maxx, maxy)",
+    "bbox_order": "bbox={bbox!r} ist nicht (minx, miny, maxx, maxy) mit min < max",
+    "bad_bbox_crs": "crs_of_bbox={crs!r} ist kein Koordinatensystem ({reason})",
+    "bbox_empty": "bbox {box} (EPSG:3035) wählt keine Zelle; die Zellmittelpunkte reichen von "
+                  "x {x0} bis {x1}, y {y0} bis {y1} (crs_of_bbox und die Reihenfolge minx, miny, "
+                  "maxx, maxy prüfen)",
+}
 _GRID_BAND_NAMES = {
     "inhabitants": ("einwohner", "ewz", "insgesamt_bevoelkerung", "inhabitants", "population"),
     "foreigners": ("auslaender", "staatsange_kurz_2", "foreigners"),
@@ -75,17 +139,11 @@ def _sniff_header(path: Path) -> tuple[list[str], str]:
     with path.open("rb") as fh:
         first = fh.readline(65536)
     if b"\x00" in first:
-        raise InputFormatError("is not a text file; expected a ';'-separated Zensus grid CSV",
-                               path=path)
+        raise InputFormatError(_MSG["not_text"], path=path)
     text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
-    counts = {sep: text.count(sep) for sep in (";", ",", "\t")}
-    sep = max(counts, key=lambda k: counts[k])
-    if counts[sep] == 0:
-        raise InputFormatError(
-            f"line 1 is not a CSV header (no ';' or ','): {text[:60]!r}; expected columns such as "
-            "Gitter_ID_100m;x_mp_100m;y_mp_100m;Einwohner",
-            path=path,
-        )
+    sep = sniff_separator([text])
+    if sep not in text:
+        raise InputFormatError(_MSG["no_header"].format(text=text[:60]), path=path)
     return [f.strip().strip('"') for f in text.split(sep)], sep
 
 
@@ -122,7 +180,7 @@ class _Problems:
             add(self.name, int(lines[i]), column, message.format(value=value), code)
         if len(idx) > _MAX_LISTED:
             add(self.name, None, column,
-                f"... and {len(idx) - _MAX_LISTED:,} more lines with this problem", code)
+                _MSG["more_lines"].format(n=german_number(len(idx) - _MAX_LISTED)), code)
 
 
 def _numbers(
@@ -133,13 +191,12 @@ def _numbers(
     Empty fields, dashes and negative numbers (the Zensus codes -1, -9, ...) mean no value.
     """
     s = text.fillna("").str.strip()
-    if sep == ";" and s.str.contains(",", regex=False).any():
-        s = s.str.replace(",", ".", regex=False)  # decimal comma in German ';' tables
+    if sep != "," and s.str.contains(",", regex=False).any():
+        s = s.str.replace(",", ".", regex=False)  # decimal comma in German ';' or '|' tables
     empty = (s == "") | s.str.fullmatch(r"[-\u2013\u2014]+").fillna(False).astype(bool)
     num = pd.to_numeric(s.mask(empty), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     bad = np.isnan(num) & ~empty.to_numpy()
-    problems.rows(bad, lines, column, s.to_numpy(dtype=object),
-                  "{value!r} is not a number (expected a count, -1 or empty for no value)",
+    problems.rows(bad, lines, column, s.to_numpy(dtype=object), _MSG["not_a_number"],
                   "not_a_number")
     missing = np.isnan(num) | (num < 0)
     return np.where(missing, np.nan, num), missing
@@ -152,13 +209,11 @@ def _coordinates(
     s = text.fillna("").str.strip()
     num = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     bad = np.isnan(num)
-    problems.rows(bad, lines, column, s.to_numpy(dtype=object),
-                  "{value!r} is not a number (expected the cell centre in EPSG:3035 metres)",
+    problems.rows(bad, lines, column, s.to_numpy(dtype=object), _MSG["bad_coordinate"],
                   "bad_coordinate")
     off = ~bad & (np.mod(num, res) != res / 2)
     problems.rows(off, lines, column, s.to_numpy(dtype=object),
-                  f"{{value}} is not the centre of a {res} m cell (centres have "
-                  f"value mod {res} = {res // 2})",
+                  _MSG["off_grid"].replace("{res}", str(res)).replace("{half}", str(res // 2)),
                   "off_grid")
     return num
 
@@ -187,138 +242,159 @@ def _parse_ids(
         north = np.where(short, number("sn") * unit, north)
         east = np.where(short, number("se") * unit, east)
     bad = np.isnan(res) | np.isnan(north) | np.isnan(east)
-    problems.rows(bad, lines, column, ids.to_numpy(dtype=object),
-                  "{value!r} is not a grid cell id (expected e.g. CRS3035RES100mN2691700E4341100 "
-                  "or 100mN26917E43411)", "bad_cell_id")
+    problems.rows(bad, lines, column, ids.to_numpy(dtype=object), _MSG["bad_cell_id"],
+                  "bad_cell_id")
     return res, north, east
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Which columns of a grid table hold what, and the separator."""
+
+    sep: str
+    cell_id: str | None
+    x: str | None
+    y: str | None
+    inhabitants: str | None
+    count: str | None  # foreigners as a count
+    share: str | None  # foreigners as a share in percent (only without a count)
+
+    def used(self) -> list[str]:
+        return [c for c in (self.cell_id, self.x, self.y, self.inhabitants, self.count,
+                            self.share) if c]
+
+
+def _columns(path: Path) -> _Columns:
+    """The columns of a grid table, or an error naming what is missing."""
+    fields, sep = _sniff_header(path)
+    count = _find(fields, _FOREIGNER_COUNT_COLUMNS)
+    cols = _Columns(sep, _match(fields, _ID_COLUMN) or _find(fields, ("cell_id", "Gitter_ID")),
+                    _match(fields, _X_COLUMN), _match(fields, _Y_COLUMN),
+                    _find(fields, _INHABITANT_COLUMNS), count,
+                    _find(fields, _FOREIGNER_SHARE_COLUMNS) if count is None else None)
+    if cols.cell_id is None and (cols.x is None or cols.y is None):
+        raise InputError(_MSG["no_cell_columns"].format(found=", ".join(fields)), path=path)
+    if cols.inhabitants is None and cols.count is None and cols.share is None:
+        expected = _INHABITANT_COLUMNS + _FOREIGNER_COUNT_COLUMNS + _FOREIGNER_SHARE_COLUMNS
+        raise InputError(_MSG["no_population_column"].format(
+            expected=", ".join(expected), found=", ".join(fields)), path=path)
+    if cols.share is not None and cols.inhabitants is None:
+        raise InputError(_MSG["share_without_inhabitants"].format(
+            column=cols.share, expected=", ".join(_INHABITANT_COLUMNS)), path=path)
+    return cols
+
+
+def _named_resolution(cols: _Columns, path: Path) -> int | None:
+    """The cell size the column names say (``x_mp_100m`` ...); all of them must agree."""
+    tokens = {m.group(1).lower() for f in (cols.cell_id, cols.x, cols.y) if f
+              for m in [re.search(r"(100m|1km|10km)$", f, re.I)] if m}
+    if len(tokens) > 1:
+        raise InputError(_MSG["resolutions_differ"].format(tokens=", ".join(sorted(tokens))),
+                         path=path)
+    return _RES_TOKEN[tokens.pop()] if tokens else None
+
+
+def _records(path: Path, cols: _Columns, report: ValidationReport
+             ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The used columns as text, blank lines dropped (and counted), with their line numbers."""
+    try:
+        table = pd.read_csv(
+            path, sep=cols.sep, usecols=cols.used(), dtype=str, keep_default_na=False,
+            na_filter=False, skip_blank_lines=False, encoding="utf-8-sig",
+            encoding_errors="replace",
+        )
+    except pd.errors.ParserError as exc:
+        reason = str(exc).replace("Error tokenizing data. C error: ", "")
+        raise InputFormatError(_MSG["bad_csv"].format(reason=reason), path=path) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputFormatError(_MSG["no_records"], path=path) from exc
+    lines = np.arange(2, len(table) + 2)
+    blank = (table == "").all(axis=1).to_numpy()
+    if blank.any():
+        report.notes.append(_MSG["blank_lines"].format(n=german_number(int(blank.sum()))))
+        table = table.loc[~blank]
+        lines = lines[~blank]
+    if table.empty:
+        raise InputFormatError(_MSG["header_only"], path=path)
+    report.counts["records"] = len(table)
+    return table, lines
+
+
+def _centres(table: pd.DataFrame, cols: _Columns, res_named: int | None, path: Path,
+             problems: _Problems, lines: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """Cell size and cell centres: from the coordinate columns (checked against the ids), else
+    from the ids."""
+    res = res_named
+    north = east = None
+    if cols.cell_id is not None:
+        ids = table[cols.cell_id]
+        id_res, north, east = _parse_ids(ids, cols.cell_id, problems, lines)
+        seen = np.unique(id_res[~np.isnan(id_res)])
+        if res is None and len(seen) > 1:
+            raise InputError(_MSG["mixed_cells"].format(
+                sizes=", ".join(f"{r:.0f} m" for r in seen)), path=path, column=cols.cell_id)
+        if res is None:
+            res = int(seen[0]) if len(seen) else None
+        if res is not None:
+            other = ~np.isnan(id_res) & (id_res != res)
+            problems.rows(other, lines, cols.cell_id, ids.to_numpy(dtype=object),
+                          _MSG["wrong_resolution"].replace("{res}", str(res)), "wrong_resolution")
+    if res is None:
+        raise InputError(_MSG["no_cell_size"], path=path)
+    half = res / 2
+    if cols.x is None or cols.y is None:
+        assert north is not None and east is not None  # the column check saw to it
+        return res, east + half, north + half
+    x = _coordinates(table[cols.x], cols.x, res, problems, lines)
+    y = _coordinates(table[cols.y], cols.y, res, problems, lines)
+    if cols.cell_id is not None and north is not None and east is not None:
+        ok = ~np.isnan(x) & ~np.isnan(y) & ~np.isnan(north)
+        mismatch = ok & ((east + half != x) | (north + half != y))
+        problems.rows(mismatch, lines, cols.cell_id, table[cols.cell_id].to_numpy(dtype=object),
+                      _MSG["id_mismatch"].replace("{x}", cols.x).replace("{y}", cols.y),
+                      "id_mismatch")
+    return res, x, y
+
+
+def _values(table: pd.DataFrame, cols: _Columns, problems: _Problems, lines: np.ndarray,
+            report: ValidationReport) -> tuple[np.ndarray, np.ndarray]:
+    """Inhabitants and foreigners per cell (NaN = no value); a share becomes a count."""
+    inhabitants = np.full(len(table), np.nan)
+    foreigners = np.full(len(table), np.nan)
+    if cols.inhabitants is not None:
+        inhabitants, missing = _numbers(table[cols.inhabitants], cols.inhabitants, cols.sep,
+                                        problems, lines)
+        report.counts["cells without inhabitants value"] = int(missing.sum())
+    if cols.count is not None:
+        foreigners, missing = _numbers(table[cols.count], cols.count, cols.sep, problems, lines)
+        report.counts["cells without foreigners value"] = int(missing.sum())
+    elif cols.share is not None:
+        share, missing = _numbers(table[cols.share], cols.share, cols.sep, problems, lines)
+        over = share > 100
+        problems.rows(over, lines, cols.share, table[cols.share].to_numpy(dtype=object),
+                      _MSG["bad_share"], "bad_share")
+        foreigners = inhabitants * np.where(over, np.nan, share) / 100.0
+        report.counts["cells without foreigners value"] = int(np.isnan(foreigners).sum())
+        report.notes.append(_MSG["foreigners_from_share"].format(inhabitants=cols.inhabitants,
+                                                                  share=cols.share))
+    return inhabitants, foreigners
 
 
 def _read_csv(path: Path, report: ValidationReport) -> pd.DataFrame:
     """Parse a Zensus grid CSV into the output columns (without geometry)."""
-    name = path.name
-    fields, sep = _sniff_header(path)
-    id_col = _match(fields, _ID_COLUMN) or _find(fields, ("cell_id", "Gitter_ID"))
-    x_col = _match(fields, _X_COLUMN)
-    y_col = _match(fields, _Y_COLUMN)
-    inh_col = _find(fields, _INHABITANT_COLUMNS)
-    cnt_col = _find(fields, _FOREIGNER_COUNT_COLUMNS)
-    share_col = _find(fields, _FOREIGNER_SHARE_COLUMNS) if cnt_col is None else None
-    if id_col is None and (x_col is None or y_col is None):
-        raise InputError(
-            "has neither a cell-id column (Gitter_ID_100m, Gitter_ID_1km) nor both centre "
-            "columns (x_mp_100m and y_mp_100m, or x_mp_1km and y_mp_1km); "
-            f"found {', '.join(fields)}",
-            path=path,
-        )
-    if inh_col is None and cnt_col is None and share_col is None:
-        expected = _INHABITANT_COLUMNS + _FOREIGNER_COUNT_COLUMNS + _FOREIGNER_SHARE_COLUMNS
-        raise InputError(
-            f"has no population column: expected one of {', '.join(expected)} "
-            f"(found {', '.join(fields)})",
-            path=path,
-        )
-    if share_col is not None and inh_col is None:
-        raise InputError(
-            f"has the foreigners' share {share_col} (%) but no inhabitants column to turn it into "
-            f"a count; expected one of {', '.join(_INHABITANT_COLUMNS)}",
-            path=path,
-        )
-
-    # resolution from the column names, all of which must agree
-    tokens = {m.group(1).lower() for f in (id_col, x_col, y_col) if f
-              for m in [re.search(r"(100m|1km|10km)$", f, re.I)] if m}
-    if len(tokens) > 1:
-        raise InputError(f"columns name different resolutions ({', '.join(sorted(tokens))})",
-                         path=path)
-    col_res = _RES_TOKEN[tokens.pop()] if tokens else None
-
-    usecols = [c for c in (id_col, x_col, y_col, inh_col, cnt_col, share_col) if c]
-    try:
-        table = pd.read_csv(
-            path, sep=sep, usecols=usecols, dtype=str, keep_default_na=False, na_filter=False,
-            skip_blank_lines=False, encoding="utf-8-sig", encoding_errors="replace",
-        )
-    except pd.errors.ParserError as exc:
-        raise InputFormatError(f"is not a well-formed CSV table ({exc})".replace(
-            "Error tokenizing data. C error: ", ""), path=path) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise InputFormatError("has no records", path=path) from exc
-    lines = np.arange(2, len(table) + 2)
-    blank = (table == "").all(axis=1).to_numpy()
-    if blank.any():
-        report.notes.append(f"{int(blank.sum()):,} blank lines skipped")
-        table = table.loc[~blank]
-        lines = lines[~blank]
-    if table.empty:
-        raise InputFormatError("has a header but no records", path=path)
-    report.counts["records"] = len(table)
-    problems = _Problems(report, name)
-
-    # cell ids (any style) and the resolution
-    id_res = north = east = None
-    if id_col is not None:
-        id_res, north, east = _parse_ids(table[id_col], id_col, problems, lines)
-        seen = np.unique(id_res[~np.isnan(id_res)])
-        if col_res is None and len(seen) > 1:
-            raise InputError(f"{id_col} mixes cells of {', '.join(f'{r:.0f} m' for r in seen)}; "
-                             "one file must hold one resolution", path=path, column=id_col)
-        if col_res is None:
-            col_res = int(seen[0]) if len(seen) else None
-        if col_res is not None:
-            other = ~np.isnan(id_res) & (id_res != col_res)
-            problems.rows(other, lines, id_col, table[id_col].to_numpy(dtype=object),
-                          f"{{value!r}} is not a {col_res} m cell as the column names say",
-                          "wrong_resolution")
-    if col_res is None:
-        raise InputError("the cell size cannot be told: name the columns x_mp_100m/x_mp_1km or "
-                         "give cell ids", path=path)
-    res = col_res
-    half = res / 2
-
-    # cell centres: from the coordinate columns (checked against the ids), else from the ids
-    if x_col is not None and y_col is not None:
-        x = _coordinates(table[x_col], x_col, res, problems, lines)
-        y = _coordinates(table[y_col], y_col, res, problems, lines)
-        if id_col is not None and north is not None and east is not None:
-            ok = ~np.isnan(x) & ~np.isnan(y) & ~np.isnan(north)
-            mismatch = ok & ((east + half != x) | (north + half != y))
-            problems.rows(mismatch, lines, id_col, table[id_col].to_numpy(dtype=object),
-                          f"{{value!r}} does not match the centre in {x_col}/{y_col}",
-                          "id_mismatch")
-    elif north is not None and east is not None:
-        x = east + half
-        y = north + half
-    else:  # excluded by the column check above
-        raise InputError("has no cell ids and no centre coordinates", path=path)
-
-    # population values
-    inhabitants = np.full(len(table), np.nan)
-    foreigners = np.full(len(table), np.nan)
-    if inh_col is not None:
-        inhabitants, missing = _numbers(table[inh_col], inh_col, sep, problems, lines)
-        report.counts["cells without inhabitants value"] = int(missing.sum())
-    if cnt_col is not None:
-        foreigners, missing = _numbers(table[cnt_col], cnt_col, sep, problems, lines)
-        report.counts["cells without foreigners value"] = int(missing.sum())
-    elif share_col is not None:
-        share, missing = _numbers(table[share_col], share_col, sep, problems, lines)
-        over = share > 100
-        problems.rows(over, lines, share_col, table[share_col].to_numpy(dtype=object),
-                      "{value!r} is not a share in percent (0 to 100)", "bad_share")
-        share = np.where(over, np.nan, share)
-        foreigners = inhabitants * share / 100.0
-        report.counts["cells without foreigners value"] = int(np.isnan(foreigners).sum())
-        report.notes.append(f"foreigners computed as {inh_col} x {share_col} / 100")
-
+    cols = _columns(path)
+    res_named = _named_resolution(cols, path)
+    table, lines = _records(path, cols, report)
+    problems = _Problems(report, path.name)
+    res, x, y = _centres(table, cols, res_named, path, problems, lines)
+    inhabitants, foreigners = _values(table, cols, problems, lines, report)
     out = pd.DataFrame({"x": x, "y": y, "inhabitants": inhabitants, "foreigners": foreigners})
     out["resolution_m"] = res
-    good = ~np.isnan(x) & ~np.isnan(y)
-
     # one row per cell
-    dup = out[["x", "y"]].duplicated(keep="first").to_numpy() & good
-    problems.rows(dup, lines, id_col or x_col,
-                  table[id_col or x_col].to_numpy(dtype=object) if (id_col or x_col) else None,
-                  "{value!r} repeats a cell listed on an earlier line", "duplicate_cell")
+    key = cols.cell_id or cols.x
+    dup = out[["x", "y"]].duplicated(keep="first").to_numpy() & ~np.isnan(x) & ~np.isnan(y)
+    problems.rows(dup, lines, key, table[key].to_numpy(dtype=object) if key else None,
+                  _MSG["duplicate_cell"], "duplicate_cell")
     # in file order (a stable sort keeps the order of the checks within one line)
     report.problems.sort(key=lambda p: (p.row is None, p.row or 0))
     return out
@@ -339,22 +415,19 @@ def _read_tiff(path: Path, report: ValidationReport) -> pd.DataFrame:
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             src = rasterio.open(path)
     except RasterioIOError as exc:
-        raise InputFormatError(f"cannot be read as a GeoTIFF ({exc})", path=path) from exc
+        raise InputFormatError(_MSG["tiff_unreadable"].format(reason=exc), path=path) from exc
     with src:
         if src.crs is None:
-            raise InputError("has no CRS; expected a Zensus grid raster in EPSG:3035", path=path)
+            raise InputError(_MSG["tiff_no_crs"], path=path)
         if CRS.from_user_input(src.crs) != CRS.from_user_input(GRID_CRS):
-            raise InputError(f"is in {src.crs.to_string()}; expected the Zensus grid in "
-                             "EPSG:3035 (reproject it with gdalwarp, cell-aligned)", path=path)
+            raise InputError(_MSG["tiff_other_crs"].format(crs=src.crs.to_string()), path=path)
         t = src.transform
         res = float(t.a)
         if t.b != 0 or t.d != 0 or res <= 0 or -t.e != res or res not in (100, 1000, 10000):
-            raise InputError(
-                f"has cells of {t.a:g} x {-t.e:g} m (or a rotation); expected square 100 m or "
-                "1 km cells", path=path)
+            raise InputError(_MSG["tiff_cells"].format(a=f"{t.a:g}", e=f"{-t.e:g}"), path=path)
         if t.c % res or t.f % res:
-            raise InputError(f"is not aligned to the {res:g} m grid (origin {t.c:g}, {t.f:g})",
-                             path=path)
+            raise InputError(_MSG["tiff_aligned"].format(res=f"{res:g}", x=f"{t.c:g}",
+                                                         y=f"{t.f:g}"), path=path)
         names = [(d or "").strip().lower() for d in src.descriptions]
         bands: dict[str, int] = {}
         for role, candidates in _GRID_BAND_NAMES.items():
@@ -363,14 +436,11 @@ def _read_tiff(path: Path, report: ValidationReport) -> pd.DataFrame:
                     bands.setdefault(role, i + 1)
         if not bands:
             if src.count != 1:
-                raise InputError(
-                    f"has {src.count} bands and none is named (band descriptions "
-                    f"{', '.join(repr(n) for n in names)}); expected one band of inhabitants or "
-                    "bands named Einwohner / Auslaender",
-                    path=path,
-                )
+                raise InputError(_MSG["tiff_bands"].format(
+                    n=src.count, names=", ".join(repr(n) for n in names)), path=path)
             bands["inhabitants"] = 1
-        report.counts["bands"] = ", ".join(f"{role} = band {b}" for role, b in bands.items())
+        report.counts["bands"] = ", ".join(_MSG["tiff_band"].format(role=_ROLE_DE[role], band=b)
+                                           for role, b in bands.items())
         values: dict[str, np.ndarray] = {}
         for role, b in bands.items():
             arr = src.read(b, masked=True).astype("float64")
@@ -388,8 +458,7 @@ def _read_tiff(path: Path, report: ValidationReport) -> pd.DataFrame:
         out[col] = out[col].where(out[col] >= 0)
     out["resolution_m"] = int(res)
     report.counts["raster cells"] = int(present.shape[1] * present.shape[2])
-    report.notes.append(f"{len(out):,} cells with a value > 0 kept, the others (0 or nodata) are "
-                        "not rows")
+    report.notes.append(_MSG["tiff_kept"].format(n=german_number(len(out))))
     return out
 
 
@@ -399,12 +468,11 @@ def _read_tiff(path: Path, report: ValidationReport) -> pd.DataFrame:
 
 def _load(path: Path, report: ValidationReport) -> pd.DataFrame:
     if not path.exists():
-        raise InputFormatError("does not exist", path=path)
+        raise InputFormatError(_MSG["missing"], path=path)
     if path.is_dir():
-        raise InputFormatError("is a folder; expected a Zensus grid CSV or GeoTIFF", path=path)
+        raise InputFormatError(_MSG["folder"], path=path)
     if path.stat().st_size == 0:
-        raise InputFormatError("is empty (0 bytes); expected a Zensus grid CSV or GeoTIFF",
-                               path=path)
+        raise InputFormatError(_MSG["empty"], path=path)
     if path.suffix.lower() in (".tif", ".tiff"):
         return _read_tiff(path, report)
     return _read_csv(path, report)
@@ -437,19 +505,18 @@ def _bbox_3035(bbox: Sequence[float], crs_of_bbox: Any, path: Path) -> tuple[flo
     try:
         values = tuple(float(v) for v in bbox)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"bbox={bbox!r} is not four numbers (minx, miny, maxx, maxy)",
-                         path=path) from exc
+        raise InputError(_MSG["bad_bbox"].format(bbox=bbox), path=path) from exc
     if len(values) != 4 or not (values[0] < values[2] and values[1] < values[3]):
-        raise InputError(f"bbox={bbox!r} is not (minx, miny, maxx, maxy) with min < max",
-                         path=path)
+        raise InputError(_MSG["bbox_order"].format(bbox=bbox), path=path)
     try:
         crs = CRS.from_user_input(crs_of_bbox)
     except Exception as exc:
-        raise InputError(f"crs_of_bbox={crs_of_bbox!r} is not a CRS ({exc})", path=path) from exc
+        raise InputError(_MSG["bad_bbox_crs"].format(crs=crs_of_bbox, reason=exc),
+                         path=path) from exc
     if crs == CRS.from_user_input(GRID_CRS):
         return values
-    transformer = Transformer.from_crs(crs, GRID_CRS, always_xy=True)
-    return tuple(transformer.transform_bounds(*values, densify_pts=21))
+    to_grid = _crs.transformer(crs.to_string(), GRID_CRS)
+    return tuple(to_grid.transform_bounds(*values, densify_pts=21))
 
 
 # --------------------------------------------------------------------------------------------
@@ -509,22 +576,20 @@ def read_population_grid(
     np.float64(12403851.0)
     """
     p = Path(path)
-    report = ValidationReport(source=str(p), kind="population grid")
+    report = ValidationReport(source=str(p), kind="population grid", lang="de")
     box = _bbox_3035(bbox, crs_of_bbox, p) if bbox is not None else None
     table = _load(p, report)
     if report.errors:
-        raise DataValidationError(report.errors, path=p)
+        raise data_error(report.errors, path=p)
     if box is not None:
         x = table["x"].to_numpy()
         y = table["y"].to_numpy()
         inside = (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])
         if not inside.any():
-            raise InputError(
-                f"bbox {tuple(round(v) for v in box)} (EPSG:3035) selects no cell; the grid's "
-                f"cell centres span x {x.min():,.0f} to {x.max():,.0f}, y {y.min():,.0f} to "
-                f"{y.max():,.0f} (check crs_of_bbox and the order minx, miny, maxx, maxy)",
-                path=p,
-            )
+            raise InputError(_MSG["bbox_empty"].format(
+                box=tuple(round(v) for v in box), x0=german_number(round(x.min())),
+                x1=german_number(round(x.max())), y0=german_number(round(y.min())),
+                y1=german_number(round(y.max()))), path=p)
         table = table.loc[inside]
     grid = _finish(table)
     for col in ("inhabitants", "foreigners"):
@@ -559,7 +624,7 @@ def validate_population_grid(path: str | Path) -> ValidationReport:
     >>> print(validate_population_grid("zensus2011_100m_auslaender_bayern.csv"))  # doctest: +SKIP
     """
     p = Path(path)
-    report = ValidationReport(source=str(p), kind="population grid")
+    report = ValidationReport(source=str(p), kind="population grid", lang="de")
     try:
         table = _load(p, report)
     except InputError as exc:

@@ -597,9 +597,10 @@ def test_the_demo_writes_the_report_and_the_geopackage(demo_run, feed: Feed) -> 
     out = demo_run.out_dir
     report = (out / "pruefbericht.txt").read_text(encoding="utf-8")
     assert "fiktiv" in report
-    for kind in ("boundaries:", "GTFS feed:", "course sites:", "walking network", "population"):
+    for kind in ("Verwaltungsgrenzen:", "GTFS-Fahrplan:", "Kursorte und Kurse:",
+                 "Fußwegenetz (OpenStreetMap):", "Bevölkerungsraster (Zensus):"):
         assert kind in report
-    assert report.count("0 errors") == 5
+    assert report.count("  0 Fehler\n") == 5
     gpkg = out / "kurszugang.gpkg"
     layers = dict(pyogrio.list_layers(gpkg))
     assert {"gemeinden", "kursorte", "kurse", "haltestellen", "raster"} <= set(layers)

@@ -81,9 +81,9 @@ def test_vg5000_gem_repairs_the_three_invalid_geometries(
     with caplog.at_level(logging.WARNING, logger="kurszugang.io.boundaries"):
         gdf = read_boundaries(gem_path)
     assert gdf.is_valid.all()
-    repaired = [r.getMessage() for r in caplog.records if "repaired" in r.getMessage()]
+    repaired = [r.getMessage() for r in caplog.records if "repariert" in r.getMessage()]
     assert len(repaired) == 1
-    assert "repaired 3 invalid geometries" in repaired[0]
+    assert "3 ungültige Geometrien repariert" in repaired[0]
     assert "09677452" in repaired[0]  # Burgjoß, one of the three
     report = validate_boundaries(gem_path)
     assert report.ok
@@ -204,8 +204,8 @@ def test_layer_without_attributes_gives_a_clear_error() -> None:
     with pytest.raises(InputError) as info:
         read_boundaries(shared_file(f"{LDBV}/invert__invert.geojson"))
     text = str(info.value)
-    assert text.startswith("invert__invert.geojson: no key column: expected one of AGS")
-    assert "RS" in text and "Gemeindesc" in text and "(found: id)" in text
+    assert text.startswith("invert__invert.geojson: keine Schlüsselspalte: erwartet eine von AGS")
+    assert "RS" in text and "Gemeindesc" in text and "(gefunden: id)" in text
     assert "key_column=" in text
 
 
@@ -257,8 +257,8 @@ def test_ags_stored_as_a_number_is_zero_padded_with_a_warning(
     with caplog.at_level(logging.WARNING, logger="kurszugang.io.boundaries"):
         gdf = read_boundaries(path)
     assert gdf["ags"].tolist() == ["09472111", "09472116", "09472119"]
-    assert any("stored as a number: zero-padded 3 AGS values to 8 digits" in r.getMessage()
-               for r in caplog.records)
+    assert any("als Zahl gespeichert: bei 3 AGS-Werten die führende Null ergänzt (auf 8 Stellen)"
+               in r.getMessage() for r in caplog.records)
     report = validate_boundaries(path)
     assert [p.code for p in report.warnings] == ["key_padded"]
 
@@ -299,7 +299,8 @@ def test_zip_with_several_layers_needs_a_layer(tmp_path: Path) -> None:
         for stem in ("VG5000_KRS", "VG5000_LAN"):
             for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
                 zf.write(folder / f"{stem}{ext}", f"vg5000/{stem}{ext}")
-    with pytest.raises(InputError, match="none is a Gemeinde layer .*choose one with layer="):
+    with pytest.raises(InputError, match="keine davon ist eine Gemeindeebene .*eine mit layer= "
+                                         "wählen"):
         read_boundaries(path)
     assert len(read_boundaries(path, layer="VG5000_KRS", kreis="09472")) == 1
 
@@ -311,7 +312,8 @@ def test_geojson_without_crs_member_in_metres_needs_crs(tmp_path: Path) -> None:
         "geometry": shapely.geometry.mapping(box)}]}
     path = tmp_path / "nocrs.geojson"
     path.write_text(json.dumps(doc))
-    with pytest.raises(InputError, match="declares EPSG:4326 .* projected metres; state the CRS"):
+    with pytest.raises(InputError, match=r"gibt EPSG:4326 \(Grad\) an, aber die Koordinaten reichen "
+                                         r"bis 681\.000, sind also Meter einer Projektion"):
         read_boundaries(path)
     gdf = read_boundaries(path, crs="EPSG:25832")
     assert gdf.total_bounds.tolist() == [680_000, 5_520_000, 681_000, 5_521_000]
@@ -327,8 +329,9 @@ def test_bad_file_without_key_column(tmp_path: Path) -> None:
                      crs="EPSG:25832").to_file(path)
     with pytest.raises(InputError) as info:
         read_boundaries(path)
-    assert str(info.value).startswith("nokey.geojson: no key column: expected one of AGS")
-    assert "(found: name)" in str(info.value)
+    assert str(info.value).startswith("nokey.geojson: keine Schlüsselspalte: erwartet eine von "
+                                      "AGS")
+    assert "(gefunden: name)" in str(info.value)
 
 
 def test_bad_empty_file(tmp_path: Path) -> None:
@@ -336,7 +339,8 @@ def test_bad_empty_file(tmp_path: Path) -> None:
     path.write_bytes(b"")
     with pytest.raises(InputFormatError) as info:
         read_boundaries(path)
-    assert str(info.value) == "gemeinden.shp: is empty (0 bytes); expected a boundary file"
+    assert str(info.value) == (
+        "gemeinden.shp: ist leer (0 Bytes; erwartet eine Datei mit Verwaltungsgrenzen)")
 
 
 def test_bad_text_in_a_geojson(tmp_path: Path) -> None:
@@ -344,14 +348,16 @@ def test_bad_text_in_a_geojson(tmp_path: Path) -> None:
     path.write_text("AGS;GEN\n09472111;Ahorntal\n")
     with pytest.raises(InputFormatError) as info:
         read_boundaries(path)
-    assert str(info.value).startswith("gemeinden.geojson: cannot be read as a .geojson file")
-    assert "expected a shapefile, GeoPackage or GeoJSON" in str(info.value)
+    assert str(info.value).startswith("gemeinden.geojson: lässt sich nicht als .geojson-Datei "
+                                      "lesen")
+    assert "erwartet ein Shapefile, GeoPackage oder GeoJSON" in str(info.value)
 
 
 def test_bad_text_in_a_shapefile(tmp_path: Path) -> None:
     path = tmp_path / "gemeinden.shp"
     path.write_text("this is not a shapefile\n")
-    with pytest.raises(InputFormatError, match=r"^gemeinden\.shp: cannot be read as a \.shp file"):
+    with pytest.raises(InputFormatError, match=r"^gemeinden\.shp: lässt sich nicht als "
+                                               r"\.shp-Datei lesen"):
         read_boundaries(path)
 
 
@@ -359,18 +365,19 @@ def test_bad_unknown_kreis_key(gem_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_boundaries(gem_path, kreis="09999")
     text = str(info.value)
-    assert text.startswith("VG5000_GEM.shp: kreis '09999' selects no feature; "
-                           "the file has 10,997 features with Kreis keys such as 09161")
+    assert text == ("VG5000_GEM.shp: kreis '09999' wählt kein Objekt; die Datei hat 10.997 "
+                    "Objekte mit Kreisschlüsseln wie 09780, 09779, 09778, 09777, 09776, 09775")
 
 
 def test_bad_kreis_key_of_the_wrong_form(gem_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_boundaries(gem_path, kreis="9472")
-    assert "kreis='9472' is not a Kreis key: expected 5 digits as text" in str(info.value)
+    assert "kreis='9472' ist kein Kreisschlüssel: erwartet 5 Ziffern als Text" in str(info.value)
 
 
 def test_bad_unknown_ags_in_list(gem_path: Path) -> None:
-    with pytest.raises(InputError, match=r"ags 09472999 not found; the file has 10,997 features"):
+    with pytest.raises(InputError, match=r"ags 09472999 nicht gefunden; die Datei hat 10\.997 "
+                                         r"Objekte"):
         read_boundaries(gem_path, ags=["09472111", "09472999"])
 
 
@@ -381,14 +388,17 @@ def test_bad_shapefile_without_crs(gem_path: Path, tmp_path: Path) -> None:
         sub.to_file(path)
     with pytest.raises(InputError) as info:
         read_boundaries(path)
-    assert str(info.value).startswith("noprj.shp: has no coordinate reference system")
-    assert "state it with crs=" in str(info.value)
+    assert str(info.value) == (
+        "noprj.shp: noprj.prj fehlt neben noprj.shp (ein Shapefile besteht aus .shp, .shx, .dbf "
+        "und .prj; .prj: Koordinatensystem); die Datei dazulegen oder das Koordinatensystem mit "
+        "crs= angeben")
     gdf = read_boundaries(path, crs="EPSG:31467")
     assert gdf.crs == "EPSG:25832" and gdf["ags"].tolist() == ["09472111", "09472116"]
 
 
 def test_bad_crs_contradicting_the_file(gem_path: Path) -> None:
-    with pytest.raises(InputError, match="declares EPSG:31467 but crs='EPSG:25832' was given"):
+    with pytest.raises(InputError, match="gibt EPSG:31467 an, aber crs='EPSG:25832' wurde "
+                                         "übergeben"):
         read_boundaries(gem_path, crs="EPSG:25832")
 
 
@@ -399,7 +409,9 @@ def test_bad_letters_in_the_ags(tmp_path: Path) -> None:
                      crs="EPSG:25832").to_file(path)
     with pytest.raises(InputError) as info:
         read_boundaries(path)
-    assert "letters.geojson feature 2: ags '0947A116' is not an AGS of 8 digits" in str(info.value)
+    assert str(info.value) == (
+        "letters.geojson: 1 Problem gefunden:\n"
+        "  letters.geojson Objekt 2: ags '0947A116' ist kein AGS mit 8 Ziffern (Ebene Gemeinde)")
 
 
 def test_validate_reports_an_unreadable_file_without_raising(tmp_path: Path) -> None:
@@ -408,4 +420,168 @@ def test_validate_reports_an_unreadable_file_without_raising(tmp_path: Path) -> 
     report = validate_boundaries(path)
     assert not report.ok
     assert [str(p) for p in report.errors] == [
-        "empty.gpkg: is empty (0 bytes); expected a boundary file"]
+        "empty.gpkg: ist leer (0 Bytes; erwartet eine Datei mit Verwaltungsgrenzen)"]
+
+
+# ---------------------------------------------------------------------------------------------
+# unincorporated areas (gemeindefreie Gebiete) are never Gemeinden
+
+
+def test_vg5000_bavaria_marks_the_174_unincorporated_areas(germany: gpd.GeoDataFrame) -> None:
+    assert str(germany["gemeindefrei"].dtype) == "bool"
+    bavaria = germany[germany["ags"].str.startswith("09")]
+    assert int(bavaria["gemeindefrei"].sum()) == 174
+    assert int((~bavaria["gemeindefrei"]).sum()) == 2_056
+    # marked by BEZ and by the key pattern alike
+    assert (bavaria["gemeindefrei"] == (bavaria["bez"] == "Gemeindefreies Gebiet")).all()
+    assert (bavaria["gemeindefrei"] == (bavaria["ags"].str[5] == "4")).all()
+
+
+@pytest.mark.parametrize(("kreis", "gemeinden", "unincorporated"),
+                         [("09574", 27, 14), ("09472", 33, 10)])
+def test_kreis_counts_of_gemeinden_and_unincorporated_areas(
+    gem_path: Path, kreis: str, gemeinden: int, unincorporated: int
+) -> None:
+    gdf = read_boundaries(gem_path, kreis=kreis)
+    assert int((~gdf["gemeindefrei"]).sum()) == gemeinden
+    assert int(gdf["gemeindefrei"].sum()) == unincorporated
+
+
+@pytest.mark.parametrize(("name", "kreis"), [("Winkelhaid", "09574"), ("Fichtelberg", "09472")])
+def test_a_name_shared_with_an_unincorporated_area_is_one_gemeinde(
+    gem_path: Path, name: str, kreis: str
+) -> None:
+    gdf = read_boundaries(gem_path, kreis=kreis)
+    both = gdf[gdf["gen"] == name]
+    assert len(both) == 2  # the Gemeinde and the forest of the same name
+    gemeinden = gdf[~gdf["gemeindefrei"]]
+    assert gemeinden["gen"].tolist().count(name) == 1
+    assert gemeinden.loc[gemeinden["gen"] == name, "ags"].str[5].tolist() != ["4"]
+
+
+def test_ldbv_unincorporated_areas_are_told_by_their_key() -> None:
+    gdf = read_boundaries(shared_file(f"{LDBV}/sliver3__sliver3.geojson"))
+    assert (gdf["bez"] == "Gemeinde").all()  # LDBV's "art" says Gemeinde for all
+    assert dict(zip(gdf["gen"], gdf["gemeindefrei"], strict=True)) == {
+        "Bischofsgrüner Forst": True, "Neubauer Forst-Nord": True, "Bischofsgrün": False}
+    five = read_boundaries(shared_file(f"{LDBV}/invert__invert5at98.geojson"))
+    assert sorted(five.loc[five["gemeindefrei"], "ags"]) == ["09572454", "09572458", "09574451"]
+    assert sorted(five.loc[~five["gemeindefrei"], "gen"]) == ["Nürnberg", "Schwaig b.Nürnberg"]
+
+
+def test_kreis_layers_and_vg25_schema_mark_nothing() -> None:
+    krs = read_boundaries(shared_file(f"{VG5000}/VG5000_KRS.shp"))
+    assert not krs["gemeindefrei"].any()
+    vg25 = read_boundaries(shared_file(f"{LDBV}/untrasried__untrasried.geojson"))
+    assert not vg25["gemeindefrei"].any()
+
+
+def test_validate_counts_the_unincorporated_areas(gem_path: Path) -> None:
+    report = validate_boundaries(gem_path)
+    assert report.counts["gemeindefrei"] == 207  # all of Germany (174 in Bavaria)
+    assert report.counts["source"] == "VG5000"
+    assert "  gemeindefreie Gebiete: 207" in report.format()
+
+
+# ---------------------------------------------------------------------------------------------
+# which product was read
+
+
+def test_boundary_source_of_the_real_and_the_demo_files(tmp_path: Path) -> None:
+    from kurszugang.io.boundaries import boundary_source
+
+    assert boundary_source(shared_file(f"{VG5000}/VG5000_GEM.shp")) == "VG5000"
+    assert boundary_source(shared_file(f"{LDBV}/sliver3__sliver3.geojson")) == "LDBV"
+    assert boundary_source(shared_file(f"{LDBV}/untrasried__untrasried.geojson")) == "other"
+    demo = Path(__file__).resolve().parents[2] / "kurszugang/demo/data/vg250_beispiel.gpkg"
+    assert boundary_source(demo) == "VG250"
+    # renamed, a VG5000 file is still told by its BKG object ids
+    raw = pyogrio.read_dataframe(shared_file(f"{VG5000}/VG5000_GEM.shp"),
+                                 where="AGS LIKE '09472%'")
+    raw.to_file(tmp_path / "gemeinden.gpkg", layer="gemeinden")
+    assert boundary_source(tmp_path / "gemeinden.gpkg") == "VG5000"
+
+
+# ---------------------------------------------------------------------------------------------
+# the district's name and type
+
+
+def test_district_info_from_the_vg5000_kreis_layer(gem_path: Path) -> None:
+    from kurszugang.io.boundaries import DistrictInfo, district_info
+
+    assert district_info(gem_path, "09472") == DistrictInfo(
+        "09472", "Bayreuth", "Landkreis", "Landkreis", "Kreisebene VG5000_KRS")
+    city = district_info(gem_path, "09462")
+    assert (city.name, city.type, city.bez) == ("Bayreuth", "Kreisfreie Stadt", "Kreisfreie Stadt")
+    enz = district_info(gem_path, "08236")
+    assert (enz.name, enz.type) == ("Enzkreis", "Landkreis")
+    # BEZ "Kreis" (Schleswig-Holstein) is a Landkreis, "Stadtkreis" (Baden-Württemberg) a
+    # Kreisfreie Stadt
+    assert (district_info(gem_path, "01051").bez, district_info(gem_path, "01051").type) == (
+        "Kreis", "Landkreis")
+    karlsruhe = district_info(gem_path, "08212")
+    assert (karlsruhe.name, karlsruhe.bez, karlsruhe.type) == (
+        "Karlsruhe", "Stadtkreis", "Kreisfreie Stadt")
+
+
+def test_district_info_of_the_demo_geopackage() -> None:
+    from kurszugang.io.boundaries import district_info
+
+    demo = Path(__file__).resolve().parents[2] / "kurszugang/demo/data/vg250_beispiel.gpkg"
+    info = district_info(demo, "09999")
+    assert (info.name, info.type, info.source) == (
+        "Landkreis Beispiel (fiktiv)", "Landkreis", "Kreisebene vg250_krs")
+
+
+def test_district_info_derived_from_the_gemeinden(gem_path: Path, tmp_path: Path) -> None:
+    from kurszugang.io.boundaries import district_info
+
+    for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):  # the GEM layer alone, no KRS beside
+        (tmp_path / f"VG5000_GEM{ext}").write_bytes(gem_path.with_suffix(ext).read_bytes())
+    alone = tmp_path / "VG5000_GEM.shp"
+    city = district_info(alone, "09462")
+    assert (city.name, city.type, city.source) == (
+        "Bayreuth", "Kreisfreie Stadt", "Gemeinden VG5000_GEM")
+    land = district_info(alone, "09472")
+    assert (land.name, land.type) == (None, "Landkreis")
+    assert land.note == ("Name des Landkreises 09472 steht nicht in den Gemeindegrenzen; die "
+                         "Kreisebene (z. B. vg250_krs bzw. VG250_KRS.shp) daneben legen")
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    ("09480", "VG5000_GEM.shp: hat keinen Kreis 09480; die nächsten vorhandenen "
+              "Kreisschlüssel: 09479, 09478, 09477, 09476, 09475"),
+    ("9472", "VG5000_GEM.shp: '9472' ist kein Kreisschlüssel: erwartet 5 Ziffern als Text, "
+             "z. B. '09472'"),
+])
+def test_bad_district_key(gem_path: Path, key: str, message: str) -> None:
+    from kurszugang.io.boundaries import district_info
+
+    with pytest.raises(InputError) as info:
+        district_info(gem_path, key)
+    assert str(info.value) == message
+
+
+# ---------------------------------------------------------------------------------------------
+# a shapefile without its companion files
+
+
+@pytest.mark.parametrize(("lost", "message"), [
+    (".dbf", "VG5000_KRS.shp: VG5000_KRS.dbf fehlt neben VG5000_KRS.shp (ein Shapefile besteht "
+             "aus .shp, .shx, .dbf und .prj; .dbf: Attribute mit den Schlüsseln); die Datei "
+             "dazulegen"),
+    (".shx", "VG5000_KRS.shp: VG5000_KRS.shx fehlt neben VG5000_KRS.shp (ein Shapefile besteht "
+             "aus .shp, .shx, .dbf und .prj; .shx: Index der Geometrien); die Datei dazulegen"),
+    (".prj", "VG5000_KRS.shp: VG5000_KRS.prj fehlt neben VG5000_KRS.shp (ein Shapefile besteht "
+             "aus .shp, .shx, .dbf und .prj; .prj: Koordinatensystem); die Datei dazulegen oder "
+             "das Koordinatensystem mit crs= angeben"),
+])
+def test_bad_shapefile_missing_a_companion(tmp_path: Path, lost: str, message: str) -> None:
+    krs = shared_file(f"{VG5000}/VG5000_KRS.shp")
+    for ext in {".shp", ".shx", ".dbf", ".prj"} - {lost}:
+        (tmp_path / f"VG5000_KRS{ext}").write_bytes(krs.with_suffix(ext).read_bytes())
+    path = tmp_path / "VG5000_KRS.shp"
+    with pytest.raises(InputFormatError) as info:
+        read_boundaries(path)
+    assert str(info.value) == message
+    assert [str(p) for p in validate(path).errors] == [message]  # detected as boundaries too

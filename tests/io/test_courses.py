@@ -261,8 +261,9 @@ def test_xlsx_written_with_openpyxl(tmp_path: Path, german: CourseList) -> None:
         german.sites[["site_id", "address", "lon", "lat"]].head(1),
     )
     assert read.report.counts["sheet"] == "Kurse"
-    assert any("header in row 2" in n for n in read.report.notes)
-    assert any("skipped 1 empty line(s) (e.g. 4)" in n for n in read.report.notes)
+    assert "Tabellenblatt 'Kurse': Kopfzeile in Zeile 2; die Zeilen darüber wurden " \
+        "übersprungen" in read.report.notes
+    assert "1 leere Zeile(n) übersprungen (z. B. 4)" in read.report.notes
     # the same sheet by index
     assert read_courses(path, sheet=1).courses["course_id"].tolist() == ["RO1-1", "RO1-2"]
 
@@ -320,8 +321,8 @@ def test_xy_with_crs_column_and_option(tmp_path: Path, german: CourseList) -> No
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path)
     assert _messages(excinfo)[0] == (
-        "xy_option.csv line 2: crs is missing (expected the coordinate reference system of x/y, "
-        "e.g. EPSG:25832, as a column crs or the crs= option)"
+        "xy_option.csv Zeile 2: crs fehlt (erwartet das Koordinatensystem von x/y, z. B. "
+        "EPSG:25832, als Spalte crs bzw. Koordinatensystem oder als Option crs=)"
     )
 
 
@@ -345,7 +346,8 @@ def test_schedule_derivation_and_rule() -> None:
         "vollzeit",
         "vollzeit",
     ]
-    with pytest.raises(ConfigError, match="evening_start 90000 is out of range"):
+    with pytest.raises(ConfigError, match="evening_start 90000 liegt außerhalb des Bereichs "
+                       r"\(erwartet Sekunden nach Mitternacht von 0 bis 86399\)"):
         ScheduleRule(evening_start=90000)
 
 
@@ -391,7 +393,11 @@ def test_cp1252_file_is_read_with_a_note(tmp_path: Path) -> None:
     read = read_courses(_write(tmp_path, "kursorte.csv", text, "cp1252"))
     assert read.sites["address"].iloc[0] == "Stollstraße 1, 83022 Rosenheim"
     assert read.sites["provider"].iloc[1] == "Caritas Wasserburg"
-    assert any("read as Windows-1252" in n for n in read.report.notes)
+    assert read.report.notes[0] == (
+        "nicht UTF-8 (erstes Zeichen außerhalb UTF-8 in Zeile 1): als Windows-1252 gelesen, wie "
+        "deutsches Excel 'CSV (Trennzeichen-getrennt)' schreibt; als 'CSV UTF-8' speichern, um "
+        "das zu vermeiden")
+    assert read.report.counts["encoding"] == "Windows-1252"
 
 
 def test_sonstig_and_extra_types(tmp_path: Path) -> None:
@@ -410,8 +416,9 @@ def test_as_of_option_and_missing_as_of_warning(tmp_path: Path) -> None:
     read = read_courses(path)
     assert read.as_of is None
     assert [str(w) for w in read.report.warnings] == [
-        "kursorte.csv: as_of is unknown (expected a column as_of/Stand or the as_of= option); "
-        "the list's date is left empty"
+        "kursorte.csv: Stand (as_of) ist unbekannt (erwartet eine Spalte Stand bzw. as_of, ein "
+        "Datum 'Stand TT.MM.JJJJ' in der Titelzeile oder die Option as_of=); die Liste wird ohne "
+        "Stand gelesen"
     ]
     assert read_courses(path, as_of="01.03.2026").as_of == dt.date(2026, 3, 1)
 
@@ -420,8 +427,8 @@ def test_outside_germany_warns_and_suggests_swap(tmp_path: Path) -> None:
     path = _minimal(tmp_path, "S1,VHS,47.8561,12.1289,allgemein,Mo-Fr,08:30,12:45,ja,20,3")
     read = read_courses(path, as_of="2026-03-01")
     assert [str(w) for w in read.report.warnings] == [
-        "kursorte.csv line 2: lon 47.85610, lat 12.12890 of site_id 'S1' lies outside "
-        "Germany (expected 5.5–15.5 E, 47.0–55.5 N); lat and lon look swapped"
+        "kursorte.csv Zeile 2: lon 47.85610, lat 12.12890 des Kursorts 'S1' liegt außerhalb "
+        "Deutschlands (erwartet 5,5–15,5° O, 47–55,5° N); Breite und Länge scheinen vertauscht"
     ]
 
 
@@ -429,7 +436,8 @@ def test_blank_site_name_is_filled_from_the_same_site(tmp_path: Path) -> None:
     path = _write(tmp_path, "k.csv", f"{HEADER},site_name\n{GOOD_ROW},VHS-Haus\n{GOOD_ROW},\n")
     read = read_courses(path)
     assert read.sites["site_name"].tolist() == ["VHS-Haus"]
-    assert "filled 1 blank site cell(s) from other rows of the same site_id" in read.report.notes
+    assert "1 leere Standortzelle(n) aus anderen Zeilen derselben Standort-ID ergänzt" in \
+        read.report.notes
 
 
 # ------------------------------------------------------------------------------------------
@@ -446,8 +454,8 @@ def test_missing_coordinate(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path)
     assert _messages(excinfo) == [
-        "kursorte.csv line 5: lon is missing (expected a longitude in decimal degrees (WGS84), "
-        "e.g. 12.1289, or x/y with a crs)"
+        "kursorte.csv Zeile 5: lon fehlt (erwartet eine geographische Länge in Dezimalgrad "
+        "(WGS84), z. B. 12,1289, oder x/y mit Koordinatensystem)"
     ]
     assert excinfo.value.row == 5
     assert excinfo.value.column == "lon"
@@ -460,7 +468,8 @@ def test_latitude_out_of_range(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path)
     assert _messages(excinfo) == [
-        "kursorte.csv line 4: lat '95.2' is out of range (expected a latitude between -90 and 90)"
+        "kursorte.csv Zeile 4: lat '95.2' liegt außerhalb des Wertebereichs (erwartet eine "
+        "geographische Breite zwischen -90 und 90)"
     ]
 
 
@@ -470,8 +479,8 @@ def test_german_header_names_the_column_as_written(tmp_path: Path) -> None:
         read_courses(_write(tmp_path, "kursorte.csv", text, "utf-8-sig"))
     messages = _messages(excinfo)
     assert messages[0] == (
-        "kursorte.csv line 6: Breitengrad (lat) '95,2' is out of range "
-        "(expected a latitude between -90 and 90)"
+        "kursorte.csv Zeile 6: Breitengrad '95,2' liegt außerhalb des Wertebereichs "
+        "(erwartet eine geographische Breite zwischen -90 und 90)"
     )
 
 
@@ -480,8 +489,8 @@ def test_unknown_course_type(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path)
     assert _messages(excinfo) == [
-        "kursorte.csv line 7: course_type 'intensive' is not a known course type (expected one of "
-        f"{', '.join(COURSE_TYPES)}; free labels as 'sonstig:<label>')"
+        "kursorte.csv Zeile 7: course_type 'intensive' ist keine bekannte Kursart (erwartet eine "
+        f"von {', '.join(COURSE_TYPES)}; andere als 'sonstig:<Bezeichnung>')"
     ]
 
 
@@ -494,8 +503,8 @@ def test_impossible_date(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path)
     assert _messages(excinfo) == [
-        "kursorte.csv line 3: next_start '31.02.2026' is not a date (expected YYYY-MM-DD or "
-        "DD.MM.YYYY)"
+        "kursorte.csv Zeile 3: next_start '31.02.2026' ist kein Datum (erwartet TT.MM.JJJJ oder "
+        "JJJJ-MM-TT)"
     ]
 
 
@@ -503,7 +512,7 @@ def test_empty_file(tmp_path: Path) -> None:
     path = _write(tmp_path, "kursorte.csv", "")
     with pytest.raises(InputFormatError) as excinfo:
         read_courses(path)
-    assert str(excinfo.value) == "kursorte.csv: is empty (0 bytes; expected a course list)"
+    assert str(excinfo.value) == "kursorte.csv: ist leer (0 Bytes; erwartet eine Kursliste)"
 
 
 def test_header_only_file(tmp_path: Path) -> None:
@@ -511,7 +520,7 @@ def test_header_only_file(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError) as excinfo:
         read_courses(path)
     assert str(excinfo.value) == (
-        "kursorte.csv: has a header but no course rows (expected one row per course)"
+        "kursorte.csv: hat eine Kopfzeile, aber keine Kurszeilen (erwartet eine Zeile je Kurs)"
     )
 
 
@@ -522,7 +531,7 @@ def test_png_renamed_to_xlsx(tmp_path: Path) -> None:
         read_courses(path)
     assert (
         str(excinfo.value)
-        == "kurse.xlsx: is not an Excel workbook (.xlsx): it looks like a PNG image"
+        == "kurse.xlsx: ist keine Excel-Arbeitsmappe (.xlsx): sie sieht aus wie ein PNG-Bild"
     )
 
 
@@ -531,8 +540,8 @@ def test_text_in_a_geojson(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError) as excinfo:
         read_courses(path)
     assert str(excinfo.value) == (
-        "kurse.geojson: is not a GeoJSON file: it looks like text that is not JSON (expected a "
-        "JSON FeatureCollection of points)"
+        "kurse.geojson: ist keine GeoJSON-Datei: sie sieht aus wie Text, der kein JSON ist "
+        "(erwartet eine JSON-FeatureCollection von Punkten)"
     )
 
 
@@ -542,8 +551,8 @@ def test_binary_in_a_csv(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError) as excinfo:
         read_courses(path)
     assert str(excinfo.value) == (
-        "kurse.csv: is not a text (CSV) file: it looks like a zip archive or an Excel workbook "
-        "(.xlsx) (expected a CSV course list)"
+        "kurse.csv: ist keine Textdatei (CSV): sie sieht aus wie ein Zip-Archiv oder eine "
+        "Excel-Arbeitsmappe (.xlsx) (erwartet eine Kursliste als CSV)"
     )
 
 
@@ -552,8 +561,8 @@ def test_free_places_more_than_capacity(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path)
     assert _messages(excinfo) == [
-        "kursorte.csv line 3: free_places '30' is more than capacity '20' (expected at most as "
-        "many free places as places)"
+        "kursorte.csv Zeile 3: free_places '30' ist mehr als die Plätze '20' (erwartet höchstens "
+        "so viele freie Plätze wie Plätze)"
     ]
 
 
@@ -562,8 +571,8 @@ def test_end_before_start(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path)
     assert _messages(excinfo) == [
-        "kursorte.csv line 2: end_time '8:00' is not after start_time '12:00' (expected a course "
-        "to end after it starts)"
+        "kursorte.csv Zeile 2: end_time '8:00' liegt nicht nach dem Beginn '12:00' (erwartet ein "
+        "Ende nach dem Beginn)"
     ]
 
 
@@ -572,8 +581,8 @@ def test_site_columns_that_differ_name_both_lines(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path)
     assert _messages(excinfo) == [
-        "kursorte.csv line 3: provider 'Caritas' differs from line 2 ('VHS') for site_id 'S1' "
-        "(expected the same provider on every row of a site)"
+        "kursorte.csv Zeile 3: provider 'Caritas' weicht von Zeile 2 ab ('VHS') bei Standort-ID "
+        "'S1' (erwartet dieselbe Angabe in jeder Zeile eines Kursorts)"
     ]
 
 
@@ -587,8 +596,8 @@ def test_missing_required_column(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path)
     assert _messages(excinfo) == [
-        "kursorte.csv: provider column is missing (expected a column provider or one of "
-        "Kursträger, Träger, Traeger, Anbieter, Bildungsträger)"
+        "kursorte.csv: Kursträger (provider) fehlt als Spalte (erwartet eine Spalte provider oder "
+        "Kursträger, Träger, Traeger, Anbieter, Bildungsträger, Kursanbieter, Einrichtung)"
     ]
 
 
@@ -604,10 +613,13 @@ def test_three_problems_reported_together(tmp_path: Path) -> None:
         read_courses(path)
     messages = _messages(excinfo)
     assert len(messages) == 3
-    assert messages[0].startswith("kursorte.csv line 3: lat '95.2' is out of range")
-    assert messages[1].startswith("kursorte.csv line 4: course_type 'intensive' is not a known")
-    assert messages[2].startswith("kursorte.csv line 5: free_places '30' is more than capacity")
-    assert str(excinfo.value).startswith("kursorte.csv: 3 problems found:")
+    assert messages[0].startswith("kursorte.csv Zeile 3: lat '95.2' liegt außerhalb des "
+                                  "Wertebereichs")
+    assert messages[1].startswith("kursorte.csv Zeile 4: course_type 'intensive' ist keine "
+                                  "bekannte Kursart")
+    assert messages[2].startswith("kursorte.csv Zeile 5: free_places '30' ist mehr als die Plätze")
+    assert str(excinfo.value).startswith("kursorte.csv: 3 Probleme gefunden:\n  kursorte.csv "
+                                         "Zeile 3: lat '95.2'")
 
 
 def test_validate_returns_a_report_for_a_bad_file(tmp_path: Path) -> None:
@@ -615,8 +627,8 @@ def test_validate_returns_a_report_for_a_bad_file(tmp_path: Path) -> None:
     report = validate_courses(path)
     assert not report.ok
     assert [str(p) for p in report.errors] == [
-        "kursorte.csv line 3: weekdays 'Werktags' is not a list of weekdays (expected weekdays "
-        "like Mo-Fr, Mo,Mi,Fr, Di+Do, Mon,Tue or 1111100)"
+        "kursorte.csv Zeile 3: weekdays 'Werktags' ist keine Angabe von Wochentagen (erwartet "
+        "Wochentage wie Mo-Fr, Mo,Mi,Fr, Di+Do, Mon,Tue oder 1111100)"
     ]
     assert report.counts["rows"] == 2
 
@@ -626,7 +638,7 @@ def test_validate_returns_a_report_for_an_unreadable_file(tmp_path: Path) -> Non
     path.write_text("not a database")
     report = validate_courses(path)
     assert [str(p) for p in report.errors] == [
-        "kurse.gpkg: is not a GeoPackage: it looks like a text file"
+        "kurse.gpkg: ist kein GeoPackage: es sieht aus wie eine Textdatei"
     ]
 
 
@@ -655,7 +667,7 @@ def test_polygon_feature_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path, as_of="2026-03-01")
     assert _messages(excinfo) == [
-        "kurse.geojson feature 2: geometry is a Polygon (expected a point)"
+        "kurse.geojson Objekt 2: geometry ist ein Polygon (erwartet einen Punkt)"
     ]
 
 
@@ -669,7 +681,8 @@ def test_unknown_sheet(tmp_path: Path) -> None:
     book.save(path)
     with pytest.raises(InputFormatError) as excinfo:
         read_courses(path, sheet="Standorte")
-    assert str(excinfo.value) == "kurse.xlsx: has no sheet 'Standorte' (expected one of Kurse)"
+    assert str(excinfo.value) == (
+        "kurse.xlsx: hat kein Tabellenblatt 'Standorte' (erwartet eines von Kurse)")
 
 
 def test_overlong_row_from_unquoted_decimal_comma(tmp_path: Path) -> None:
@@ -679,8 +692,9 @@ def test_overlong_row_from_unquoted_decimal_comma(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path)
     assert _messages(excinfo)[0] == (
-        "kursorte.csv line 3: has 13 fields but the header has 11 (expected one value per "
-        "column; with ',' as separator, decimal commas must be in quotes — or use ';')"
+        "kursorte.csv Zeile 3: hat 13 Felder, die Kopfzeile aber 11 (erwartet einen Wert je "
+        "Spalte; bei ',' als Trennzeichen müssen Zahlen mit Dezimalkomma in Anführungszeichen "
+        "stehen – oder ';' verwenden)"
     )
 
 
@@ -694,8 +708,8 @@ def test_line_numbers_after_a_title_line_and_a_multiline_cell(tmp_path: Path) ->
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(_write(tmp_path, "kursorte.csv", text))
     assert _messages(excinfo) == [
-        "kursorte.csv line 5: course_type 'Kurs B' is not a known course type (expected one of "
-        f"{', '.join(COURSE_TYPES)}; free labels as 'sonstig:<label>')"
+        "kursorte.csv Zeile 5: course_type 'Kurs B' ist keine bekannte Kursart (erwartet eine von "
+        f"{', '.join(COURSE_TYPES)}; andere als 'sonstig:<Bezeichnung>')"
     ]
 
 
@@ -704,6 +718,238 @@ def test_required_column_left_empty(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as excinfo:
         read_courses(path)
     assert _messages(excinfo) == [
-        "kursorte.csv: provider column is empty (expected on every row: the name of the course "
-        "provider (Kursträger))"
+        "kursorte.csv: provider ist in allen Zeilen leer (erwartet in jeder Zeile den Namen des "
+        "Kursträgers)"
     ]
+
+
+# ------------------------------------------------------------------------------------------
+# Course lists as people send them: title and comment rows, German headers, aliases
+# ------------------------------------------------------------------------------------------
+# A list as a provider sends it: a title row with the list's date, a comment row, German
+# headers with the short aliases start/end and "Kursbeginn" holding the date of the next start.
+SENT_CSV = (
+    "Kursliste Landkreis Rosenheim;;;;;;;;;;\n"
+    "# Bitte je Kurs eine Zeile; Stand der Liste siehe Titel;;;;;;;;;\n"
+    "Standort-ID;Träger;Standort;Breite;Länge;Kursart;Tage;start;end;Kinderbetreuung;Kursbeginn\n"
+    "RO1;VHS Rosenheim;VHS-Haus;47,8561;12,1289;Alphabetisierungskurs;Mo-Fr;08:30;12:45;nein;"
+    "02.03.2026\n"
+    "# Außenstelle;;;;;;;;;;\n"
+    "RO2;VHS Rosenheim;Außenstelle;47,9000;12,2000;Integrationskurs;Di+Do;18:00;20:15;ja;\n"
+)
+
+
+def test_title_and_comment_rows_and_short_aliases(tmp_path: Path) -> None:
+    path = _write(tmp_path, "kursorte.csv", SENT_CSV)
+    read = read_courses(path)
+    c = read.courses
+    assert c["course_id"].tolist() == ["RO1-1", "RO2-1"]
+    assert c["course_type"].tolist() == ["alpha", "allgemein"]
+    assert c["start_time"].tolist() == [30600, 64800]
+    assert c["end_time"].tolist() == [45900, 72900]
+    assert c["next_start"].tolist()[0] == pd.Timestamp("2026-03-02")
+    assert pd.isna(c["next_start"].iloc[1])
+    assert read.report.notes[:2] == [
+        "Kopfzeile in Zeile 3; die Zeilen darüber wurden übersprungen",
+        "1 Kommentarzeile(n) (beginnend mit #) übersprungen (z. B. 5)",
+    ]
+    # validate (which first tells the kind of the file) reads the same
+    from kurszugang.io.detect import detect_kind, validate
+
+    assert detect_kind(path) == "courses"
+    report = validate(path)
+    assert report.ok and report.counts["courses"] == 2
+
+
+def test_kursbeginn_holding_times_is_the_start_time(tmp_path: Path) -> None:
+    text = (
+        "Standort-ID;Träger;Breite;Länge;Kursart;Wochentage;Kursbeginn;Kursende;Stand\n"
+        "S1;VHS;47,85;12,12;allgemein;Mo-Fr;08:30;12:00;01.03.2026\n"
+        "S1;VHS;47,85;12,12;intensiv;Mo-Fr;13:00;17:30;01.03.2026\n"
+    )
+    read = read_courses(_write(tmp_path, "kursorte.csv", text))
+    assert read.courses["start_time"].tolist() == [30600, 46800]
+    assert read.courses["end_time"].tolist() == [43200, 63000]
+    assert "Spalte 'Kursbeginn' als start_time gelesen (sie enthält Uhrzeiten)" in \
+        read.report.notes
+
+
+def test_one_time_column_with_a_range(tmp_path: Path) -> None:
+    text = (
+        "Standort-ID;Träger;Breite;Länge;Kursart;Wochentage;Uhrzeit;Kinderbetreuung\n"
+        "S1;VHS;47,85;12,12;allgemein;Mo-Fr;08:30 - 12:45 Uhr;nein\n"
+        "S1;VHS;47,85;12,12;alpha;Di+Do;18.00–20.15;nein\n"
+    )
+    read = read_courses(_write(tmp_path, "kursorte.csv", text), as_of="2026-03-01")
+    assert read.courses["start_time"].tolist() == [30600, 64800]
+    assert read.courses["end_time"].tolist() == [45900, 72900]
+    assert "Beginn und Ende aus der Spalte 'Uhrzeit' (HH:MM-HH:MM) gelesen" in read.report.notes
+
+    bad = text.replace("18.00–20.15", "abends")
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(_write(tmp_path, "bad.csv", bad), as_of="2026-03-01")
+    assert _messages(excinfo) == [
+        "bad.csv Zeile 3: Uhrzeit 'abends' ist keine Zeitspanne (erwartet Beginn und Ende "
+        "HH:MM-HH:MM, z. B. 08:30-12:45)"
+    ]
+
+
+def test_stand_in_the_title_row(tmp_path: Path) -> None:
+    text = f"Kursliste Landkreis Rosenheim, Stand: 01.03.2026\n{HEADER}\n{GOOD_ROW}\n"
+    read = read_courses(_write(tmp_path, "kursorte.csv", text))
+    assert read.as_of == dt.date(2026, 3, 1)
+    assert "Stand 2026-03-01 aus der Titelzeile (Zeile 1) übernommen" in read.report.notes
+    assert not read.report.warnings
+
+
+def test_missing_stand_is_the_same_warning_in_read_and_validate(tmp_path: Path) -> None:
+    path = _write(tmp_path, "kursorte.csv", f"Kursliste ohne Datum\n{HEADER}\n{GOOD_ROW}\n")
+    read = read_courses(path)
+    report = validate_courses(path)
+    assert read.as_of is None
+    assert read.report.counts["as of"] == report.counts["as of"] == "unbekannt"
+    assert [str(p) for p in report.warnings] == [str(p) for p in read.report.warnings] == [
+        "kursorte.csv: Stand (as_of) ist unbekannt (erwartet eine Spalte Stand bzw. as_of, ein "
+        "Datum 'Stand TT.MM.JJJJ' in der Titelzeile oder die Option as_of=); die Liste wird ohne "
+        "Stand gelesen"
+    ]
+
+
+def test_a_stand_that_is_no_date_is_a_warning(tmp_path: Path) -> None:
+    path = _write(tmp_path, "k.csv", f"{HEADER},Stand\n{GOOD_ROW},März 2026\n")
+    read = read_courses(path)
+    assert read.as_of is None
+    assert [str(p) for p in read.report.warnings] == [
+        "k.csv: Stand ist unbekannt (erwartet eine Spalte Stand bzw. as_of, ein Datum 'Stand "
+        "TT.MM.JJJJ' in der Titelzeile oder die Option as_of=); die Liste wird ohne Stand gelesen",
+        "k.csv Zeile 2: Stand 'März 2026' ist kein Datum (erwartet TT.MM.JJJJ oder JJJJ-MM-TT); "
+        "der Stand bleibt unbekannt, wenn keine Zeile ein Datum nennt",
+    ]
+
+
+def test_differing_stand_dates_take_the_earliest_with_a_warning(tmp_path: Path) -> None:
+    path = _write(tmp_path, "k.csv", f"{HEADER},Stand\n{GOOD_ROW},15.02.2026\n"
+                                     f"{GOOD_ROW},01.02.2026\n")
+    read = read_courses(path)
+    assert read.as_of == dt.date(2026, 2, 1)
+    assert [str(p) for p in read.report.warnings] == [
+        "k.csv Zeile 3: Stand '01.02.2026' weicht von Zeile 2 ab ('15.02.2026'; erwartet ein "
+        "Datum für die ganze Liste); als Stand gilt das früheste Datum 2026-02-01"
+    ]
+
+
+def test_missing_columns_and_row_problems_are_reported_together(tmp_path: Path) -> None:
+    text = (
+        "Kursliste\n"
+        "Standort-ID;Träger;Breite;Länge;Kursart;Wochentage;Beginn;Kinderbetreuung\n"
+        "S1;VHS;47,85;12,12;allgemein;Werktags;08:30;nein\n"
+        "S2;VHS;95,2;12,12;allgemein;Mo-Fr;8:75;nein\n"
+    )
+    with pytest.raises(DataValidationError) as excinfo:
+        read_courses(_write(tmp_path, "kursorte.csv", text), as_of="2026-03-01")
+    assert _messages(excinfo) == [
+        "kursorte.csv: Ende (end_time) fehlt als Spalte (erwartet eine Spalte end_time oder Ende, "
+        "Uhrzeit bis, bis, Endzeit, Unterrichtsende, end, Zeit bis, Kurszeit bis, Unterrichtszeit "
+        "bis, Ende Uhrzeit, Uhrzeit Ende, Schluss)",
+        "kursorte.csv Zeile 3: Wochentage 'Werktags' ist keine Angabe von Wochentagen (erwartet "
+        "Wochentage wie Mo-Fr, Mo,Mi,Fr, Di+Do, Mon,Tue oder 1111100)",
+        "kursorte.csv Zeile 4: Breite '95,2' liegt außerhalb des Wertebereichs (erwartet eine "
+        "geographische Breite zwischen -90 und 90)",
+        "kursorte.csv Zeile 4: Beginn '8:75' ist keine Uhrzeit (erwartet HH:MM)",
+    ]
+    assert str(excinfo.value).startswith("kursorte.csv: 4 Probleme gefunden:\n")
+
+
+def test_report_format_reads_german(tmp_path: Path) -> None:
+    path = _minimal(tmp_path, GOOD_ROW, GOOD_ROW.replace("08:30", "8:75"))
+    text = validate_courses(path).format()
+    assert text.splitlines() == [
+        "Kursorte und Kurse: kursorte.csv",
+        "  Zeichensatz: UTF-8",
+        "  Trennzeichen: ,",
+        "  Zeilen: 2",
+        "  Stand: unbekannt",
+        "  Hinweis: Zeitform für 2 Kurs(e) abgeleitet (abend ab 17:00; teilzeit bis 3 Tage oder "
+        "2,5 Stunden am Tag; sonst vollzeit)",
+        "  1 Fehler",
+        "    Fehler: kursorte.csv Zeile 3: start_time '8:75' ist keine Uhrzeit (erwartet HH:MM)",
+        "  1 Warnung",
+        "    Warnung: kursorte.csv: Stand (as_of) ist unbekannt (erwartet eine Spalte Stand bzw. "
+        "as_of, ein Datum 'Stand TT.MM.JJJJ' in der Titelzeile oder die Option as_of=); die "
+        "Liste wird ohne Stand gelesen",
+    ]
+
+
+# ------------------------------------------------------------------------------------------
+# Provider contact: phone, e-mail, web
+# ------------------------------------------------------------------------------------------
+def test_contact_columns_are_checked_and_kept_on_the_sites(tmp_path: Path) -> None:
+    text = (
+        f"{HEADER},Telefon,E-Mail,Internet\n"
+        f"{GOOD_ROW},08031 365-1450,mailto:info@vhs-rosenheim.de,www.vhs-rosenheim.de\n"
+        f"{GOOD_ROW.replace('S1,', 'S2,')},bitte anrufen,info(at)caritas.de,javascript:alert(1)\n"
+        f"{GOOD_ROW.replace('S1,', 'S3,')},+49 (8071) 123,kurse@kolping.de,https://kolping.de/kurse\n"
+    )
+    read = read_courses(_write(tmp_path, "kursorte.csv", text), as_of="2026-03-01")
+    sites = read.sites.set_index("site_id")
+    assert sites.loc["S1", ["phone", "email", "web"]].tolist() == [
+        "08031 365-1450", "info@vhs-rosenheim.de", "https://www.vhs-rosenheim.de"]
+    assert sites.loc["S3", ["phone", "email", "web"]].tolist() == [
+        "+49 (8071) 123", "kurse@kolping.de", "https://kolping.de/kurse"]
+    assert sites.loc["S2", ["phone", "email", "web"]].isna().all()
+    assert [str(p) for p in read.report.warnings] == [
+        "kursorte.csv Zeile 3: Telefon 'bitte anrufen' sieht nicht wie eine Telefonnummer aus "
+        "(erwartet Ziffern, Leerzeichen und + - / ( ), z. B. 08031 365-1450); der Wert wird "
+        "nicht übernommen",
+        "kursorte.csv Zeile 3: E-Mail 'info(at)caritas.de' sieht nicht wie eine E-Mail-Adresse "
+        "aus (erwartet name@beispiel.de); der Wert wird nicht übernommen",
+        "kursorte.csv Zeile 3: Internet 'javascript:alert(1)' sieht nicht wie eine Webadresse "
+        "aus (erwartet z. B. www.vhs-beispiel.de oder https://www.vhs-beispiel.de); der Wert "
+        "wird nicht übernommen",
+    ]
+    assert "https:// ergänzt bei 1 Webadresse(n) ohne Schema" in read.report.notes
+    assert "'mailto:' entfernt bei 1 E-Mail-Adresse(n)" in read.report.notes
+
+
+def test_contact_that_differs_within_a_site_keeps_the_first(tmp_path: Path) -> None:
+    text = f"{HEADER},Telefon\n{GOOD_ROW},08031 1111\n{GOOD_ROW},08031 2222\n"
+    read = read_courses(_write(tmp_path, "k.csv", text), as_of="2026-03-01")
+    assert read.sites["phone"].tolist() == ["08031 1111"]
+    assert [str(p) for p in read.report.warnings] == [
+        "k.csv Zeile 3: Telefon '08031 2222' weicht von Zeile 2 ab ('08031 1111') bei "
+        "Standort-ID 'S1'; der Wert aus Zeile 2 wird verwendet"
+    ]
+
+
+# ------------------------------------------------------------------------------------------
+# Markup and spreadsheet formulas in text fields: kept as text, warned about
+# ------------------------------------------------------------------------------------------
+def test_markup_and_formulas_are_kept_as_text_with_one_warning_per_field(tmp_path: Path) -> None:
+    header = f"{HEADER},site_name,notes"
+    text = (
+        f"{header}\n"
+        f'{GOOD_ROW.replace("S1,VHS,", "S1,<b>VHS</b>,")},"=HYPERLINK(""http://x"")",-\n'
+        f"{GOOD_ROW.replace('S1,VHS,', 'S2,VHS,')},VHS-Haus,\"\tTabulator am Anfang\"\n"
+        f"{GOOD_ROW.replace('S1,VHS,', 'S3,VHS,')},@Haus,<script>alert(1)</script>\n"
+        f"{GOOD_ROW.replace('S1,VHS,', 'S4,VHS,')},+Haus,javascript:void(0)\n"
+    )
+    read = read_courses(_write(tmp_path, "kursorte.csv", text), as_of="2026-03-01")
+    sites = read.sites.set_index("site_id")
+    assert sites.loc["S1", "provider"] == "<b>VHS</b>"  # kept as written, not stripped
+    assert sites.loc["S1", "site_name"] == '=HYPERLINK("http://x")'
+    assert read.courses["notes"].tolist()[2] == "<script>alert(1)</script>"
+    assert [str(p) for p in read.report.warnings] == [
+        "kursorte.csv: provider 1 Wert(e) enthalten Markup (<, >, javascript:), z. B. Zeile 2 "
+        "'<b>VHS</b>'; sie werden unverändert übernommen und als reiner Text angezeigt",
+        "kursorte.csv: site_name 3 Wert(e) beginnen wie eine Tabellenformel (=, +, -, @, "
+        "Tabulator, Wagenrücklauf), z. B. Zeile 2 '=HYPERLINK(\"http://x\")', Zeile 4 '@Haus', "
+        "Zeile 5 '+Haus'; sie werden unverändert übernommen und als reiner Text angezeigt",
+        "kursorte.csv: notes 3 Wert(e) enthalten Markup (<, >, javascript:) bzw. beginnen wie "
+        "eine Tabellenformel (=, +, -, @, Tabulator, Wagenrücklauf), z. B. Zeile 3 'Tabulator am "
+        "Anfang', Zeile 4 '<script>alert(1)</script>', Zeile 5 'javascript:void(0)'; sie werden "
+        "unverändert übernommen und als reiner Text angezeigt",
+    ]
+
+
+def test_plain_text_gives_no_markup_warning(german: CourseList) -> None:
+    assert not [p for p in german.report.warnings if p.code == "risky_text"]

@@ -664,11 +664,11 @@ def test_validate_broken_feed_does_not_raise(tmp_path: Path) -> None:
     ]
     assert [str(p) for p in report.warnings] == ["routes.txt line 3: route_id 'R7' has no trips"]
     text = report.format()
-    assert "GTFS feed: feed" in text
-    assert "  stops: 4" in text
-    assert "  stop_times: 7" in text
-    assert "  service period: 2021-03-01 to 2021-03-31" in text
-    assert "  2 errors" in text
+    assert "GTFS-Fahrplan: feed" in text
+    assert "  Haltestellen: 4" in text
+    assert "  Halte (stop_times): 7" in text
+    assert "  Fahrplanzeitraum: 2021-03-01 to 2021-03-31" in text
+    assert "  2 Fehler" in text
 
 
 def test_validate_not_a_zip(tmp_path: Path) -> None:

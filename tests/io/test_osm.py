@@ -552,7 +552,7 @@ def test_validate_village_extract() -> None:
     assert report.ok
     assert report.counts["walkable ways"] == 195
     assert report.kind == "walking network (OpenStreetMap)"
-    assert "walkable ways: 195" in report.format()
+    assert "begehbare Wege: 195" in report.format()
 
 
 def test_download_needs_exactly_one_area() -> None:

@@ -205,9 +205,9 @@ def test_bad_coordinate_names_line_and_column(tmp_path: Path) -> None:
                   "CRS3035RES100mN2689100E4337100;43371x0;2689150;4\n")
     with pytest.raises(DataValidationError) as info:
         read_population_grid(path)
-    assert str(info.value) == ("bad.csv: 1 problem found:\n  bad.csv line 3: x_mp_100m "
-                               "'43371x0' is not a number (expected the cell centre in "
-                               "EPSG:3035 metres)")
+    assert str(info.value) == ("bad.csv: 1 Problem gefunden:\n  bad.csv Zeile 3: x_mp_100m "
+                               "'43371x0' ist keine Zahl (erwartet den Zellmittelpunkt in "
+                               "Metern, EPSG:3035)")
     assert (info.value.row, info.value.column) == (3, "x_mp_100m")
 
 
@@ -216,38 +216,38 @@ def test_bad_centre_off_the_grid(tmp_path: Path) -> None:
                                        "4335400;2684500;1\n")
     with pytest.raises(DataValidationError) as info:
         read_population_grid(path)
-    assert ("off.csv line 3: x_mp_1km 4335400 is not the centre of a 1000 m cell "
-            "(centres have value mod 1000 = 500)") in str(info.value)
+    assert ("off.csv Zeile 3: x_mp_1km 4335400 ist nicht der Mittelpunkt einer 1000-m-Zelle "
+            "(Mittelpunkte haben Wert mod 1000 = 500)") in str(info.value)
 
 
 def test_bad_id_not_matching_its_centre(tmp_path: Path) -> None:
     path = _write(tmp_path, "mismatch.csv",
                   "Gitter_ID_100m;x_mp_100m;y_mp_100m;Auslaender\n"
                   "100mN26891E43370;4337150;2689150;3\n")
-    with pytest.raises(DataValidationError, match=r"mismatch\.csv line 2: Gitter_ID_100m "
-                       r"'100mN26891E43370' does not match the centre in x_mp_100m/y_mp_100m"):
+    with pytest.raises(DataValidationError, match=r"mismatch\.csv Zeile 2: Gitter_ID_100m "
+                       r"'100mN26891E43370' passt nicht zum Mittelpunkt in x_mp_100m/y_mp_100m"):
         read_population_grid(path)
 
 
 def test_bad_value_that_is_not_a_number(tmp_path: Path) -> None:
     path = _write(tmp_path, "text.csv", "Gitter_ID_1km;Einwohner\n1kmN2684E4334;viele\n")
-    with pytest.raises(DataValidationError, match=r"text\.csv line 2: Einwohner 'viele' is not a "
-                       r"number \(expected a count, -1 or empty for no value\)"):
+    with pytest.raises(DataValidationError, match=r"text\.csv Zeile 2: Einwohner 'viele' ist keine "
+                       r"Zahl \(erwartet eine Anzahl, -1 oder leer für keinen Wert\)"):
         read_population_grid(path)
 
 
 def test_bad_repeated_cell(tmp_path: Path) -> None:
     path = _write(tmp_path, "dup.csv", "Gitter_ID_1km;Einwohner\n1kmN2684E4334;1\n"
                                        "1kmN2685E4334;2\n1kmN2684E4334;3\n")
-    with pytest.raises(DataValidationError, match=r"dup\.csv line 4: Gitter_ID_1km "
-                       r"'1kmN2684E4334' repeats a cell listed on an earlier line"):
+    with pytest.raises(DataValidationError, match=r"dup\.csv Zeile 4: Gitter_ID_1km "
+                       r"'1kmN2684E4334' wiederholt eine Zelle aus einer früheren Zeile"):
         read_population_grid(path)
 
 
 def test_bad_cell_id(tmp_path: Path) -> None:
     path = _write(tmp_path, "ids.csv", "Gitter_ID_100m;Einwohner\nN2684E4334;1\n")
-    with pytest.raises(DataValidationError, match=r"ids\.csv line 2: Gitter_ID_100m 'N2684E4334' "
-                       r"is not a grid cell id"):
+    with pytest.raises(DataValidationError, match=r"ids\.csv Zeile 2: Gitter_ID_100m 'N2684E4334' "
+                       r"ist keine Kennung einer Rasterzelle"):
         read_population_grid(path)
 
 
@@ -255,19 +255,20 @@ def test_bad_empty_file(tmp_path: Path) -> None:
     path = _write(tmp_path, "leer.csv", "")
     with pytest.raises(InputFormatError) as info:
         read_population_grid(path)
-    assert str(info.value) == "leer.csv: is empty (0 bytes); expected a Zensus grid CSV or GeoTIFF"
+    assert str(info.value) == (
+        "leer.csv: ist leer (0 Bytes; erwartet ein Zensus-Raster als CSV oder GeoTIFF)")
 
 
 def test_bad_not_a_csv(tmp_path: Path) -> None:
     path = tmp_path / "grid.csv"
     path.write_bytes(b"PK\x03\x04\x00\x00binary")
-    with pytest.raises(InputFormatError, match=r"^grid\.csv: is not a text file"):
+    with pytest.raises(InputFormatError, match=r"^grid\.csv: ist keine Textdatei"):
         read_population_grid(path)
 
 
 def test_bad_tif_that_is_text(tmp_path: Path) -> None:
     path = _write(tmp_path, "grid.tif", "Gitter_ID_1km;Einwohner\n")
-    with pytest.raises(InputFormatError, match=r"^grid\.tif: cannot be read as a GeoTIFF"):
+    with pytest.raises(InputFormatError, match=r"^grid\.tif: lässt sich nicht als GeoTIFF lesen"):
         read_population_grid(path)
 
 
@@ -275,14 +276,15 @@ def test_bad_no_population_column(tmp_path: Path) -> None:
     path = _write(tmp_path, "nopop.csv", "Gitter_ID_1km;Haushalte\n1kmN2684E4334;5\n")
     with pytest.raises(InputError) as info:
         read_population_grid(path)
-    assert str(info.value).startswith("nopop.csv: has no population column: expected one of "
-                                      "Einwohner, EWZ, Insgesamt_Bevoelkerung, Auslaender")
-    assert "(found Gitter_ID_1km, Haushalte)" in str(info.value)
+    assert str(info.value).startswith("nopop.csv: hat keine Bevölkerungsspalte: erwartet eine "
+                                      "von Einwohner, EWZ, Insgesamt_Bevoelkerung, Auslaender")
+    assert "(gefunden: Gitter_ID_1km, Haushalte)" in str(info.value)
 
 
 def test_bad_no_cell_columns(tmp_path: Path) -> None:
     path = _write(tmp_path, "nocell.csv", "id;Einwohner\n1;5\n")
-    with pytest.raises(InputError, match=r"^nocell\.csv: has neither a cell-id column"):
+    with pytest.raises(InputError, match=r"^nocell\.csv: hat weder eine Spalte mit "
+                                         r"Zellkennungen"):
         read_population_grid(path)
 
 
@@ -290,15 +292,15 @@ def test_bad_bbox_selecting_nothing() -> None:
     with pytest.raises(InputError) as info:
         read_population_grid(shared_file(KM_FILE), bbox=(11.5, 49.9, 11.7, 50.0))
     text = str(info.value)
-    assert "selects no cell; the grid's cell centres span x 4,248,500 to 4,602,500" in text
-    assert "check crs_of_bbox" in text
+    assert "wählt keine Zelle; die Zellmittelpunkte reichen von x 4.248.500 bis 4.602.500" in text
+    assert "crs_of_bbox und die Reihenfolge" in text
 
 
 def test_bad_geotiff_in_another_crs(tmp_path: Path) -> None:
     path = _tiff(tmp_path / "utm.tif", np.ones((1, 2, 2), dtype="int16"), res=100, nodata=-1,
                  crs="EPSG:25832")
-    with pytest.raises(InputError, match=r"utm\.tif: is in EPSG:25832; expected the Zensus grid "
-                       r"in EPSG:3035"):
+    with pytest.raises(InputError, match=r"utm\.tif: ist in EPSG:25832; erwartet das "
+                       r"Zensus-Raster in EPSG:3035"):
         read_population_grid(path)
 
 
