@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kurszugang import __version__
@@ -150,7 +151,7 @@ def _district_info(cfg: Config, key: str) -> str:
 def read_inputs(cfg: Config, stage: Callable[[str, Callable[[], Any]], Any]) -> Any:
     """Read every input of the config (paths checked first, each reader checks its file)."""
     from kurszugang.analysis.context import RunInputs
-    from kurszugang.io.boundaries import read_boundaries
+    from kurszugang.io.boundaries import boundary_source, read_boundaries
     from kurszugang.io.courses import read_courses
     from kurszugang.io.gtfs import read_gtfs
     from kurszugang.io.osm import read_walk_network
@@ -168,8 +169,13 @@ def read_inputs(cfg: Config, stage: Callable[[str, Callable[[], Any]], Any]) -> 
     courses = stage("Kursliste lesen", lambda: read_courses(paths["courses"]))
     pop = stage("Zensus-Raster lesen", lambda: read_population_grid(paths["population"]))
     net = stage("Fußwegenetz lesen", lambda: read_walk_network(osm)) if osm else None
-    return RunInputs(gem, _district(cfg, gem), feed, courses, pop, net,
-                     _participants_per_gemeinde(cfg.path(cfg.inputs.participants_per_gemeinde)))
+    free = gem["gemeindefrei"].fillna(False).to_numpy(bool) if "gemeindefrei" in gem.columns \
+        else np.zeros(len(gem), dtype=bool)
+    return RunInputs(
+        gem[~free].reset_index(drop=True), _district(cfg, gem), feed, courses, pop, net,
+        _participants_per_gemeinde(cfg.path(cfg.inputs.participants_per_gemeinde)),
+        unincorporated=gem[free].reset_index(drop=True),
+        boundary_source=boundary_source(paths["boundaries"]))
 
 
 def _validation(cfg: Config, inputs: Any) -> tuple[str, ...]:

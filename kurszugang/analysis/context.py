@@ -58,6 +58,11 @@ class RunInputs:
     population: gpd.GeoDataFrame
     walk: WalkNetwork | None
     participants_per_gemeinde: pd.Series | None = None
+    #: unincorporated areas (gemeindefreie Gebiete) of the district: no Gemeinden, but their
+    #: cells are given to the nearest Gemeinde
+    unincorporated: gpd.GeoDataFrame | None = None
+    #: which boundary data was read ("VG250", "VG5000", "LDBV", "other")
+    boundary_source: str = ""
 
 
 class RunContext:
@@ -95,8 +100,14 @@ class RunContext:
         from kurszugang.analysis.grid import analysis_grid
 
         g = self.cfg.grid
+        gem = self.inputs.gemeinden
+        if self.inputs.unincorporated is not None and len(self.inputs.unincorporated):
+            import geopandas as gpd
+
+            gem = gpd.GeoDataFrame(pd.concat([gem, self.inputs.unincorporated.to_crs(gem.crs)],
+                                             ignore_index=True), crs=gem.crs)
         return self.stage("Analyseraster", lambda: analysis_grid(
-            self.inputs.gemeinden, self.inputs.population, resolution_m=g.resolution_m,
+            gem, self.inputs.population, resolution_m=g.resolution_m,
             buffer_m=g.buffer_m, participant_source=g.participant_source,
             participants_per_gemeinde=self.inputs.participants_per_gemeinde,
             participant_factor=g.participant_factor))
@@ -146,9 +157,41 @@ class RunContext:
             snap = router.walking.snap(area[["x_utm", "y_utm"]].to_numpy(float))  # type: ignore[union-attr]
             area = area[snap.ok].reset_index(drop=True)
         cat = self.cfg.catchments
-        return self.stage("Einzugsbereiche", lambda: site_surfaces(
-            router, area, self.inputs.courses.sites, arrive_by=cat.arrive_by,
-            max_time_min=max(cat.thresholds_min)))
+        sites = self.inputs.courses.sites
+        starts = self.site_starts()
+
+        def compute() -> dict[str, TravelTimeSurface]:
+            out: dict[str, TravelTimeSurface] = {}
+            for (day, start), ids in starts.items():  # one routing per site, by its course time
+                out.update(site_surfaces(
+                    self.pool.get(day), area, sites, arrive_by=start,
+                    early_arrival_min=self.cfg.coverage.early_arrival_min,
+                    max_time_min=max(cat.thresholds_min), site_ids=ids))
+            order = sites["site_id"].astype(str)
+            return {k: out[k] for k in order if k in out}
+
+        return self.stage("Einzugsbereiche", compute)
+
+    def site_starts(self) -> dict[tuple[dt.date, int], list[str]]:
+        """Per (day, start in seconds): the sites whose catchment is computed for it.
+
+        A site's catchment is the way to its earliest course start on the school day's week
+        (the day that course is analysed on); a site without a course gets
+        ``catchments.arrive_by`` on the school day.
+        """
+        from kurszugang.analysis.coverage import course_day
+        from kurszugang.dates import parse_clock
+
+        courses = self.inputs.courses.courses
+        first = courses.sort_values(["start_time", "course_id"]).drop_duplicates("site_id")
+        by_site = {str(r.site_id): (course_day(self.school_day, int(r.weekday_mask))
+                                    or self.school_day, int(r.start_time))
+                   for r in first.itertuples()}
+        fallback = (self.school_day, parse_clock(self.cfg.catchments.arrive_by))
+        out: dict[tuple[dt.date, int], list[str]] = {}
+        for sid in self.inputs.courses.sites["site_id"].astype(str):
+            out.setdefault(by_site.get(sid, fallback), []).append(sid)
+        return out
 
     @cached_property
     def snapped_cells(self) -> np.ndarray:

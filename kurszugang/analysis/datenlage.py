@@ -23,6 +23,7 @@ indicator              value                                                   W
 ``gemeindefrei``       people of cells in unincorporated areas given to         > 0 (Warnung)
                        neighbouring Gemeinden
 ``participants``       the source of the participant counts                     informative
+``boundaries``         VG5000 boundaries (too coarse for cells)                 Warnung
 ``gtfs_skipped``       timetable records skipped as unusable                    > 0 / > 1 %
 =====================  ======================================================  ==================
 """
@@ -258,11 +259,16 @@ def _grid_findings(ctx: RunContext) -> list[Finding]:
                                                                      .sum()), "Personen", "ok",
                    f"Potenzielle Teilnehmende: {source} × {g.participant_factor:g}"
                    .replace(".", ",") + ".")]
-    moved = getattr(ctx.grid, "attrs", {}).get("gemeindefrei")
-    if moved:
+    moved = ctx.grid.attrs.get("gemeindefrei") or {}
+    if moved.get("areas"):
         out.append(Finding("gemeindefrei", "Zellen in gemeindefreien Gebieten",
-                           float(moved["people"]), "Personen", "Warnung" if moved["people"]
-                           else "ok", moved["text"]))
+                           float(moved["people"]), "Personen",
+                           "Warnung" if moved["people"] > 0 else "ok", str(moved["text"])))
+    if ctx.inputs.boundary_source == "VG5000":
+        out.append(Finding("boundaries", "Genauigkeit der Grenzen", 5_000_000.0, "Maßstab 1:",
+                           "Warnung", "Die Gemeindegrenzen stammen aus VG5000 (1:5.000.000): zu "
+                           "grob, um Rasterzellen sicher Gemeinden zuzuordnen; für verlässliche "
+                           "Zahlen je Gemeinde VG250 (1:250.000) verwenden."))
     return out
 
 

@@ -14,8 +14,8 @@ from kurszugang.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
-GRID_CRS = "EPSG:3035"
-WORK_CRS = "EPSG:25832"
+from kurszugang.crs import ANALYSIS_CRS as WORK_CRS  # noqa: E402
+from kurszugang.crs import GRID_CRS  # noqa: E402
 PARTICIPANT_SOURCES = ("foreigners", "gemeinde", "both")
 
 #: Columns of the analysis grid, in order.
@@ -130,11 +130,7 @@ def analysis_grid(
     cx, cy = cx[inside], cy[inside]
     centres = shapely.points(cx, cy)
 
-    # Gemeinde of each centre.
-    tree = shapely.STRtree(np.asarray(gem.geometry.values))
-    pt, poly = tree.query(centres, predicate="within")
-    gidx = np.full(len(cx), -1, dtype=np.int64)
-    gidx[pt] = poly
+    gidx, moved = _gemeinde_index(gem, centres)
     valid = gidx >= 0
     safe = np.maximum(gidx, 0)
     def of_gemeinde(values: pd.Series) -> pd.Series:
@@ -185,12 +181,55 @@ def analysis_grid(
         geometry=shapely.box(cx - half, cy - half, cx + half, cy + half),
         crs=GRID_CRS,
     )
+    grid.attrs["gemeindefrei"] = _moved_report(gem, moved, inhabitants, participants)
     if populated_only:
         grid = grid[grid["inhabitants"] > 0].reset_index(drop=True)
     log.info("analysis grid: %d cells of %d m (%d in the district, %d populated), %.0f inhabitants, "
              "%.0f potential participants", len(grid), res, int(grid["in_district"].sum()),
              int((grid["inhabitants"] > 0).sum()), grid["inhabitants"].sum(), grid["participants"].sum())
     return grid
+
+
+def _gemeinde_index(gem: gpd.GeoDataFrame, centres: np.ndarray) -> tuple[np.ndarray,
+                                                                          np.ndarray]:
+    """The row of the Gemeinde each centre lies in (-1 outside), and which centres lay in an
+    unincorporated area (column ``gemeindefrei``) and were given to the nearest Gemeinde."""
+    tree = shapely.STRtree(np.asarray(gem.geometry.values))
+    pt, poly = tree.query(centres, predicate="within")
+    gidx = np.full(len(centres), -1, dtype=np.int64)
+    gidx[pt] = poly
+    moved = np.zeros(len(centres), dtype=bool)
+    if "gemeindefrei" not in gem.columns:
+        return gidx, moved
+    free = gem["gemeindefrei"].fillna(False).to_numpy(bool)
+    if not free.any() or free.all():
+        return gidx, moved
+    moved = (gidx >= 0) & free[np.maximum(gidx, 0)]
+    own = np.flatnonzero(~free)
+    near = shapely.STRtree(np.asarray(gem.geometry.values)[own])
+    hit, nearest = near.query_nearest(centres[moved], all_matches=False)
+    target = np.full(int(moved.sum()), -1, dtype=np.int64)
+    target[hit] = own[nearest]
+    gidx[moved] = target
+    return gidx, moved
+
+
+def _moved_report(gem: gpd.GeoDataFrame, moved: np.ndarray, inhabitants: np.ndarray,
+                  participants: np.ndarray) -> dict[str, object]:
+    """What was done with the cells of unincorporated areas (for the data-coverage table)."""
+    n_free = int(gem["gemeindefrei"].fillna(False).astype(bool).sum()) \
+        if "gemeindefrei" in gem.columns else 0
+    people = float(inhabitants[moved].sum())
+    cells = int((moved & (inhabitants > 0)).sum())
+    text = (f"{n_free} gemeindefreie Gebiete (Staatsforsten, Seen) sind keine Gemeinden und "
+            f"stehen in keiner Tabelle; {cells} bewohnte Rasterzellen mit "
+            f"{people:,.0f} Einwohnern lagen nach den Grenzdaten in ihnen und zählen zur "
+            "nächsten Gemeinde.".replace(",", "."))
+    if cells:
+        log.warning("%d populated cells (%.0f inhabitants) lie in unincorporated areas by the "
+                    "boundaries; given to the nearest Gemeinde", cells, people)
+    return {"areas": n_free, "cells": cells, "people": people,
+            "participants": float(participants[moved].sum()), "text": text}
 
 
 def _participants(source: str, ags: pd.Series, inhabitants: np.ndarray,
