@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 from kurszugang.crs import ANALYSIS_CRS as WORK_CRS  # noqa: E402
 from kurszugang.crs import GRID_CRS  # noqa: E402
+
 PARTICIPANT_SOURCES = ("foreigners", "gemeinde", "both")
 
 #: Columns of the analysis grid, in order.
