@@ -337,6 +337,43 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from kurszugang.config import load_config
+    from kurszugang.output.summary import plan_lines
+    from kurszugang.pipeline import run_analysis
+
+    cfg = load_config(args.config)
+    if args.out is not None:
+        cfg = dataclasses.replace(cfg, output=dataclasses.replace(
+            cfg.output, dir=str(args.out.resolve())))
+    result = run_analysis(cfg, progress=not args.quiet, plan=True)
+    if not args.quiet:
+        print("\n".join(plan_lines(result.results)))
+        plan = [f for f in result.files if f.parent.name == "plan"]
+        print(f"  {len(plan)} Dateien der Planung in {result.out_dir / 'plan'}, "
+              f"{len(result.files)} Dateien in {result.out_dir}")
+    return EXIT_OK
+
+
+def _add_plan(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="plan where, when and how soon courses would reach the most people",
+        description=(
+            "Planung nach einer Einstellungsdatei ([plan]): wo ein Kursformat die meisten "
+            "potenziellen Teilnehmenden erreicht (k = 1 bis plan.k_max Standorte, jeder mit der "
+            "Mindestgröße, exakt gelöst), zu welcher Beginnzeit, und wie lange eine Klasse bis "
+            "zum Start wartet; dazu die ganze Auswertung wie kurszugang run. Tabellen in "
+            "OUTDIR/plan/, Vorschläge in Karte und GeoPackage, Abschnitt Planung in der "
+            "Zusammenfassung."),
+    )
+    p.add_argument("config", type=Path, metavar="CONFIG", help="die Einstellungsdatei (TOML)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="Ausgabeordner (statt output.dir)")
+    p.set_defaults(func=_cmd_plan)
+
+
 def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run",
@@ -522,8 +559,8 @@ def _add_map(sub: argparse._SubParsersAction) -> None:
 
 # Each subcommand registers itself here: (name, add-parser function).
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_validate, _add_matrix, _add_demo, _add_extract, _add_download, _add_run, _add_init,
-    _add_isochrones, _add_map,
+    _add_validate, _add_matrix, _add_demo, _add_extract, _add_download, _add_run, _add_plan,
+    _add_init, _add_isochrones, _add_map,
 ]
 
 

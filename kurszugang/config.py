@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 import tomllib
 import types
 import typing
@@ -263,6 +264,87 @@ class Subsidy:
                                  help_en="walking distance from which the subsidy applies")
 
 
+#: The form of a course format in ``plan.formats``.
+FORMAT_FORM = "Kursart Wochentage HH:MM-HH:MM [Kinderbetreuung], z. B. \"alpha Mo-Fr 08:30-12:45\""
+_FORMAT_RE = re.compile(r"^\s*(\S+)\s+(\S+)\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})"
+                        r"(\s+(mit\s+)?Kinderbetreuung)?\s*$", re.IGNORECASE)
+
+
+def parse_format_text(text: str) -> tuple[str, str, str, str, bool]:
+    """``"alpha Mo-Fr 08:30-12:45 Kinderbetreuung"`` as (type, weekdays, start, end, childcare).
+
+    Raises ``ValueError`` naming the form expected.
+    """
+    m = _FORMAT_RE.match(text)
+    if m is None:
+        raise ValueError(f"{text!r} ist kein Kursformat (erwartet {FORMAT_FORM})")
+    for clock in (m.group(3), m.group(4)):
+        parse_clock(clock)
+    return m.group(1), m.group(2), m.group(3), m.group(4), m.group(5) is not None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Planning: where, when and how soon (``kurszugang plan``)."""
+
+    formats: tuple[str, ...] = setting(
+        (), de="Kursformate", en="Course formats", kind="format",
+        help_de="zu planende Formate, je eines als \"Kursart Wochentage Beginn-Ende\", z. B. "
+                "\"alpha Mo-Fr 08:30-12:45\" oder \"eltern Mo,Di,Do 08:45-12:00 "
+                "Kinderbetreuung\"; leer = jedes Format der Kursliste",
+        help_en="formats to plan, each as \"type weekdays start-end\"; empty = every format "
+                "of the course list")
+    candidates: str = setting("", de="Kandidatenliste", en="Candidate list", kind="path",
+                              unit="Datei",
+                              help_de="mögliche Kursorte (Aufbau wie eine Kursortliste, ohne "
+                                      "Kurse); leer = bestehende Kursorte und je Gemeinde ihre "
+                                      "am besten bediente Haltestelle",
+                              help_en="possible sites; empty = existing sites and each "
+                                      "Gemeinde's best-served stop")
+    k_max: int = setting(5, de="Höchstens Standorte", en="Most sites", unit="Anzahl", lo=1,
+                         hi=20, help_de="Standorte je Format: 1 bis zu dieser Zahl",
+                         help_en="sites per format: 1 up to this number")
+    keep_existing: bool = setting(False, de="Bestehende Kursorte behalten",
+                                  en="Keep existing sites",
+                                  help_de="bestehende Kursorte des Formats sind immer dabei",
+                                  help_en="existing sites of the format are always open")
+    sweep_from: str = setting("07:00", de="Beginnzeiten ab", en="Start times from",
+                              unit="HH:MM", kind="clock",
+                              help_de="früheste geprüfte Beginnzeit",
+                              help_en="earliest start time tried")
+    sweep_to: str = setting("19:00", de="Beginnzeiten bis", en="Start times to", unit="HH:MM",
+                            kind="clock", help_de="späteste geprüfte Beginnzeit",
+                            help_en="latest start time tried")
+    sweep_step_min: int = setting(15, de="Schritt der Beginnzeiten", en="Start time step",
+                                  unit="min", lo=5, hi=120,
+                                  help_de="Abstand der geprüften Beginnzeiten",
+                                  help_en="step between the start times tried")
+    inflow_share_per_month: float = setting(
+        0.02, de="Zugang je Monat", en="Inflow per month", unit="Anteil", lo=0.001, hi=1,
+        help_de="Anteil der potenziellen Teilnehmenden eines Kursorts, der je Monat neu einen "
+                "Kurs braucht (Zugangsmodell für die Wartezeit)",
+        help_en="share of a site's potential participants who need a course each month")
+    type_share: dict[str, float] = setting(
+        {}, de="Anteil je Kursart", en="Share per course type", unit="Anteil", lo=0, hi=1,
+        help_de="Anteil der potenziellen Teilnehmenden, der eine Kursart braucht (z. B. alpha = "
+                "0.15); nicht genannte Kursarten: 1 = alle. Die Planung eines Formats zählt nur "
+                "diesen Anteil",
+        help_en="share of the potential participants who need a course type; others: 1")
+    rotation: tuple[str, ...] = setting(
+        (), de="Rotation", en="Rotation",
+        help_de="Kandidaten-Kennungen in der Reihenfolge, in der ein Kurs Semester für Semester "
+                "wandert (leer = keine Rotation)",
+        help_en="candidate ids in the order a rotating course visits them")
+    term_weeks: float = setting(26.0, de="Semesterlänge", en="Term length", unit="Wochen",
+                                lo=1, hi=104, help_de="Wochen je Station der Rotation",
+                                help_en="weeks per stop of the rotation")
+    time_limit_s: float = setting(60.0, de="Rechenzeit je Optimierung", en="Solver time limit",
+                                  unit="s", lo=1, hi=3600,
+                                  help_de="höchstens so lange sucht der Löser je Format und "
+                                          "Standortzahl",
+                                  help_en="time limit of the solver per format and k")
+
+
 @dataclass(frozen=True)
 class Output:
     """Where and what to write."""
@@ -285,11 +367,13 @@ class Output:
 #: Section name -> dataclass, in file order.
 SECTIONS: dict[str, type] = {"district": District, "inputs": Inputs, "dates": Dates,
                              "routing": Routing, "grid": Grid, "coverage": Coverage,
-                             "catchments": Catchments, "subsidy": Subsidy, "output": Output}
+                             "catchments": Catchments, "subsidy": Subsidy, "plan": Plan,
+                             "output": Output}
 _SECTION_LABELS = {"district": "Landkreis", "inputs": "Eingaben", "dates": "Analysetage",
                    "routing": "Reisezeiten", "grid": "Raster und Teilnehmende",
                    "coverage": "Kursbesuch", "catchments": "Einzugsbereiche",
-                   "subsidy": "Fahrtkostenzuschuss", "output": "Ausgaben"}
+                   "subsidy": "Fahrtkostenzuschuss", "plan": "Planung",
+                   "output": "Ausgaben"}
 
 
 @dataclass(frozen=True)
@@ -304,6 +388,7 @@ class Config:
     coverage: Coverage = field(default_factory=Coverage)
     catchments: Catchments = field(default_factory=Catchments)
     subsidy: Subsidy = field(default_factory=Subsidy)
+    plan: Plan = field(default_factory=Plan)
     output: Output = field(default_factory=Output)
     #: folder relative paths are resolved against (the config file's folder)
     base_dir: str = "."
@@ -380,6 +465,8 @@ def _expected(tp: Any, spec: Spec) -> str:
         what = 'eine Zahl oder "auto"'
     elif spec.kind == "path":
         what = "ein Dateipfad in Anführungszeichen"
+    elif spec.kind == "format":
+        what = f"eine Liste von Kursformaten ({FORMAT_FORM})"
     elif spec.kind == "kreis":
         what = "ein Kreisschlüssel aus 5 Ziffern in Anführungszeichen"
     elif _is_date(tp):
@@ -388,7 +475,9 @@ def _expected(tp: Any, spec: Spec) -> str:
         inner = typing.get_args(tp)[0]
         what = f"eine Liste, jeder Wert {base.get(inner, 'ein Wert')}"
     elif origin is dict:
-        what = "eine Tabelle [Abschnitt.Name] mit ganzen Zahlen"
+        inner = typing.get_args(tp)[1]
+        what = ("eine Tabelle [Abschnitt.Name] mit " +
+                ("ganzen Zahlen" if inner is int else "Zahlen"))
     else:
         what = base.get(tp, "ein Wert")
     if spec.choices is not None:
@@ -463,6 +552,11 @@ def _coerce_value(value: Any, tp: Any, spec: Spec, default: Any) -> Any:
             try:
                 item = _scalar(v, inner)
                 _in_range(item, spec)
+                if spec.kind == "format":
+                    try:
+                        parse_format_text(item)
+                    except ValueError:
+                        raise _Bad("ist kein Kursformat") from None
             except _Bad as exc:
                 raise _Bad(f"enthält an Stelle {i + 1} {v!r}, das {exc}") from None
             items.append(item)
@@ -471,9 +565,10 @@ def _coerce_value(value: Any, tp: Any, spec: Spec, default: Any) -> Any:
         if not isinstance(value, Mapping):
             raise _Bad("ist keine Tabelle")
         out = dict(default)
+        inner = typing.get_args(tp)[1]
         for k, v in value.items():
             try:
-                item = _scalar(v, int)
+                item = _scalar(v, inner)
                 _in_range(item, spec)
             except _Bad as exc:
                 raise _Bad(f"hat für {k!r} den Wert {v!r}, der {exc}") from None
@@ -623,11 +718,11 @@ def resolved_toml(cfg: Config, *, checksums: Mapping[str, str] | None = None,
     """
     data = cfg.to_dict()
     where = relative_to
-    for key, value in data["inputs"].items():
-        spec = _spec(Inputs, key)
-        resolved = cfg.path(value) if spec.kind == "path" else None
+    for section, key, _tp, _default, spec in iter_settings():
+        value = data[section].get(key)
+        resolved = cfg.path(value) if spec.kind == "path" and section != "output" else None
         if resolved is not None:
-            data["inputs"][key] = _relative(resolved, where) if where else str(resolved.resolve())
+            data[section][key] = _relative(resolved, where) if where else str(resolved.resolve())
     out = cfg.path(cfg.output.dir)
     if out is not None:
         data["output"]["dir"] = _relative(out, where) if where else str(out.resolve())
@@ -669,8 +764,9 @@ def template(*, district_key: str = "09187", district_name: str = "") -> str:
             value = district_name
         comment = f"# {spec.de}: {spec.help_de}. Erwartet {_expected(tp, spec)}."
         if isinstance(value, dict):
-            tables += ["", comment, f"[{section}.{key}]"]
-            tables += [f"{k} = {v}" for k, v in value.items()]
+            head = f"[{section}.{key}]" if value else f"# [{section}.{key}]"
+            tables += ["", comment, head]
+            tables += [f"{k} = {v}" for k, v in value.items()] or ["# alpha = 0.15"]
             continue
         lines += [comment, f"{key} = {_toml_value(value)}"]
     return "\n".join(lines + tables) + "\n"

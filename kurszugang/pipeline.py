@@ -96,8 +96,9 @@ def _required(cfg: Config, key: str) -> Path:
 def checksums(cfg: Config) -> dict[str, str]:
     """SHA-256 of every input; warns when they differ from the ones a resolved config records."""
     sums = {}
-    for key in _CHECKSUMMED:
-        p = cfg.path(getattr(cfg.inputs, key))
+    paths = {k: cfg.path(getattr(cfg.inputs, k)) for k in _CHECKSUMMED}
+    paths["plan.candidates"] = cfg.path(cfg.plan.candidates)
+    for key, p in paths.items():
         if p is not None and p.exists():
             sums[key] = sha256_of(p)
     changed = [k for k, v in cfg.checksums.items() if k in sums and sums[k] != v]
@@ -200,8 +201,12 @@ def _producer(name: str) -> Callable[[Any], Table]:
 
 
 def compute(cfg: Config, inputs: Any, *, stage: Callable[[str, Callable[[], Any]], Any]
-            | None = None, checksums_: dict[str, str] | None = None) -> Results:
+            | None = None, checksums_: dict[str, str] | None = None,
+            plan: bool = False) -> Results:
     """Every table and layer of the schema, computed once from the inputs, as Results.
+
+    With ``plan``, the planning tables and layers (``[plan]``, group ``plan`` of the schema)
+    too.
 
     Raises
     ------
@@ -218,8 +223,9 @@ def compute(cfg: Config, inputs: Any, *, stage: Callable[[str, Callable[[], Any]
     check_answerable(inputs.feed, inputs.gemeinden, dates, buffer_m=cfg.grid.buffer_m,
                      source=cfg.source)
     ctx = RunContext(cfg, inputs, st)
-    tables = {n: _producer(n)(ctx) for n in TABLES}
-    layers = {n: _producer(n)(ctx) for n in LAYERS}
+    groups = ("run", "plan") if plan else ("run",)
+    tables = {n: _producer(n)(ctx) for n, s in TABLES.items() if s.group in groups}
+    layers = {n: _producer(n)(ctx) for n, s in LAYERS.items() if s.group in groups}
     surfaces = {k: s.to_surface() for k, s in ctx.surfaces.items()}
     sums = checksums_ if checksums_ is not None else checksums(cfg)
     out = cfg.path(cfg.output.dir)
@@ -247,7 +253,7 @@ def _parameters(cfg: Config) -> tuple[tuple[Any, ...], ...]:
                  for (k, lde, v, unit, mde), (_k, len_, _v, _u, men) in zip(de, en, strict=True))
 
 
-def run_analysis(cfg: Config, *, progress: bool = True) -> RunResult:
+def run_analysis(cfg: Config, *, progress: bool = True, plan: bool = False) -> RunResult:
     """Run the whole analysis described by ``cfg``, save its Results and write its outputs.
 
     Parameters
@@ -256,6 +262,9 @@ def run_analysis(cfg: Config, *, progress: bool = True) -> RunResult:
         The configuration (:func:`kurszugang.config.load_config`).
     progress
         Print each stage as it starts.
+    plan
+        Also plan where, when and how soon (``[plan]``; what ``kurszugang plan`` does): the
+        tables of ``OUTDIR/plan/``, the proposals on the maps, the plots and a summary section.
 
     Returns
     -------
@@ -284,7 +293,7 @@ def run_analysis(cfg: Config, *, progress: bool = True) -> RunResult:
     out.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made stops the run at once
     sums = stage("Prüfsummen der Eingaben", lambda: checksums(cfg))
     inputs = read_inputs(cfg, stage)
-    results = compute(cfg, inputs, stage=stage, checksums_=sums)
+    results = compute(cfg, inputs, stage=stage, checksums_=sums, plan=plan)
     stage("Ergebnisse speichern", lambda: results.save(out))
     files = stage("Ausgaben schreiben", lambda: render(results, out, cfg.output.formats,
                                                        suppress_below=cfg.output.suppress_below))

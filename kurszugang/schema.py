@@ -19,6 +19,7 @@ needs more than a CSV/XLSX sheet and a GeoPackage layer, its rendering.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -116,12 +117,15 @@ class Column:
     def label(self, language: str = "de") -> str:
         """The header a user reads (German by default), with the unit where it helps."""
         text = self.de if language == "de" else self.en
-        if self.kind == "share" and "%" not in text:
-            text += " (%)"
-        elif self.unit in ("min", "km", "m", "Wochen") and f"({self.unit})" not in text:
-            unit = {"Wochen": "weeks"}.get(self.unit, self.unit) if language == "en" else self.unit
-            text += f" ({unit})"
-        return text
+        unit = "%" if self.kind == "share" else (
+            self.unit if self.unit in ("min", "km", "m", "Wochen") else "")
+        if language == "en":
+            unit = {"Wochen": "weeks"}.get(unit, unit)
+        if not unit or re.search(rf"(^|[\s(]){re.escape(unit)}($|[\s),])", text):
+            return text
+        if text.endswith(")"):
+            return f"{text[:-1]}, {unit})"
+        return f"{text} ({unit})"
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,10 @@ class TableSpec:
         pipeline itself).
     geometry
         ``True`` for a layer (GeoDataFrame).
+    group
+        ``"run"`` (every run computes it) or ``"plan"`` (``kurszugang plan`` adds it).
+    decimals
+        Decimals of numbers in its CSV (None: exact, for tables others re-compute from).
     """
 
     name: str
@@ -183,6 +191,8 @@ class TableSpec:
     columns: tuple[Column | Family, ...]
     producer: str = ""
     geometry: bool = False
+    group: str = "run"
+    decimals: int | None = 1
 
     def family(self, key: str) -> Family:
         for c in self.columns:
@@ -468,6 +478,151 @@ _register(
               producer=f"{_A}.nearest:nearest_site_table"),
 )
 
+# --- planning (kurszugang plan) ----------------------------------------------------------
+
+FORMAT = C("format", "string", "text", "–", "Kursformat", "Course format",
+           "Kursart, Wochentage, Beginn und Ende (und Kinderbetreuung)")
+CAND = C("candidate_id", "string", "key", "–", "Kandidat", "Candidate",
+         "Kennung des möglichen Kursorts (bestehender Kursort, Liste oder hst:Haltestelle)")
+K = C("k", "Int64", "number", "Anzahl", "Standorte", "Sites", "Zahl der Standorte des Formats")
+_PL = f"{_A}.planning"
+
+_register(
+    TableSpec("plan_kandidaten", "plan/kandidaten", "Plan Kandidaten", "Plan candidates",
+              "möglicher Kursort der Planung",
+              (CAND, C("name", "string", "text", "–", "Name", "Name", "Name des Orts"),
+               C("source", "string", "text", "–", "Herkunft", "Source",
+                 "bestehend, Liste oder Haltestelle"),
+               AGS, GEN,
+               C("x", "float64", "number", "m", "Rechtswert (EPSG:25832)", "Easting (EPSG:25832)",
+                 "Rechtswert"),
+               C("y", "float64", "number", "m", "Hochwert (EPSG:25832)", "Northing (EPSG:25832)",
+                 "Hochwert"),
+               C("has_childcare", "bool", "flag", "–", "Kinderbetreuung", "Childcare",
+                 "Kinderbetreuung möglich"),
+               C("departures", "Int64", "number", "Anzahl", "Abfahrten am Schultag",
+                 "Departures on the school day", "Abfahrten an der Haltestelle (Haltestellen)")),
+              producer=f"{_PL}:candidates_table", group="plan"),
+    TableSpec("plan_standorte", "plan/standorte", "Plan Standorte", "Plan sites",
+              "Format und Standortzahl k: die besten k Standorte",
+              (FORMAT, COURSE_TYPE, K,
+               C("candidate_ids", "string", "text", "–", "Gewählte Standorte", "Chosen sites",
+                 "Kennungen der gewählten Standorte"),
+               C("participants_covered", "float64", "count", P, "Teilnehmende versorgt",
+                 "Participants covered",
+                 "je Person einmal gezählt, an einem Standort mit mindestens der Mindestgröße"),
+               C("share_covered", "float64", "share", "%", "Anteil versorgt", "Share covered",
+                 "versorgt / alle potenziellen Teilnehmenden im Landkreis"),
+               C("gain", "float64", "count", P, "Zuwachs gegenüber k-1", "Gain over k-1",
+                 "Teilnehmende mehr als mit einem Standort weniger"),
+               C("participants_reachable", "float64", "count", P, "Teilnehmende in Reichweite",
+                 "Participants within reach", "können einen der Standorte besuchen"),
+               C("status", "string", "text", "–", "Lösungsstatus", "Solver status",
+                 "optimal, unzulässig (nicht jeder Standort erreicht die Mindestgröße), ..."),
+               C("mip_gap", "float64", "number", "–", "Optimalitätslücke", "MIP gap",
+                 "0 = bewiesen optimal"),
+               MIN_CLASS,
+               C("fixed_ids", "string", "text", "–", "Feste Standorte", "Fixed sites",
+                 "immer geöffnete Standorte"),
+               C("median_travel_min", "float64", "minutes", "min", "Reisezeit (Median)",
+                 "Travel time (median)", "der längere Weg, Median der Versorgten"),
+               C("weeks_to_start_mean", "float64", "number", "Wochen", "Wochen bis Kursstart",
+                 "Weeks to start", "Mittel über die Standorte (Zugangsmodell)"),
+               C("weeks_to_start_max", "float64", "number", "Wochen",
+                 "Wochen bis Kursstart (langsamster Standort)", "Weeks to start (slowest)",
+                 "der langsamste Standort"),
+               C("mean_wait_weeks", "float64", "number", "Wochen", "Mittlere Wartezeit",
+                 "Mean wait", "Wartezeit einer versorgten Person von der Zulassung bis zum "
+                 "Start"),
+               C("recommended", "bool", "flag", "–", "Vorschlag", "Proposal",
+                 "die kleinste zulässige Standortzahl mit der größten Versorgung")),
+              producer=f"{_PL}:sites_table", group="plan", decimals=None),
+    TableSpec("plan_standorte_orte", "plan/standorte_orte", "Plan Standorte je Ort",
+              "Plan sites per site", "Format, k und gewählter Standort",
+              (FORMAT, K, CAND, C("name", "string", "text", "–", "Name", "Name", "Name"),
+               C("source", "string", "text", "–", "Herkunft", "Source", "Herkunft"), AGS, GEN,
+               C("fixed", "bool", "flag", "–", "Fest", "Fixed", "immer geöffnet"),
+               C("participants_reachable", "float64", "count", P, "Teilnehmende in Reichweite",
+                 "Participants within reach", "alle, die ihn besuchen können"),
+               C("participants_assigned", "float64", "count", P, "Teilnehmende zugeordnet",
+                 "Participants assigned", "sein Einzugsbereich in der Zuordnung"),
+               C("median_travel_min", "float64", "minutes", "min", "Reisezeit (Median)",
+                 "Travel time (median)", "der längere Weg, Median der Zugeordneten"),
+               C("weeks_to_start", "float64", "number", "Wochen", "Wochen bis Kursstart",
+                 "Weeks to start", "bis die Mindestgröße wartet (Zugangsmodell)"),
+               C("mean_wait_weeks", "float64", "number", "Wochen", "Mittlere Wartezeit",
+                 "Mean wait", "von der Zulassung bis zum Start")),
+              producer=f"{_PL}:site_rows_table", group="plan"),
+    TableSpec("plan_abdeckung", "plan/abdeckung", "", "",
+              "Format, Kandidat und Zellgruppe, die dort teilnehmen kann (zum Nachrechnen)",
+              (FORMAT, CAND,
+               C("group_id", "Int64", "key", "–", "Zellgruppe", "Cell group",
+                 "Zellen mit gleicher Erreichbarkeit"),
+               C("participants", "float64", "count", P, "Teilnehmende der Gruppe",
+                 "Participants of the group", "potenzielle Teilnehmende der Gruppe"),
+               C("covered", "Int64", "number", "–", "Erreichbar", "Covered",
+                 "1: die Gruppe kann den Kandidaten besuchen")),
+              producer=f"{_PL}:coverage_table", group="plan", decimals=None),
+    TableSpec("plan_startzeiten", "plan/startzeiten", "Plan Startzeiten", "Plan start times",
+              "Format, Standort und Beginnzeit: wer teilnehmen kann",
+              (FORMAT, CAND, C("start", "string", "text", "HH:MM", "Beginn", "Start", "Beginn"),
+               C("end", "string", "text", "HH:MM", "Ende", "End", "Ende"),
+               C("participants", "float64", "count", P, "Teilnehmende in Reichweite",
+                 "Participants within reach", "können bei diesem Beginn teilnehmen"),
+               C("share", "float64", "share", "%", "Anteil", "Share",
+                 "der potenziellen Teilnehmenden im Landkreis"),
+               C("current", "bool", "flag", "–", "Beginn des Formats", "Format's start",
+                 "die Beginnzeit des Formats")),
+              producer=f"{_PL}:start_times_table", group="plan"),
+    TableSpec("plan_startzeiten_gemeinden", "plan/startzeiten_gemeinden",
+              "Plan Startzeiten Gemeinden", "Plan start times Gemeinden",
+              "Format, Standort, Beginnzeit und Gemeinde",
+              (FORMAT, CAND, C("start", "string", "text", "HH:MM", "Beginn", "Start", "Beginn"),
+               AGS, GEN,
+               C("participants", "float64", "count", P, "Teilnehmende in Reichweite",
+                 "Participants within reach", "aus der Gemeinde"),
+               C("participants_total", "float64", "count", P, "Teilnehmende der Gemeinde",
+                 "Participants of the Gemeinde", "alle potenziellen Teilnehmenden dort"),
+               C("share", "float64", "share", "%", "Anteil", "Share", "der Gemeinde")),
+              producer=f"{_PL}:start_times_gemeinden_table", group="plan"),
+    TableSpec("plan_wartezeit", "plan/wartezeit", "Plan Wartezeit", "Plan waiting",
+              "Format und k: Versorgung, Reisezeit und Wartezeit (das Dilemma in Zahlen)",
+              (FORMAT, K,
+               C("share_covered", "float64", "share", "%", "Anteil versorgt", "Share covered",
+                 "wie Standorte"),
+               C("median_travel_min", "float64", "minutes", "min", "Reisezeit (Median)",
+                 "Travel time (median)", "der längere Weg"),
+               C("weeks_to_start_mean", "float64", "number", "Wochen", "Wochen bis Kursstart",
+                 "Weeks to start", "Mittel über die Standorte"),
+               C("mean_wait_weeks", "float64", "number", "Wochen", "Mittlere Wartezeit",
+                 "Mean wait", "von der Zulassung bis zum Start")),
+              producer=f"{_PL}:waiting_table", group="plan"),
+    TableSpec("plan_rotation", "plan/rotation", "Plan Rotation", "Plan rotation",
+              "Station einer wandernden Kursreihe",
+              (FORMAT, C("term", "Int64", "number", "–", "Semester", "Term", "Nummer"),
+               C("start_week", "float64", "number", "Wochen", "Beginn (Woche)", "Start week",
+                 "ab dem ersten Start"),
+               CAND, C("name", "string", "text", "–", "Name", "Name", "Name"),
+               C("participants", "float64", "count", P, "Teilnehmende in Reichweite",
+                 "Participants within reach", "können diese Station besuchen"),
+               C("new_participants", "float64", "count", P, "davon neu", "of which new",
+                 "noch von keiner früheren Station versorgt"),
+               C("reaches_min", "bool", "flag", "–", "Mindestgröße erreicht", "Minimum reached",
+                 "die Station erreicht die Mindestgröße")),
+              producer=f"{_PL}:rotation_table", group="plan"),
+    TableSpec("plan_rotation_gemeinden", "plan/rotation_gemeinden", "Plan Rotation Gemeinden",
+              "Plan rotation Gemeinden", "Gemeinde: wann sie an der Reihe ist",
+              (FORMAT, AGS, GEN, PART,
+               C("share_covered_year", "float64", "share", "%", "Anteil im Jahr versorgt",
+                 "Share covered in the year", "durch eine Station im ersten Jahr"),
+               C("first_turn_week", "float64", "number", "Wochen", "Erste Station (Woche)",
+                 "First turn (week)", "Beginn der ersten erreichbaren Station"),
+               C("mean_wait_weeks", "float64", "number", "Wochen", "Mittlere Wartezeit",
+                 "Mean wait", "auf die nächste erreichbare Station")),
+              producer=f"{_PL}:rotation_gemeinden_table", group="plan"),
+)
+
+
 # --- layers ------------------------------------------------------------------------------------
 
 _SHARES = (
@@ -618,6 +773,26 @@ _layers(
               (C("key", "string", "key", "–", "Kreisschlüssel", "District key", "5 Ziffern"),
                C("name", "string", "text", "–", "Name", "Name", "Name des Landkreises")),
               producer=f"{_A}.layers:kreis_layer"),
+)
+
+
+_layers(
+    TableSpec("plan_vorschlaege", "", "", "", "vorgeschlagener Standort je Format (Vorschlag)",
+              (FORMAT, K, CAND, C("name", "string", "text", "–", "Name", "Name", "Name"),
+               C("source", "string", "text", "–", "Herkunft", "Source", "Herkunft"),
+               C("participants_assigned", "float64", "count", P, "Teilnehmende zugeordnet",
+                 "Participants assigned", "sein Einzugsbereich in der Zuordnung"),
+               C("weeks_to_start", "float64", "number", "Wochen", "Wochen bis Kursstart",
+                 "Weeks to start", "Zugangsmodell")),
+              producer=f"{_PL}:proposals_layer", group="plan"),
+    TableSpec("plan_einzugsbereiche", "", "", "",
+              "Einzugsbereich eines vorgeschlagenen Standorts (Zellen, die ihn besuchen können)",
+              (FORMAT, CAND, C("name", "string", "text", "–", "Name", "Name", "Name"),
+               C("participants", "float64", "count", P, "Teilnehmende in Reichweite",
+                 "Participants within reach", "können ihn besuchen"),
+               C("n_cells", "Int64", "number", "Anzahl", "Rasterzellen", "Grid cells",
+                 "Zellen im Einzugsbereich")),
+              producer=f"{_PL}:proposal_catchments_layer", group="plan"),
 )
 
 

@@ -356,3 +356,71 @@ def render_static_map(results: Results, path: Path, fmt: str) -> Path:
                       parameters=map_parameters(results),
                       attribution=list(results.info.attribution),
                       language=results.info.language, title=None)
+
+
+def _plan_figure(width_mm: float, height_mm: float) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), dpi=150)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Any, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", metadata={"Software": "kurszugang"})
+    return path
+
+
+def render_plan_plots(results: Results, folder: Path) -> list[Path]:
+    """The planning plots of a run (PNG, German): coverage and weeks to start against the
+    number of sites, and participants against the start time, per format."""
+    from kurszugang.output.summary import _format_name
+
+    if "plan_standorte" not in results.tables:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    per_k = results.table("plan_standorte")
+    fig = _plan_figure(250, 120)
+    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for label, g in per_k.groupby("format", sort=False):
+        ok = g[g["status"] == "optimal"]
+        name = _format_name(str(label))
+        ax1.plot(ok["k"], ok["share_covered"], marker="o", label=name)
+        ax2.plot(ok["k"], ok["weeks_to_start_mean"], marker="o", label=name)
+    ax1.set(xlabel="Standorte", ylabel="Anteil versorgt (%)",
+            title="Versorgung je Zahl der Standorte")
+    ax2.set(xlabel="Standorte", ylabel="Wochen bis Kursstart (Mittel)",
+            title="Wartezeit je Zahl der Standorte")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    ax1.legend(fontsize=6, loc="lower right")
+    fig.tight_layout()
+    out = [_save(fig, folder / "versorgung_nach_standorten.png")]
+    sweep = results.table("plan_startzeiten")
+    formats = list(dict.fromkeys(sweep["format"].astype(str)))
+    if formats:
+        n = len(formats)
+        cols = min(n, 3)
+        rows = -(-n // cols)
+        fig = _plan_figure(90 * cols, 65 * rows)
+        for i, label in enumerate(formats):
+            ax = fig.add_subplot(rows, cols, i + 1)
+            part = sweep[sweep["format"] == label]
+            for site, g in part.groupby("candidate_id", sort=False):
+                ax.plot(g["start"], g["participants"], label=str(site))
+                cur = g[g["current"].astype(bool)]
+                ax.scatter(cur["start"], cur["participants"], color="black", s=12, zorder=3)
+            ax.set_title(_format_name(label), fontsize=7)
+            ax.set_xlabel("Beginn", fontsize=6)
+            ax.set_ylabel("Teilnehmende in Reichweite", fontsize=6)
+            ticks = list(part["start"].drop_duplicates())
+            ax.set_xticks(range(0, len(ticks), 4), ticks[::4], fontsize=5, rotation=90)
+            ax.tick_params(axis="y", labelsize=5)
+            ax.legend(fontsize=5)
+            ax.grid(alpha=0.3)
+        fig.tight_layout()
+        out.append(_save(fig, folder / "teilnehmende_nach_beginnzeit.png"))
+    return out

@@ -89,6 +89,8 @@ _STYLE_DESCRIPTIONS = {
     "einzugsbereiche": "Einzugsbereiche der Kursorte nach Reisezeit (kurszugang)",
     "haltestellen": "Haltestellen (kurszugang)",
     "kreis": "Kreisgrenze (kurszugang)",
+    "plan_vorschlaege": "Vorgeschlagene Standorte (kurszugang plan)",
+    "plan_einzugsbereiche": "Einzugsbereiche der vorgeschlagenen Standorte (kurszugang plan)",
 }
 _LAYER_DESCRIPTIONS = {
     "gemeinden": "Gemeinden mit Kursbesuch zu Kurszeiten (Zahlen, Anteile in %, Lücken)",
@@ -98,6 +100,8 @@ _LAYER_DESCRIPTIONS = {
     "einzugsbereiche": "Einzugsbereiche der Kursorte (Reisezeitzonen in Minuten)",
     "haltestellen": "Haltestellen mit Abfahrten am Analysetag",
     "kreis": "Umriss des Landkreises",
+    "plan_vorschlaege": "Vorgeschlagene Standorte je Kursformat (Planung)",
+    "plan_einzugsbereiche": "Wer die vorgeschlagenen Standorte besuchen kann (Planung)",
 }
 # Shares (0-100 %) of the Gemeinde choropleth: red (few) to blue (most).
 _SHARE_CLASSES = ((0.0, 25.0, "#d7191c"), (25.0, 50.0, "#fdae61"), (50.0, 75.0, "#ffffbf"),
@@ -285,7 +289,7 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
     fields = [str(c) for c in layer.columns if c != layer.geometry.name]
     needs = {"gemeinden": "share_part_any", "raster": "best_min", "kursorte": "has_childcare",
              "kurse": "course_type", "einzugsbereiche": "label", "haltestellen": None,
-             "kreis": None}
+             "kreis": None, "plan_vorschlaege": None, "plan_einzugsbereiche": None}
     if name not in needs:
         return None
     need = needs[name]
@@ -337,6 +341,14 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
             (lab, lab, _fill_props(_BLUES[min(i, len(_BLUES) - 1)], alpha=153,
                                    outline_style="no", outline_width=0))
             for i, lab in enumerate(labels)])
+        geometry = 2
+    elif name == "plan_vorschlaege":
+        renderer = _single("marker", _marker_props("#d7191c", size=6.0, shape="star",
+                                                   outline="#000000", outline_width=0.4))
+        geometry = 0
+    elif name == "plan_einzugsbereiche":
+        renderer = _single("fill", _fill_props("#fdae61", alpha=90, outline="#d7191c",
+                                               outline_width=0.4))
         geometry = 2
     elif name == "kreis":
         renderer = _single("fill", {"color": "0,0,0,0", "style": "no",

@@ -43,7 +43,8 @@ from kurszugang.output.geopackage import REPRODUCIBLE_TIMESTAMP
 #: The run's layer names (:data:`kurszugang.schema.LAYERS`) by role.
 LAYER_NAMES = {"gemeinden": "gemeinden", "grid": "raster", "sites": "kursorte",
                "courses": "kurse", "catchments": "einzugsbereiche", "stops": "haltestellen",
-               "kreis": "kreis"}
+               "kreis": "kreis", "proposals": "plan_vorschlaege",
+               "proposal_areas": "plan_einzugsbereiche"}
 
 
 def _check_language(language: str) -> None:
@@ -600,6 +601,9 @@ _TEXT = {
         LAYER_NAMES["catchments"]: "Einzugsbereiche der Kursorte",
         LAYER_NAMES["stops"]: "Haltestellen (Abfahrten)",
         LAYER_NAMES["kreis"]: "Kreisgrenze",
+        LAYER_NAMES["proposals"]: "Vorgeschlagene Standorte",
+        LAYER_NAMES["proposal_areas"]: "Einzugsbereiche der Vorschläge",
+        "plan": "Planung",
         "surface": "Reisezeitfläche", "arrive_by": "Ankunft bis",
     },
     "en": {
@@ -614,6 +618,9 @@ _TEXT = {
         LAYER_NAMES["catchments"]: "Catchments of the course sites",
         LAYER_NAMES["stops"]: "Stops (departures)",
         LAYER_NAMES["kreis"]: "District boundary",
+        LAYER_NAMES["proposals"]: "Proposed sites",
+        LAYER_NAMES["proposal_areas"]: "Catchments of the proposals",
+        "plan": "Planning",
         "surface": "Travel-time surface", "arrive_by": "arriving by",
     },
 }
@@ -626,9 +633,12 @@ _STANDARD = (
     (LAYER_NAMES["catchments"], "catchments", False),
     (LAYER_NAMES["stops"], "base", False),
     (LAYER_NAMES["kreis"], "base", True),
+    (LAYER_NAMES["proposals"], "plan", True),
+    (LAYER_NAMES["proposal_areas"], "plan", False),
 )
 # Drawn from the top as the web map's panes: points, catchments, surfaces, then the fills.
-_DRAW_FIRST = (LAYER_NAMES["sites"], LAYER_NAMES["courses"], LAYER_NAMES["kreis"],
+_DRAW_FIRST = (LAYER_NAMES["proposals"], LAYER_NAMES["sites"], LAYER_NAMES["courses"],
+               LAYER_NAMES["kreis"], LAYER_NAMES["proposal_areas"],
                LAYER_NAMES["stops"],
                LAYER_NAMES["catchments"], "surfaces", LAYER_NAMES["grid"],
                LAYER_NAMES["gemeinden"])
@@ -671,7 +681,7 @@ def _standard_layout(gpkg: Path, surfaces: Path, language: str) \
     text = _TEXT[language]
     tables = list(_open_gpkg(gpkg))
     groups: dict[str, list[GpkgLayer | RasterLayer]] = {
-        text[k]: [] for k in ("sites", "access", "catchments", "surfaces", "base")}
+        text[k]: [] for k in ("plan", "sites", "access", "catchments", "surfaces", "base")}
     for layer, group, visible in _STANDARD:
         if layer in tables:
             groups[text[group]].append(GpkgLayer(layer, text[layer], visible=visible))

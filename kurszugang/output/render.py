@@ -138,6 +138,10 @@ def render(results: Results, out_dir: str | Path, formats: Sequence[str], *,
         tifs = write_surfaces(results.surfaces, out / SURFACES_DIR)
         written += [p for t in tifs for p in (t, t.with_suffix(".qml")) if p.exists()]
     written += _maps(results, out, formats)
+    if "png" in formats and "plan_standorte" in results.tables:
+        from kurszugang.output.figures import render_plan_plots
+
+        written += render_plan_plots(results, out / "plan")
     if "qgis" in formats:
         written += _qgis_project(results, out)
     if full and results.info.settings_toml:

@@ -18,7 +18,7 @@ from kurszugang.files import atomic_path
 from kurszugang.results import Results
 from kurszugang.schema import COURSE_TYPE_LABELS, SCHEDULE_LABELS
 
-__all__ = ["headline_text", "plural", "summary_blocks", "write_summary"]
+__all__ = ["headline_text", "plan_lines", "plural", "summary_blocks", "write_summary"]
 
 Blocks = list[tuple[str, list[str] | str]]
 
@@ -155,10 +155,89 @@ def _sizes(results: Results) -> Blocks:
              f"{de_number(th)} Minuten je Weg.")]
 
 
+def _format_name(label: str) -> str:
+    """``"alpha Mo,Di 08:30-12:45 mit Kinderbetreuung"`` in words."""
+    parts = label.split(" ", 3)
+    if len(parts) < 3:
+        return label
+    name = COURSE_TYPE_LABELS["de"].get(parts[0], parts[0])
+    rest = f" {parts[3]}" if len(parts) > 3 else ""
+    return f"{name} ({parts[1]} {parts[2].replace('-', '–')}{rest})"
+
+
+def _plan_format(label: str, per_k: object, sites: object) -> str:
+    import pandas as pd
+
+    t = per_k  # the format's rows of plan_standorte
+    assert isinstance(t, pd.DataFrame) and isinstance(sites, pd.DataFrame)
+    rec = t[t["recommended"].astype(bool)]
+    name = _format_name(label)
+    if not len(rec):
+        return (f"{name}: kein Standort erreicht die Mindestgröße – für dieses Format ist "
+                "kein Kursort tragfähig.")
+    r = rec.iloc[0]
+    k = int(r["k"])
+    chosen = sites[(sites["format"] == label) & (sites["k"] == k)]
+    where = ", ".join(f"{n} ({g})" if isinstance(g, str) and g else str(n)
+                      for n, g in zip(chosen["name"], chosen["gen"], strict=True))
+    text = (f"{name}: Vorschlag {plural(k, 'Standort', 'Standorte')} ({where}) – "
+            f"{de_number(float(r['participants_covered']), 1)} potenzielle Teilnehmende "
+            f"versorgt ({de_number(float(r['share_covered']), 1)} %), je Standort mindestens "
+            f"{int(r['min_class_size'])}")
+    weeks = float(r["weeks_to_start_mean"])
+    if math.isfinite(weeks):
+        text += f"; eine Klasse beginnt im Mittel nach {de_number(weeks)} Wochen"
+    more = t[t["k"] == k + 1]
+    if len(more) and str(more["status"].iloc[0]) != "optimal":
+        text += f". Mit {k + 1} Standorten erreicht nicht mehr jeder die Mindestgröße"
+    elif len(more):
+        gain = float(more["gain"].iloc[0])
+        text += (f". Ein weiterer Standort brächte {de_number(gain, 1)} mehr, die Klassen "
+                 "füllten sich langsamer")
+    return text + "."
+
+
+def _start_shifts(results: Results) -> list[str]:
+    sweep = results.table("plan_startzeiten")
+    out = []
+    for (label, site), g in sweep.groupby(["format", "candidate_id"], sort=False):
+        cur = g[g["current"].astype(bool)]
+        if not len(cur):
+            continue
+        best = g.loc[g["participants"].idxmax()]
+        gain = float(best["participants"]) - float(cur["participants"].iloc[0])
+        if gain >= 0.5 and best["start"] != cur["start"].iloc[0]:
+            out.append(f"{_format_name(str(label))} in {site}: Beginn {best['start']} statt "
+                       f"{cur['start'].iloc[0]} erreicht {de_number(gain, 1)} potenzielle "
+                       "Teilnehmende mehr.")
+    return out[:8]
+
+
+def plan_lines(results: Results) -> list[str]:
+    """One German sentence per planned format (for the console and the summary)."""
+    if "plan_standorte" not in results.tables:
+        return []
+    per_k = results.table("plan_standorte")
+    sites = results.table("plan_standorte_orte")
+    return [_plan_format(str(label), g, sites)
+            for label, g in per_k.groupby("format", sort=False)]
+
+
+def _plan(results: Results) -> Blocks:
+    lines = plan_lines(results)
+    if not lines:
+        return []
+    return [("Planung: wo und wie viele Standorte", lines),
+            ("Planung: Beginnzeiten", _start_shifts(results)
+             or "Keine andere Beginnzeit erreicht an den geprüften Standorten mehr "
+                "potenzielle Teilnehmende.")]
+
+
 def _settings(results: Results) -> list[str]:
     out = []
     for key, label, _en, value, unit, _m, _me in results.info.parameters:
-        if key.startswith(("inputs.", "output.")):
+        if key.startswith(("inputs.", "output.")) or (
+                key.startswith("plan.") and "plan_standorte" not in results.tables):
             continue
         shown = de_number(value, 1 if value % 1 else 0) if isinstance(value, float) else value
         if isinstance(shown, str) and len(shown) == 10 and shown[4] == "-" and shown[7] == "-":
@@ -172,7 +251,7 @@ def summary_blocks(results: Results, files: Sequence[str | Path] = ()) -> Blocks
     """The summary as (heading, paragraph or bullet list) blocks, shared by both formats."""
     info = results.info
     blocks: Blocks = [_datenlage(results), ("Das Wichtigste", _lead(results))]
-    blocks += _days(results) + _gaps(results) + _sizes(results)
+    blocks += _days(results) + _gaps(results) + _sizes(results) + _plan(results)
     if info.courses_as_of is None:
         blocks.append(("Wartezeiten", "Stand unbekannt: die Kursliste nennt kein Datum, daher "
                        "sind keine Wochen bis zum Kursstart berechnet."))

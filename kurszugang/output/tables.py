@@ -601,8 +601,10 @@ def write_tables(results: Results, out_dir: Path, formats: Sequence[str], *,
     below = suppress_below or None
     if "csv" in formats:
         for t in files:
-            written.append(write_csv(t, out_dir / f"{t.spec.file}.csv", language=lang,
-                                     suppress_below=below, decimals=1))
+            path = out_dir / f"{t.spec.file}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)  # plan/ for the planning tables
+            written.append(write_csv(t, path, language=lang, suppress_below=below,
+                                     decimals=t.spec.decimals))
     if "xlsx" in formats:
         sheets = {(t.spec.sheet_de if lang == "de" else t.spec.sheet_en): t for t in files
                   if t.spec.sheet_de}

@@ -652,7 +652,7 @@ def test_the_demo_travel_times_follow_the_timetable(demo_run) -> None:
     body = _csv(demo_run.out_dir / "gemeinden_reisezeiten.csv")
     school = "Einwohner mit Kursort in Reichweite (10.03.2026)"
     holiday = "Einwohner mit Kursort in Reichweite (11.08.2026)"
-    share = "Anteil Einwohner mit Kursort in Reichweite (10.03.2026) (%)"
+    share = "Anteil Einwohner mit Kursort in Reichweite (10.03.2026, %)"
     assert len(body) == 20
     # School-day-only trips can only add reachable people, never remove them.
     assert (body[school] >= body[holiday]).all()
