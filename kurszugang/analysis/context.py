@@ -184,9 +184,12 @@ class RunContext:
 
         courses = self.inputs.courses.courses
         first = courses.sort_values(["start_time", "course_id"]).drop_duplicates("site_id")
-        by_site = {str(r.site_id): (course_day(self.school_day, int(r.weekday_mask))
-                                    or self.school_day, int(r.start_time))
-                   for r in first.itertuples()}
+        by_site = {str(sid): (course_day(self.school_day, int(mask)) or self.school_day,
+                              int(start))
+                   for sid, mask, start in zip(first["site_id"].to_numpy(),
+                                               first["weekday_mask"].to_numpy(np.int64),
+                                               first["start_time"].to_numpy(np.int64),
+                                               strict=True)}
         fallback = (self.school_day, parse_clock(self.cfg.catchments.arrive_by))
         out: dict[tuple[dt.date, int], list[str]] = {}
         for sid in self.inputs.courses.sites["site_id"].astype(str):

@@ -73,8 +73,12 @@ def _formats(ctx: RunContext) -> list[pl.CourseFormat]:
     uniq = c.drop_duplicates(["course_type", "weekday_mask", "start_time", "end_time",
                               "childcare"]).sort_values(["course_type", "start_time",
                                                          "weekday_mask"])
-    return [pl.CourseFormat(str(r.course_type), int(r.weekday_mask), int(r.start_time),
-                            int(r.end_time), bool(r.childcare)) for r in uniq.itertuples()]
+    return [pl.CourseFormat(str(t), int(m), int(a), int(b), bool(care))
+            for t, m, a, b, care in zip(uniq["course_type"].to_numpy(),
+                                        uniq["weekday_mask"].to_numpy(np.int64),
+                                        uniq["start_time"].to_numpy(np.int64),
+                                        uniq["end_time"].to_numpy(np.int64),
+                                        uniq["childcare"].to_numpy(bool), strict=True)]
 
 
 def _proposal(per_k: pd.DataFrame) -> int | None:
@@ -109,8 +113,13 @@ class PlanRun:
 
     @cached_property
     def formats(self) -> list[FormatPlan]:
-        return [self.ctx.stage(f"Planung {fmt}", lambda f=fmt: self._plan(f))
-                for fmt in _formats(self.ctx)]
+        out: list[FormatPlan] = []
+        for fmt in _formats(self.ctx):
+            def one(f: pl.CourseFormat = fmt) -> FormatPlan:
+                return self._plan(f)
+
+            out.append(self.ctx.stage(f"Planung {fmt}", one))
+        return out
 
     def _cells(self, course_type: str) -> gpd.GeoDataFrame:
         """The cells with the share of their participants who need ``course_type``."""
@@ -132,13 +141,15 @@ class PlanRun:
         plan = FormatPlan(str(fmt), fmt, cov, sites, k, (), None)
         starts = list(range(parse_clock(p.sweep_from), parse_clock(p.sweep_to) + 1,
                             p.sweep_step_min * 60))
-        table = self.candidates.set_index(self.candidates["candidate_id"].astype(str))
-        sweeps = tuple(pl.start_time_sweep(ctx.pool, cells, table.loc[sid], fmt,
+        ids = self.candidates["candidate_id"].astype(str).to_numpy()
+        rows = {sid: self.candidates.iloc[int(np.flatnonzero(ids == sid)[0])]
+                for sid in _sweep_sites(ctx, fmt, self.candidates, plan.proposal_ids)}
+        sweeps = tuple(pl.start_time_sweep(ctx.pool, cells, row, fmt,
                                            ctx.school_day, starts=sorted({*starts,
                                                                           fmt.start_time}),
                                            threshold_min=c.threshold_min,
                                            early_arrival_min=c.early_arrival_min)
-                       for sid in _sweep_sites(ctx, fmt, self.candidates, plan.proposal_ids))
+                       for row in rows.values())
         rot = (pl.rotation(cov, list(p.rotation), term_weeks=p.term_weeks,
                            min_class_size=c.min_class_size) if p.rotation else None)
         for note in [*cov.notes, *sites.notes]:
@@ -150,7 +161,8 @@ def plan_run(ctx: RunContext) -> PlanRun:
     """The run's plan, computed once per context."""
     if not hasattr(ctx, "_plan_run"):
         ctx._plan_run = PlanRun(ctx)  # type: ignore[attr-defined]
-    return ctx._plan_run  # type: ignore[attr-defined,no-any-return]
+    run: PlanRun = ctx._plan_run  # type: ignore[attr-defined]
+    return run
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -14,6 +14,8 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from kurszugang.files import atomic_path
 from kurszugang.results import Results
 from kurszugang.schema import COURSE_TYPE_LABELS, SCHEDULE_LABELS
@@ -204,7 +206,7 @@ def _start_shifts(results: Results) -> list[str]:
         cur = g[g["current"].astype(bool)]
         if not len(cur):
             continue
-        best = g.loc[g["participants"].idxmax()]
+        best = g.iloc[int(np.argmax(g["participants"].to_numpy(float)))]
         gain = float(best["participants"]) - float(cur["participants"].iloc[0])
         if gain >= 0.5 and best["start"] != cur["start"].iloc[0]:
             out.append(f"{_format_name(str(label))} in {site}: Beginn {best['start']} statt "
