@@ -374,6 +374,40 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_plan)
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from kurszugang.analysis.compare import compare_results
+    from kurszugang.output.figures import render_difference_map
+    from kurszugang.output.tables import write_csv
+    from kurszugang.results import Results
+
+    result = compare_results(Results.load(args.a), Results.load(args.b))
+    out: Path = args.out if args.out is not None else args.b / "vergleich"
+    out.mkdir(parents=True, exist_ok=True)
+    files = [write_csv(t, out / f"{t.spec.file}.csv", language=result.info.language, decimals=1)
+             for t in result.tables.values()]
+    files.append(render_difference_map(result, out / "vergleich_karte.png"))
+    if not args.quiet:
+        fmt = result.table("vergleich_formate")
+        total = fmt[fmt["kind"] == "alle Kurse"].iloc[0]
+        print(f"Mit besuchbarem Kurs: A {total['part_a']:,.0f}, B {total['part_b']:,.0f} "
+              f"potenzielle Teilnehmende ({total['part_diff']:+,.0f})".replace(",", "."))
+        print("geschrieben: " + ", ".join(str(f) for f in files))
+    return EXIT_OK
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare", help="compare two runs: the differences per Gemeinde and per format",
+        description=("Zwei Läufe vergleichen (z. B. heute und ein Szenario): Unterschiede je "
+                     "Gemeinde und je Kursart, Zeitform und Kinderbetreuung (B minus A) als "
+                     "Tabellen und als Differenzkarte."))
+    p.add_argument("a", type=Path, metavar="OUTDIR_A", help="Ausgabeordner des ersten Laufs")
+    p.add_argument("b", type=Path, metavar="OUTDIR_B", help="Ausgabeordner des zweiten Laufs")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="Ordner für den Vergleich (Voreinstellung: OUTDIR_B/vergleich)")
+    p.set_defaults(func=_cmd_compare)
+
+
 def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run",
@@ -560,7 +594,7 @@ def _add_map(sub: argparse._SubParsersAction) -> None:
 # Each subcommand registers itself here: (name, add-parser function).
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_validate, _add_matrix, _add_demo, _add_extract, _add_download, _add_run, _add_plan,
-    _add_init, _add_isochrones, _add_map,
+    _add_compare, _add_init, _add_isochrones, _add_map,
 ]
 
 

@@ -623,6 +623,51 @@ _register(
 )
 
 
+# --- comparing two runs (kurszugang compare) ------------------------------------------------
+
+_CMP = f"{_A}.compare"
+_register(
+    TableSpec("vergleich_gemeinden", "vergleich_gemeinden", "Vergleich Gemeinden",
+              "Comparison Gemeinden", "Gemeinde: Lauf A (heute) gegen Lauf B (Szenario)",
+              (AGS, GEN,
+               C("participants_a", "float64", "count", P, "Teilnehmende (A)", "Participants (A)",
+                 "potenzielle Teilnehmende in Lauf A"),
+               C("participants_b", "float64", "count", P, "Teilnehmende (B)", "Participants (B)",
+                 "potenzielle Teilnehmende in Lauf B"),
+               C("part_any_a", "float64", "count", P, "mit besuchbarem Kurs (A)",
+                 "able to attend (A)", "Teilnehmende mit mindestens einem Kurs, Lauf A"),
+               C("part_any_b", "float64", "count", P, "mit besuchbarem Kurs (B)",
+                 "able to attend (B)", "dasselbe in Lauf B"),
+               C("part_any_diff", "float64", "count", P, "mit besuchbarem Kurs (B − A)",
+                 "able to attend (B − A)", "B minus A"),
+               C("share_a", "float64", "share", "%", "Anteil (A)", "Share (A)",
+                 "Anteil mit besuchbarem Kurs, Lauf A"),
+               C("share_b", "float64", "share", "%", "Anteil (B)", "Share (B)",
+                 "dasselbe in Lauf B"),
+               C("share_diff", "float64", "number", "Prozentpunkte",
+                 "Anteil B − A (Prozentpunkte)", "Share B − A (percentage points)",
+                 "B minus A in Prozentpunkten"),
+               C("minutes_a", "float64", "minutes", "min", "Reisezeit zum nächsten Kurs (A)",
+                 "Travel time to the nearest course (A)", "Median, Lauf A"),
+               C("minutes_b", "float64", "minutes", "min", "Reisezeit zum nächsten Kurs (B)",
+                 "Travel time to the nearest course (B)", "Median, Lauf B")),
+              producer="", group="compare"),
+    TableSpec("vergleich_formate", "vergleich_formate", "Vergleich Formate",
+              "Comparison formats", "Kursart, Zeitform oder Kinderbetreuung: der ganze Landkreis",
+              (C("kind", "string", "text", "–", "Art", "Kind",
+                 "Kursart, Zeitform, Kinderbetreuung oder alle Kurse"),
+               C("code", "string", "key", "–", "Code", "Code", "Code der Kursart oder Zeitform"),
+               C("label", "string", "text", "–", "Format", "Format", "Name"),
+               C("part_a", "float64", "count", P, "Teilnehmende (A)", "Participants (A)",
+                 "können ein Format dieser Art besuchen, Lauf A"),
+               C("part_b", "float64", "count", P, "Teilnehmende (B)", "Participants (B)",
+                 "dasselbe in Lauf B"),
+               C("part_diff", "float64", "count", P, "Teilnehmende (B − A)",
+                 "Participants (B − A)", "B minus A")),
+              producer="", group="compare"),
+)
+
+
 # --- layers ------------------------------------------------------------------------------------
 
 _SHARES = (
@@ -793,6 +838,18 @@ _layers(
                C("n_cells", "Int64", "number", "Anzahl", "Rasterzellen", "Grid cells",
                  "Zellen im Einzugsbereich")),
               producer=f"{_PL}:proposal_catchments_layer", group="plan"),
+)
+
+
+_layers(
+    TableSpec("vergleich", "", "", "", "Gemeinde mit der Veränderung von A nach B",
+              (AGS, GEN,
+               C("part_any_diff", "float64", "count", P, "mit besuchbarem Kurs (B − A)",
+                 "able to attend (B − A)", "B minus A"),
+               C("share_diff", "float64", "number", "Prozentpunkte",
+                 "Anteil B − A (Prozentpunkte)", "Share B − A (percentage points)",
+                 "B minus A")),
+              producer="", group="compare"),
 )
 
 

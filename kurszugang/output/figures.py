@@ -424,3 +424,45 @@ def render_plan_plots(results: Results, folder: Path) -> list[Path]:
         fig.tight_layout()
         out.append(_save(fig, folder / "teilnehmende_nach_beginnzeit.png"))
     return out
+
+
+#: Classes of a difference map (upper limit in percentage points, colour): red (fewer can
+#: attend) to blue (more), grey: about the same.
+DIFFERENCE_CLASSES: tuple[tuple[float, str], ...] = (
+    (-10.0, "#b2182b"), (-2.0, "#ef8a62"), (2.0, "#e0e0e0"), (10.0, "#67a9cf"),
+    (float("inf"), "#2166ac"))
+
+
+def render_difference_map(results: Results, path: Path) -> Path:
+    """A4 map of a comparison (``kurszugang compare``): the change B − A of the share of
+    potential participants who can attend a course, per Gemeinde, in percentage points."""
+    from matplotlib.patches import Patch
+
+    layer = results.layer("vergleich").to_crs(MAP_CRS)
+    diff = layer["share_diff"].to_numpy(float)
+    limits = np.array([c[0] for c in DIFFERENCE_CLASSES])
+    idx = np.searchsorted(limits, np.nan_to_num(diff, nan=0.0), side="left")
+    colours = np.where(np.isfinite(diff), np.array([c[1] for c in DIFFERENCE_CLASSES],
+                                                   dtype=object)[idx], NO_DATA_COLOUR)
+    fig = _plan_figure(*A4_LANDSCAPE_MM)
+    ax = fig.add_axes(MAP_FRAME)
+    ax.set_axis_off()
+    layer.plot(ax=ax, color=list(colours), edgecolor="#555555", linewidth=0.4)
+    reps = layer.geometry.representative_point()
+    for x, y, name, d in zip(reps.x, reps.y, layer["gen"].astype(str), diff, strict=True):
+        txt = f"{name}\n{d:+.1f}".replace(".", ",") if np.isfinite(d) else name
+        ax.text(x, y, txt, fontsize=5, ha="center", va="center")
+    ax.set_aspect("equal")
+    fig.text(0.02, 0.955, f"Veränderung gegenüber heute – {results.info.district_name}",
+             fontsize=14, fontweight="bold", va="top")
+    fig.text(0.02, 0.915, "Anteil der potenziellen Teilnehmenden mit besuchbarem Kurs, "
+             "Szenario B minus heute A (Prozentpunkte)", fontsize=9.5, va="top")
+    labels = ["weniger als −10", "−10 bis −2", "etwa gleich (±2)", "+2 bis +10", "mehr als +10"]
+    handles = [Patch(facecolor=c, edgecolor="#555555", label=lab)
+               for (_lim, c), lab in zip(DIFFERENCE_CLASSES, labels, strict=True)]
+    legend_ax = fig.add_axes((0.70, 0.30, 0.28, 0.59))
+    legend_ax.set_axis_off()
+    legend_ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False,
+                     title="Prozentpunkte")
+    fig.text(0.70, 0.28, "\n".join(results.info.notes), fontsize=7, va="top", wrap=True)
+    return _save(fig, path)
