@@ -39,10 +39,10 @@ def _per_gemeinde(a: Results, b: Results) -> pd.DataFrame:
     names = pd.concat([ga["gen"], gb["gen"]]).groupby(level=0).last()
     out["gen"] = names.reindex(keys).to_numpy()
     for side, g in (("a", ga), ("b", gb)):
-        out[f"participants_{side}"] = keys.map(g["participants"]).astype(float)
-        out[f"part_any_{side}"] = keys.map(g["part_any"]).astype(float)
+        for col, src in (("participants", "participants"), ("part_any", "part_any"),
+                         ("minutes", "minutes_nearest")):
+            out[f"{col}_{side}"] = g[src].astype(float).reindex(keys).to_numpy()
         out[f"share_{side}"] = _share(out[f"part_any_{side}"], out[f"participants_{side}"])
-        out[f"minutes_{side}"] = keys.map(g["minutes_nearest"]).astype(float)
     out["part_any_diff"] = out["part_any_b"].fillna(0) - out["part_any_a"].fillna(0)
     out["share_diff"] = out["share_b"] - out["share_a"]
     return out
