@@ -624,30 +624,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_LEVELS = {"DEBUG": "Details", "INFO": "Info", "WARNING": "Warnung", "ERROR": "Fehler",
+           "CRITICAL": "Fehler"}
+
+
+class _GermanLevels(logging.Formatter):
+    """Log lines on the terminal with German level names (``Warnung: ...``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{_LEVELS.get(record.levelname, record.levelname)}: {record.getMessage()}"
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.WARNING
+    handler = logging.StreamHandler()
+    handler.setFormatter(_GermanLevels())
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def _quiet_closed_pipe() -> int:
+    """``kurszugang validate ... | head``: the reader went away; end without a message."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    _setup_logging(args)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_OK
     try:
         return int(args.func(args))
+    except BrokenPipeError:
+        return _quiet_closed_pipe()
     except KurszugangError as exc:
         if args.verbose:
             raise
-        print(f"kurszugang: error: {exc}", file=sys.stderr)
+        print(f"kurszugang: Fehler: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except OSError as exc:  # files and folders: missing, not writable, disk full
         if args.verbose:
             raise
-        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(f"kurszugang: error:{where}: {exc.strerror or exc}", file=sys.stderr)
+        where = f" {exc.filename}:" if getattr(exc, "filename", None) else ""
+        print(f"kurszugang: Fehler:{where} {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("kurszugang: interrupted", file=sys.stderr)
+        print("kurszugang: abgebrochen (der Ausgabeordner ist unvollständig; der nächste Lauf "
+              "ersetzt ihn)", file=sys.stderr)
         return 130
 
 

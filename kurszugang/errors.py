@@ -24,6 +24,7 @@ __all__ = [
     "ServiceDateError",
     "RoutingError",
     "ConfigError",
+    "OutputError",
 ]
 
 
@@ -147,3 +148,15 @@ class RoutingError(KurszugangError, ValueError):
 
 class ConfigError(InputError):
     """A configuration file or parameter that is missing, of the wrong type or out of range."""
+
+
+class OutputError(KurszugangError, OSError):
+    """An output that cannot be written (disk full, read-only, busy folder), naming the file."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None) -> None:
+        self.message = message
+        self.path = path
+        KurszugangError.__init__(self, f"{path}: {message}" if path is not None else message)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else self.message

@@ -32,6 +32,7 @@ import pandas as pd
 from kurszugang import __version__
 from kurszugang.config import Config, parameter_rows, resolved_toml, sha256_of
 from kurszugang.errors import ConfigError, KurszugangError
+from kurszugang.files import RunLock
 from kurszugang.results import Results, RunInfo, Table
 from kurszugang.schema import LAYERS, TABLES
 
@@ -290,13 +291,13 @@ def run_analysis(cfg: Config, *, progress: bool = True, plan: bool = False) -> R
         raise ConfigError("ist leer", column="output.dir")
     timings: dict[str, float] = {}
     stage = Stages(timings, progress)
-    out.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made stops the run at once
-    sums = stage("Prüfsummen der Eingaben", lambda: checksums(cfg))
-    inputs = read_inputs(cfg, stage)
-    results = compute(cfg, inputs, stage=stage, checksums_=sums, plan=plan)
-    stage("Ergebnisse speichern", lambda: results.save(out))
-    files = stage("Ausgaben schreiben", lambda: render(results, out, cfg.output.formats,
-                                                       suppress_below=cfg.output.suppress_below))
+    with RunLock(out):  # one run per folder; a folder that cannot be made stops the run at once
+        sums = stage("Prüfsummen der Eingaben", lambda: checksums(cfg))
+        inputs = read_inputs(cfg, stage)
+        results = compute(cfg, inputs, stage=stage, checksums_=sums, plan=plan)
+        stage("Ergebnisse speichern", lambda: results.save(out))
+        files = stage("Ausgaben schreiben", lambda: render(
+            results, out, cfg.output.formats, suppress_below=cfg.output.suppress_below))
     return RunResult(cfg, out, results, files, timings)
 
 

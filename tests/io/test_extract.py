@@ -549,7 +549,7 @@ def test_cli_bad_bbox_is_one_line_exit_2(tmp_path):
                tmp_path / "o.zip")
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [
-        "kurszugang: error: bbox '8.45,47.12,8.56' is not a bounding box: expected 4 numbers "
+        "kurszugang: Fehler: bbox '8.45,47.12,8.56' is not a bounding box: expected 4 numbers "
         "MINLON,MINLAT,MAXLON,MAXLAT in degrees (WGS84), e.g. 8.45,47.12,8.56,47.21"]
 
 
@@ -557,5 +557,5 @@ def test_cli_kreis_needs_boundaries(tmp_path, capsys):
     code = main(["extract", str(tmp_path / "feed.zip"), "--kreis", "09187", "--out",
                  str(tmp_path / "o.zip")])
     assert code == 2
-    assert capsys.readouterr().err == ("kurszugang: error: --kreis needs --boundaries FILE (e.g. "
+    assert capsys.readouterr().err == ("kurszugang: Fehler: --kreis needs --boundaries FILE (e.g. "
                                        "the VG250 Gemeinden)\n")
