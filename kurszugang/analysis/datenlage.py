@@ -130,16 +130,18 @@ def check_answerable(feed: Feed, gemeinden: gpd.GeoDataFrame, dates: dict[str, d
         sb = stops.to_crs(WEB_CRS).total_bounds if len(stops) else np.full(4, np.nan)
         db = gpd.GeoSeries([area], crs=ANALYSIS_CRS).to_crs(WEB_CRS).total_bounds
         raise ConfigError(
-            f"keine der {len(stops):,} Haltestellen des Fahrplans liegt im Landkreis (mit "
+            f"keine der {_num(len(stops))} Haltestellen des Fahrplans liegt im Landkreis (mit "
             f"{buffer_m / 1000:g} km Puffer): Haltestellen {_bbox(sb)}, Landkreis {_bbox(db)}; "
-            "einen Fahrplan für diese Gegend angeben (z. B. mit kurszugang extract aus DELFI)"
-            .replace(",", "."), path=feed.source)
+            "einen Fahrplan für diese Gegend angeben (z. B. mit kurszugang extract aus DELFI)",
+            path=feed.source)
 
 
 def _bbox(b: np.ndarray) -> str:
     if not np.isfinite(b).all():
         return "(keine)"
-    return f"{b[0]:.2f}–{b[2]:.2f}° O, {b[1]:.2f}–{b[3]:.2f}° N".replace(".", ",")
+    lon = f"{b[0]:.2f}–{b[2]:.2f}° O".replace(".", ",")
+    lat = f"{b[1]:.2f}–{b[3]:.2f}° N".replace(".", ",")
+    return f"{lon}, {lat}"
 
 
 def _osm_findings(ctx: RunContext) -> list[Finding]:

@@ -222,10 +222,10 @@ def _moved_report(gem: gpd.GeoDataFrame, moved: np.ndarray, inhabitants: np.ndar
         if "gemeindefrei" in gem.columns else 0
     people = float(inhabitants[moved].sum())
     cells = int((moved & (inhabitants > 0)).sum())
+    number = f"{people:,.0f}".replace(",", ".")
     text = (f"{n_free} gemeindefreie Gebiete (Staatsforsten, Seen) sind keine Gemeinden und "
-            f"stehen in keiner Tabelle; {cells} bewohnte Rasterzellen mit "
-            f"{people:,.0f} Einwohnern lagen nach den Grenzdaten in ihnen und zählen zur "
-            "nächsten Gemeinde.".replace(",", "."))
+            f"stehen in keiner Tabelle; {cells} bewohnte Rasterzellen mit {number} Einwohnern "
+            "lagen nach den Grenzdaten in ihnen und zählen zur nächsten Gemeinde.")
     if cells:
         log.warning("%d populated cells (%.0f inhabitants) lie in unincorporated areas by the "
                     "boundaries; given to the nearest Gemeinde", cells, people)

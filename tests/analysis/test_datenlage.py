@@ -1,0 +1,139 @@
+"""What the inputs cover (Datenlage) on real and clipped inputs: unincorporated areas on VG5000,
+a feed of another country, dates outside the timetable, a partial OSM extract."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kurszugang.analysis.grid import analysis_grid
+from kurszugang.demo import demo_files
+from kurszugang.io.boundaries import read_boundaries
+from kurszugang.io.population import read_population_grid
+from tests.conftest import shared_file
+
+VG5000 = "vg5000-2021-bkg/VG5000_GEM.shp"
+GRID_1KM = "zensus2011-grid-bayern/zensus2011_1km_einwohner_auslaenderanteil_bayern.csv"
+GRID_100M = "zensus2011-grid-bayern/zensus2011_100m_auslaender_bayern.csv"
+
+
+def _cli(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kurszugang", *map(str, args)],
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_unincorporated_areas_of_nuernberger_land_give_their_people_to_gemeinden() -> None:
+    gem = read_boundaries(shared_file(VG5000), kreis="09574")
+    free = gem["gemeindefrei"].to_numpy(bool)
+    assert free.sum() == 14 and (~free).sum() == 27
+    grid = analysis_grid(gem, read_population_grid(shared_file(GRID_1KM)), resolution_m=1000,
+                         buffer_m=0)
+    moved = grid.attrs["gemeindefrei"]
+    assert (moved["areas"], moved["cells"], moved["people"]) == (14, 37, 8146.0)
+    assert "8.146 Einwohnern" in moved["text"] and "(Staatsforsten, Seen)" in moved["text"]
+    inside = grid[grid["in_district"]]
+    assert set(inside["ags"]) <= set(gem.loc[~free, "ags"])  # never an unincorporated area
+    share = 100 * moved["people"] / inside["inhabitants"].sum()
+    assert share == pytest.approx(4.9, abs=0.05)
+    names = gem.loc[~free, "gen"]
+    assert (names == "Winkelhaid").sum() == 1
+
+
+def _course_list(path: Path, lon: float, lat: float) -> Path:
+    path.write_text(
+        "site_id;provider;site_name;address;lon;lat;course_id;course_type;schedule;weekdays;"
+        "start_time;end_time;childcare;capacity;free_places;next_start;as_of\n"
+        f"B1;VHS;VHS-Haus;Markt 1;{lon};{lat};B1-1;allgemein;vollzeit;Mo-Fr;08:30;12:45;nein;"
+        "20;5;2021-04-12;2021-03-01\n", encoding="utf-8")
+    return path
+
+
+def test_a_feed_of_another_country_stops_the_run_before_routing(tmp_path: Path,
+                                                                zug_feed_path: Path) -> None:
+    config = tmp_path / "bayreuth.toml"
+    config.write_text(
+        f'[district]\nkey = "09472"\n[inputs]\nboundaries = "{shared_file(VG5000)}"\n'
+        f'gtfs = "{zug_feed_path}"\n'
+        f'courses = "{_course_list(tmp_path / "kurse.csv", 11.57, 49.94)}"\n'
+        f'population = "{shared_file(GRID_100M)}"\n'
+        '[dates]\nschool_day = 2021-03-02\nholiday = 2021-08-10\n', encoding="utf-8")
+    res = _cli("run", config, "--out", tmp_path / "aus")
+    assert res.returncode == 2, res.stderr
+    line = res.stderr.strip().splitlines()[-1]
+    assert "Haltestellen des Fahrplans liegt im Landkreis (mit 2 km Puffer)" in line
+    assert "Haltestellen 8," in line and "Landkreis 11," in line  # both extents, in degrees
+    assert "Kursbesuch am Schultag" not in res.stderr  # stopped before any routing
+    assert "Traceback" not in res.stderr
+
+
+def _demo_copy(tmp_path: Path, extra: str = "") -> Path:
+    data = tmp_path / "daten"
+    data.mkdir()
+    for f in demo_files().all():
+        shutil.copy(f, data / f.name)
+    config = data / demo_files().config.name
+    config.write_text(config.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return config
+
+
+def test_dates_outside_the_timetable_stop_the_run_in_one_line(tmp_path: Path) -> None:
+    config = _demo_copy(tmp_path)
+    text = config.read_text(encoding="utf-8").replace("holiday = 2026-08-11",
+                                                      "holiday = 2027-08-11")
+    config.write_text(text, encoding="utf-8")
+    res = _cli("run", config, "--out", tmp_path / "aus")
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines()[-1].endswith(
+        "dates.holiday = 11.08.2027 liegt außerhalb des Fahrplans (14.12.2025 bis 12.12.2026); "
+        "einen Tag darin wählen oder einen passenden Fahrplan angeben")
+    assert "Kursbesuch am Schultag" not in res.stderr
+
+
+def _clip_osm(source: Path, target: Path) -> float:
+    """Keep the western half of the extract (its nodes, the ways inside, a clipped <bounds>)."""
+    tree = ET.parse(source)
+    root = tree.getroot()
+    nodes = root.findall("node")
+    lons = np.array([float(n.get("lon")) for n in nodes])
+    cut = float(np.quantile(lons, 0.45))
+    drop = {n.get("id") for n in nodes if float(n.get("lon")) > cut}
+    for n in nodes:
+        if n.get("id") in drop:
+            root.remove(n)
+    for w in root.findall("way"):
+        for nd in w.findall("nd"):
+            if nd.get("ref") in drop:
+                w.remove(nd)
+        if len(w.findall("nd")) < 2:
+            root.remove(w)
+    root.find("bounds").set("maxlon", f"{cut:.7f}")
+    tree.write(target, encoding="UTF-8", xml_declaration=True)
+    return cut
+
+
+def test_a_partial_osm_extract_is_rated_critical_and_marked_per_gemeinde(tmp_path: Path) -> None:
+    config = _demo_copy(tmp_path)
+    _clip_osm(demo_files().osm, config.parent / "beispiel.osm")
+    out = tmp_path / "aus"
+    res = _cli("run", config, "--out", out, "-q")
+    assert res.returncode == 0, res.stderr
+    lage = pd.read_csv(out / "datenlage.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    rating = dict(zip(lage["Kennzahl"], lage["Bewertung"], strict=True))
+    value = dict(zip(lage["Kennzahl"], lage["Wert"], strict=True))
+    assert rating["osm_cells"] == "kritisch" and value["osm_cells"] < 90
+    assert rating["osm_extent"] == "kritisch" and value["osm_extent"] < 90
+    summary = (out / "zusammenfassung.md").read_text(encoding="utf-8")
+    first = summary.split("## ")[1]
+    assert first.startswith("Datenlage") and "kritisch:" in first
+    over = pd.read_csv(out / "gemeinden_uebersicht.csv", sep=";", decimal=",",
+                       encoding="utf-8-sig", dtype={"AGS": str}, keep_default_na=False)
+    marked = over[over["Datenlage"].str.contains("abseits des OSM-Wegenetzes")]
+    assert 0 < len(marked) < len(over)
+    assert "Musterbach" in set(marked["Gemeinde"])  # in the east, cut off
