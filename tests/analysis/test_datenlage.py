@@ -68,7 +68,8 @@ def test_a_feed_of_another_country_stops_the_run_before_routing(tmp_path: Path,
     assert res.returncode == 2, res.stderr
     line = res.stderr.strip().splitlines()[-1]
     assert "Haltestellen des Fahrplans liegt im Landkreis (mit 2 km Puffer)" in line
-    assert "Haltestellen 8," in line and "Landkreis 11," in line  # both extents, in degrees
+    assert "Haltestellen 7,59–12,32° O, 44,51–47,70° N" in line  # both extents, in degrees
+    assert "Landkreis 11,16–11,93° O, 49,60–50,15° N" in line
     assert "Kursbesuch am Schultag" not in res.stderr  # stopped before any routing
     assert "Traceback" not in res.stderr
 
