@@ -795,3 +795,32 @@ def parameter_rows(cfg: Config, *, language: str = "de") -> list[tuple[str, str,
             meaning += " (automatisch)" if language == "de" else " (automatic)"
         rows.append((f"{section}.{key}", label, value, spec.unit, meaning))
     return rows
+
+
+def _allowed(tp: Any, spec: Spec) -> str:
+    """The allowed values of a setting, short (for the reference page)."""
+    text = _expected(tp, spec)
+    return text.replace("eine Liste, jeder Wert ", "Liste: ").replace("eine ", "").replace(
+        "ein ", "")
+
+
+def reference_markdown() -> str:
+    """The reference page of every setting (German), generated from the declarations."""
+    out = ["# Einstellungen", "",
+           "Diese Seite ist aus `kurszugang/config.py` erzeugt "
+           "(`kurszugang.config.reference_markdown()`); jede Einstellung ist dort einmal "
+           "erklärt. `kurszugang init` schreibt dieselben Einstellungen als kommentierte "
+           "Vorlage, jede Auswertung die vollständigen Werte nach `einstellungen.toml` und ins "
+           "Blatt *Parameter* der Excel-Datei.", ""]
+    current = ""
+    for section, key, tp, default, spec in iter_settings():
+        if section != current:
+            out += ["", f"## [{section}] – {_SECTION_LABELS[section]}", "",
+                    "| Schlüssel | Einstellung | Voreinstellung | Einheit | Erlaubt | Bedeutung |",
+                    "|---|---|---|---|---|---|"]
+            current = section
+        shown = _toml_value(default) if default not in ("", None, (), {}) else "–"
+        cells = [f"`{key}`", spec.de, f"`{shown}`" if shown != "–" else "–", spec.unit,
+                 _allowed(tp, spec), spec.help_de]
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(out) + "\n"

@@ -65,3 +65,17 @@ def test_broken_api_reference_fails_the_build(tmp_path):
     run = _build(config, tmp_path / "site")
     assert run.returncode != 0
     assert "kurszugang.routing.router.Nothing" in run.stderr
+
+
+@pytest.mark.parametrize(("page", "generate"), [
+    ("referenz/einstellungen.md", "kurszugang.config"),
+    ("referenz/tabellen.md", "kurszugang.schema"),
+])
+def test_generated_reference_pages_are_current(page: str, generate: str) -> None:
+    import importlib
+
+    want = importlib.import_module(generate).reference_markdown()
+    have = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    assert have == want, (f"docs/{page} is out of date: write it again with "
+                          f"python -c \"import {generate} as m; "
+                          f"open('docs/{page}', 'w').write(m.reference_markdown())\"")
