@@ -431,38 +431,71 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_run)
 
 
+def _district_for_init(args: argparse.Namespace) -> tuple[str, str, str]:
+    """The key, the name (from the boundaries, where given) and the boundaries' path text."""
+    from kurszugang.errors import ConfigError
+
+    key = str(args.kreis).strip()
+    if not (len(key) == 5 and key.isdigit()):
+        raise ConfigError(f"= {key!r} ist kein Kreisschlüssel (erwartet 5 Ziffern, z. B. 09187)",
+                          column="--kreis")
+    if args.boundaries is None:
+        return key, "", "data/raw/vg250.gpkg"
+    from kurszugang.io.boundaries import district_info
+
+    info = district_info(args.boundaries, key)  # an unknown key names the nearest ones
+    name = info.name or ""
+    if name and name.split()[0] not in ("Landkreis", "Kreis", "Stadt", "Kreisfreie"):
+        name = f"{info.type} {name}"
+    boundaries = args.boundaries.resolve()
+    try:
+        text = str(boundaries.relative_to(args.path.resolve().parent))
+    except ValueError:
+        text = str(boundaries)
+    return key, name, text
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
     from kurszugang.config import resolved_toml, template
     from kurszugang.errors import ConfigError
 
     path: Path = args.path
     if path.exists() and not args.force:
-        raise ConfigError("exists already; use --force to overwrite it", path=path)
+        raise ConfigError("gibt es schon; mit --force überschreiben", path=str(path))
     if args.demo:
         from kurszugang.pipeline import demo_config
 
         text = resolved_toml(demo_config(path.parent / "ergebnisse"), relative_to=path.parent)
+        name = "Landkreis Beispiel (fiktiv)"
     else:
-        text = template(district_key=args.kreis)
+        key, name, boundaries = _district_for_init(args)
+        text = template(district_key=key, district_name=name).replace(
+            'boundaries = "data/raw/vg250.gpkg"', f'boundaries = "{boundaries}"')
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     if not args.quiet:
-        print(f"wrote {path}: edit the paths and dates, then run: kurszugang run {path}")
+        what = f" für {name}" if name else ""
+        print(f"geschrieben: {path}{what}; Pfade und Tage anpassen, dann: kurszugang run {path}")
     return EXIT_OK
 
 
 def _add_init(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "init",
-        help="write a commented config template",
-        description="Schreibt eine kommentierte Einstellungsdatei (TOML) zum Anpassen.",
+        help="eine kommentierte Einstellungsdatei schreiben",
+        description=("Schreibt eine kommentierte Einstellungsdatei (TOML) zum Anpassen; mit "
+                     "--boundaries prüft sie den Kreisschlüssel und trägt den Namen ein."),
     )
     p.add_argument("path", type=Path, nargs="?", default=Path("kurszugang.toml"), metavar="PATH",
-                   help="file to write (default: kurszugang.toml)")
-    p.add_argument("--kreis", default="09187", metavar="KEY", help="5-digit Kreis key to put in")
+                   help="die Datei (Voreinstellung: kurszugang.toml)")
+    p.add_argument("--kreis", default="09187", metavar="KEY",
+                   help="Kreisschlüssel, 5 Ziffern (Voreinstellung: 09187)")
+    p.add_argument("--boundaries", type=Path, metavar="FILE",
+                   help="Grenzdaten (VG250/VG5000): prüfen, ob es den Kreis gibt, und seinen "
+                        "Namen eintragen")
     p.add_argument("--demo", action="store_true",
-                   help="a config for the bundled demo district instead of the template")
-    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+                   help="Einstellungen für den Beispiel-Landkreis statt der Vorlage")
+    p.add_argument("--force", action="store_true", help="eine vorhandene Datei überschreiben")
     p.set_defaults(func=_cmd_init)
 
 

@@ -120,7 +120,7 @@ def test_init_does_not_overwrite(tmp_path: Path):
     assert 'key = "09472"' in text and "[coverage.min_class_size]" in text
     res = run_cli("init", config)
     assert res.returncode == 2
-    assert "kurszugang.toml: exists already; use --force to overwrite it" in res.stderr
+    assert f"{config}: gibt es schon; mit --force überschreiben" in res.stderr
     assert run_cli("init", config, "--force").returncode == 0
 
 
@@ -131,3 +131,22 @@ def test_demo_with_an_unwritable_output_folder(tmp_path: Path):
     assert res.returncode == 2
     assert "datei/demo: Not a directory" in res.stderr or "datei" in res.stderr
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) <= 2
+
+
+def test_init_checks_the_key_and_writes_the_name_from_the_boundaries(tmp_path: Path):
+    from tests.conftest import shared_file
+
+    vg5000 = shared_file("vg5000-2021-bkg/VG5000_GEM.shp")
+    config = tmp_path / "bayreuth.toml"
+    res = run_cli("init", config, "--kreis", "09472", "--boundaries", vg5000)
+    assert res.returncode == 0, res.stderr
+    text = config.read_text(encoding="utf-8")
+    assert 'key = "09472"' in text and 'name = "Landkreis Bayreuth"' in text
+    assert f'boundaries = "{vg5000}"' in text
+    assert "für Landkreis Bayreuth" in res.stdout
+    bad = run_cli("init", tmp_path / "x.toml", "--kreis", "09480", "--boundaries", vg5000)
+    assert bad.returncode == 2 and "09480" in bad.stderr and "09479" in bad.stderr
+    assert not (tmp_path / "x.toml").exists()
+    short = run_cli("init", tmp_path / "y.toml", "--kreis", "9472")
+    assert short.returncode == 2
+    assert "--kreis = '9472' ist kein Kreisschlüssel (erwartet 5 Ziffern" in short.stderr
