@@ -44,6 +44,7 @@ import shapely
 from kurszugang.crs import ANALYSIS_CRS, WEB_CRS
 from kurszugang.errors import ConfigError
 from kurszugang.results import Table, build_table
+from kurszugang.words import de_number, plural
 
 if TYPE_CHECKING:
     from kurszugang.analysis.context import RunContext
@@ -87,7 +88,7 @@ def _pct(x: float) -> str:
 
 
 def _num(x: float) -> str:
-    return f"{x:,.0f}".replace(",", ".")
+    return de_number(x)
 
 
 def _stops_xy(feed: Feed) -> gpd.GeoSeries:
@@ -204,11 +205,12 @@ def _feed_findings(ctx: RunContext) -> list[Finding]:
     shapely.prepare(area)
     inside = shapely.contains_xy(area, stops.x.to_numpy(), stops.y.to_numpy())
     n_in, n = int(inside.sum()), len(stops)
+    verb = "liegt" if n_in == 1 else "liegen"
     out = [Finding("feed_stops", "Haltestellen im Landkreis", 100.0 * n_in / n if n else np.nan,
                    "%", "ok",
-                   f"{_num(n_in)} von {_num(n)} Haltestellen des Fahrplans liegen im Landkreis "
-                   f"(mit {ctx.cfg.grid.buffer_m / 1000:g} km Puffer)."
-                   .replace(".0 km", " km"))]
+                   f"{_num(n_in)} von {plural(n, 'Haltestelle', 'Haltestellen')} des Fahrplans "
+                   f"{verb} im Landkreis (mit {ctx.cfg.grid.buffer_m / 1000:g} km Puffer)."
+                   )]
     counts = feed.service_counts()
     dow = pd.DatetimeIndex(counts.index).day_of_week
     weekdays = counts[(dow >= 1) & (dow <= 3) & (counts > 0).to_numpy()]
@@ -242,8 +244,10 @@ def _served(ctx: RunContext, key: str, label: str, day: dt.date) -> Finding:
     share = 100.0 * n_ok / len(gem) if gem else np.nan
     missing = sorted(gem - served)
     names = ctx.gemeinde_names
-    text = (f"Am {label} {day:%d.%m.%Y} haben {n_ok} von {len(gem)} bewohnten Gemeinden eine "
-            "Haltestelle mit Abfahrten")
+    verb = "hat" if n_ok == 1 else "haben"
+    text = (f"Am {label} {day:%d.%m.%Y} {verb} {n_ok} von "
+            f"{plural(len(gem), 'bewohnten Gemeinde', 'bewohnten Gemeinden')} eine Haltestelle "
+            "mit Abfahrten")
     if missing:
         shown = ", ".join(names.get(a, a) for a in missing[:8])
         text += f"; ohne: {shown}" + (" …" if len(missing) > 8 else "")

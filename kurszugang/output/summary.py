@@ -19,23 +19,12 @@ import numpy as np
 from kurszugang.files import atomic_path
 from kurszugang.results import Results
 from kurszugang.schema import COURSE_TYPE_LABELS, SCHEDULE_LABELS
+from kurszugang.words import de_number, plural
 
-__all__ = ["headline_text", "plan_lines", "plural", "summary_blocks", "write_summary"]
+__all__ = ["de_number", "headline_text", "plan_lines", "plural", "summary_blocks",
+           "write_summary"]
 
 Blocks = list[tuple[str, list[str] | str]]
-
-
-def de_number(x: float, digits: int = 0) -> str:
-    """A number in German notation (1.234,5)."""
-    if not math.isfinite(x):
-        return "–"
-    text = f"{x:,.{digits}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-
-
-def plural(n: float, one: str, many: str, *, digits: int = 0) -> str:
-    """``"1 Gemeinde"``, ``"0 Gemeinden"``, ``"3 Gemeinden"`` (German number format)."""
-    return f"{de_number(n, digits)} {one if n == 1 else many}"
 
 
 def _share(part: float, whole: float) -> str:
