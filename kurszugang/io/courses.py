@@ -14,6 +14,10 @@ problem of the file; :func:`validate_courses` returns the same findings as a
 :class:`~kurszugang.io._report.ValidationReport` without raising. Messages read German and name
 file, line and column as written, e.g. ``kursorte.csv Zeile 7: Beginn '8:75' ist keine Uhrzeit
 (erwartet HH:MM)``.
+
+:func:`read_sites` and :func:`validate_sites` read a site list: one row per site with the site
+columns only (no course columns; a childcare column ja/nein per site), with the same loading,
+aliases, coordinate checks and messages. The candidate sites of the planning are read with it.
 """
 
 from __future__ import annotations
@@ -39,7 +43,13 @@ from pyproj.exceptions import CRSError
 from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
 from kurszugang.dates import parse_clock, parse_date, parse_date_series
 from kurszugang.errors import ConfigError, InputError, InputFormatError
-from kurszugang.io._report import ValidationReport, data_error, german_number
+from kurszugang.io._report import (
+    COUNT_LABELS,
+    KIND_LABELS,
+    ValidationReport,
+    data_error,
+    german_number,
+)
 from kurszugang.io.detect import decode_text, sniff_separator
 
 __all__ = [
@@ -47,10 +57,13 @@ __all__ = [
     "SCHEDULES",
     "COURSE_CRS",
     "GERMANY_BBOX",
+    "SITE_COLUMNS",
     "ScheduleRule",
     "CourseList",
     "read_courses",
     "validate_courses",
+    "read_sites",
+    "validate_sites",
     "derive_schedule",
     "parse_weekdays",
 ]
@@ -75,8 +88,14 @@ COURSE_CRS = ANALYSIS_CRS
 #: Germany's bounding box (min lon, min lat, max lon, max lat) in WGS84 degrees; points outside
 #: it are reported as warnings.
 GERMANY_BBOX: tuple[float, float, float, float] = (5.5, 47.0, 15.5, 55.5)
+#: Columns of :func:`read_sites`, in order.
+SITE_COLUMNS: tuple[str, ...] = ("site_id", "site_name", "provider", "address", "phone", "email",
+                                 "web", "has_childcare", "lon", "lat", "line", "geometry")
 
 _KIND = "course sites"
+_SITE_KIND = "sites"
+KIND_LABELS.setdefault(_SITE_KIND, "Kursorte")
+COUNT_LABELS.setdefault("sites with childcare", "Kursorte mit Kinderbetreuung")
 
 # --------------------------------------------------------------------------------------------
 # Column names and their aliases (matched case-insensitively, umlauts and ß normalised,
@@ -197,15 +216,15 @@ _EXPECT = {
 _MSG = {
     # the file
     "not_found": "gibt es nicht",
-    "is_folder": "ist ein Ordner (erwartet eine Kursliste)",
-    "empty_file": "ist leer (0 Bytes; erwartet eine Kursliste)",
-    "blank_only": "enthält nur leere Zeilen (erwartet eine Kursliste)",
-    "no_rows": "hat eine Kopfzeile, aber keine Kurszeilen (erwartet eine Zeile je Kurs)",
+    "is_folder": "ist ein Ordner (erwartet {a_list})",
+    "empty_file": "ist leer (0 Bytes; erwartet {a_list})",
+    "blank_only": "enthält nur leere Zeilen (erwartet {a_list})",
+    "no_rows": "hat eine Kopfzeile, aber keine {rows} (erwartet eine Zeile je {one})",
     "xls": "ist eine alte Excel-97-2003-Arbeitsmappe (.xls), die nicht gelesen wird (erwartet "
            ".xlsx: in Excel als 'Excel-Arbeitsmappe (.xlsx)' oder als CSV speichern)",
-    "bad_suffix": "hat die Endung {suffix}, kein Format für Kurslisten (erwartet .csv, .xlsx, "
+    "bad_suffix": "hat die Endung {suffix}, kein Format für {lists} (erwartet .csv, .xlsx, "
                   ".geojson oder .gpkg)",
-    "not_text": "ist keine Textdatei (CSV): sie sieht aus wie {what} (erwartet eine Kursliste "
+    "not_text": "ist keine Textdatei (CSV): sie sieht aus wie {what} (erwartet {a_list} "
                 "als CSV)",
     "not_utf16": "sieht aus wie UTF-16-Text, lässt sich aber nicht so lesen ({reason}); als "
                  "'CSV UTF-8' speichern",
@@ -214,8 +233,8 @@ _MSG = {
     "zip_not_xlsx": "ist ein Zip-Archiv, aber keine Excel-Arbeitsmappe (.xlsx ohne "
                     "xl/workbook.xml)",
     "xlsx_unreadable": "lässt sich nicht als Excel-Arbeitsmappe lesen ({reason})",
-    "empty_sheet": "Tabellenblatt {sheet!r} ist leer (erwartet eine Kursliste)",
-    "no_sheets": "hat keine {what} (erwartet eine Kursliste)",
+    "empty_sheet": "Tabellenblatt {sheet!r} ist leer (erwartet {a_list})",
+    "no_sheets": "hat keine {what} (erwartet {a_list})",
     "no_such_number": "hat kein {what} Nummer {number} (ab 0 gezählt; vorhanden: {count}: "
                       "{names})",
     "no_such_name": "hat kein {what} {name!r} (erwartet eines von {names})",
@@ -223,12 +242,14 @@ _MSG = {
     "not_geojson": "ist keine GeoJSON-Datei: sie sieht aus wie {what} (erwartet eine "
                    "JSON-FeatureCollection von Punkten)",
     "features_unreadable": "lässt sich nicht als Geodatei lesen ({reason})",
-    "no_features": "hat keine Objekte (erwartet einen Punkt je Kurs)",
+    "no_features": "hat keine Objekte (erwartet einen Punkt je {one})",
     "no_crs": "hat kein Koordinatensystem (Option crs= angeben, z. B. 'EPSG:25832')",
     # options
     "as_of_option": "Option as_of {value!r} ist kein Datum (erwartet {expected})",
     "crs_option": "Option crs {value!r} ist kein bekanntes Koordinatensystem (erwartet z. B. "
                   "EPSG:25832)",
+    "id_alias_taken": "Option id_aliases: {alias!r} ist schon der Name der Spalte {canon} "
+                      "(erwartet einen Spaltennamen, der sonst nichts bedeutet)",
     "rule_range": "ScheduleRule.{name} {value!r} liegt außerhalb des Bereichs (erwartet {expected})",
     "rule_evening": "Sekunden nach Mitternacht von 0 bis 86399",
     "rule_days": "0 bis 7 Tage",
@@ -241,8 +262,8 @@ _MSG = {
     "empty_column": "ist in allen Zeilen leer (erwartet in jeder Zeile {expected})",
     "duplicate_column": "bedeutet dasselbe wie Spalte {other!r} ({canon}) (erwartet jede Spalte "
                         "einmal)",
-    "no_childcare_column": "fehlt als Spalte: kein Kurs gilt als Kurs mit Kinderbetreuung "
-                           "(erwartet Kinderbetreuung ja/nein je Kurs)",
+    "no_childcare_column": "fehlt als Spalte: kein {one} gilt als {one} mit Kinderbetreuung "
+                           "(erwartet Kinderbetreuung ja/nein je {one})",
     "field_count": "hat {n} Felder, die Kopfzeile aber {k} (erwartet einen Wert je Spalte{hint})",
     "comma_hint": "; bei ',' als Trennzeichen müssen Zahlen mit Dezimalkomma in "
                   "Anführungszeichen stehen – oder ';' verwenden",
@@ -275,6 +296,8 @@ _MSG = {
     "duplicate_course_id": "'{value}' kommt noch einmal vor (zuerst in Zeile {first}; erwartet "
                            "eine eindeutige Kennung je Kurs{generated})",
     "generated_id": ", hier als Standort-ID-n vergeben",
+    "duplicate_site_id": "'{value}' kommt noch einmal vor (zuerst in Zeile {first}; erwartet "
+                         "eine Zeile je Kursort mit eigener Kennung)",
     "site_differs": "'{value}' weicht von Zeile {first} ab ('{first_value}') bei Standort-ID "
                     "'{site}' (erwartet dieselbe Angabe in jeder Zeile eines Kursorts)",
     "contact_differs": "'{value}' weicht von Zeile {first} ab ('{first_value}') bei Standort-ID "
@@ -648,6 +671,114 @@ def validate_courses(
     return report
 
 
+def read_sites(
+    path: str | Path,
+    *,
+    sheet: str | int | None = None,
+    crs: str | int | CRS | None = None,
+    id_aliases: Iterable[str] = (),
+) -> gpd.GeoDataFrame:
+    """Read a list of sites without courses (CSV, XLSX, GeoJSON or GeoPackage).
+
+    A site list has one row per site and the site columns of a course list (id, provider,
+    name, address or street/postcode/city, phone, e-mail, web, coordinates) plus a childcare
+    column (``Kinderbetreuung`` ja/nein), with the same formats, encodings, title and comment
+    rows, aliases, coordinate checks and German messages as :func:`read_courses`
+    (``docs/course-sites.md``). Only the site id and the coordinates are required.
+
+    Parameters
+    ----------
+    path
+        The site list: ``.csv``/``.txt``/``.tsv``, ``.xlsx``/``.xlsm``, ``.geojson``/``.json``
+        or ``.gpkg``.
+    sheet
+        The sheet of a workbook (name or 0-based index; default the first sheet) or the layer of
+        a GeoPackage (default the first layer).
+    crs
+        The coordinate reference system of ``x``/``y`` columns where the list has no ``crs``
+        column or leaves it empty; for a GeoPackage layer without a CRS, the CRS of its points.
+    id_aliases
+        Further header names read as the site id (e.g. ``["Kandidat", "id"]``), beside
+        ``site_id``, ``Standort-ID`` and the other aliases; a name that already means another
+        column is refused.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per site in file order, EPSG:25832, the columns of :data:`SITE_COLUMNS`:
+        ``site_id`` (str), ``site_name``, ``provider``, ``address`` (str or NA; the address is
+        built from street, postcode and city where the list has no address column), ``phone``,
+        ``email``, ``web`` (str or NA; checked as in :func:`read_courses`), ``has_childcare``
+        (bool; False where the column is absent, with a warning), ``lon``, ``lat`` (float,
+        WGS84 degrees), ``line`` (int: line of the file, spreadsheet row or feature number),
+        ``geometry`` (Point, metres).
+
+    Raises
+    ------
+    InputFormatError
+        If the file does not exist, is empty ("leer"), has only a header, or is not what its
+        extension says.
+    DataValidationError
+        Listing every problem (file, line, column and what was expected): no site id or
+        coordinate columns, empty or repeated site ids, missing or unusable coordinates,
+        childcare values other than yes/no.
+    InputError
+        If the ``crs`` option is not a CRS; :class:`~kurszugang.errors.ConfigError` if an
+        ``id_aliases`` name already means another column.
+
+    Examples
+    --------
+    >>> sites = read_sites("kursorte.csv", crs="EPSG:25832")  # doctest: +SKIP
+    >>> sites[["site_id", "has_childcare"]]  # doctest: +SKIP
+    """
+    sites, report = _read_sites(Path(path), crs=crs, sheet=sheet, id_aliases=id_aliases)
+    if sites is None:
+        raise data_error(report.errors, path=path)
+    return sites
+
+
+def validate_sites(
+    path: str | Path,
+    *,
+    sheet: str | int | None = None,
+    crs: str | int | CRS | None = None,
+    id_aliases: Iterable[str] = (),
+) -> ValidationReport:
+    """Check a site list and report every problem without raising.
+
+    Parameters
+    ----------
+    path
+        The site list (see :func:`read_sites`).
+    sheet, crs, id_aliases
+        As for :func:`read_sites`.
+
+    Returns
+    -------
+    ValidationReport
+        Counts (rows, sites, sites with childcare), notes, and every error and warning with
+        file, line and column (the same as :func:`read_sites` finds); an unreadable or empty
+        file is one error.
+
+    Raises
+    ------
+    InputError
+        Only if the ``crs`` or ``id_aliases`` option itself is bad; bad data never raises.
+
+    Examples
+    --------
+    >>> validate_sites("kursorte.csv").ok  # doctest: +SKIP
+    True
+    """
+    p = Path(path)
+    try:
+        _, report = _read_sites(p, crs=crs, sheet=sheet, id_aliases=id_aliases)
+    except InputFormatError as exc:
+        report = ValidationReport(source=str(p), kind=_SITE_KIND, lang="de")
+        report.error(p.name, None, None, exc.message, "unreadable")
+    return report
+
+
 def parse_weekdays(text: str) -> int | None:
     """The weekday bit mask (Monday = bit 0) of a weekday text, or None if it is not one.
 
@@ -794,6 +925,49 @@ def _named(canon: str) -> str:
     return f"{_GERMAN_NAME.get(canon, canon)} ({canon})"
 
 
+@dataclass(frozen=True)
+class _Schema:
+    """What kind of list is read: its columns, the required ones, and how messages name it."""
+
+    kind: str  # ValidationReport.kind
+    lookup: dict[str, tuple[str, ...]]  # normalised header -> candidate canonical names
+    aliases: dict[str, tuple[str, ...]]  # canonical name -> other names, for messages
+    required: tuple[str, ...]
+    a_list: str  # what the file should be: "eine Kursliste"
+    lists: str  # plural: "Kurslisten"
+    rows: str  # its records: "Kurszeilen"
+    one: str  # what one record is: "Kurs"
+
+    def msg(self, key: str, **fields: object) -> str:
+        """The message ``_MSG[key]`` filled with ``fields`` and this kind's words."""
+        return _MSG[key].format(a_list=self.a_list, lists=self.lists, rows=self.rows,
+                                one=self.one, **fields)
+
+
+_COURSE_LIST = _Schema(kind=_KIND, lookup=_LOOKUP, aliases=_ALIASES, required=_REQUIRED,
+                       a_list="eine Kursliste", lists="Kurslisten", rows="Kurszeilen",
+                       one="Kurs")
+# The columns a site list is read with: a course list's site columns and a childcare flag.
+_SITE_LIST_COLUMNS = ("site_id", "provider", "site_name", "address", "street", "postcode",
+                      "city", "lon", "lat", "x", "y", "crs", *_CONTACT, "childcare")
+
+
+def _site_schema(id_aliases: Iterable[str]) -> _Schema:
+    """The schema of a site list; ``id_aliases`` are further names of the site id column."""
+    aliases = {canon: _ALIASES[canon] for canon in _SITE_LIST_COLUMNS}
+    lookup = {key: canons for key, canons in _LOOKUP.items() if canons[0] in aliases}
+    extra = tuple(dict.fromkeys(a.strip() for a in map(str, id_aliases) if _norm(a)))
+    for alias in extra:
+        taken = _LOOKUP.get(_norm(alias))  # course columns too: 'Kursart' names no site
+        if taken is not None and taken != ("site_id",):
+            raise ConfigError(_MSG["id_alias_taken"].format(alias=alias, canon=taken[0]))
+        lookup[_norm(alias)] = ("site_id",)
+    aliases["site_id"] = (*extra, *aliases["site_id"])  # the caller's names first
+    return _Schema(kind=_SITE_KIND, lookup=lookup, aliases=aliases, required=("site_id",),
+                   a_list="eine Liste von Kursorten", lists="Listen von Kursorten",
+                   rows="Zeilen mit Kursorten", one="Kursort")
+
+
 # --------------------------------------------------------------------------------------------
 # Loading: every format to one table of text cells with a line number per record
 # --------------------------------------------------------------------------------------------
@@ -820,28 +994,30 @@ def _binary_kind(head: bytes) -> str | None:
 
 
 def _load_table(
-    path: Path, *, sheet: str | int | None, crs: CRS | None, report: ValidationReport
+    path: Path, *, sheet: str | int | None, crs: CRS | None, report: ValidationReport,
+    schema: _Schema,
 ) -> _Table:
+    """Any supported file as one table of text cells, its header found by ``schema``."""
     if not path.exists():
         raise InputFormatError(_MSG["not_found"], path=path)
     if path.is_dir():
-        raise InputFormatError(_MSG["is_folder"], path=path)
+        raise InputFormatError(schema.msg("is_folder"), path=path)
     if path.stat().st_size == 0:
-        raise InputFormatError(_MSG["empty_file"], path=path)
+        raise InputFormatError(schema.msg("empty_file"), path=path)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
-        return _load_csv(path, report)
+        return _load_csv(path, report, schema)
     if suffix in (".xlsx", ".xlsm"):
-        return _load_xlsx(path, sheet, report)
+        return _load_xlsx(path, sheet, report, schema)
     if suffix in (".geojson", ".json", ".gpkg"):
-        return _load_features(path, sheet, crs, report)
+        return _load_features(path, sheet, crs, report, schema)
     if suffix == ".xls":
         raise InputFormatError(_MSG["xls"], path=path)
-    raise InputFormatError(_MSG["bad_suffix"].format(suffix=repr(suffix or "(keine)")),
+    raise InputFormatError(schema.msg("bad_suffix", suffix=repr(suffix or "(keine)")),
                            path=path)
 
 
-def _decode(raw: bytes, path: Path, report: ValidationReport) -> str:
+def _decode(raw: bytes, path: Path, report: ValidationReport, schema: _Schema) -> str:
     try:
         decoded = decode_text(raw)
     except UnicodeDecodeError as exc:
@@ -853,7 +1029,7 @@ def _decode(raw: bytes, path: Path, report: ValidationReport) -> str:
         return decoded.text
     what = _binary_kind(raw[:4096])
     if what is not None:
-        raise InputFormatError(_MSG["not_text"].format(what=what), path=path)
+        raise InputFormatError(schema.msg("not_text", what=what), path=path)
     if decoded.first_non_utf8_line is not None:
         note = _MSG["note_encoding"].format(line=decoded.first_non_utf8_line,
                                             encoding=decoded.encoding)
@@ -862,10 +1038,10 @@ def _decode(raw: bytes, path: Path, report: ValidationReport) -> str:
     return decoded.text
 
 
-def _load_csv(path: Path, report: ValidationReport) -> _Table:
-    text = _decode(path.read_bytes(), path, report)
+def _load_csv(path: Path, report: ValidationReport, schema: _Schema) -> _Table:
+    text = _decode(path.read_bytes(), path, report, schema)
     if not text.strip():
-        raise InputFormatError(_MSG["blank_only"], path=path)
+        raise InputFormatError(schema.msg("blank_only"), path=path)
     offset = 0
     first, _, rest = text.partition("\n")
     sep_line = re.fullmatch(r'\s*"?sep=(.)"?[;,\t|]*\s*', first)
@@ -879,8 +1055,8 @@ def _load_csv(path: Path, report: ValidationReport) -> _Table:
     # pandas' reader would drop or fold into an index.
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     if not rows:
-        raise InputFormatError(_MSG["blank_only"], path=path)
-    h = _header_row(rows)
+        raise InputFormatError(schema.msg("blank_only"), path=path)
+    h = _header_row(rows, schema.lookup)
     if h:
         report.notes.append(_MSG["note_header"].format(line=h + 1 + offset))
     header, records = rows[h], rows[h + 1 :]
@@ -909,14 +1085,14 @@ def _field_counts(records: list[list[str]], header: list[str], lines: np.ndarray
                          "field_count")
 
 
-def _header_row(rows: list[list[str]]) -> int:
+def _header_row(rows: list[list[str]], lookup: dict[str, tuple[str, ...]]) -> int:
     """Index of the header among the first rows: the first naming two known columns, else 0.
 
     Hand-made lists often have a title row ("Kursliste Landkreis ..., Stand ...") or comment
-    rows above the header.
+    rows above the header. ``lookup`` holds the column names of the kind of list.
     """
     for i, row in enumerate(rows[:10]):
-        if _course_columns_in(row) >= 2:
+        if sum(_norm(v) in lookup for v in row) >= 2:
             return i
     return 0
 
@@ -932,7 +1108,8 @@ def _record_lines(text: str, sep: str) -> list[int]:
     return starts
 
 
-def _read_workbook(path: Path, sheet: str | int | None) -> tuple[str, pd.DataFrame]:
+def _read_workbook(path: Path, sheet: str | int | None,
+                   schema: _Schema) -> tuple[str, pd.DataFrame]:
     with path.open("rb") as fh:
         head = fh.read(4096)
     if not head.startswith(b"PK\x03\x04"):
@@ -952,7 +1129,7 @@ def _read_workbook(path: Path, sheet: str | int | None) -> tuple[str, pd.DataFra
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
             with pd.ExcelFile(path, engine="openpyxl") as book:
                 names = [str(n) for n in book.sheet_names]
-                chosen = _choose(names, sheet, path, what="Tabellenblatt")
+                chosen = _choose(names, sheet, path, what="Tabellenblatt", schema=schema)
                 raw = pd.read_excel(
                     book, sheet_name=chosen, header=None, dtype=str, keep_default_na=False
                 )
@@ -963,13 +1140,14 @@ def _read_workbook(path: Path, sheet: str | int | None) -> tuple[str, pd.DataFra
     return chosen, raw
 
 
-def _load_xlsx(path: Path, sheet: str | int | None, report: ValidationReport) -> _Table:
-    chosen, raw = _read_workbook(path, sheet)
+def _load_xlsx(path: Path, sheet: str | int | None, report: ValidationReport,
+               schema: _Schema) -> _Table:
+    chosen, raw = _read_workbook(path, sheet, schema)
     report.counts["sheet"] = chosen
     raw = raw.fillna("").astype(str)
     if raw.empty:
-        raise InputFormatError(_MSG["empty_sheet"].format(sheet=chosen), path=path)
-    h = _header_row(raw.head(10).to_numpy(dtype=str).tolist())
+        raise InputFormatError(schema.msg("empty_sheet", sheet=chosen), path=path)
+    h = _header_row(raw.head(10).to_numpy(dtype=str).tolist(), schema.lookup)
     if h:
         report.notes.append(_MSG["note_sheet_header"].format(sheet=chosen, line=h + 1))
     header = [str(v).strip() for v in raw.iloc[h]]
@@ -980,9 +1158,10 @@ def _load_xlsx(path: Path, sheet: str | int | None, report: ValidationReport) ->
     return _Table(data=data, lines=lines, titles=titles, header_line=h + 1)
 
 
-def _choose(names: list[str], wanted: str | int | None, path: Path, *, what: str) -> str:
+def _choose(names: list[str], wanted: str | int | None, path: Path, *, what: str,
+            schema: _Schema) -> str:
     if not names:
-        raise InputFormatError(_MSG["no_sheets"].format(what=what), path=path)
+        raise InputFormatError(schema.msg("no_sheets", what=what), path=path)
     if wanted is None:
         return names[0]
     if isinstance(wanted, int):
@@ -1030,13 +1209,14 @@ def _check_feature_file(path: Path) -> None:
 
 
 def _load_features(
-    path: Path, layer: str | int | None, crs: CRS | None, report: ValidationReport
+    path: Path, layer: str | int | None, crs: CRS | None, report: ValidationReport,
+    schema: _Schema,
 ) -> _Table:
     _check_feature_file(path)
     try:
         layers = gpd.list_layers(path)
         names = [str(n) for n in layers["name"]]
-        chosen = _choose(names, layer, path, what="Ebene")
+        chosen = _choose(names, layer, path, what="Ebene", schema=schema)
         if len(names) > 1 and layer is None:
             report.notes.append(_MSG["note_layer"].format(layer=chosen, n=len(names),
                                                           names=", ".join(names)))
@@ -1047,7 +1227,7 @@ def _load_features(
         raise InputFormatError(_MSG["features_unreadable"].format(reason=exc),
                                path=path) from exc
     if len(gdf) == 0:
-        raise InputFormatError(_MSG["no_features"], path=path)
+        raise InputFormatError(schema.msg("no_features"), path=path)
     geometry = gdf.geometry
     data = pd.DataFrame(
         {c: _as_text(gdf[c]) for c in gdf.columns if c != gdf.geometry.name}
@@ -1168,16 +1348,16 @@ def _resolve(header: str, candidates: tuple[str, ...], text: pd.Series, found: d
 
 
 def _map_columns(data: pd.DataFrame, file: str, report: ValidationReport,
-                 header_line: int | None) -> dict[str, int]:
+                 header_line: int | None, lookup: dict[str, tuple[str, ...]]) -> dict[str, int]:
     """Canonical name -> position of its column; duplicates and unknown columns reported."""
     headers = [str(h) for h in data.columns]
     found: dict[str, str] = {}
     position: dict[str, int] = {}
     unused: list[str] = []
-    order = sorted(range(len(headers)), key=lambda i: len(_LOOKUP.get(_norm(headers[i]), ())) > 1)
+    order = sorted(range(len(headers)), key=lambda i: len(lookup.get(_norm(headers[i]), ())) > 1)
     for i in order:  # unambiguous headers first, then the ones told by their content
         header = headers[i]
-        candidates = _LOOKUP.get(_norm(header))
+        candidates = lookup.get(_norm(header))
         if candidates is None:
             if header.strip() and not header.startswith("Unnamed"):
                 unused.append(header)
@@ -1186,8 +1366,8 @@ def _map_columns(data: pd.DataFrame, file: str, report: ValidationReport,
         if len(candidates) > 1:
             canon = _resolve(header, candidates, data.iloc[:, i], found, report)
         if canon in found:
-            report.error(file, header_line, header, _MSG["duplicate_column"].format(other=found[canon],
-                                                                          canon=canon),
+            report.error(file, header_line, header,
+                         _MSG["duplicate_column"].format(other=found[canon], canon=canon),
                          "duplicate_column")
             continue
         found[canon] = header
@@ -1267,7 +1447,8 @@ def _examples(values: Sequence[object], n: int = 5) -> str:
     return shown + (", …" if len(values) > n else "")
 
 
-def _drop_skipped_rows(table: _Table, report: ValidationReport, path: Path) -> _Table:
+def _drop_skipped_rows(table: _Table, report: ValidationReport, path: Path,
+                       schema: _Schema) -> _Table:
     """Drop empty rows and comment rows (first cell starting with ``#``), counted in notes."""
     raw = table.data
     data = pd.DataFrame({j: raw.iloc[:, j].str.strip() for j in range(raw.shape[1])})
@@ -1287,7 +1468,7 @@ def _drop_skipped_rows(table: _Table, report: ValidationReport, path: Path) -> _
             logger.info("%s: %s", path.name, note)
     keep = ~empty & ~comment
     if not keep.any():
-        raise InputFormatError(_MSG["no_rows"], path=path)
+        raise InputFormatError(schema.msg("no_rows"), path=path)
 
     def kept(values: np.ndarray | None) -> np.ndarray | None:
         return values[keep] if values is not None else None
@@ -1300,10 +1481,10 @@ def _drop_skipped_rows(table: _Table, report: ValidationReport, path: Path) -> _
                   header_line=table.header_line, leading_ctrl=kept(ctrl))
 
 
-def _context(table: _Table, path: Path, report: ValidationReport) -> _Ctx:
+def _context(table: _Table, path: Path, report: ValidationReport, schema: _Schema) -> _Ctx:
     file = path.name
     report.counts["rows"] = len(table.data)
-    position = _map_columns(table.data, file, report, table.header_line)
+    position = _map_columns(table.data, file, report, table.header_line, schema.lookup)
     headers = [str(h) for h in table.data.columns]
     cols = {canon: table.data.iloc[:, i].reset_index(drop=True) for canon, i in position.items()}
     ctx = _Ctx(cols=cols, headers={canon: headers[i] for canon, i in position.items()},
@@ -1333,14 +1514,14 @@ def _split_time_range(ctx: _Ctx) -> None:
     ctx.report.notes.append(_MSG["note_time_range"].format(column=header))
 
 
-def _check_columns(ctx: _Ctx, has_geometry: bool) -> set[str]:
+def _check_columns(ctx: _Ctx, has_geometry: bool, schema: _Schema) -> set[str]:
     """Errors for required columns that are missing or empty; returns the names missing."""
     missing: set[str] = set()
-    for canon in _REQUIRED:
+    for canon in schema.required:
         if canon == "end_time" and ctx.from_range and "start_time" in missing:
             missing.add(canon)  # one column for both, reported once
         elif canon not in ctx.cols:
-            aliases = ", ".join(_ALIASES[canon])
+            aliases = ", ".join(schema.aliases[canon])
             ctx.report.error(ctx.file, None, _named(canon),
                              _MSG["missing_column"].format(canon=canon, aliases=aliases),
                              "missing_column")
@@ -1355,9 +1536,29 @@ def _check_columns(ctx: _Ctx, has_geometry: bool) -> set[str]:
                          "missing_column")
         missing.add("coordinates")
     if "childcare" not in ctx.cols:
-        ctx.report.warning(ctx.file, None, _named("childcare"), _MSG["no_childcare_column"],
-                           "missing_column")
+        ctx.report.warning(ctx.file, None, _named("childcare"),
+                           schema.msg("no_childcare_column"), "missing_column")
     return missing
+
+
+def _open(path: Path, report: ValidationReport, schema: _Schema, *, sheet: str | int | None,
+          option_crs: CRS | None) -> tuple[_Table, _Ctx, set[str]]:
+    """Load a list, skip its blank and comment rows, find its columns and check the required.
+
+    Returns the table, the context of its checks and the required columns it lacks.
+    """
+    loaded = _load_table(path, sheet=sheet, crs=option_crs, report=report, schema=schema)
+    table = _drop_skipped_rows(loaded, report, path, schema)
+    ctx = _context(table, path, report, schema)
+    missing = _check_columns(ctx, table.geo_lon is not None, schema)
+    return table, ctx, missing
+
+
+def _site_text(ctx: _Ctx) -> dict[str, pd.Series]:
+    """The text columns of the sites (name, address parts, contact; contact checked)."""
+    site_text = {c: ctx.col(c) for c in (*_SITE_TEXT, *_CONTACT) if c in ctx.cols}
+    site_text.update(_contacts(ctx))
+    return site_text
 
 
 def _read(
@@ -1373,16 +1574,12 @@ def _read(
     report = ValidationReport(source=str(path), kind=_KIND, lang="de")
     as_of_option = _option_date(as_of)
     option_crs = _option_crs(crs)
-    table = _drop_skipped_rows(
-        _load_table(path, sheet=sheet, crs=option_crs, report=report), report, path)
-    ctx = _context(table, path, report)
-    missing = _check_columns(ctx, has_geometry=table.geo_lon is not None)
-    site_id, lon, lat, source = _site_part(ctx, table, option_crs, missing)
+    table, ctx, missing = _open(path, report, _COURSE_LIST, sheet=sheet, option_crs=option_crs)
+    site_id, lon, lat, source = _site_part(ctx, table, option_crs, missing, _REQUIRED)
     courses = _course_part(ctx, extra_types, schedule_rule, missing)
     the_date = _as_of(ctx, as_of_option, table.titles)
     _start_before_as_of(ctx, courses["next_start"], the_date)
-    site_text = {c: ctx.col(c) for c in (*_SITE_TEXT, *_CONTACT) if c in ctx.cols}
-    site_text.update(_contacts(ctx))
+    site_text = _site_text(ctx)
     if "site_id" not in missing:
         courses["course_id"] = _course_ids(ctx, site_id)
         _check_sites(ctx, site_id, site_text, lon, lat)
@@ -1392,6 +1589,43 @@ def _read(
     if report.errors:
         return None, _finish(report)
     return _assemble(ctx, site_id, site_text, lon, lat, courses, the_date, path), report
+
+
+def _read_sites(
+    path: Path, *, crs: str | int | CRS | None, sheet: str | int | None,
+    id_aliases: Iterable[str],
+) -> tuple[gpd.GeoDataFrame | None, ValidationReport]:
+    """Read and check a site list; the sites are None when errors were found."""
+    schema = _site_schema(id_aliases)
+    report = ValidationReport(source=str(path), kind=schema.kind, lang="de")
+    option_crs = _option_crs(crs)
+    table, ctx, missing = _open(path, report, schema, sheet=sheet, option_crs=option_crs)
+    site_id, lon, lat, source = _site_part(ctx, table, option_crs, missing, schema.required)
+    childcare = _childcare(ctx)
+    site_text = _site_text(ctx)
+    if "site_id" not in missing:
+        _unique_sites(ctx, site_id)
+        _bbox_warnings(ctx, site_id, lon, lat, source)
+    _risky_text(ctx, table.leading_ctrl)
+    if report.errors:
+        return None, _finish(report)
+    sites = _build_sites(site_id, site_text, lon, lat, childcare)
+    sites["line"] = ctx.lines.astype(np.int64)  # ids are unique: one site per row, in order
+    sites = sites[list(SITE_COLUMNS)]
+    report.counts["sites"] = len(sites)
+    report.counts["sites with childcare"] = int(sites["has_childcare"].sum())
+    _finish(report)
+    logger.info("read %d sites from %s", len(sites), ctx.file)
+    return sites, report
+
+
+def _unique_sites(ctx: _Ctx, site_id: pd.Series) -> None:
+    """An error for each row of a site list whose site id an earlier row has."""
+    lines = pd.Series(ctx.lines)
+    first_line = lines.groupby(site_id.to_numpy(dtype=str)).transform("first").to_numpy()
+    repeated = (first_line != ctx.lines) & (site_id != "").to_numpy()
+    ctx.check.rows(repeated, ctx.label("site_id"), "duplicate_site_id", value=site_id,
+                   first=first_line)
 
 
 def _assemble(ctx: _Ctx, site_id: pd.Series, site_text: dict[str, pd.Series], lon: np.ndarray,
@@ -1452,11 +1686,12 @@ def _mask_strings(mask: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # The site part: id, provider, coordinates
 # --------------------------------------------------------------------------------------------
-def _site_part(ctx: _Ctx, table: _Table, option_crs: CRS | None, missing: set[str]
-               ) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+def _site_part(ctx: _Ctx, table: _Table, option_crs: CRS | None, missing: set[str],
+               required: tuple[str, ...]) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """Site id, WGS84 lon/lat and the source of each point; blank required cells reported."""
     site_id = ctx.col("site_id")
     for canon in ("site_id", "provider"):
-        if canon not in missing:
+        if canon in required and canon not in missing:
             ctx.check.rows(ctx.col(canon) == "", ctx.label(canon), "missing_value",
                            expected=_EXPECT[canon])
     if "coordinates" in missing:
@@ -1866,7 +2101,7 @@ def _build_sites(
     table = pd.DataFrame(
         {
             "site_id": site_id,
-            "provider": site_text["provider"],
+            "provider": site_text.get("provider", blank).replace("", pd.NA),
             "site_name": site_text.get("site_name", blank).replace("", pd.NA),
             "address": address.replace("", pd.NA),
             **{c: site_text.get(c, blank).replace("", pd.NA) for c in _CONTACT},

@@ -208,13 +208,13 @@ def test_candidate_list_problems_are_listed_with_line_and_column(tmp_path: Path)
     with pytest.raises(DataValidationError) as excinfo:
         read_candidates(path)
     assert [str(p) for p in excinfo.value.problems] == [
-        "kandidaten.csv line 3: id fehlt (erwartet eine eindeutige Kennung, z. B. K01)",
-        "kandidaten.csv line 4: id 'A' kommt schon in Zeile 2 vor (erwartet eine Kennung je "
-        "Kandidat)",
-        "kandidaten.csv line 5: lon 'zwölf' is not a number (expected a longitude in decimal "
-        "degrees (WGS84), e.g. 12.1289)",
-        "kandidaten.csv line 5: Kinderbetreuung (childcare) 'vielleicht' ist weder ja noch nein "
-        "(erwartet ja/nein, x oder leer, 1/0)",
+        "kandidaten.csv Zeile 3: id fehlt (erwartet eine Kennung des Kursorts, z. B. S01)",
+        "kandidaten.csv Zeile 4: id 'A' kommt noch einmal vor (zuerst in Zeile 2; erwartet eine "
+        "Zeile je Kursort mit eigener Kennung)",
+        "kandidaten.csv Zeile 5: lon 'zwölf' ist keine Zahl (erwartet eine geographische Länge "
+        "in Dezimalgrad (WGS84), z. B. 12,1289)",
+        "kandidaten.csv Zeile 5: Kinderbetreuung 'vielleicht' ist weder ja noch nein (erwartet "
+        "ja/nein, yes/no, x oder leer, 1/0, wahr/falsch)",
     ]
 
 
@@ -224,10 +224,11 @@ def test_candidate_list_without_id_or_coordinates(tmp_path: Path):
     with pytest.raises(DataValidationError) as excinfo:
         read_candidates(path)
     assert [str(p) for p in excinfo.value.problems] == [
-        "liste.csv: candidate_id Spalte fehlt (erwartet eine Spalte candidate_id, id, site_id "
-        "oder Standort-ID)",
-        "liste.csv: lon Spalte fehlt (erwartet lon und lat (WGS84) oder x und y mit crs; deutsch "
-        "Längengrad/Breitengrad oder Rechtswert/Hochwert)",
+        "liste.csv: Standort-ID (site_id) fehlt als Spalte (erwartet eine Spalte site_id oder "
+        "candidate_id, id, Kandidat, Kandidat-ID, Kandidat-Nr, Kandidaten-ID, Kandidaten-Nr, "
+        "Standort-ID, Standort-Nr, Standortnummer, Kursort-ID, Kursort-Nr, Standortkennung)",
+        "liste.csv: lon/lat fehlen als Spalten (erwartet Spalten lon und lat (WGS84) oder x und "
+        "y mit Koordinatensystem; deutsch Längengrad/Breitengrad oder Rechtswert/Hochwert)",
     ]
 
 

@@ -14,12 +14,15 @@ from shapely.geometry import Point, Polygon
 from kurszugang.errors import ConfigError, DataValidationError, InputFormatError
 from kurszugang.io.courses import (
     COURSE_TYPES,
+    SITE_COLUMNS,
     CourseList,
     ScheduleRule,
     derive_schedule,
     parse_weekdays,
     read_courses,
+    read_sites,
     validate_courses,
+    validate_sites,
 )
 
 # A list as district staff export it from German Excel: ';', BOM, decimal commas, German headers,
@@ -953,3 +956,178 @@ def test_markup_and_formulas_are_kept_as_text_with_one_warning_per_field(tmp_pat
 
 def test_plain_text_gives_no_markup_warning(german: CourseList) -> None:
     assert not [p for p in german.report.warnings if p.code == "risky_text"]
+
+
+# ------------------------------------------------------------------------------------------
+# Site lists (one row per site, no course columns)
+# ------------------------------------------------------------------------------------------
+def _site_list(german: CourseList) -> str:
+    """Two of the fixture's sites as x/y in EPSG:25832 (one by the crs column, one by the
+    option), below a title row, with German headers as district staff write them."""
+    (rx, ry), (wx, wy) = (
+        (f"{p.x:.3f}".replace(".", ","), f"{p.y:.3f}".replace(".", ","))
+        for p in german.sites.geometry.iloc[:2]
+    )
+    return (
+        "Standorte für Integrationskurse Landkreis Rosenheim, Stand 01.03.2026;;\n"
+        "Standort-ID;Träger;Standort;Straße;PLZ;Ort;Rechtswert;Hochwert;Koordinatensystem;"
+        "Telefon;E-Mail;Internet;Kinderbetreuung;Bemerkungen\n"
+        f"RO1;VHS Rosenheim;VHS-Haus;Stollstraße 1;83022;Rosenheim;{rx};{ry};"
+        "25832;08031 365-1450;mailto:info@vhs-rosenheim.de;www.vhs-rosenheim.de;ja;\n"
+        "# WS1 kommt zum Herbst dazu\n"
+        f"WS1;Caritas Wasserburg;;Salzsenderzeile 5;83512;Wasserburg am Inn;{wx};{wy};;;;;"
+        "nein;Raum 2\n"
+    )
+
+
+def test_site_list_with_a_title_row_german_headers_and_xy(
+    tmp_path: Path, german: CourseList
+) -> None:
+    path = _write(tmp_path, "kursorte.csv", _site_list(german), "cp1252")
+    sites = read_sites(path, crs="EPSG:25832")
+    assert list(sites.columns) == list(SITE_COLUMNS)
+    assert sites.crs.to_epsg() == 25832
+    assert sites["site_id"].tolist() == ["RO1", "WS1"]
+    assert sites["provider"].tolist() == ["VHS Rosenheim", "Caritas Wasserburg"]
+    assert sites["site_name"].iloc[0] == "VHS-Haus" and pd.isna(sites["site_name"].iloc[1])
+    assert sites["address"].tolist() == ["Stollstraße 1, 83022 Rosenheim",
+                                         "Salzsenderzeile 5, 83512 Wasserburg am Inn"]
+    assert sites.loc[0, ["phone", "email", "web"]].tolist() == [
+        "08031 365-1450", "info@vhs-rosenheim.de", "https://www.vhs-rosenheim.de"]
+    assert sites.loc[1, ["phone", "email", "web"]].isna().all()
+    assert sites["has_childcare"].tolist() == [True, False]
+    # the points of the course list's lon/lat, through x/y in UTM and back
+    assert sites["lon"].tolist() == pytest.approx([12.1289, 12.2330], abs=1e-7)
+    assert sites["lat"].tolist() == pytest.approx([47.8561, 48.0604], abs=1e-7)
+    assert sites.geometry.distance(german.sites.geometry.iloc[:2]).max() < 0.01
+    assert sites["line"].tolist() == [3, 5]  # title line 1, header line 2, comment line 4
+
+    report = validate_sites(path, crs="EPSG:25832")
+    assert report.ok and not report.warnings
+    assert report.counts["sites"] == 2 and report.counts["sites with childcare"] == 1
+    assert report.notes == [
+        "nicht UTF-8 (erstes Zeichen außerhalb UTF-8 in Zeile 1): als Windows-1252 gelesen, wie "
+        "deutsches Excel 'CSV (Trennzeichen-getrennt)' schreibt; als 'CSV UTF-8' speichern, um "
+        "das zu vermeiden",
+        "Kopfzeile in Zeile 2; die Zeilen darüber wurden übersprungen",
+        "1 Kommentarzeile(n) (beginnend mit #) übersprungen (z. B. 4)",
+        "nicht verwendete Spalten: Bemerkungen",
+        "'mailto:' entfernt bei 1 E-Mail-Adresse(n)",
+        "https:// ergänzt bei 1 Webadresse(n) ohne Schema",
+    ]
+    assert report.format().startswith("Kursorte: kursorte.csv\n")
+    # without the option, the row without a crs cell cannot be placed
+    with pytest.raises(DataValidationError) as excinfo:
+        read_sites(path)
+    assert _messages(excinfo) == [
+        "kursorte.csv Zeile 5: Koordinatensystem fehlt (erwartet das Koordinatensystem von x/y, "
+        "z. B. EPSG:25832, als Spalte crs bzw. Koordinatensystem oder als Option crs=)"
+    ]
+
+
+def test_site_list_as_xlsx_and_geojson_without_childcare_column(
+    tmp_path: Path, german: CourseList
+) -> None:
+    table = pd.DataFrame({"Standort-ID": ["RO1", "BA1"], "Name": ["VHS-Haus", "Kolpinghaus"],
+                          "Längengrad": [12.1289, 12.0100], "Breitengrad": [47.8561, 47.8640]})
+    xlsx = tmp_path / "orte.xlsx"
+    table.to_excel(xlsx, index=False)
+    points = gpd.GeoDataFrame(table[["Standort-ID", "Name"]], crs="EPSG:25832",
+                              geometry=german.sites.geometry.iloc[[0, 2]].to_numpy())
+    geojson = tmp_path / "orte.geojson"
+    points.to_file(geojson, engine="pyogrio")
+    for path in (xlsx, geojson):
+        sites = read_sites(path)
+        assert sites["site_id"].tolist() == ["RO1", "BA1"]
+        assert sites["site_name"].tolist() == ["VHS-Haus", "Kolpinghaus"]
+        assert sites["provider"].isna().all()
+        assert sites["has_childcare"].tolist() == [False, False]
+        assert sites["lat"].tolist() == pytest.approx([47.8561, 47.8640], abs=1e-7)
+        assert sites["line"].tolist() == ([2, 3] if path == xlsx else [1, 2])
+        assert [str(p) for p in validate_sites(path).warnings] == [
+            f"{path.name}: Kinderbetreuung (childcare) fehlt als Spalte: kein Kursort gilt als "
+            "Kursort mit Kinderbetreuung (erwartet Kinderbetreuung ja/nein je Kursort)"
+        ]
+
+
+def test_site_list_bad_coordinates_are_named_by_line(tmp_path: Path) -> None:
+    text = (
+        "Standort-ID;Längengrad;Breitengrad;Kinderbetreuung\n"
+        "A;12,1289;47,8561;ja\n"
+        "B;zwölf;47,9;nein\n"
+        "C;12,2;95,2;nein\n"
+        "D;;;\n"
+        "E;47,85;12,13;ja\n"
+    )
+    path = _write(tmp_path, "orte.csv", text)
+    with pytest.raises(DataValidationError) as excinfo:
+        read_sites(path)
+    assert _messages(excinfo) == [
+        "orte.csv Zeile 3: Längengrad 'zwölf' ist keine Zahl (erwartet eine geographische Länge "
+        "in Dezimalgrad (WGS84), z. B. 12,1289)",
+        "orte.csv Zeile 4: Breitengrad '95,2' liegt außerhalb des Wertebereichs (erwartet eine "
+        "geographische Breite zwischen -90 und 90)",
+        "orte.csv Zeile 5: Längengrad fehlt (erwartet eine geographische Länge in Dezimalgrad "
+        "(WGS84), z. B. 12,1289, oder x/y mit Koordinatensystem)",
+        "orte.csv Zeile 5: Breitengrad fehlt (erwartet eine geographische Breite in Dezimalgrad "
+        "(WGS84), z. B. 47,8561, oder x/y mit Koordinatensystem)",
+    ]
+    assert excinfo.value.path == path
+    assert [str(p) for p in validate_sites(path).warnings] == [
+        "orte.csv Zeile 6: Längengrad 47.85000, lat 12.13000 des Kursorts 'E' liegt außerhalb "
+        "Deutschlands (erwartet 5,5–15,5° O, 47–55,5° N); Breite und Länge scheinen vertauscht"
+    ]
+
+
+def test_site_list_repeated_ids_and_bad_childcare(tmp_path: Path) -> None:
+    text = ("site_id,lon,lat,childcare\nS1,12.1,47.9,ja\n,12.2,47.9,nein\nS1,12.3,47.9,\n"
+            "S2,12.4,47.9,vielleicht\n")
+    with pytest.raises(DataValidationError) as excinfo:
+        read_sites(_write(tmp_path, "orte.csv", text))
+    assert _messages(excinfo) == [
+        "orte.csv Zeile 3: site_id fehlt (erwartet eine Kennung des Kursorts, z. B. S01)",
+        "orte.csv Zeile 4: site_id 'S1' kommt noch einmal vor (zuerst in Zeile 2; erwartet eine "
+        "Zeile je Kursort mit eigener Kennung)",
+        "orte.csv Zeile 5: childcare 'vielleicht' ist weder ja noch nein (erwartet ja/nein, "
+        "yes/no, x oder leer, 1/0, wahr/falsch)",
+    ]
+
+
+def test_site_list_without_id_or_coordinate_columns(tmp_path: Path) -> None:
+    path = _write(tmp_path, "orte.csv", "Standort;Ort\nRathaus;Probing\n")
+    with pytest.raises(DataValidationError) as excinfo:
+        read_sites(path)
+    assert _messages(excinfo) == [
+        "orte.csv: Standort-ID (site_id) fehlt als Spalte (erwartet eine Spalte site_id oder "
+        "Standort-ID, Standort-Nr, Standortnummer, Kursort-ID, Kursort-Nr, Standortkennung)",
+        "orte.csv: lon/lat fehlen als Spalten (erwartet Spalten lon und lat (WGS84) oder x und y "
+        "mit Koordinatensystem; deutsch Längengrad/Breitengrad oder Rechtswert/Hochwert)",
+    ]
+
+
+def test_site_list_id_aliases(tmp_path: Path) -> None:
+    path = _write(tmp_path, "orte.csv", "Kandidat;x;y\nK1;734038,7;5305047\n")
+    sites = read_sites(path, crs=25832, id_aliases=["Kandidat"])
+    assert sites["site_id"].tolist() == ["K1"]
+    assert (sites.geometry.x.iloc[0], sites.geometry.y.iloc[0]) == pytest.approx(
+        (734038.7, 5305047.0), abs=1e-6)
+    with pytest.raises(ConfigError) as excinfo:
+        read_sites(path, id_aliases=["Kursart"])
+    assert str(excinfo.value) == (
+        "Option id_aliases: 'Kursart' ist schon der Name der Spalte course_type (erwartet einen "
+        "Spaltennamen, der sonst nichts bedeutet)")
+
+
+def test_empty_site_list_says_leer(tmp_path: Path) -> None:
+    path = _write(tmp_path, "orte.csv", "")
+    with pytest.raises(InputFormatError) as excinfo:
+        read_sites(path)
+    assert str(excinfo.value) == "orte.csv: ist leer (0 Bytes; erwartet eine Liste von Kursorten)"
+    assert [str(p) for p in validate_sites(path).errors] == [
+        "orte.csv: ist leer (0 Bytes; erwartet eine Liste von Kursorten)"]
+    path = _write(tmp_path, "orte.csv", "Standort-ID;lon;lat\n;;\n")
+    with pytest.raises(InputFormatError) as excinfo:
+        read_sites(path)
+    assert str(excinfo.value) == (
+        "orte.csv: hat eine Kopfzeile, aber keine Zeilen mit Kursorten (erwartet eine Zeile je "
+        "Kursort)")

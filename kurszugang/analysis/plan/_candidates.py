@@ -1,18 +1,17 @@
 """Candidate sites for planning: the existing sites, a user's list, or the best-served stops.
 
-A candidate list has the schema of a course-site list without the course columns: an id
-(``candidate_id``, ``id``, ``site_id``, ``Standort-ID``, ``Kandidat``), optionally a name
-(``name``, ``site_name``, ``Standort``), coordinates as ``lon``/``lat`` (WGS84) or ``x``/``y``
-with a ``crs`` (column or option; German ``Längengrad``/``Breitengrad``,
-``Rechtswert``/``Hochwert``), and optionally ``childcare`` (``Kinderbetreuung`` ja/nein). It is
-read with the course reader's table and coordinate parts: CSV (``;`` or ``,``, UTF-8 or
-Windows-1252), XLSX, GeoJSON or GeoPackage points, see ``docs/course-sites.md``.
+A candidate list is a site list (:func:`kurszugang.io.courses.read_sites`, one row per site, no
+course columns): an id (``candidate_id``, ``id``, ``Kandidat``, or a site list's ``site_id``,
+``Standort-ID``), optionally a name (``name``, ``site_name``, ``Standort``) and the other site
+columns, coordinates as ``lon``/``lat`` (WGS84) or ``x``/``y`` with a ``crs`` (column or option;
+German ``Längengrad``/``Breitengrad``, ``Rechtswert``/``Hochwert``), and optionally ``childcare``
+(``Kinderbetreuung`` ja/nein). Formats, encodings, title and comment rows and messages are
+those of the site reader, see ``docs/course-sites.md``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,23 +20,10 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from pyproj.exceptions import CRSError
 
-from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
-from kurszugang.errors import ConfigError, DataValidationError, InputError, InputFormatError
-from kurszugang.io._report import ValidationReport
-
-# The site part of the course reader: loading every format, column aliases, coordinates.
-from kurszugang.io.courses import (
-    _FALSE,
-    _LOOKUP,
-    _TRUE,
-    _Checker,
-    _coordinates,
-    _load_table,
-    _norm,
-    _parse_crs,
-)
+from kurszugang.crs import ANALYSIS_CRS
+from kurszugang.errors import ConfigError, InputError
+from kurszugang.io.courses import read_sites
 from kurszugang.routing.timetable import DAY
 
 if TYPE_CHECKING:
@@ -56,14 +42,18 @@ CANDIDATE_LIST_COLUMNS = ("candidate_id", "name", "has_childcare", "x", "y", "li
 SOURCES = ("bestehend", "Liste", "Haltestelle")
 #: Prefix of the ids of candidates generated at stops (``hst:`` + stop_id).
 STOP_PREFIX = "hst:"
-_ID_NAMES = frozenset({"id", "candidate_id", "kandidat", "kandidat_id", "kandidaten_id",
-                       "kandidaten_nr", "kandidat_nr"})
-_KIND = "Kandidatenliste"
+#: Header names of a candidate list's id column, beside those of a site list's ``site_id``.
+_ID_ALIASES = ("candidate_id", "id", "Kandidat", "Kandidat-ID", "Kandidat-Nr",
+                        "Kandidaten-ID", "Kandidaten-Nr")
 
 
 def read_candidates(path: str | Path, *, crs: str | int | CRS | None = None,
                     sheet: str | int | None = None) -> pd.DataFrame:
     """Read a list of candidate sites (CSV, XLSX, GeoJSON or GeoPackage).
+
+    The list is read by :func:`kurszugang.io.courses.read_sites`, which here also takes the id
+    column as ``candidate_id``, ``id``, ``Kandidat``, ``Kandidat-ID``, ``Kandidat-Nr``,
+    ``Kandidaten-ID`` or ``Kandidaten-Nr``.
 
     Parameters
     ----------
@@ -78,8 +68,9 @@ def read_candidates(path: str | Path, *, crs: str | int | CRS | None = None,
     -------
     pandas.DataFrame
         One row per candidate, in file order: ``candidate_id`` (string), ``name`` (string: the
-        name column, else the id), ``has_childcare`` (bool; False where the column is absent),
-        ``x``, ``y`` (float64, EPSG:25832 metres), ``line`` (line of the file, or feature number).
+        name column, else the provider, else the id), ``has_childcare`` (bool; False where the
+        column is absent, which the reader warns about), ``x``, ``y`` (float64, EPSG:25832
+        metres), ``line`` (line of the file, or feature number).
 
     Raises
     ------
@@ -93,121 +84,19 @@ def read_candidates(path: str | Path, *, crs: str | int | CRS | None = None,
     --------
     >>> read_candidates("kandidaten.csv", crs="EPSG:25832")  # doctest: +SKIP
     """
-    p = Path(path)
-    report = ValidationReport(source=str(p), kind=_KIND)
-    option_crs = _option_crs(crs)
-    table = _load_table(p, sheet=sheet, crs=option_crs, report=report)
-    data = table.data.apply(lambda column: column.str.strip())
-    empty = (data == "").all(axis=1).to_numpy()
-    if table.geo_lon is not None:
-        empty &= ~np.isfinite(table.geo_lon) & ~np.asarray(table.geo_bad, dtype=bool)
-    if empty.any():
-        log.info("%s: leere Zeilen übersprungen: %d (z. B. Zeile %s)", p.name, int(empty.sum()),
-                 ", ".join(map(str, table.lines[empty][:5])))
-    keep = ~empty
-    if not keep.any():
-        raise InputFormatError("hat eine Kopfzeile, aber keine Kandidaten (erwartet eine Zeile "
-                               "je Standort)", path=p)
-    headers = [str(h) for h in data.columns]
-    data = data[keep].reset_index(drop=True)
-    data.columns = pd.Index(range(data.shape[1]))
-    lines = table.lines[keep]
-    geo = [None if a is None else a[keep] for a in (table.geo_lon, table.geo_lat, table.geo_bad)]
-    found = _columns(headers, p.name, report)
-    cols = {canon: data[i] for canon, (_, i) in found.items()}
-
-    def label(canon: str) -> str:
-        header = found.get(canon, (canon, -1))[0]
-        return header if _norm(header) == canon or canon == "site_id" else f"{header} ({canon})"
-
-    _check_columns(cols, geo[0] is not None, p.name, report)
-    if report.errors:
-        raise DataValidationError(report.errors, path=p)
-    check = _Checker(report, p.name, lines)
-    ids = _ids(cols["site_id"], label("site_id"), check, lines)
-    lon, lat, _ = _coordinates(cols, label, check, len(data), geo[0], geo[1], geo[2], option_crs)
-    care = _childcare(cols, label, check, len(data))
-    if report.errors:
-        report.problems.sort(key=lambda q: (q.row is not None, q.row or 0))
-        raise DataValidationError(report.errors, path=p)
-    x, y = transformer(WEB_CRS, ANALYSIS_CRS).transform(lon, lat)
-    name = cols.get("site_name", pd.Series([""] * len(data)))
-    name = name.where(name != "", cols.get("provider", pd.Series([""] * len(data))))
+    sites = read_sites(path, crs=crs, sheet=sheet, id_aliases=_ID_ALIASES)
+    ids = sites["site_id"].astype(str)
+    name = sites["site_name"].fillna(sites["provider"]).fillna(ids)
     out = pd.DataFrame({
-        "candidate_id": pd.array(ids, dtype="string"),
-        "name": pd.array(name.where(name != "", ids).to_numpy(dtype=object), dtype="string"),
-        "has_childcare": care,
-        "x": np.asarray(x, dtype=np.float64),
-        "y": np.asarray(y, dtype=np.float64),
-        "line": lines.astype(np.int64),
+        "candidate_id": pd.array(ids.to_numpy(dtype=object), dtype="string"),
+        "name": pd.array(name.astype(str).to_numpy(dtype=object), dtype="string"),
+        "has_childcare": sites["has_childcare"].to_numpy(bool),
+        "x": sites.geometry.x.to_numpy(np.float64),
+        "y": sites.geometry.y.to_numpy(np.float64),
+        "line": sites["line"].to_numpy(np.int64),
     })
-    log.info("%s: Kandidaten gelesen: %d", p.name, len(out))
+    log.info("%s: Kandidaten gelesen: %d", Path(path).name, len(out))
     return out
-
-
-def _option_crs(crs: str | int | CRS | None) -> CRS | None:
-    if crs is None:
-        return None
-    try:
-        return _parse_crs(crs)
-    except CRSError:
-        raise ConfigError(f"crs {crs!r} ist kein bekanntes Koordinatenreferenzsystem (erwartet "
-                          "z. B. EPSG:25832)") from None
-
-
-def _columns(headers: list[str], file: str,
-             report: ValidationReport) -> dict[str, tuple[str, int]]:
-    """Canonical name -> (header as written, position) for every recognised column."""
-    found: dict[str, tuple[str, int]] = {}
-    unused: list[str] = []
-    for i, header in enumerate(headers):
-        key = _norm(header)
-        canon = "site_id" if key in _ID_NAMES else _LOOKUP.get(key)
-        if canon is None:
-            if header.strip() and not header.startswith("Unnamed"):
-                unused.append(header)
-            continue
-        if canon in found:
-            report.error(file, 1, header, f"bedeutet dasselbe wie Spalte {found[canon][0]!r} "
-                         "(erwartet jede Spalte einmal)", "duplicate_column")
-            continue
-        found[canon] = (header, i)
-    if unused:
-        log.info("%s: Spalten nicht verwendet: %s", file, ", ".join(unused))
-    return found
-
-
-def _check_columns(cols: dict[str, pd.Series], has_geometry: bool, file: str,
-                   report: ValidationReport) -> None:
-    if "site_id" not in cols:
-        report.error(file, None, "candidate_id", "Spalte fehlt (erwartet eine Spalte "
-                     "candidate_id, id, site_id oder Standort-ID)", "missing_column")
-    has_coords = any(c in cols for c in ("lon", "lat", "x", "y"))
-    if not (has_geometry or has_coords):
-        report.error(file, None, "lon", "Spalte fehlt (erwartet lon und lat (WGS84) oder x und "
-                     "y mit crs; deutsch Längengrad/Breitengrad oder Rechtswert/Hochwert)",
-                     "missing_column")
-
-
-def _ids(text: pd.Series, column: str, check: _Checker, lines: np.ndarray) -> np.ndarray:
-    check.rows((text == "").to_numpy(), column, "fehlt (erwartet eine eindeutige Kennung, "
-               "z. B. K01)", "missing_value")
-    first = pd.Series(lines).groupby(text.to_numpy(dtype=str)).transform("first").to_numpy()
-    dup = (first != lines) & (text != "").to_numpy()
-    check.rows(dup, column, "'" + text + "' kommt schon in Zeile " + pd.Series(first).astype(str)
-               + " vor (erwartet eine Kennung je Kandidat)", "duplicate_id")
-    return text.to_numpy(dtype=object)
-
-
-def _childcare(cols: dict[str, pd.Series], label: Callable[[str], str], check: _Checker,
-               n: int) -> np.ndarray:
-    if "childcare" not in cols:
-        return np.zeros(n, dtype=bool)
-    text = cols["childcare"].str.lower()
-    check.rows(~text.isin(_TRUE + _FALSE).to_numpy(), label("childcare"),
-               "'" + cols["childcare"] + "' ist weder ja noch nein (erwartet ja/nein, x oder "
-               "leer, 1/0)", "bad_childcare")
-    return text.isin(_TRUE).to_numpy(bool)
 
 
 def boardable_departures(timetable: Timetable) -> np.ndarray:
