@@ -119,7 +119,7 @@ def interrupted_run(folder: str | Path) -> dict[str, object] | None:
     if not path.exists():
         return None
     marker = _read_marker(path)
-    pid = int(marker.get("pid", 0) or 0)
+    pid = int(str(marker.get("pid") or 0))
     same_host = marker.get("host") == socket.gethostname()
     return None if (pid and same_host and _alive(pid)) else marker
 
@@ -163,7 +163,7 @@ class RunLock:
 
     def _check_other(self) -> None:
         marker = _read_marker(self.path)
-        pid = int(marker.get("pid", 0) or 0)
+        pid = int(str(marker.get("pid") or 0))
         if pid and marker.get("host") == socket.gethostname() and _alive(pid):
             raise OutputError(f"wird gerade von einem anderen Lauf beschrieben (Prozess {pid}, "
                               f"gestartet {_started(marker)}): warten oder einen anderen "

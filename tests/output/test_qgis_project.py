@@ -38,7 +38,11 @@ SURFACE_SITES = {"KS01": "VHS-Haus am Marktplatz", "KS02": "Sprachschule am Bahn
                  "KS03": "Bildungswerk im Schulzentrum", "KS04": "VHS-Außenstelle Musterbach",
                  "KS05": "Sprachtreff Probstried", "KS06": "Bildungszentrum Vorlaging",
                  "KS07": "Bildungszentrum Beispielstadt", "KS08": "Pfarrheim Skizzenau"}
-SURFACES = [f"Reisezeitfläche {k} – {v} (Ankunft bis 08:30)" for k, v in SURFACE_SITES.items()]
+# Each site's surface is computed for its earliest course start (the demo's course list).
+ARRIVE_BY = {"KS01": "08:30", "KS02": "08:15", "KS03": "08:00", "KS04": "08:45",
+             "KS05": "09:00", "KS06": "08:30", "KS07": "08:00", "KS08": "13:30"}
+SURFACES = [f"Reisezeitfläche {k} – {v} (Ankunft bis {ARRIVE_BY[k]})"
+            for k, v in SURFACE_SITES.items()]
 # The standard project of the demo run: group -> [(layer name, source, visible)], top first.
 EXPECTED_TREE = {
     "Kursorte": [("Kursorte", "kursorte", True), ("Kurse nach Kursart", "kurse", False)],
@@ -461,7 +465,13 @@ for node in root.findLayers():
                      opacity=layer.renderer().opacity())
     grown = QgsRectangle(box)
     grown.grow(max(box.width(), box.height()) * 0.05 + 1.0)
+    if isinstance(layer, QgsVectorLayer) and "site_id" in layer.fields().names() \
+            and "band_max" in layer.fields().names():
+        # the bands of one site are disjoint; translucent bands of several sites blend
+        layer.setSubsetString("site_id = 'KS01'")
     entry["painted"], entry["styled"] = count(render([layer], grown), style_colours(layer))
+    if isinstance(layer, QgsVectorLayer):
+        layer.setSubsetString("")
     out["layers"][layer.name()] = entry
 shown = [layer for layer in root.layerOrder() if root.findLayer(layer.id()).isVisible()]
 image = render(shown, view)
