@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kurszugang import __version__
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS
 from kurszugang.errors import KurszugangError
 
 EXIT_OK = 0
@@ -533,11 +534,11 @@ def _cmd_isochrones(args: argparse.Namespace) -> int:
                     max_walk_m=args.max_walk_m)
     points = gpd.GeoDataFrame({"site_id": sites["id"].astype(str)},
                               geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
-                              crs="EPSG:4326").to_crs("EPSG:25832")
+                              crs=WEB_CRS).to_crs(ANALYSIS_CRS)
     # The area: every point within the reach of the longest threshold (at most 1.5 km/min).
     reach = shapely.union_all(points.buffer(min(max(args.thresholds) * 1500.0 / 2, 40_000)).values)
     area = gpd.GeoDataFrame({"ags": ["00000000"], "gen": ["Gebiet"]}, geometry=[reach],
-                            crs="EPSG:25832")
+                            crs=ANALYSIS_CRS)
     grid = analysis_grid(area, None, resolution_m=args.resolution, buffer_m=0)
     if network is not None:
         snap = router.walking.snap(grid[["x_utm", "y_utm"]].to_numpy(float))  # type: ignore[union-attr]
@@ -547,7 +548,7 @@ def _cmd_isochrones(args: argparse.Namespace) -> int:
     bands = pd.concat([isochrones(s, args.thresholds) for s in surfaces.values()],
                       ignore_index=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_geopackage(args.out, {"einzugsbereiche": bands.to_crs("EPSG:25832"),
+    write_geopackage(args.out, {"einzugsbereiche": bands.to_crs(ANALYSIS_CRS),
                                 "kursorte": points})
     tifs = write_surfaces(surfaces, args.out.parent / f"{args.out.stem}_flaechen")
     if not args.quiet:

@@ -32,6 +32,7 @@ import shapely
 from affine import Affine
 
 from kurszugang.analysis import coverage
+from kurszugang.crs import ANALYSIS_CRS, GRID_CRS
 from kurszugang.errors import ConfigError, InputError
 from kurszugang.routing.router import Points, Router, parse_clock
 
@@ -51,7 +52,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: CRS of surfaces and of the isochrones as computed (the Zensus grid's, equal-area).
-SURFACE_CRS = "EPSG:3035"
+SURFACE_CRS = GRID_CRS
 #: Default isochrone thresholds in minutes.
 DEFAULT_THRESHOLDS_MIN: tuple[float, ...] = (15.0, 30.0, 45.0, 60.0, 90.0)
 #: Value written for cells without a travel time in the GeoTIFF (a float32 NaN).
@@ -414,7 +415,7 @@ def site_surfaces(
         raise InputError("the course sites need a 'site_id' column")
     if table.crs is None:
         raise InputError("the course sites have no CRS: set one with .set_crs(...)")
-    pts = table.to_crs("EPSG:25832")
+    pts = table.to_crs(ANALYSIS_CRS)
     ids = pts["site_id"].astype(str).to_numpy(dtype=object)
     keep = np.ones(len(ids), dtype=bool)
     if site_ids is not None:

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from kurszugang.crs import ANALYSIS_CRS
 from kurszugang.errors import ConfigError, InputError, RoutingError
 from kurszugang.results import Table, build_table
 from kurszugang.routing.walking import NetworkWalking
@@ -69,7 +70,7 @@ def _site_table(sites: gpd.GeoDataFrame | CourseList) -> gpd.GeoDataFrame:
         ids = table["site_id"].astype(str).to_numpy()[empty]
         raise InputError(f"{int(empty.sum())} course sites have no position (site_id "
                          f"{', '.join(ids[:5])})", column="geometry")
-    return table.to_crs("EPSG:25832").reset_index(drop=True)
+    return table.to_crs(ANALYSIS_CRS).reset_index(drop=True)
 
 
 def _suitable(site_ids: np.ndarray, course_filter: Sequence[str] | np.ndarray | pd.Series | None

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
 from kurszugang.demo import COURSES_AS_OF
 from kurszugang.demo._district import District
 from kurszugang.demo._network import Network
@@ -77,7 +77,7 @@ _COURSES: tuple[tuple[str, str, str, str, str, str, str, tuple[int, int], bool, 
      "Teilzeitkurs nachmittags / part-time afternoon course"),
 )
 _NOTE = "fiktiv / fictional"
-_TO_LONLAT = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
+_TO_LONLAT = transformer(ANALYSIS_CRS, WEB_CRS)
 
 
 def build_courses(rng: np.random.Generator, district: District, network: Network) -> pd.DataFrame:

@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from kurszugang.crs import ANALYSIS_CRS
 from kurszugang.demo import DISTRICT_AGS, DISTRICT_NAME
 
 #: CRS of every coordinate in the district model.
-CRS = "EPSG:25832"
+CRS = ANALYSIS_CRS
 #: Centre of the district (the Mittelzentrum before jitter), EPSG:25832: about 12.45 °E,
 #: 49.30 °N, a rural part of the Oberpfalz. The district is fictional; the place is only chosen so
 #: that the coordinates are plausible for Bavaria.

@@ -13,13 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
+from kurszugang.crs import ANALYSIS_CRS, GRID_CRS, transformer
 from kurszugang.demo._district import District
 from kurszugang.demo._network import Network
 
-_TO_3035 = Transformer.from_crs("EPSG:25832", "EPSG:3035", always_xy=True)
-_TO_25832 = Transformer.from_crs("EPSG:3035", "EPSG:25832", always_xy=True)
+_TO_3035 = transformer(ANALYSIS_CRS, GRID_CRS)
+_TO_25832 = transformer(GRID_CRS, ANALYSIS_CRS)
 _CELL = 100
 #: Column names of the grid file (Zensus 100 m schema).
 GRID_COLUMNS = ("Gitter_ID_100m", "x_mp_100m", "y_mp_100m", "Einwohner", "Auslaender")

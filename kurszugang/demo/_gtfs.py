@@ -36,8 +36,8 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
 from kurszugang.demo import (
     FEED_END,
     FEED_START,
@@ -49,7 +49,7 @@ from kurszugang.demo import (
 from kurszugang.demo._district import District
 from kurszugang.demo._network import Network
 
-_TO_LONLAT = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
+_TO_LONLAT = transformer(ANALYSIS_CRS, WEB_CRS)
 
 _MZ = "Beispielstadt"
 # Stops of the Gemeinde main places: (place, label, offset east, offset north) with offsets in

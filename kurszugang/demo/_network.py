@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, shortest_path
 from scipy.spatial import Delaunay
 
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
 from kurszugang.demo import FICTIONAL_NOTE
 from kurszugang.demo._district import District
 
@@ -34,7 +34,7 @@ _STREET_NAMES = (
     "Falkenstraße", "Am Hang", "Steinweg",
 )
 _NODE_SPACING_ROAD = 250.0  # metres between the nodes of a road between places
-_TO_LONLAT = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
+_TO_LONLAT = transformer(ANALYSIS_CRS, WEB_CRS)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from kurszugang.crs import WEB_CRS
 from kurszugang.demo import (
     DEFAULT_SEED,
     DISTRICT_AGS,
@@ -241,7 +242,7 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
         },
     )
     x0, y0, x1, y1 = (float(round(v, 7)) for v in
-                      layers["vg250_krs"].buffer(5000.0).to_crs("EPSG:4326").total_bounds)
+                      layers["vg250_krs"].buffer(5000.0).to_crs(WEB_CRS).total_bounds)
     write_text(files.osm, osm_xml(network, seed=seed, extent=(x0, y0, x1, y1)))
     write_zip(files.gtfs, {name: csv_text(t) for name, t in timetable.tables.items()})
     write_text(files.courses, csv_text(courses, sep=";"), bom=True)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from kurszugang.crs import ANALYSIS_CRS
 from kurszugang.errors import ConfigError, InputError
 from kurszugang.files import atomic_path
 from kurszugang.output.webmap import (
@@ -52,7 +53,7 @@ log = logging.getLogger(__name__)
 #: Page size (width, height) in millimetres.
 A4_LANDSCAPE_MM: tuple[float, float] = (297.0, 210.0)
 #: CRS the map is drawn in (metres, so that the scale bar is exact along the grid).
-MAP_CRS = "EPSG:25832"
+MAP_CRS = ANALYSIS_CRS
 _FORMATS = ("png", "pdf")
 #: Position of the map frame on the page (left, bottom, width, height as fractions).
 MAP_FRAME = (0.02, 0.09, 0.66, 0.80)
