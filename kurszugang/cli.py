@@ -68,10 +68,12 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _parse_date_arg(text: str) -> dt.date:
+    from kurszugang.dates import parse_date
+
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _parse_percentiles(text: str) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from kurszugang.dates import parse_date
 from kurszugang.errors import ConfigError
 from kurszugang.results import Table, build_table
 
@@ -48,14 +49,10 @@ PROVIDER_COLUMNS = ("rank", "provider", "earliest_start", "weeks_to_start", "cou
 def _as_date(value: dt.date | str | None, what: str) -> dt.date | None:
     if value is None:
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ConfigError(f"{what} {value!r} is not a date (expected YYYY-MM-DD)") from None
+        return parse_date(value)
+    except ValueError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
 
 
 def _weeks(start: pd.Series, as_of: dt.date) -> np.ndarray:
