@@ -41,7 +41,7 @@ def parse_date(value: object) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a date (expected {DATE_FORMS})")
+        raise ValueError(f"{value!r} ist kein Datum (erwartet {DATE_FORMS})")
     text = value.strip()
     m = _ISO.match(text)
     g = _GERMAN.match(text)
@@ -52,7 +52,7 @@ def parse_date(value: object) -> dt.date:
             return dt.date(int(g.group(3)), int(g.group(2)), int(g.group(1)))
     except ValueError:
         pass
-    raise ValueError(f"{value!r} is not a date (expected {DATE_FORMS})")
+    raise ValueError(f"{value!r} ist kein Datum (erwartet {DATE_FORMS})")
 
 
 def parse_date_series(s: pd.Series) -> pd.Series:
@@ -77,10 +77,10 @@ def parse_clock(value: object) -> int:
     27000
     """
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a clock time (expected HH:MM, e.g. 07:30)")
+        raise ValueError(f"{value!r} ist keine Uhrzeit (erwartet HH:MM, z. B. 07:30)")
     if isinstance(value, int | np.integer):
         if value < 0:
-            raise ValueError(f"{value!r} is not a clock time (seconds must not be negative)")
+            raise ValueError(f"{value!r} ist keine Uhrzeit (Sekunden dürfen nicht negativ sein)")
         return int(value)
     parts = str(value).strip().split(":")
     try:
@@ -89,5 +89,5 @@ def parse_clock(value: object) -> int:
         nums = []
     if len(nums) not in (2, 3) or not all(n >= 0 for n in nums) or nums[1] > 59 or (
             len(nums) == 3 and nums[2] > 59):
-        raise ValueError(f"{value!r} is not a clock time (expected HH:MM, e.g. 07:30)")
+        raise ValueError(f"{value!r} ist keine Uhrzeit (erwartet HH:MM, z. B. 07:30)")
     return nums[0] * 3600 + nums[1] * 60 + (nums[2] if len(nums) == 3 else 0)

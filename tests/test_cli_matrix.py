@@ -105,7 +105,7 @@ def test_matrix_bad_date_argument(small_feed: Path, tmp_path: Path):
     res = run_cli("matrix", "--gtfs", small_feed, "--date", "31.02.2026", "--departure", "07:00",
                   "--origins", "o.csv", "--destinations", "d.csv", "--out", "m.csv")
     assert res.returncode == 2
-    assert "'31.02.2026' is not a date (expected JJJJ-MM-TT oder TT.MM.JJJJ)" in res.stderr
+    assert "'31.02.2026' ist kein Datum (erwartet JJJJ-MM-TT oder TT.MM.JJJJ)" in res.stderr
 
 
 def test_isochrones_writes_bands_and_surfaces(small_feed: Path, tmp_path: Path):

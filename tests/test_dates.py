@@ -35,5 +35,5 @@ def test_clock() -> None:
     assert parse_clock("25:01:02") == 25 * 3600 + 62
     assert parse_clock(60) == 60
     for bad in ("7.30", "07:60", True, -5):
-        with pytest.raises(ValueError, match="clock time"):
+        with pytest.raises(ValueError, match="ist keine Uhrzeit"):
             parse_clock(bad)

@@ -360,7 +360,7 @@ def test_childcare_formats_go_only_where_there_is_childcare(demo):
 
 def test_coverage_bad_inputs(demo):
     fmt = CourseFormat.parse("alpha", "Mo-Fr", "08:30", "12:45")
-    with pytest.raises(ConfigError, match="Analysetag: '31.02.2026' is not a date"):
+    with pytest.raises(ConfigError, match="Analysetag: '31.02.2026' ist kein Datum"):
         format_coverage(demo.pool, demo.cells, demo.cands, fmt, "31.02.2026")
     with pytest.raises(ConfigError, match="die Reisezeitschwelle muss positiv sein, nicht 0 min"):
         format_coverage(demo.pool, demo.cells, demo.cands, fmt, SCHOOL_DAY, threshold_min=0)
