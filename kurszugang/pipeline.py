@@ -83,6 +83,24 @@ class Stages:
         return out
 
 
+def kernels_prepared() -> bool:
+    """Whether numba's cache already holds the compiled routing kernels (else the first
+    routing compiles them, which takes about a minute)."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("kurszugang.routing.raptor")
+    if spec is None or spec.origin is None:  # pragma: no cover - the module ships
+        return True
+    where = os.environ.get("NUMBA_CACHE_DIR")  # numba's cache: there, else beside the module
+    folder = Path(where) if where else Path(spec.origin).parent / "__pycache__"
+    return folder.is_dir() and any(folder.rglob("raptor*.nbi"))
+
+
+FIRST_RUN_NOTE = ("  Hinweis: Beim ersten Lauf wird die Routenberechnung einmal vorbereitet "
+                  "(übersetzt); das dauert etwa eine Minute. Spätere Läufe beginnen sofort.")
+
+
 def _required(cfg: Config, key: str) -> Path:
     p = cfg.path(getattr(cfg.inputs, key))
     if p is None:
@@ -292,6 +310,8 @@ def run_analysis(cfg: Config, *, progress: bool = True, plan: bool = False) -> R
     timings: dict[str, float] = {}
     stage = Stages(timings, progress)
     with RunLock(out):  # one run per folder; a folder that cannot be made stops the run at once
+        if progress and not kernels_prepared():
+            print(FIRST_RUN_NOTE, file=sys.stderr, flush=True)
         sums = stage("Prüfsummen der Eingaben", lambda: checksums(cfg))
         inputs = read_inputs(cfg, stage)
         results = compute(cfg, inputs, stage=stage, checksums_=sums, plan=plan)

@@ -150,3 +150,30 @@ def test_init_checks_the_key_and_writes_the_name_from_the_boundaries(tmp_path: P
     short = run_cli("init", tmp_path / "y.toml", "--kreis", "9472")
     assert short.returncode == 2
     assert "--kreis = '9472' ist kein Kreisschlüssel (erwartet 5 Ziffern" in short.stderr
+
+
+def test_the_first_run_says_that_the_routing_is_prepared_once(tmp_path: Path):
+    import os
+    import shutil
+
+    from kurszugang.demo import demo_files
+
+    cache = tmp_path / "numba-cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    data = tmp_path / "daten"
+    data.mkdir()
+    for f in demo_files().all():
+        shutil.copy(f, data / f.name)
+
+    def run(out: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kurszugang", "run",
+                               str(data / demo_files().config.name), "--out", str(tmp_path / out)],
+                              capture_output=True, text=True, timeout=900, env=env)
+
+    first = run("a")
+    assert first.returncode == 0, first.stderr
+    assert "Beim ersten Lauf wird die Routenberechnung einmal vorbereitet" in first.stderr
+    assert any(cache.rglob("raptor*.nbi"))
+    second = run("b")
+    assert second.returncode == 0, second.stderr
+    assert "Beim ersten Lauf" not in second.stderr
