@@ -35,8 +35,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print()
         try:
             report = validate(path, kind=args.kind)
-        except KurszugangError as exc:
-            print(f"{path}: {exc}")
+        except KurszugangError as exc:  # the message names the file already
+            print(str(exc) if str(path) in str(exc) else f"{path}: {exc}")
             worst = EXIT_DATA_ERRORS
             continue
         print(report.format(max_per_code=args.max_examples))
@@ -48,23 +48,31 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _add_validate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "validate",
-        help="check input files and print a report with counts, errors and warnings",
+        help="Eingabedateien prüfen: was gelesen wurde, Fehler und Warnungen",
         description=(
-            "Check any input kurszugang reads (GTFS feed, boundaries, course sites, OSM extract, "
-            "Zensus grid) and print what was found. Exit code 1 when errors were found, else 0."
+            "Prüft jede Eingabe, die kurszugang liest (GTFS-Fahrplan, Gemeindegrenzen, Kursliste, "
+            "OSM-Auszug, Zensus-Raster), und zeigt, was gefunden wurde. Exit-Code 1 bei Fehlern, "
+            "sonst 0."
         ),
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files or GTFS folders to check")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="Dateien oder GTFS-Ordner")
     p.add_argument(
         "--kind",
         choices=["gtfs", "boundaries", "courses", "osm", "population"],
-        help="kind of input (guessed from the file when omitted)",
+        help="Art der Eingabe (ohne Angabe aus dem Inhalt erkannt)",
     )
     p.add_argument(
         "--max-examples", type=int, default=5, metavar="N",
-        help="examples listed per kind of problem (default: 5)",
+        help="Beispiele je Art von Problem (Voreinstellung: 5)",
     )
     p.set_defaults(func=_cmd_validate)
+
+
+def _default(section: str, key: str) -> object:
+    """A setting's declared default (kurszugang.config), for the options of the commands."""
+    from kurszugang.config import SECTIONS
+
+    return getattr(SECTIONS[section](), key)
 
 
 def _parse_date_arg(text: str) -> dt.date:
@@ -171,16 +179,15 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "demo",
-        help="run the analysis on the bundled, fictional demo district (offline)",
+        help="die ganze Auswertung für den mitgelieferten, erfundenen Beispiel-Landkreis",
         description=(
-            "Run the whole analysis on the bundled demo district 'Landkreis Beispiel (fiktiv)', "
-            "a made-up rural Bavarian district, without network access, and print the files "
-            "written. Beispiel-Lauf mit einem erfundenen Landkreis."
+            "Die ganze Auswertung (wie kurszugang run) für den mitgelieferten Landkreis "
+            "Beispiel (fiktiv), ohne Netzzugang; zeigt am Ende die geschriebenen Dateien."
         ),
     )
     p.add_argument(
         "--out", type=Path, default=Path("data") / "processed" / "demo", metavar="DIR",
-        help="output folder (default: data/processed/demo in the current folder)",
+        help="Ausgabeordner (Voreinstellung: data/processed/demo im aktuellen Ordner)",
     )
     p.set_defaults(func=run)
 
@@ -210,33 +217,35 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "extract",
-        help="cut a district plus a buffer (and a date range) out of a large GTFS feed",
+        help="einen Landkreis mit Puffer (und Zeitraum) aus einem großen GTFS-Fahrplan schneiden",
         description=(
-            "Write the trips that stop in an area (plus a buffer) with all their stops, routes, "
-            "services and shapes as a smaller GTFS zip, reading the feed in blocks (a national "
-            "feed fits). Ausschnitt eines Landkreises aus einem großen GTFS-Fahrplan. "
-            "Details: docs/extract.md."
+            "Schreibt die Fahrten, die in einem Gebiet (mit Puffer) halten, mit allen ihren "
+            "Haltestellen, Linien, Verkehrstagen und Linienverläufen als kleineres GTFS-Zip; "
+            "liest den Fahrplan in Blöcken (auch DELFI für ganz Deutschland). Einzelheiten: "
+            "docs/extract.md."
         ),
     )
-    p.add_argument("feed", type=Path, metavar="FEED", help="GTFS .zip or folder")
+    p.add_argument("feed", type=Path, metavar="FEED", help="GTFS-Zip oder -Ordner")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--bbox", metavar="MINLON,MINLAT,MAXLON,MAXLAT",
-                       help="the area as a box in degrees (WGS84), e.g. 11.9,47.6,12.6,48.1 "
-                            "(write --bbox=-1,... for negative longitudes)")
+                       help="das Gebiet als Rechteck in Grad (WGS84), z. B. 11.9,47.6,12.6,48.1 "
+                            "(für negative Längen --bbox=-1,...)")
     where.add_argument("--area", type=Path, metavar="POLYGON_FILE",
-                       help="the area as polygons in a file with a CRS (GeoJSON, GPKG, SHP)")
+                       help="das Gebiet als Flächen einer Datei mit Koordinatensystem "
+                            "(GeoJSON, GPKG, SHP)")
     where.add_argument("--kreis", metavar="KEY",
-                       help="the area as a Kreis: 5-digit key, e.g. 09187 (needs --boundaries)")
+                       help="das Gebiet als Kreis: Schlüssel aus 5 Ziffern, z. B. 09187 (mit "
+                            "--boundaries)")
     p.add_argument("--boundaries", type=Path, metavar="FILE",
-                   help="boundary file with the Gemeinden for --kreis (e.g. VG250_GEM.shp)")
+                   help="Grenzdaten mit den Gemeinden für --kreis (z. B. VG250_GEM.shp)")
     p.add_argument("--buffer-km", type=float, default=30.0, metavar="KM",
-                   help="stops within this distance of the area count as inside (default: 30)")
-    p.add_argument("--start-date", type=_parse_date_arg, metavar="YYYY-MM-DD",
-                   help="keep only trips running on a day from this date on")
-    p.add_argument("--end-date", type=_parse_date_arg, metavar="YYYY-MM-DD",
-                   help="keep only trips running on a day up to this date")
+                   help="Haltestellen so nah am Gebiet zählen dazu (Voreinstellung: 30)")
+    p.add_argument("--start-date", type=_parse_date_arg, metavar="DATUM",
+                   help="nur Fahrten ab diesem Tag (JJJJ-MM-TT oder TT.MM.JJJJ)")
+    p.add_argument("--end-date", type=_parse_date_arg, metavar="DATUM",
+                   help="nur Fahrten bis zu diesem Tag")
     p.add_argument("--out", required=True, type=Path, metavar="OUT.zip",
-                   help="the GTFS zip to write")
+                   help="das GTFS-Zip, das geschrieben wird")
     p.set_defaults(func=run)
 
 
@@ -313,8 +322,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if len(configs) > 1:
             from kurszugang.errors import ConfigError
 
-            raise ConfigError("--out works with one config; several districts need their own "
-                              "output.dir")
+            raise ConfigError("--out gilt für eine Einstellungsdatei; mehrere Landkreise "
+                              "brauchen je ihr output.dir")
         configs = [dataclasses.replace(c, output=dataclasses.replace(
             c.output, dir=str(args.out.resolve()))) for c in configs]
     if len(configs) > 1 or args.scheduler or args.distributed:
@@ -326,7 +335,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 if not args.quiet:
                     print(f"{path}: {len(r.files)} Dateien in {r.out_dir}")
             else:
-                print(f"{path}: FEHLER / failed: {r.error}", file=sys.stderr)
+                print(f"{path}: Fehler: {r.error}", file=sys.stderr)
         return EXIT_OK if all(r.ok for r in results) else EXIT_DATA_ERRORS
     cfg = configs[0]
     if not args.quiet:
@@ -414,7 +423,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
 def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run",
-        help="run the whole analysis described by a config file",
+        help="die ganze Auswertung nach einer Einstellungsdatei",
         description=(
             "Die ganze Auswertung nach einer Einstellungsdatei (TOML, siehe 'kurszugang init'): "
             "Kursbesuch zu Kurszeiten am Schultag und in den Ferien, Lücken, Klassengrößen, "
@@ -423,14 +432,14 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("config", type=Path, nargs="+", metavar="CONFIG",
-                   help="config file(s) (TOML); several run as districts on Dask")
-    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (overrides output.dir)")
+                   help="Einstellungsdatei(en) (TOML); mehrere laufen als Landkreise mit Dask")
+    p.add_argument("--out", type=Path, metavar="DIR", help="Ausgabeordner (statt output.dir)")
     p.add_argument("--distributed", action="store_true",
-                   help="run on a Dask LocalCluster (automatic for several configs)")
+                   help="auf einem lokalen Dask-Cluster rechnen (bei mehreren Dateien immer)")
     p.add_argument("--scheduler", metavar="tcp://HOST:8786",
-                   help="address of an existing Dask scheduler")
+                   help="Adresse eines laufenden Dask-Schedulers")
     p.add_argument("--workers", type=int, default=2, metavar="N",
-                   help="worker processes of the LocalCluster (default: 2)")
+                   help="Arbeitsprozesse des lokalen Clusters (Voreinstellung: 2)")
     p.set_defaults(func=_cmd_run)
 
 
@@ -554,16 +563,21 @@ def _cmd_isochrones(args: argparse.Namespace) -> int:
                                 "kursorte": points})
     tifs = write_surfaces(surfaces, args.out.parent / f"{args.out.stem}_flaechen")
     if not args.quiet:
-        print(f"wrote {args.out}: {len(bands)} bands for {len(surfaces)} sites "
-              f"({', '.join(f'{t:g}' for t in args.thresholds)} min, arrival by {args.arrive_by}); "
-              f"{len(tifs)} GeoTIFF surfaces in {tifs[0].parent if tifs else '-'}")
+        from kurszugang.words import plural
+
+        print(f"geschrieben: {args.out}: {len(bands)} Zeitzonen für "
+              f"{plural(len(surfaces), 'Kursort', 'Kursorte')} "
+              f"({', '.join(f'{t:g}' for t in args.thresholds)} min, Ankunft bis "
+              f"{args.arrive_by}); {plural(len(tifs), 'Reisezeitfläche', 'Reisezeitflächen')} "
+              "(GeoTIFF) in "
+              f"{tifs[0].parent if tifs else '-'}")
     return EXIT_OK
 
 
 def _add_isochrones(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "isochrones",
-        help="catchment bands and travel-time surfaces of course sites",
+        help="Einzugsbereiche und Reisezeitflächen von Kursorten",
         description=(
             "Einzugsbereiche: für jeden Kursort die Reisezeit aus jeder Rasterzelle, um "
             "rechtzeitig (bis --arrive-by, höchstens --early-arrival Minuten vorher) dort zu sein, "
@@ -573,18 +587,24 @@ def _add_isochrones(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gtfs", required=True, type=Path, metavar="FEED")
     p.add_argument("--date", required=True, type=_parse_date_arg, metavar="YYYY-MM-DD")
     p.add_argument("--sites", required=True, type=Path, metavar="SITES.csv",
-                   help="CSV with columns id,lon,lat (WGS84)")
-    p.add_argument("--arrive-by", default="08:30", metavar="HH:MM",
-                   help="arrival at the site by (default: 08:30)")
-    p.add_argument("--early-arrival", type=float, default=30.0, metavar="MINUTES",
-                   help="arriving earlier than this before does not count (default: 30)")
-    p.add_argument("--thresholds", type=_parse_thresholds, default=(15.0, 30.0, 45.0, 60.0, 90.0),
-                   metavar="15,30,45,60,90", help="band limits in minutes")
-    p.add_argument("--resolution", type=int, choices=(100, 1000), default=100,
-                   help="grid cell size in metres (default: 100)")
-    p.add_argument("--osm", type=Path, metavar="OSMFILE", help="OSM extract for footways")
-    p.add_argument("--walk-speed", type=float, default=4.5, metavar="KMH")
-    p.add_argument("--max-walk-m", type=float, default=1000.0, metavar="METRES")
+                   help="CSV mit den Spalten id,lon,lat (WGS84)")
+    p.add_argument("--arrive-by", default=_default("catchments", "arrive_by"), metavar="HH:MM",
+                   help="Ankunft am Kursort bis (Voreinstellung: %(default)s)")
+    p.add_argument("--early-arrival", type=float,
+                   default=_default("coverage", "early_arrival_min"), metavar="MINUTEN",
+                   help="früher ankommen zählt nicht (Minuten, Voreinstellung: %(default)s)")
+    p.add_argument("--thresholds", type=_parse_thresholds,
+                   default=_default("catchments", "thresholds_min"),
+                   metavar="15,30,45,60,90", help="Grenzen der Zeitzonen in Minuten")
+    p.add_argument("--resolution", type=int, choices=(100, 1000),
+                   default=_default("grid", "resolution_m"),
+                   help="Rasterweite in Metern (Voreinstellung: %(default)s)")
+    p.add_argument("--osm", type=Path, metavar="OSMFILE", help="OSM-Auszug für Fußwege")
+    p.add_argument("--walk-speed", type=float, default=_default("routing", "walk_speed_kmh"),
+                   metavar="KMH", help="Gehgeschwindigkeit (Voreinstellung: %(default)s km/h)")
+    p.add_argument("--max-walk-m", type=float, default=_default("routing", "max_walk_m"),
+                   metavar="METER",
+                   help="längster Fußweg zur Haltestelle (Voreinstellung: %(default)s m)")
     p.add_argument("--out", required=True, type=Path, metavar="OUT.gpkg")
     p.set_defaults(func=_cmd_isochrones)
 
@@ -639,14 +659,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kurszugang",
         description=(
-            "Erreichbarkeit von Integrationskursen mit Bus, Bahn und zu Fuß. "
-            "Who can reach which integration course by public transport, at course times."
+            "Wer erreicht welchen Integrationskurs mit Bus, Bahn und zu Fuß – zu den Zeiten, zu "
+            "denen er stattfindet? Jeder Befehl mit -h erklärt sich."
         ),
     )
     parser.add_argument("--version", action="version", version=f"kurszugang {__version__}")
     verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="show details and tracebacks")
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="show only errors")
+    verbosity.add_argument("-v", "--verbose", action="store_true",
+                           help="Einzelheiten und bei Fehlern den Python-Ablauf zeigen")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="nur Fehler zeigen")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in _SUBCOMMANDS:
         add(sub)
@@ -654,9 +675,9 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():
         group = command.add_mutually_exclusive_group()
         group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                           help="show details and tracebacks")
+                           help="Einzelheiten und bei Fehlern den Python-Ablauf zeigen")
         group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                           help="show only errors")
+                           help="nur Fehler zeigen")
     return parser
 
 

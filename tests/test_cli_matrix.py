@@ -118,7 +118,7 @@ def test_isochrones_writes_bands_and_surfaces(small_feed: Path, tmp_path: Path):
                   "--arrive-by", "07:35", "--thresholds", "10,30,60", "--resolution", "1000",
                   "--out", out)
     assert res.returncode == 0, res.stderr
-    assert "3 bands for 1 sites" in res.stdout
+    assert "3 Zeitzonen für 1 Kursort " in res.stdout
     bands = pyogrio.read_dataframe(out, layer="einzugsbereiche")
     assert bands.crs.to_epsg() == 25832 and list(bands["band_max"]) == [10, 30, 60]
     # The village 5 km away reaches the site by bus (07:10 -> 07:30): in the 30-minute band.
