@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TYPE_CHECKING
 
-from pyproj import Transformer
+if TYPE_CHECKING:
+    from pyproj import Transformer
 
 __all__ = ["ANALYSIS_CRS", "GRID_CRS", "WEB_CRS", "metric_crs_for", "transformer"]
 
@@ -49,4 +51,6 @@ def metric_crs_for(lon: float, lat: float) -> str:
 @functools.lru_cache(maxsize=32)
 def transformer(src: str, dst: str) -> Transformer:
     """A cached ``always_xy`` transformer from ``src`` to ``dst``."""
+    from pyproj import Transformer  # imported here: the command line starts without pyproj
+
     return Transformer.from_crs(src, dst, always_xy=True)

@@ -7,10 +7,12 @@ German (``10.03.2026``, ``10.3.2026``); clock times are ``HH:MM`` or ``HH:MM:SS`
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 import re
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["DATE_FORMS", "parse_clock", "parse_date", "parse_date_series"]
 
@@ -57,6 +59,8 @@ def parse_date(value: object) -> dt.date:
 
 def parse_date_series(s: pd.Series) -> pd.Series:
     """Vectorised :func:`parse_date` over text: ``datetime64`` with NaT where not a date."""
+    import pandas as pd  # imported here: the command line starts without pandas
+
     text = s.astype("string").str.strip()
     iso = text.str.extract(_ISO.pattern)
     ger = text.str.extract(_GERMAN.pattern)
@@ -78,7 +82,7 @@ def parse_clock(value: object) -> int:
     """
     if isinstance(value, bool):
         raise ValueError(f"{value!r} ist keine Uhrzeit (erwartet HH:MM, z. B. 07:30)")
-    if isinstance(value, int | np.integer):
+    if isinstance(value, numbers.Integral):
         if value < 0:
             raise ValueError(f"{value!r} ist keine Uhrzeit (Sekunden dürfen nicht negativ sein)")
         return int(value)
