@@ -35,8 +35,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print()
         try:
             report = validate(path, kind=args.kind)
-        except KurszugangError as exc:  # the message names the file already
-            print(str(exc) if str(path) in str(exc) else f"{path}: {exc}")
+        except KurszugangError as exc:  # the path as typed, once
+            row = getattr(exc, "row", None)
+            message = getattr(exc, "message", None)
+            print(f"{path}: {message}" if message and row is None and
+                  getattr(exc, "column", None) is None else f"{path}: {exc}")
             worst = EXIT_DATA_ERRORS
             continue
         print(report.format(max_per_code=args.max_examples))
