@@ -18,6 +18,7 @@ indicator              value                                                   W
 ``osm_extent``         share of the district's area inside the extract's        < 99 % / < 90 %
                        extent (its header's box, else the hull of its ways)
 ``feed_stops``         share of the feed's stops in the district plus buffer    informative
+``feed_period``        the feed's service period (the dates lie in it)          informative
 ``gemeinden_served``   share of Gemeinden with a stop served on the date        < 90 % / < 60 %
 ``trips_<day>``        trips on the date against a typical weekday of the feed  < 50 % / no trip
 ``gemeindefrei``       people of cells in unincorporated areas given to         > 0 (Warnung)
