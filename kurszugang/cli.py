@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from kurszugang import __version__
 from kurszugang.crs import ANALYSIS_CRS, WEB_CRS
@@ -329,6 +330,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                               "brauchen je ihr output.dir")
         configs = [dataclasses.replace(c, output=dataclasses.replace(
             c.output, dir=str(args.out.resolve()))) for c in configs]
+    if len(configs) == 1 and configs[0].district.keys:
+        return _run_several(configs[0], args)
     if len(configs) > 1 or args.scheduler or args.distributed:
         from kurszugang.distributed import run_districts
 
@@ -350,6 +353,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for f in result.files:
             print(f"    {f.relative_to(result.out_dir)}")
     return EXIT_OK
+
+
+def _run_several(cfg: Any, args: argparse.Namespace) -> int:
+    """``[district] keys``: every Kreis with the statewide inputs, then the overview."""
+    from kurszugang.state import run_state
+    from kurszugang.words import plural
+
+    if not args.quiet:
+        print(f"kurszugang run {args.config[0]}")
+    res = run_state(cfg, scheduler=args.scheduler, n_workers=args.workers,
+                    memory_limit=args.worker_memory, progress=not args.quiet)
+    n, failed = len(res.outcomes), res.failed
+    for o in failed:
+        print(f"  {o.key} {o.name}: Fehler: {o.error}", file=sys.stderr)
+    if not args.quiet:
+        share = res.results.info.headline.get("share_pct")
+        print(f"  {n - len(failed)} von {plural(n, 'Kreis', 'Kreisen')} gerechnet"
+              + (f"; zusammen {share:.0f} % mit besuchbarem Kurs".replace(".", ",")
+                 if share == share else ""))
+        print(f"  Übersicht: {len(res.files)} Dateien in {res.out_dir}, je Kreis ein Ordner")
+    return EXIT_OK if not failed else EXIT_DATA_ERRORS
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
@@ -443,6 +467,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                    help="Adresse eines laufenden Dask-Schedulers")
     p.add_argument("--workers", type=int, default=2, metavar="N",
                    help="Arbeitsprozesse des lokalen Clusters (Voreinstellung: 2)")
+    p.add_argument("--worker-memory", default="auto", metavar="GRÖSSE",
+                   help='Speicher je Arbeitsprozess, z. B. "2GiB" (Voreinstellung: auto = '
+                        "Arbeitsspeicher geteilt durch die Prozesse)")
     p.set_defaults(func=_cmd_run)
 
 

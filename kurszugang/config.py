@@ -54,6 +54,8 @@ DEFAULT_MIN_CLASS_SIZE = {"allgemein": 15, "intensiv": 12, "jugend": 10, "eltern
 OUTPUT_FORMATS = ("csv", "xlsx", "gpkg", "geotiff", "html", "png", "pdf", "summary", "qgis")
 #: The value of a setting that is derived from others (e.g. ``max_direct_walk_m``).
 AUTO = "auto"
+#: ``[district] keys = "alle"``: every Kreis of the Land in the boundaries.
+ALL_DISTRICTS = "alle"
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,21 @@ class District:
     name: str = setting("", de="Name des Landkreises", en="District name",
                         help_de="Name auf Karten und im Bericht (leer = aus den Grenzdaten)",
                         help_en="name on maps and in reports (empty = from the boundaries)")
+    keys: tuple[str, ...] = setting(
+        (), de="Mehrere Landkreise", en="Several districts", kind="kreise",
+        help_de='"alle" = jeder Kreis des Landes (land) in den Grenzdaten, oder eine Liste von '
+                'Kreisschlüsseln; jeder Kreis wird mit demselben Fahrplan gerechnet',
+        help_en='"alle" = every Kreis of the Land (land) in the boundaries, or a list of keys; '
+                'every Kreis is analysed with the same timetable')
+    land: str = setting("09", de="Land", en="Land",
+                        help_de='Länderschlüssel für keys = "alle" (09 = Bayern, leer = alle)',
+                        help_en='Land key for keys = "alle" (09 = Bayern, empty = every Land)')
+    cut_buffer_km: float = setting(
+        20.0, de="Zuschnitt des Fahrplans", en="Timetable cut", unit="km", lo=0, hi=200,
+        help_de="bei mehreren Landkreisen: Fahrplan je Kreis auf Kreis + diesen Rand "
+                "zugeschnitten (Fahrten darüber hinaus fehlen)",
+        help_en="with several districts: the timetable cut to each Kreis plus this margin "
+                "(journeys beyond it are missing)")
 
 
 @dataclass(frozen=True)
@@ -469,6 +486,8 @@ def _expected(tp: Any, spec: Spec) -> str:
         what = f"eine Liste von Kursformaten ({FORMAT_FORM})"
     elif spec.kind == "kreis":
         what = "ein Kreisschlüssel aus 5 Ziffern in Anführungszeichen"
+    elif spec.kind == "kreise":
+        what = '"alle" oder eine Liste von Kreisschlüsseln aus 5 Ziffern, z. B. ["09187", "09189"]'
     elif _is_date(tp):
         what = f"ein Datum ({DATE_FORMS})"
     elif origin is tuple:
@@ -543,6 +562,8 @@ def _coerce_value(value: Any, tp: Any, spec: Spec, default: Any) -> Any:
             value = parse_date(value)
         except ValueError:
             raise _Bad("ist kein Datum") from None
+    elif spec.kind == "kreise":
+        return _district_keys(value)
     elif origin is tuple:
         if not isinstance(value, list | tuple):
             raise _Bad("ist keine Liste")
@@ -585,6 +606,23 @@ def _coerce_value(value: Any, tp: Any, spec: Spec, default: Any) -> Any:
         raise _Bad("ist kein Kreisschlüssel")
     _in_range(value, spec)
     return value
+
+
+def _district_keys(value: Any) -> tuple[str, ...]:
+    """``[district] keys``: "alle" or a list of distinct 5-digit Kreis keys."""
+    if isinstance(value, str):
+        if value.strip().lower() in ("alle", "all"):
+            return (ALL_DISTRICTS,)
+        value = [value]
+    if not isinstance(value, list | tuple):
+        raise _Bad('ist weder "alle" noch eine Liste')
+    for i, v in enumerate(value):
+        if not (isinstance(v, str) and len(v) == 5 and v.isdigit()):
+            raise _Bad(f"enthält an Stelle {i + 1} {v!r}, das kein Kreisschlüssel ist")
+    if len(set(value)) != len(value):
+        twice = sorted({v for v in value if value.count(v) > 1})
+        raise _Bad(f"nennt {', '.join(twice)} mehrfach")
+    return tuple(value)
 
 
 def _show(value: Any) -> str:
@@ -659,6 +697,13 @@ def check(cfg: Config) -> None:
                   f"coverage.thresholds_min ({c.thresholds_min[-1]:g})")
     if not cfg.output.formats:
         raise bad("output.formats", "= [] nennt kein Format")
+    land = cfg.district.land
+    if land and not (len(land) == 2 and land.isdigit()):
+        raise bad("district.land", f'= "{land}" ist kein Länderschlüssel: erwartet 2 Ziffern '
+                                   'wie "09" (Bayern) oder ""')
+    if cfg.district.keys and cfg.district.key:
+        raise bad("district.keys", 'und district.key schließen sich aus: für mehrere Landkreise '
+                                   'key weglassen')
 
 
 def load_config(path: str | Path) -> Config:
@@ -763,6 +808,9 @@ def template(*, district_key: str = "09187", district_name: str = "") -> str:
         if (section, key) == ("district", "name"):
             value = district_name
         comment = f"# {spec.de}: {spec.help_de}. Erwartet {_expected(tp, spec)}."
+        if spec.kind == "kreise":  # one district by default: the example stays a comment
+            lines += [comment, f'# {key} = "{ALL_DISTRICTS}"']
+            continue
         if isinstance(value, dict):
             head = f"[{section}.{key}]" if value else f"# [{section}.{key}]"
             tables += ["", comment, head]

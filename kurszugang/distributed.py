@@ -33,7 +33,8 @@ from kurszugang.errors import KurszugangError
 log = logging.getLogger(__name__)
 
 
-def _client(scheduler: str | None, n_workers: int) -> tuple[Any, Any]:
+def _client(scheduler: str | None, n_workers: int, *,
+            memory_limit: str = "auto") -> tuple[Any, Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -48,7 +49,7 @@ def _client(scheduler: str | None, n_workers: int) -> tuple[Any, Any]:
         except OSError as exc:
             raise KurszugangError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                           dashboard_address=":0")
+                           dashboard_address=":0", memory_limit=memory_limit)
     return Client(cluster), cluster
 
 

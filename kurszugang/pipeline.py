@@ -168,8 +168,25 @@ def _district_info(cfg: Config, key: str) -> str:
     return f"{info.type} {info.name}"
 
 
-def read_inputs(cfg: Config, stage: Callable[[str, Callable[[], Any]], Any]) -> Any:
-    """Read every input of the config (paths checked first, each reader checks its file)."""
+@dataclass(frozen=True)
+class GivenInputs:
+    """Inputs read once for several districts (``[district] keys``): the district's cut of
+    the feed and of the course list, the area the other inputs are read for (lon/lat bounds)
+    and the checksums of the shared input files."""
+
+    feed: Any
+    courses: Any
+    bbox: tuple[float, float, float, float]
+    checksums: dict[str, str]
+
+
+def read_inputs(cfg: Config, stage: Callable[[str, Callable[[], Any]], Any],
+                given: GivenInputs | None = None) -> Any:
+    """Read every input of the config (paths checked first, each reader checks its file).
+
+    With ``given``, the feed and the course list are those given, and the Zensus grid and
+    the walking network are read for its area only.
+    """
     from kurszugang.analysis.context import RunInputs
     from kurszugang.io.boundaries import boundary_source, read_boundaries
     from kurszugang.io.courses import read_courses
@@ -185,10 +202,14 @@ def read_inputs(cfg: Config, stage: Callable[[str, Callable[[], Any]], Any]) -> 
     gem = stage("Gemeindegrenzen lesen", lambda: read_boundaries(
         paths["boundaries"], kreis=cfg.district.key or None,
         layer=cfg.inputs.boundaries_layer or None))
-    feed = stage("Fahrplan lesen", lambda: read_gtfs(paths["gtfs"]))
-    courses = stage("Kursliste lesen", lambda: read_courses(paths["courses"]))
-    pop = stage("Zensus-Raster lesen", lambda: read_population_grid(paths["population"]))
-    net = stage("Fußwegenetz lesen", lambda: read_walk_network(osm)) if osm else None
+    box = given.bbox if given is not None else None
+    feed = given.feed if given is not None else stage(
+        "Fahrplan lesen", lambda: read_gtfs(paths["gtfs"]))
+    courses = given.courses if given is not None else stage(
+        "Kursliste lesen", lambda: read_courses(paths["courses"]))
+    pop = stage("Zensus-Raster lesen", lambda: read_population_grid(
+        paths["population"], bbox=box, crs_of_bbox="EPSG:4326"))
+    net = stage("Fußwegenetz lesen", lambda: read_walk_network(osm, bbox=box)) if osm else None
     free = gem["gemeindefrei"].fillna(False).to_numpy(bool) if "gemeindefrei" in gem.columns \
         else np.zeros(len(gem), dtype=bool)
     return RunInputs(
@@ -272,7 +293,8 @@ def _parameters(cfg: Config) -> tuple[tuple[Any, ...], ...]:
                  for (k, lde, v, unit, mde), (_k, len_, _v, _u, men) in zip(de, en, strict=True))
 
 
-def run_analysis(cfg: Config, *, progress: bool = True, plan: bool = False) -> RunResult:
+def run_analysis(cfg: Config, *, progress: bool = True, plan: bool = False,
+                 given: GivenInputs | None = None) -> RunResult:
     """Run the whole analysis described by ``cfg``, save its Results and write its outputs.
 
     Parameters
@@ -284,6 +306,8 @@ def run_analysis(cfg: Config, *, progress: bool = True, plan: bool = False) -> R
     plan
         Also plan where, when and how soon (``[plan]``; what ``kurszugang plan`` does): the
         tables of ``OUTDIR/plan/``, the proposals on the maps, the plots and a summary section.
+    given
+        Inputs already read for several districts (:mod:`kurszugang.state`).
 
     Returns
     -------
@@ -312,8 +336,9 @@ def run_analysis(cfg: Config, *, progress: bool = True, plan: bool = False) -> R
     with RunLock(out):  # one run per folder; a folder that cannot be made stops the run at once
         if progress and not kernels_prepared():
             print(FIRST_RUN_NOTE, file=sys.stderr, flush=True)
-        sums = stage("Prüfsummen der Eingaben", lambda: checksums(cfg))
-        inputs = read_inputs(cfg, stage)
+        sums = given.checksums if given is not None else stage(
+            "Prüfsummen der Eingaben", lambda: checksums(cfg))
+        inputs = read_inputs(cfg, stage, given)
         results = compute(cfg, inputs, stage=stage, checksums_=sums, plan=plan)
         stage("Ergebnisse speichern", lambda: results.save(out))
         files = stage("Ausgaben schreiben", lambda: render(

@@ -853,6 +853,46 @@ _layers(
 )
 
 
+# --- several districts in one run ([district] keys) ----------------------------------------------
+
+def _state_columns() -> tuple[Column | Family, ...]:
+    return (
+        C("key", "string", "key", "–", "Kreisschlüssel", "District key", "5 Ziffern"),
+        C("name", "string", "text", "–", "Landkreis", "District", "Name des Kreises"),
+        C("type", "string", "text", "–", "Art", "Type", "Landkreis oder Kreisfreie Stadt"),
+        C("status", "string", "text", "–", "Stand", "Status",
+          "fertig, oder Fehler (dann steht der Grund in der nächsten Spalte)"),
+        C("error", "string", "text", "–", "Fehler", "Error", "warum der Kreis nicht fertig wurde"),
+        INH, PART,
+        C("participants_any", "float64", "count", P, "Teilnehmende mit besuchbarem Kurs",
+          "Participants able to attend", "die Kennzahl des Kreises (Kurzfassung), Schultag"),
+        C("share_pct", "float64", "share", "%", "Anteil mit besuchbarem Kurs",
+          "Share able to attend", "Teilnehmende mit besuchbarem Kurs / Teilnehmende in %"),
+        C("gemeinden", "Int64", "number", "Anzahl", "Gemeinden", "Gemeinden",
+          "Gemeinden des Kreises"),
+        C("gemeinden_without_course", "Int64", "number", "Anzahl", "Gemeinden ohne Kurs",
+          "Gemeinden without a course", "Gemeinden, aus denen kein Kurs besuchbar ist"),
+        C("courses", "Int64", "number", "Anzahl", "Kurse", "Courses", "Kurse der Kursliste"),
+        C("courses_below_minimum", "Int64", "number", "Anzahl", "Kurse unter Mindestgröße",
+          "Courses below minimum size", "Kurse, deren Einzugsbereich die Mindestgröße nicht "
+          "erreicht"),
+        C("datenlage", "string", "text", "–", "Datenlage", "Data coverage",
+          "ok, Warnung oder kritisch: der schlechteste Befund der Datenlage des Kreises"),
+        C("datenlage_text", "string", "text", "–", "Befunde der Datenlage",
+          "Data coverage findings", "die Befunde, die nicht ok sind"),
+        C("folder", "string", "text", "–", "Ordner", "Folder", "die Ausgaben des Kreises"),
+        C("seconds", "float64", "number", "s", "Rechenzeit", "Run time", "Sekunden"),
+    )
+
+
+TABLES["landkreise_uebersicht"] = TableSpec(
+    "landkreise_uebersicht", "landkreise", "Landkreise", "Districts",
+    "Landkreis eines Laufs über mehrere Kreise: Kennzahl, Datenlage, Ordner",
+    _state_columns(), group="state")
+_layers(TableSpec("landkreise", "", "", "", "Landkreis eines Laufs über mehrere Kreise (Umriss)",
+                  _state_columns(), group="state"))
+
+
 def spec(name: str) -> TableSpec:
     """The declaration of a table or layer by name (the names are distinct)."""
     if name in TABLES:

@@ -56,6 +56,7 @@ __all__ = [
     "DistrictInfo",
     "boundary_source",
     "district_info",
+    "list_districts",
     "missing_companions",
     "read_boundaries",
     "validate_boundaries",
@@ -176,6 +177,7 @@ _MSG = {
     "district_key": "{key!r} ist kein Kreisschlüssel: erwartet 5 Ziffern als Text, z. B. '09472'",
     "district_missing": "hat keinen Kreis {key}; die nächsten vorhandenen Kreisschlüssel: "
                         "{nearest}",
+    "districts_none": "hat keinen Kreis mit dem Schlüssel {prefix}…; gefunden: {found}",
     "district_none": "hat keinen Kreis {key} und keine Kreisschlüssel (Länder oder "
                      "Regierungsbezirke?)",
     "district_name_unknown": "Name des Landkreises {key} steht nicht in den Gemeindegrenzen; die "
@@ -1092,6 +1094,35 @@ def district_info(path: str | Path, key: str, *, layer: str | None = None) -> Di
                             f"Gemeinden {gem_layer}")
     return DistrictInfo(key, None, "Landkreis", None, f"Gemeinden {gem_layer}",
                         note=_MSG["district_name_unknown"].format(key=key))
+
+
+def list_districts(path: str | Path, *, prefix: str = "09",
+                   layer: str | None = None) -> list[DistrictInfo]:
+    """Every Kreis of a boundary file whose key starts with ``prefix``, sorted by key.
+
+    The Kreise come from the Kreis layer where there is one (``vg250_krs``), else from the
+    Gemeinden (the first five digits of their keys); names and types as :func:`district_info`
+    finds them. ``prefix`` "09" (default) is Bayern, "" every Kreis of the file.
+
+    Raises
+    ------
+    InputError
+        If no Kreis key starts with ``prefix`` (the message names the Länder the file has).
+    """
+    p = Path(path)
+    krs = _krs_layer(p) if p.exists() else None
+    if krs is not None:
+        table = _kreis_table(*krs, p)
+        table = table[table["ags"].str.len() == 5]
+    else:
+        source, gem_layer = _open_source(p, layer, need_prj=False)
+        table = _kreis_table(source, gem_layer, p)
+    table = table[~table["water"] & table["key"].str.fullmatch(r"\d{5}").fillna(False)]
+    keys = sorted(k for k in table["key"].unique() if str(k).startswith(prefix))
+    if not keys:
+        found = ", ".join(sorted({str(k)[:2] for k in table["key"].unique()})) or "keine"
+        raise InputError(_MSG["districts_none"].format(prefix=prefix, found=found), path=p)
+    return [district_info(p, str(k), layer=layer) for k in keys]
 
 
 def _no_district(path: Path, key: str, keys: pd.Series) -> None:

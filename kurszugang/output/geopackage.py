@@ -91,6 +91,8 @@ _STYLE_DESCRIPTIONS = {
     "kreis": "Kreisgrenze (kurszugang)",
     "plan_vorschlaege": "Vorgeschlagene Standorte (kurszugang plan)",
     "plan_einzugsbereiche": "Einzugsbereiche der vorgeschlagenen Standorte (kurszugang plan)",
+    "landkreise": "Anteil der potenziellen Teilnehmenden mit besuchbarem Kurs je Landkreis "
+                  "(kurszugang)",
 }
 _LAYER_DESCRIPTIONS = {
     "gemeinden": "Gemeinden mit Kursbesuch zu Kurszeiten (Zahlen, Anteile in %, Lücken)",
@@ -102,6 +104,7 @@ _LAYER_DESCRIPTIONS = {
     "kreis": "Umriss des Landkreises",
     "plan_vorschlaege": "Vorgeschlagene Standorte je Kursformat (Planung)",
     "plan_einzugsbereiche": "Wer die vorgeschlagenen Standorte besuchen kann (Planung)",
+    "landkreise": "Landkreise mit Kennzahl und Datenlage (Lauf über mehrere Kreise)",
 }
 # Shares (0-100 %) of the Gemeinde choropleth: red (few) to blue (most).
 _SHARE_CLASSES = ((0.0, 25.0, "#d7191c"), (25.0, 50.0, "#fdae61"), (50.0, 75.0, "#ffffbf"),
@@ -289,7 +292,8 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
     fields = [str(c) for c in layer.columns if c != layer.geometry.name]
     needs = {"gemeinden": "share_part_any", "raster": "best_min", "kursorte": "has_childcare",
              "kurse": "course_type", "einzugsbereiche": "label", "haltestellen": None,
-             "kreis": None, "plan_vorschlaege": None, "plan_einzugsbereiche": None}
+             "kreis": None, "plan_vorschlaege": None, "plan_einzugsbereiche": None,
+             "landkreise": "share_pct"}
     if name not in needs:
         return None
     need = needs[name]
@@ -297,14 +301,15 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
         log.info("layer %s has no column %s: written without a style", name, need)
         return None
     renderer: ET.Element
-    if name == "gemeinden":
+    if name in ("gemeinden", "landkreise"):
         ranges = [(lo, hi, f"{lo:g}–{hi:g} %",
                    _fill_props(c, outline="#505050", outline_width=0.3))
                   for lo, hi, c in _SHARE_CLASSES]
-        ranges.append((100.0, _NO_VALUE, "keine potenziellen Teilnehmenden" if de
-                       else "no potential participants",
+        none = (("keine potenziellen Teilnehmenden", "no potential participants")
+                if name == "gemeinden" else ("nicht gerechnet", "not computed"))
+        ranges.append((100.0, _NO_VALUE, none[0] if de else none[1],
                        _fill_props("#e0e0e0", outline="#505050", outline_width=0.3)))
-        renderer = _graduated(f'coalesce("share_part_any", {_NO_VALUE:g})', "fill", ranges)
+        renderer = _graduated(f'coalesce("{need}", {_NO_VALUE:g})', "fill", ranges)
         geometry = 2
     elif name == "raster":
         ranges = [(lo, hi, _minute_label(lo, hi),
