@@ -7,8 +7,10 @@ import hashlib
 import logging
 import math
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,10 +22,15 @@ from tqdm import tqdm
 from kurszugang.errors import RoutingError
 from kurszugang.routing.raptor import (
     INF,
+    Csr,
+    SearchState,
+    TransitData,
+    Window,
     expand_events,
+    mirror,
+    new_state,
     range_raptor,
     reduce_events,
-    reverse_range_raptor,
 )
 from kurszugang.routing.timetable import Timetable, compile_timetable
 from kurszugang.routing.walking import (
@@ -45,7 +52,7 @@ _TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
 
 #: Marks "not reachable within the maximum travel time" in integer results.
 UNREACHABLE = -1
-_NO_TRACK = np.zeros((1, 1), dtype=np.int64)
+_NO_BOUND = np.zeros(0, dtype=np.int64)
 
 
 def parse_clock(value: str | int) -> int:
@@ -272,6 +279,10 @@ class Router:
         if key not in self._legs_cache:
             self._legs_cache[key] = self.walking.legs(self.stop_xy, self.stop_xy, exclude_self=True)
         self.transfers: Legs = self._legs_cache[key]
+        self._data = _transit_data(tt, self.transfers, self.board_slack_s)
+        self._mirrored: TransitData | None = None
+        self._states: dict[tuple[int, int], list[SearchState]] = {}
+        self._states_lock = threading.Lock()
         log.info("router for %s: %d stops, %d walking transfers (%s)", tt.date, tt.n_stops,
                  len(self.transfers.indices), self.walking.describe())
 
@@ -361,16 +372,18 @@ class Router:
         mean = np.full((n_o, n_d), np.nan, dtype=np.float32)
         share = np.zeros((n_o, n_d), dtype=np.float32)
 
+        window_ = Window(t0, n_min, int(step_s), max_time)
+
         def run(batch: range) -> range:
-            for o in batch:
-                ev_d, ev_m, ev_a = self._events(q, o, t0, n_min, step_s, max_time)
-                w_idx, w_sec = q.direct.row(o)
-                pct, b, m, n_ok = reduce_events(ev_d, ev_m, ev_a, n_d, w_idx, w_sec, t0, n_min,
-                                                step_s, max_time, ranks, True)
-                seconds[o] = np.where(pct >= INF, UNREACHABLE, pct)
-                best[o] = np.where(b >= INF, UNREACHABLE, b)
-                mean[o] = m
-                share[o] = n_ok / n_min
+            with self._state(n_d) as state:
+                for o in batch:
+                    events = self._events(q, o, state, window_)
+                    pct, b, m, n_ok = reduce_events(events, n_d, q.direct.row(o), window_,
+                                                    ranks, True)
+                    seconds[o] = np.where(pct >= INF, UNREACHABLE, pct)
+                    best[o] = np.where(b >= INF, UNREACHABLE, b)
+                    mean[o] = m
+                    share[o] = n_ok / n_min
             return batch
 
         batches = [range(i, min(i + batch_size, n_o)) for i in range(0, n_o, batch_size)]
@@ -408,12 +421,12 @@ class Router:
         q = self._prepare(origins, destinations)
         max_time = int(round(max_time_min * 60))
         out = np.empty((len(q.origins), window, len(q.destinations)), dtype=np.int32)
-        for o in range(len(q.origins)):
-            ev_d, ev_m, ev_a = self._events(q, o, t0, window, step_s, max_time)
-            w_idx, w_sec = q.direct.row(o)
-            m = expand_events(ev_d, ev_m, ev_a, len(q.destinations), w_idx, w_sec, t0, window,
-                              step_s, max_time)
-            out[o] = np.where(m >= INF, UNREACHABLE, m)
+        window_ = Window(t0, int(window), int(step_s), max_time)
+        with self._state(len(q.destinations)) as state:
+            for o in range(len(q.origins)):
+                events = self._events(q, o, state, window_)
+                m = expand_events(events, len(q.destinations), q.direct.row(o), window_)
+                out[o] = np.where(m >= INF, UNREACHABLE, m)
         return out
 
     def arrive_by(
@@ -474,20 +487,14 @@ class Router:
             raise RoutingError(f"arrive_by takes one destination, got {len(dest)}")
         self._check_snapped(orig.xy, orig.ids, "origins")
         self._check_snapped(dest.xy, dest.ids, "destination")
-        tt = self.timetable
-        tr = self.transfers
         target = self._legs(dest.xy, self.stop_xy)  # symmetric walking: stop -> target
         access = self._legs(orig.xy, self.stop_xy).transpose()  # per stop: origins
         direct = self._legs(orig.xy, dest.xy)
         max_time = int(round(max_time_min * 60))
-        t_idx, t_sec = target.row(0)
-        ev_o, ev_m, ev_d = reverse_range_raptor(
-            tt.pattern_stop_start, tt.pattern_stops, tt.pattern_pickup, tt.pattern_dropoff,
-            tt.pattern_trip_start, tt.pattern_time_start, tt.arr, tt.dep,
-            tt.stop_pattern_start, tt.stop_patterns, tt.stop_pattern_pos,
-            tr.indptr, tr.indices, tr.seconds, t_idx, t_sec,
-            access.indptr, access.indices, access.seconds, len(orig),
-            deadline, window, step_s, self.board_slack_s, self.max_rides, max_time, lower)
+        ev_o, ev_m, ev_d = self._latest_departures(target, access, len(orig), deadline,
+                                                   Window(deadline, int(window), int(step_s),
+                                                          max_time),
+                                                   None if earliest_arrival is None else lower)
         deadlines = deadline + step_s * np.arange(window)
         walk = np.full(len(orig), np.inf)
         w_sec = pd.Series(direct.seconds).groupby(
@@ -557,20 +564,12 @@ class Router:
             raise RoutingError("journey takes one origin and one destination")
         tt = self.timetable
         K, n = self.max_rides, tt.n_stops
-        par = [np.full((K + 1, n), -1, dtype=np.int64) for _ in range(4)]
-        out_ride = np.empty((K + 1, n), dtype=np.int64)
-        out_walk = np.empty((K + 1, n), dtype=np.int64)
         tr = self.transfers
-        a_idx, a_sec = q.access.row(0)
-        range_raptor(
-            tt.pattern_stop_start, tt.pattern_stops, tt.pattern_pickup, tt.pattern_dropoff,
-            tt.pattern_trip_start, tt.pattern_time_start, tt.arr, tt.dep,
-            tt.stop_pattern_start, tt.stop_patterns, tt.stop_pattern_pos,
-            tr.indptr, tr.indices, tr.seconds, a_idx, a_sec,
-            q.egress.indptr, q.egress.indices, q.egress.seconds, 1,
-            t0, 1, 60, self.board_slack_s, K, int(round(max_time_min * 60)),
-            True, par[0], par[1], par[2], par[3], out_ride, out_walk)
-        par_pattern, par_trip, par_board, par_from = par
+        state = self._new_state(1, track=True)
+        self._events(q, 0, state, Window(t0, 1, 60, int(round(max_time_min * 60))), track=True)
+        out_ride = state.ride_lbl
+        par_pattern, par_trip, par_board, par_from = (state.par_pattern, state.par_trip,
+                                                      state.par_board, state.par_from)
         # Best end: a walk straight from the origin, or a ride followed by the walk to the end.
         best = (np.inf, -1, -1)
         egress_m = {}
@@ -680,19 +679,67 @@ class Router:
             direct=self._legs(orig.xy, dest.xy),
         )
 
-    def _events(self, q: _Query, o: int, t0: int, n_min: int, step_s: int,
-                max_time: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        tt = self.timetable
-        tr = self.transfers
+    def _new_state(self, n_dest: int, *, track: bool = False) -> SearchState:
+        """A fresh search state for this router's timetable."""
+        return new_state(self._data, n_dest, self.max_rides, track=track)
+
+    @contextmanager
+    def _state(self, n_dest: int) -> Iterator[SearchState]:
+        """A search state for ``n_dest`` destinations, taken from and given back to a pool (a
+        search resets only what the previous one reached, so reusing it saves allocating)."""
+        key = (n_dest, self.max_rides)
+        with self._states_lock:
+            pool = self._states.get(key)
+            state = pool.pop() if pool else None
+        if state is None:
+            state = self._new_state(n_dest)
+        try:
+            yield state
+        finally:
+            with self._states_lock:
+                if key not in self._states and len(self._states) >= 8:
+                    self._states.pop(next(iter(self._states)))
+                self._states.setdefault(key, []).append(state)
+
+    def _events(self, q: _Query, o: int, state: SearchState, window: Window, *,
+                track: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arrival events of origin ``o`` of the query over the window (see range_raptor)."""
         a_idx, a_sec = q.access.row(o)
-        return range_raptor(
-            tt.pattern_stop_start, tt.pattern_stops, tt.pattern_pickup, tt.pattern_dropoff,
-            tt.pattern_trip_start, tt.pattern_time_start, tt.arr, tt.dep,
-            tt.stop_pattern_start, tt.stop_patterns, tt.stop_pattern_pos,
-            tr.indptr, tr.indices, tr.seconds,
-            a_idx, a_sec, q.egress.indptr, q.egress.indices, q.egress.seconds,
-            len(q.destinations), t0, n_min, step_s, self.board_slack_s, self.max_rides, max_time,
-            False, _NO_TRACK, _NO_TRACK, _NO_TRACK, _NO_TRACK, _NO_TRACK, _NO_TRACK)
+        egress = Csr(q.egress.indptr, q.egress.indices, q.egress.seconds)
+        return range_raptor(self._data, state, a_idx, a_sec, egress, window, _NO_BOUND, track)
+
+    def _latest_departures(self, target: Legs, access: Legs, n_origins: int, deadline: int,
+                           window: Window, earliest_arrival: int | None
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Events of the reverse search: from deadline ``ev_minute`` on, origin ``ev_origin``
+        can leave at ``ev_departure`` (transit only), as the forward search on the mirror."""
+        if self._mirrored is None:
+            self._mirrored = mirror(self._data)
+        t_idx, t_sec = target.row(0)
+        bound = _NO_BOUND
+        if earliest_arrival is not None:
+            # arrive at the target at or after the bound: the last ride must arrive at stop s
+            # at or after bound - walk(s), i.e. leave the mirrored stop by walk(s) - bound
+            bound = np.full(self._data.n_stops, INF, dtype=np.int64)
+            np.minimum.at(bound, t_idx, t_sec - earliest_arrival)
+        last = window.t_first + (window.n_minutes - 1) * window.step
+        ev_o, ev_m, ev_a = range_raptor(
+            self._mirrored, new_state(self._mirrored, n_origins, self.max_rides), t_idx, t_sec,
+            Csr(access.indptr, access.indices, access.seconds), window._replace(t_first=-last),
+            bound, False)
+        return ev_o, window.n_minutes - 1 - ev_m, -ev_a
+
+
+def _transit_data(tt: Timetable, transfers: Legs, board_slack_s: int) -> TransitData:
+    """The kernels' read-only structure: the timetable's arrays and the walking transfers."""
+    return TransitData.build(
+        pattern_stop_start=tt.pattern_stop_start, pattern_stops=tt.pattern_stops,
+        pattern_pickup=tt.pattern_pickup, pattern_dropoff=tt.pattern_dropoff,
+        pattern_trip_start=tt.pattern_trip_start, pattern_time_start=tt.pattern_time_start,
+        arr=tt.arr, dep=tt.dep, stop_pattern_start=tt.stop_pattern_start,
+        stop_patterns=tt.stop_patterns, stop_pattern_pos=tt.stop_pattern_pos,
+        fp_start=transfers.indptr, fp_to=transfers.indices, fp_time=transfers.seconds,
+        board_slack=board_slack_s)
 
 
 @dataclass(frozen=True)
