@@ -1,4 +1,12 @@
-"""The public router: build once for a feed and a date, then ask for travel times."""
+"""The public router: build once for a feed and a date, then ask for travel times.
+
+**Not reachable** has one form in every result: NaN in the float arrays of
+:class:`TravelTimes`, :meth:`Router.per_minute` and :class:`ArriveBy` (a comparison such as
+``seconds <= 45 * 60`` is then False, never true by accident), an empty cell (``<NA>``) in
+tables, ``None`` for one journey's arrival. Inside, the kernels mark "not reached" with
+:data:`~kurszugang.routing.raptor.INF`; :func:`_public` converts at the router's boundary, in one
+place.
+"""
 
 from __future__ import annotations
 
@@ -50,8 +58,6 @@ log = logging.getLogger(__name__)
 
 _TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
 
-#: Marks "not reachable within the maximum travel time" in integer results.
-UNREACHABLE = -1
 _NO_BOUND = np.zeros(0, dtype=np.int64)
 
 
@@ -139,10 +145,11 @@ class TravelTimes:
     percentiles
         The percentiles computed (e.g. ``(5, 50, 95)``).
     seconds
-        ``int32`` array ``(n_from, n_to, n_percentiles)`` of travel times in seconds;
-        ``UNREACHABLE`` (-1) where not reachable within ``max_time``.
+        ``float32`` array ``(n_from, n_to, n_percentiles)`` of travel times in whole seconds;
+        NaN where not reachable within ``max_time``.
     best
-        ``int32`` ``(n_from, n_to)``: the shortest travel time over the window (-1: unreachable).
+        ``float32`` ``(n_from, n_to)``: the shortest travel time over the window (NaN: not
+        reachable).
     mean
         ``float32`` ``(n_from, n_to)``: mean travel time over the departure minutes that reach the
         destination within ``max_time`` (NaN where none does), seconds.
@@ -167,9 +174,7 @@ class TravelTimes:
     def minutes(self, percentile: int) -> np.ndarray:
         """Whole minutes (rounded down) for one percentile as float, NaN where unreachable."""
         j = self.percentiles.index(percentile)
-        s = self.seconds[:, :, j].astype(np.float64)
-        s[s < 0] = np.nan
-        return np.floor(s / 60)
+        return np.floor(self.seconds[:, :, j].astype(np.float64) / 60)
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: ``from_id, to_id, travel_time_p{P}`` (whole minutes, NA = unreachable)."""
@@ -367,8 +372,8 @@ class Router:
         max_time = int(round(max_time_min * 60))
 
         n_o, n_d = len(orig), len(dest)
-        seconds = np.full((n_o, n_d, len(pcts)), UNREACHABLE, dtype=np.int32)
-        best = np.full((n_o, n_d), UNREACHABLE, dtype=np.int32)
+        seconds = np.full((n_o, n_d, len(pcts)), np.nan, dtype=np.float32)
+        best = np.full((n_o, n_d), np.nan, dtype=np.float32)
         mean = np.full((n_o, n_d), np.nan, dtype=np.float32)
         share = np.zeros((n_o, n_d), dtype=np.float32)
 
@@ -380,8 +385,8 @@ class Router:
                     events = self._events(q, o, state, window_)
                     pct, b, m, n_ok = reduce_events(events, n_d, q.direct.row(o), window_,
                                                     ranks, True)
-                    seconds[o] = np.where(pct >= INF, UNREACHABLE, pct)
-                    best[o] = np.where(b >= INF, UNREACHABLE, b)
+                    seconds[o] = _public(pct)
+                    best[o] = _public(b)
                     mean[o] = m
                     share[o] = n_ok / n_min
             return batch
@@ -413,20 +418,20 @@ class Router:
     ) -> np.ndarray:
         """Travel time for every departure minute: ``(n_origins, window, n_destinations)``.
 
-        Seconds as ``int32``, ``UNREACHABLE`` (-1) where not reachable within ``max_time_min``.
+        Whole seconds as ``float32``, NaN where not reachable within ``max_time_min``.
         Parameters as in :meth:`travel_times`. Meant for explaining and checking a few origins;
         use :meth:`travel_times` for large queries.
         """
         t0 = parse_clock(departure)
         q = self._prepare(origins, destinations)
         max_time = int(round(max_time_min * 60))
-        out = np.empty((len(q.origins), window, len(q.destinations)), dtype=np.int32)
+        out = np.empty((len(q.origins), window, len(q.destinations)), dtype=np.float32)
         window_ = Window(t0, int(window), int(step_s), max_time)
         with self._state(len(q.destinations)) as state:
             for o in range(len(q.origins)):
                 events = self._events(q, o, state, window_)
                 m = expand_events(events, len(q.destinations), q.direct.row(o), window_)
-                out[o] = np.where(m >= INF, UNREACHABLE, m)
+                out[o] = _public(m)
         return out
 
     def arrive_by(
@@ -496,34 +501,30 @@ class Router:
                                                           max_time),
                                                    None if earliest_arrival is None else lower)
         deadlines = deadline + step_s * np.arange(window)
-        walk = np.full(len(orig), np.inf)
-        w_sec = pd.Series(direct.seconds).groupby(
-            np.repeat(np.arange(len(orig)), np.diff(direct.indptr))).min()
-        walk[w_sec.index.to_numpy()] = w_sec.to_numpy()
+        # Kernel convention until the end: INF (-INF for departures) where not reached.
+        walk = np.full(len(orig), INF, dtype=np.int64)
+        np.minimum.at(walk, np.repeat(np.arange(len(orig)), np.diff(direct.indptr)),
+                      direct.seconds)
         if deadlines[-1] < lower:  # a walk arrives exactly at the deadline: too early
-            walk[:] = np.inf
+            walk[:] = INF
         # Shortest time needed: at the deadline where each latest departure first holds.
-        shortest = np.where(walk <= max_time, walk, np.nan)
-        if len(ev_o):
-            need = pd.Series(deadlines[ev_m] - ev_d).groupby(ev_o).min()
-            idx = need.index.to_numpy()
-            shortest[idx] = np.fmin(shortest[idx], need.to_numpy(dtype=np.float64))
+        shortest = np.where(walk <= max_time, walk, INF)
+        np.minimum.at(shortest, ev_o, deadlines[ev_m] - ev_d)
         latest = None
         if dense:
-            latest = np.full((len(orig), window), np.nan)
-            # Events hold improvements from their deadline on (labels only grow with the deadline).
-            frame = pd.DataFrame({"o": ev_o, "m": ev_m, "d": ev_d})
-            if len(frame):
-                last = frame.groupby(["o", "m"], sort=True)["d"].max()
-                grid = last.unstack("m").reindex(columns=range(window))
-                grid = grid.ffill(axis=1)
-                latest[grid.index.to_numpy()] = grid.to_numpy(dtype=np.float64)
-            walk_dep = deadlines[None, :] - walk[:, None]  # arrive exactly at the deadline
-            walk_dep[:, deadlines < lower] = np.nan
-            latest = np.fmax(latest, walk_dep)
-            latest[deadlines[None, :] - latest > max_time] = np.nan
-        return ArriveBy(orig.ids, str(dest.ids[0]), deadlines.astype(np.int64), latest,
-                        None if earliest_arrival is None else lower, shortest)
+            # Events hold improvements from their deadline on (labels only grow with the
+            # deadline): the latest departure per deadline is the running maximum.
+            latest = np.full((len(orig), window), -INF, dtype=np.int64)
+            np.maximum.at(latest, (ev_o, ev_m), ev_d)
+            latest = np.maximum.accumulate(latest, axis=1)
+            walk_dep = np.where(walk[:, None] < INF, deadlines[None, :] - walk[:, None], -INF)
+            walk_dep[:, deadlines < lower] = -INF  # arrive exactly at the deadline: too early
+            latest = np.maximum(latest, walk_dep)
+            latest[deadlines[None, :] - latest > max_time] = -INF
+        return ArriveBy(orig.ids, str(dest.ids[0]), deadlines.astype(np.int64),
+                        None if latest is None else _public(latest, np.float64),
+                        None if earliest_arrival is None else lower,
+                        _public(shortest, np.float64))
 
     def journey(
         self,
@@ -728,6 +729,14 @@ class Router:
             Csr(access.indptr, access.indices, access.seconds), window._replace(t_first=-last),
             bound, False)
         return ev_o, window.n_minutes - 1 - ev_m, -ev_a
+
+
+def _public(seconds: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+    """The kernels' seconds as results: NaN where not reached (``INF``, or ``-INF`` for
+    latest departures). The one place where the kernels' convention meets the public one."""
+    out: np.ndarray = seconds.astype(dtype)
+    out[np.abs(seconds) >= INF] = np.nan
+    return out
 
 
 def _transit_data(tt: Timetable, transfers: Legs, board_slack_s: int) -> TransitData:

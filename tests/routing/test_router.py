@@ -13,7 +13,7 @@ from pyproj import Transformer
 
 from kurszugang.errors import RoutingError, ServiceDateError
 from kurszugang.io.gtfs import read_gtfs
-from kurszugang.routing.router import UNREACHABLE, Points, Router
+from kurszugang.routing.router import Points, Router
 from tests.routing.reference import ReferenceRouter, nearest_rank
 
 _TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
@@ -21,8 +21,9 @@ ZUG_DATE = dt.date(2021, 3, 2)
 
 
 def _as_inf(a: np.ndarray) -> np.ndarray:
+    """Router results (NaN = not reachable) with inf for unreachable, as the reference has."""
     out = a.astype(float)
-    out[a == UNREACHABLE] = np.inf
+    out[np.isnan(out)] = np.inf
     return out
 
 
@@ -88,7 +89,7 @@ def test_zug_percentiles_are_nearest_rank_of_the_minutes(zug):
             for d in range(40):
                 want = nearest_rank(per_min[o, :, d], p)
                 have = res.seconds[o, d, j]
-                assert (have == UNREACHABLE and want == math.inf) or have == want
+                assert (np.isnan(have) and want == math.inf) or have == want
     # best and mean follow the same minutes
     assert np.array_equal(_as_inf(res.best), np.min(per_min, axis=1))
     finite = np.isfinite(per_min)
@@ -111,8 +112,8 @@ def test_zug_results_do_not_depend_on_batches_or_workers(zug):
                             workers=1, batch_size=64)
     b = router.travel_times(orig, departure="07:00", window=30, percentiles=(5, 50, 95),
                             workers=2, batch_size=3)
-    assert np.array_equal(a.seconds, b.seconds)
-    assert np.array_equal(a.best, b.best)
+    assert np.array_equal(a.seconds, b.seconds, equal_nan=True)
+    assert np.array_equal(a.best, b.best, equal_nan=True)
     assert (a.seconds >= 0).any()
 
 
@@ -191,7 +192,7 @@ def test_journey_explains_the_per_minute_travel_time(zug):
             j = router.journey(Points(orig.ids[o:o + 1], orig.xy[o:o + 1]),
                                Points(dest.ids[d:d + 1], dest.xy[d:d + 1]), departure="07:05")
             want = per_min[o, 0, d]
-            if want == UNREACHABLE:
+            if np.isnan(want):
                 assert j.arrival is None and j.legs.empty
                 continue
             assert j.travel_time == want
@@ -213,3 +214,48 @@ def test_journey_explains_the_per_minute_travel_time(zug):
             assert str(j).endswith(f"{j.travel_time / 60:.0f} min after leaving at 07:05")
     assert n_rides >= 4
     assert n_same_stop >= 1  # journeys that change vehicles at the same stop are explained too
+
+
+def _two_stop_feed(tmp_path):
+    """Stops A and B 5 km apart; one trip A 07:10 -> B 07:30 on weekdays of 2026."""
+    from tests.routing.test_router_random import write_feed
+
+    return read_gtfs(write_feed(tmp_path / "feed", {
+        "stops.txt": [["stop_id", "stop_name", "stop_lat", "stop_lon"],
+                      ["A", "Dorf", "49.000000", "11.000000"],
+                      ["B", "Stadt", "49.045000", "11.000000"]],
+        "routes.txt": [["route_id", "route_short_name", "route_type"], ["R", "1", 3]],
+        "trips.txt": [["route_id", "service_id", "trip_id"], ["R", "WD", "T1"]],
+        "stop_times.txt": [["trip_id", "arrival_time", "departure_time", "stop_id",
+                            "stop_sequence"],
+                           ["T1", "07:10:00", "07:10:00", "A", 1],
+                           ["T1", "07:30:00", "07:30:00", "B", 2]],
+        "calendar.txt": [["service_id", "monday", "tuesday", "wednesday", "thursday", "friday",
+                          "saturday", "sunday", "start_date", "end_date"],
+                         ["WD", 1, 1, 1, 1, 1, 0, 0, "20260101", "20261231"]],
+    }))
+
+
+def test_not_reachable_is_nan_in_every_result(tmp_path):
+    router = Router(_two_stop_feed(tmp_path), "2026-03-10", board_slack_s=0)
+    origins = pd.DataFrame({"id": ["dorf", "weit"], "lon": [11.0, 11.5], "lat": [49.0, 49.0]})
+    stadt = pd.DataFrame({"id": ["stadt"], "lon": [11.0], "lat": [49.045]})
+    tt = router.travel_times(origins, stadt, departure="07:00", window=10, percentiles=(50,))
+    # dorf: leaving 07:00..07:09 for the 07:10 bus arriving 07:30: 30 .. 21 min, rank 5 = 25 min
+    assert tt.seconds[0, 0, 0] == 25 * 60 and tt.best[0, 0] == 21 * 60
+    assert tt.seconds.dtype == np.float32
+    # weit (37 km away): NaN, and a threshold comparison is False, not True as -1 would be
+    assert np.isnan(tt.seconds[1, 0, 0]) and np.isnan(tt.best[1, 0]) and np.isnan(tt.mean[1, 0])
+    assert tt.share_reached[1, 0] == 0
+    assert not (tt.seconds[1, 0, 0] <= 45 * 60)
+    assert tt.to_frame()["travel_time_p50"].tolist()[0] == 25
+    assert tt.to_frame()["travel_time_p50"].isna().tolist() == [False, True]
+    per_min = router.per_minute(origins, stadt, departure="07:00", window=10)
+    assert per_min[0, :, 0].tolist() == [60.0 * m for m in range(30, 20, -1)]
+    assert np.isnan(per_min[1]).all()
+    res = router.arrive_by(origins, stadt, arrive_by="07:40")
+    assert res.latest_departure[0, 0] == 7 * 3600 + 10 * 60
+    assert np.isnan(res.latest_departure[1, 0]) and np.isnan(res.shortest()[1])
+    assert res.shortest()[0] == 30 * 60  # from leaving at 07:10 to the deadline 07:40
+    far = router.journey(origins.iloc[[1]], stadt, departure="07:00")
+    assert far.arrival is None and far.travel_time is None
