@@ -206,8 +206,12 @@ class Router:
     walk_speed_kmh
         Walking speed in km/h (default 4.5).
     max_walk_m
-        Longest walking leg (access, transfer, egress, or the whole walk) in metres (default
-        1,000); with straight-line walking measured after the detour factor.
+        Longest walking leg to the first stop, between two rides and from the last stop, in
+        metres (default 1,000); with straight-line walking measured after the detour factor.
+    max_direct_walk_m
+        Longest walk straight from the origin to the destination without any vehicle, in metres
+        (default ``None``: the same as ``max_walk_m``). Applies to :meth:`travel_times`,
+        :meth:`per_minute`, :meth:`arrive_by` and :meth:`journey`.
     detour_factor
         Walked distance / straight-line distance without OSM (default 1.3). Ignored with OSM.
     max_snap_m
@@ -242,6 +246,7 @@ class Router:
         walk_network: WalkNetwork | None = None,
         walk_speed_kmh: float = 4.5,
         max_walk_m: float = 1000.0,
+        max_direct_walk_m: float | None = None,
         detour_factor: float = 1.3,
         max_snap_m: float = 500.0,
         board_slack_s: int = 60,
@@ -253,6 +258,9 @@ class Router:
             raise RoutingError(f"walking speed must be positive, got {walk_speed_kmh} km/h")
         if max_walk_m < 0:
             raise RoutingError(f"maximum walk must not be negative, got {max_walk_m} m")
+        if max_direct_walk_m is not None and not max_direct_walk_m >= 0:
+            raise RoutingError(f"maximum direct walk must not be negative, got "
+                               f"{max_direct_walk_m} m")
         if detour_factor < 1:
             raise RoutingError(f"detour factor must be at least 1, got {detour_factor}")
         if board_slack_s < 0:
@@ -270,6 +278,9 @@ class Router:
             self.walking = NetworkWalking(walk_network, walk_speed_kmh, max_walk_m, max_snap_m)
         self.board_slack_s = int(board_slack_s)
         self.max_rides = int(max_rides)
+        #: Longest walk from origin to destination without any vehicle (metres).
+        self.max_direct_walk_m = float(max_walk_m if max_direct_walk_m is None
+                                       else max_direct_walk_m)
         names = feed.stops["stop_name"] if "stop_name" in feed.stops.columns else feed.stops["stop_id"]
         self.stop_names = names.fillna("").astype(str).to_numpy(dtype=object)
         routes = feed.routes
@@ -494,7 +505,7 @@ class Router:
         self._check_snapped(dest.xy, dest.ids, "destination")
         target = self._legs(dest.xy, self.stop_xy)  # symmetric walking: stop -> target
         access = self._legs(orig.xy, self.stop_xy).transpose()  # per stop: origins
-        direct = self._legs(orig.xy, dest.xy)
+        direct = self._legs(orig.xy, dest.xy, self.max_direct_walk_m)
         max_time = int(round(max_time_min * 60))
         ev_o, ev_m, ev_d = self._latest_departures(target, access, len(orig), deadline,
                                                    Window(deadline, int(window), int(step_s),
@@ -652,9 +663,11 @@ class Router:
             check_snapped(self.walking, xy, ids, what)
             self._snap_checked.add(key)
 
-    def _legs(self, a: np.ndarray, b: np.ndarray) -> Legs:
-        """Walking legs between two point sets, cached for repeated queries (e.g. per course)."""
-        key = ("legs", self._key(a), self._key(b))
+    def _legs(self, a: np.ndarray, b: np.ndarray, max_m: float | None = None) -> Legs:
+        """Walking legs between two point sets up to ``max_m`` metres (default: the longest
+        walking leg), cached for repeated queries (e.g. per course)."""
+        limit = self.walking.max_walk_m if max_m is None else float(max_m)
+        key = ("legs", self._key(a), self._key(b), limit)
         legs = self._legs_cache.get(key)
         if legs is None:
             if len(self._legs_cache) >= 32:  # keep the cache small: drop the oldest legs
@@ -662,7 +675,10 @@ class Router:
                 self._legs_cache.pop(old)
             # Walking is symmetric: search from the smaller side (one shortest-path search per
             # source point on the footway network).
-            legs = self.walking.legs(b, a).transpose() if len(a) > len(b) else self.walking.legs(a, b)
+            if len(a) > len(b):
+                legs = self.walking.legs(b, a, max_m=limit).transpose()
+            else:
+                legs = self.walking.legs(a, b, max_m=limit)
             self._legs_cache[key] = legs
         return legs
 
@@ -677,7 +693,7 @@ class Router:
             destinations=dest,
             access=self._legs(orig.xy, self.stop_xy),
             egress=self._legs(self.stop_xy, dest.xy),
-            direct=self._legs(orig.xy, dest.xy),
+            direct=self._legs(orig.xy, dest.xy, self.max_direct_walk_m),
         )
 
     def _new_state(self, n_dest: int, *, track: bool = False) -> SearchState:

@@ -111,9 +111,12 @@ class StraightLineWalking:
             self._trees[key] = tree
         return tree
 
-    def legs(self, from_xy: np.ndarray, to_xy: np.ndarray, *, exclude_self: bool = False) -> Legs:
-        """Every leg up to ``max_walk_m`` between two point sets (EPSG:25832 metres)."""
-        radius = self.max_walk_m / self.detour_factor
+    def legs(self, from_xy: np.ndarray, to_xy: np.ndarray, *, exclude_self: bool = False,
+             max_m: float | None = None) -> Legs:
+        """Every leg up to ``max_m`` (default ``max_walk_m``) metres between two point sets
+        (planar coordinates in metres)."""
+        limit = self.max_walk_m if max_m is None else float(max_m)
+        radius = limit / self.detour_factor
         a = cKDTree(from_xy) if len(from_xy) < 64 else self._tree(from_xy)
         b = a if to_xy is from_xy else (cKDTree(to_xy) if len(to_xy) < 64 else self._tree(to_xy))
         m = a.sparse_distance_matrix(b, radius, output_type="coo_matrix")
@@ -126,7 +129,7 @@ class StraightLineWalking:
         rows = np.concatenate([rows, zr])
         cols = np.concatenate([cols, zc])
         dist = np.concatenate([dist, np.zeros(len(zr))])
-        ok = dist <= self.max_walk_m + 1e-9
+        ok = dist <= limit + 1e-9
         if exclude_self:
             ok &= rows != cols
         return Legs.from_coo(rows[ok], cols[ok], dist[ok], len(from_xy), len(to_xy), self.speed_kmh)
@@ -240,8 +243,10 @@ class NetworkWalking:
         )
 
     def legs(self, from_xy: np.ndarray, to_xy: np.ndarray, *, exclude_self: bool = False,
-             batch: int = 64) -> Legs:
-        """Network walking legs up to ``max_walk_m`` between two point sets (EPSG:25832)."""
+             max_m: float | None = None, batch: int = 64) -> Legs:
+        """Network walking legs up to ``max_m`` (default ``max_walk_m``) metres between two point
+        sets (in the network's CRS)."""
+        limit = self.max_walk_m if max_m is None else float(max_m)
         net = self.network
         s_from = self.snap(from_xy)
         s_to = self.snap(to_xy)
@@ -255,7 +260,7 @@ class NetworkWalking:
             e = s_from.edge[pts]
             nodes = np.concatenate([net.edge_u[e], net.edge_v[e]])
             # Multi-source shortest paths from both end nodes of each origin's edge.
-            d_nodes = dijkstra(self._graph, directed=False, indices=nodes, limit=self.max_walk_m)
+            d_nodes = dijkstra(self._graph, directed=False, indices=nodes, limit=limit)
             m = len(pts)
             du = d_nodes[:m] + s_from.to_u_m[pts][:, None]
             dv = d_nodes[m:] + s_from.to_v_m[pts][:, None]
@@ -272,7 +277,7 @@ class NetworkWalking:
                 along = (np.abs(fa[:, None] - fb[None, :]) * length[:, None]
                          + s_from.offset_m[pts][:, None] + s_to.offset_m[to_idx][None, :])
                 d = np.where(same, np.minimum(d, along), d)
-            r, c = np.nonzero(d <= self.max_walk_m)
+            r, c = np.nonzero(d <= limit)
             rows_out.append(pts[r])
             cols_out.append(to_idx[c])
             dist_out.append(d[r, c])

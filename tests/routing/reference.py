@@ -9,7 +9,7 @@ tables, with plain Python loops and brute-force distances.
 Semantics (the routing contract): walk from the origin to a stop, ride, transfer by one walking
 leg between two rides, walk from the last stop; or walk directly. Walking legs are straight lines
 × detour factor in EPSG:25832 at the walking speed, whole seconds rounded up, and exist only up to
-the maximum walk. Boarding needs arrival + slack <= departure; pickup_type 1 forbids boarding,
+the maximum walk (the direct walk up to its own maximum, by default the same). Boarding needs arrival + slack <= departure; pickup_type 1 forbids boarding,
 drop_off_type 1 forbids alighting.
 """
 
@@ -167,8 +167,9 @@ class ReferenceRouter:
 
     def __init__(self, feed, date: dt.date, *, walk_speed_kmh: float = 4.5, max_walk_m: float = 1000,
                  detour_factor: float = 1.3, board_slack_s: int = 60, max_rides: int = 5,
-                 distance=None) -> None:
+                 distance=None, max_direct_walk_m: float | None = None) -> None:
         self.speed, self.max_walk = walk_speed_kmh, max_walk_m
+        self.max_direct = max_walk_m if max_direct_walk_m is None else max_direct_walk_m
         self.distance = distance or straight_line(detour_factor)
         self.slack, self.max_rides = board_slack_s, max_rides
         x, y = _TO_UTM.transform(feed.stops["stop_lon"].to_numpy(float), feed.stops["stop_lat"].to_numpy(float))
@@ -196,7 +197,7 @@ class ReferenceRouter:
         okey = (o.tobytes(), dest_xy.tobytes())
         if getattr(self, "_origin_key", None) != okey:  # the same origin for every minute
             self._access = _walk_legs(o, self.stop_xy, self.speed, self.distance, self.max_walk)[0]
-            self._direct = _walk_legs(o, dest_xy, self.speed, self.distance, self.max_walk)[0]
+            self._direct = _walk_legs(o, dest_xy, self.speed, self.distance, self.max_direct)[0]
             self._origin_key = okey
         access, direct = self._access, self._direct
         key = dest_xy.tobytes()

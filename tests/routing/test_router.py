@@ -259,3 +259,53 @@ def test_not_reachable_is_nan_in_every_result(tmp_path):
     assert res.shortest()[0] == 30 * 60  # from leaving at 07:10 to the deadline 07:40
     far = router.journey(origins.iloc[[1]], stadt, departure="07:00")
     assert far.arrival is None and far.travel_time is None
+
+
+def test_direct_walk_has_its_own_limit(malente_feed_path):
+    """Malente Jägerberg and Hafkamp, 1,844 m apart; before 09:00 no Bürgerbus runs.
+
+    With the default (direct walks up to max_walk_m = 1,000 m) the pair is unreachable; with
+    max_direct_walk_m = 3,375 m (45 min at 4.5 km/h) it is reached on foot, in the straight-line
+    distance × 1.3 / 4.5 km/h, in every result.
+    """
+    feed = read_gtfs(malente_feed_path)
+    date = dt.date(2019, 3, 12)
+    stops = feed.stops.set_index("stop_id").loc[["36", "70"]]
+    assert stops["stop_name"].tolist() == ["Malente Jägerberg", "Hafkamp"]
+    x, y = _TO_UTM.transform(stops["stop_lon"].to_numpy(float), stops["stop_lat"].to_numpy(float))
+    straight = math.hypot(x[1] - x[0], y[1] - y[0])
+    assert 1843 < straight < 1846
+    want = math.ceil(straight * 1.3 / (4.5 / 3.6) - 1e-9)  # 1,918 s: 32 min
+    home = pd.DataFrame({"id": ["jaegerberg"], "lon": [stops["stop_lon"].iloc[0]],
+                         "lat": [stops["stop_lat"].iloc[0]]})
+    site = pd.DataFrame({"id": ["hafkamp"], "lon": [stops["stop_lon"].iloc[1]],
+                         "lat": [stops["stop_lat"].iloc[1]]})
+    default = Router(feed, date)
+    walker = Router(feed, date, max_direct_walk_m=3375)
+    assert int(default.timetable.trip_start.min()) > 9 * 3600  # no useful bus before 09:00
+    assert default.max_direct_walk_m == 1000 and walker.max_direct_walk_m == 3375
+    kw = dict(departure="05:00", window=10, max_time_min=45)
+    assert np.isnan(default.per_minute(home, site, **kw)).all()
+    assert (walker.per_minute(home, site, **kw) == want).all()
+    assert np.isnan(default.travel_times(home, site, **kw).seconds).all()
+    tt = walker.travel_times(home, site, percentiles=(5, 50, 95), **kw)
+    assert tt.seconds[0, 0].tolist() == [want] * 3 and tt.best[0, 0] == want
+    assert tt.to_frame()["travel_time_p50"].tolist() == [want // 60]
+    # arrive by 05:45: leave at 05:45 minus the walk
+    assert np.isnan(default.arrive_by(home, site, arrive_by="05:45", max_time_min=45)
+                    .latest_departure[0, 0])
+    ab = walker.arrive_by(home, site, arrive_by="05:45", max_time_min=45)
+    assert ab.latest_departure[0, 0] == 5 * 3600 + 45 * 60 - want
+    j = walker.journey(home, site, departure="05:00", max_time_min=45)
+    assert j.travel_time == want
+    assert j.legs["mode"].tolist() == ["walk"]
+    assert j.legs["metres"].iloc[0] == pytest.approx(straight * 1.3)
+    assert default.journey(home, site, departure="05:00", max_time_min=45).arrival is None
+    # The other walking legs keep max_walk_m: no stop is reached by a longer access walk.
+    assert walker.transfers.metres.max() <= 1000
+
+
+def test_negative_direct_walk_is_an_error(zug):
+    feed, _ = zug
+    with pytest.raises(RoutingError, match="maximum direct walk must not be negative, got -1"):
+        Router(feed, ZUG_DATE, max_direct_walk_m=-1)

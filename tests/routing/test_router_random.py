@@ -97,6 +97,7 @@ def random_feed(draw):
         "slack": draw(st.sampled_from([0, 60, 120])),
         "max_rides": draw(st.integers(1, 4)),
         "max_walk": draw(st.sampled_from([0.0, 400.0, 1200.0])),
+        "max_direct_walk": draw(st.sampled_from([None, 0.0, 800.0, 3000.0])),
     }
     return files, params
 
@@ -107,7 +108,8 @@ def router_and_reference(folder: Path, files: dict, p: dict) -> tuple[Router, Re
     logging.getLogger("kurszugang").setLevel(logging.ERROR)
     feed = read_gtfs(folder, strict=False)
     kwargs = dict(walk_speed_kmh=4.5, max_walk_m=p["max_walk"], detour_factor=1.2,
-                  board_slack_s=p["slack"], max_rides=p["max_rides"])
+                  board_slack_s=p["slack"], max_rides=p["max_rides"],
+                  max_direct_walk_m=p.get("max_direct_walk"))
     try:
         router = Router(feed, DATE, **kwargs)
     except ServiceDateError as exc:  # every drawn trip runs on other days
@@ -131,6 +133,7 @@ def test_random_feeds_equal_reference(tmp_path_factory, case):
     got = router.per_minute(pts, pts, departure=p["departure"], window=window, max_time_min=150)
     event(f"trips from the previous day: {router.timetable.counts['trips_from_previous_day'] > 0}")
     event(f"frequencies: {'frequencies.txt' in files}")
+    event(f"direct walk limit: {p['max_direct_walk']} (walks {p['max_walk']})")
     event(f"pairs reached by transit or walking: {(got >= 0).mean() > 1 / len(pts)}")
     for o in range(len(pts)):
         for m in range(0, window, 3):
