@@ -199,7 +199,10 @@ class Router:
     feed
         A GTFS feed from :func:`kurszugang.io.gtfs.read_gtfs`.
     date
-        The service date (``datetime.date`` or ``"YYYY-MM-DD"``).
+        The service date (``datetime.date``, ``"YYYY-MM-DD"`` or ``"DD.MM.YYYY"``). A date
+        inside the feed's service period without any trip gives walking-only results (and a
+        warning; ``router.timetable.n_trips == 0``); a date outside it without any trip raises
+        :class:`~kurszugang.errors.ServiceDateError`.
     walk_network
         An OSM walking network (:func:`kurszugang.io.osm.read_walk_network`). Without it, walking
         legs are straight lines × ``detour_factor``.

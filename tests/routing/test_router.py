@@ -309,3 +309,64 @@ def test_negative_direct_walk_is_an_error(zug):
     feed, _ = zug
     with pytest.raises(RoutingError, match="maximum direct walk must not be negative, got -1"):
         Router(feed, ZUG_DATE, max_direct_walk_m=-1)
+
+
+def test_date_without_service_inside_the_period_is_walking_only(malente_feed_path, caplog):
+    """Malente, Wednesday 2019-05-01 (Tag der Arbeit): the weekday service is removed by a
+    calendar_dates exception, so no Bürgerbus runs; the router answers with walks only."""
+    feed = read_gtfs(malente_feed_path)
+    date = dt.date(2019, 5, 1)
+    assert feed.service_period() == (dt.date(2018, 11, 1), dt.date(2020, 12, 31))
+    with caplog.at_level(logging.WARNING, logger="kurszugang.routing.timetable"):
+        router = Router(feed, date)
+    assert router.timetable.n_trips == 0 and router.timetable.n_patterns == 0
+    assert ("Am 2019-05-01 (Mittwoch) fährt laut Fahrplan keine Fahrt, obwohl der Tag im "
+            "Gültigkeitszeitraum 2018-11-01 bis 2020-12-31 liegt") in caplog.text
+    assert Router(feed, dt.date(2019, 4, 30)).timetable.n_trips > 0  # the day before: service
+    stops = router.stops()
+    got = router.per_minute(stops, stops, departure="08:00", window=5, max_time_min=60)
+    # Walking only: straight line x 1.3 at 4.5 km/h, up to 1,000 m, the same every minute.
+    x, y = _TO_UTM.transform(feed.stops["stop_lon"].to_numpy(float),
+                             feed.stops["stop_lat"].to_numpy(float))
+    metres = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]) * 1.3
+    want = np.where(metres <= 1000, np.ceil(metres / (4.5 / 3.6) - 1e-9), np.nan)
+    for m in range(5):
+        np.testing.assert_array_equal(got[:, m, :], want)
+    assert np.isfinite(want).sum() > len(stops)  # not only each stop to itself
+    tt = router.travel_times(stops, stops, departure="08:00", window=5)
+    np.testing.assert_array_equal(tt.seconds[:, :, 0], want)
+
+
+def test_date_with_only_trips_from_the_day_before(tmp_path):
+    """A night trip leaves on Monday 23:50 and arrives 24:20: on Tuesday it is the only trip."""
+    from tests.routing.test_router_random import write_feed
+
+    folder = write_feed(tmp_path / "feed", {
+        "stops.txt": [["stop_id", "stop_name", "stop_lat", "stop_lon"],
+                      ["A", "A", "49.000000", "11.000000"], ["B", "B", "49.050000", "11.000000"]],
+        "routes.txt": [["route_id", "route_short_name", "route_type"], ["R", "N1", 3]],
+        "trips.txt": [["route_id", "service_id", "trip_id"], ["R", "MO", "NIGHT"]],
+        "stop_times.txt": [["trip_id", "arrival_time", "departure_time", "stop_id",
+                            "stop_sequence"],
+                           ["NIGHT", "23:50:00", "23:50:00", "A", 1],
+                           ["NIGHT", "24:20:00", "24:20:00", "B", 2]],
+        "calendar.txt": [["service_id", "monday", "tuesday", "wednesday", "thursday", "friday",
+                          "saturday", "sunday", "start_date", "end_date"],
+                         ["MO", 1, 0, 0, 0, 0, 0, 0, "20260101", "20261231"]],
+    })
+    router = Router(read_gtfs(folder), "10.03.2026", board_slack_s=0)  # a Tuesday, German form
+    assert router.date == dt.date(2026, 3, 10)
+    assert router.timetable.n_trips == 1
+    assert router.timetable.counts["trips_from_previous_day"] == 1
+    a, b = (Points(np.array([s], dtype=object), router.stop_xy[[i]]) for i, s in enumerate("AB"))
+    # On Tuesday the trip leaves A at -00:10 (Monday 23:50) and reaches B at 00:20.
+    assert router.timetable.dep.min() == -10 * 60 and router.timetable.arr.max() == 20 * 60
+    assert router.arrive_by(a, b, arrive_by="00:30").latest_departure[0, 0] == -10 * 60
+    assert np.isnan(router.per_minute(a, b, departure="00:00", window=1)).all()  # gone by 00:00
+
+
+def test_bad_service_date_is_an_error_naming_the_forms(zug):
+    feed, _ = zug
+    with pytest.raises(RoutingError, match=r"service date: '2021-13-02' is not a date "
+                                           r"\(expected JJJJ-MM-TT oder TT.MM.JJJJ\)"):
+        Router(feed, "2021-13-02")
