@@ -76,6 +76,10 @@ class Timetable:
         (``stop_pattern_start[s]:stop_pattern_start[s + 1]``).
     counts
         Figures about the compilation (trips of the day, of the previous day, frequency instances).
+    stop_names
+        ``stop_name`` of each stop ("" where the feed has none).
+    stop_location_type
+        GTFS ``location_type`` of each stop (0: a stop or platform where vehicles halt).
     """
 
     date: dt.date
@@ -100,6 +104,8 @@ class Timetable:
     stop_patterns: np.ndarray
     stop_pattern_pos: np.ndarray
     counts: dict[str, int]
+    stop_names: np.ndarray | None = None
+    stop_location_type: np.ndarray | None = None
 
     @property
     def n_stops(self) -> int:
@@ -121,6 +127,50 @@ class Timetable:
         """Number of stop times of the trip instances running on the date."""
         return len(self.arr)
 
+    def departures_per_stop(self) -> pd.DataFrame:
+        """Boardable departures per stop on the date, in total and per hour of the clock.
+
+        Counted from the compiled trips of the date, so that they agree with the router: a
+        departure is a trip instance's stop where boarding is allowed (``pickup_type`` not 1;
+        on-demand stops count) that is not the trip's last stop, at its clock time on the date
+        (00:00 to 23:59). Trips of the previous day past 24:00 count in the early hours
+        (24:20 of Monday is 00:20 on Tuesday); this day's trips past 24:00 count on the next
+        date, never twice. ``frequencies.txt`` trips count each departure.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per stop of ``location_type`` 0 (or empty), in feed order: ``stop_id``,
+            ``stop_name``, ``lon``, ``lat`` (WGS84 degrees), ``x``, ``y`` (metres, EPSG:25832),
+            ``departures`` (the date's total) and ``dep_h00`` … ``dep_h23`` (departures in each
+            hour of the clock).
+
+        Examples
+        --------
+        >>> deps = router.timetable.departures_per_stop()  # doctest: +SKIP
+        >>> deps.loc[deps["departures"].idxmax(), "stop_name"]  # doctest: +SKIP
+        """
+        per_hour = _departures_per_hour(self)
+        station = (np.zeros(self.n_stops, dtype=bool) if self.stop_location_type is None
+                   else self.stop_location_type != 0)
+        odd = station & (per_hour.sum(axis=1) > 0)
+        if odd.any():
+            log.warning("%d Abfahrten an %d Stationen oder Eingängen (location_type nicht 0) "
+                        "werden keiner Haltestelle zugerechnet, z. B. %s",
+                        int(per_hour[odd].sum()), int(odd.sum()),
+                        ", ".join(map(str, self.stop_ids[odd][:3])))
+        rows = np.flatnonzero(~station)
+        names = self.stop_names if self.stop_names is not None else np.full(self.n_stops, "")
+        out = pd.DataFrame({
+            "stop_id": pd.array(self.stop_ids[rows].astype(str), dtype="string"),
+            "stop_name": pd.array(names[rows].astype(str), dtype="string"),
+            "lon": self.stop_lon[rows], "lat": self.stop_lat[rows],
+            "x": self.stop_x[rows], "y": self.stop_y[rows],
+            "departures": per_hour[rows].sum(axis=1),
+        })
+        hours = pd.DataFrame(per_hour[rows], columns=[f"dep_h{h:02d}" for h in range(24)])
+        return pd.concat([out, hours], axis=1)
+
     def stop_index(self, stop_ids: object) -> np.ndarray:
         """Indices of the given stop ids (KeyError naming the first unknown id)."""
         lookup = pd.Index(self.stop_ids)
@@ -129,6 +179,19 @@ class Timetable:
         if (idx < 0).any():
             raise KeyError(f"stop id {ids[idx < 0][0]!r} is not in the feed")
         return idx
+
+
+def _departures_per_hour(tt: Timetable) -> np.ndarray:
+    """``(n_stops, 24)`` int64: boardable departures per stop and hour of the clock on the date."""
+    n_sp = np.diff(tt.pattern_stop_start)
+    size = n_sp * np.diff(tt.pattern_trip_start)
+    pattern = np.repeat(np.arange(tt.n_patterns), size)  # pattern of each stop time
+    pos = (np.arange(len(tt.dep)) - tt.pattern_time_start[pattern]) % np.maximum(n_sp[pattern], 1)
+    at = tt.pattern_stop_start[pattern] + pos
+    dep = tt.dep.astype(np.int64)
+    ok = (tt.pattern_pickup[at] == 1) & (pos < n_sp[pattern] - 1) & (dep >= 0) & (dep < DAY)
+    cell = tt.pattern_stops[at[ok]].astype(np.int64) * 24 + dep[ok] // 3600
+    return np.bincount(cell, minlength=tt.n_stops * 24).reshape(tt.n_stops, 24).astype(np.int64)
 
 
 def _parse_date(date: dt.date | str) -> dt.date:
@@ -332,9 +395,15 @@ def _stop_table(feed: Feed) -> dict[str, np.ndarray]:
     lon = stops["stop_lon"].to_numpy(np.float64)
     lat = stops["stop_lat"].to_numpy(np.float64)
     x, y = _TO_UTM.transform(lon, lat)
+    names = (stops["stop_name"].astype(object).where(stops["stop_name"].notna(), "")
+             if "stop_name" in stops.columns else pd.Series([""] * len(stops)))
+    kind = (pd.to_numeric(stops["location_type"], errors="coerce").fillna(0)
+            if "location_type" in stops.columns else pd.Series(np.zeros(len(stops))))
     return {"stop_ids": stops["stop_id"].to_numpy(dtype=object),
             "stop_x": np.asarray(x, dtype=np.float64), "stop_y": np.asarray(y, dtype=np.float64),
-            "stop_lon": lon, "stop_lat": lat}
+            "stop_lon": lon, "stop_lat": lat,
+            "stop_names": names.to_numpy(dtype=object),
+            "stop_location_type": kind.to_numpy(np.int64)}
 
 
 def _empty_arrays(n_stops: int) -> dict[str, np.ndarray]:
