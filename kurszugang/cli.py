@@ -103,6 +103,14 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         detour_factor=args.detour_factor, board_slack_s=args.board_slack,
         max_rides=args.max_rides,
     )
+    if router.timetable.n_trips == 0:  # walks only: most likely the wrong date for a matrix
+        from kurszugang.errors import ServiceDateError
+
+        first, last = feed.service_period()
+        raise ServiceDateError(
+            f"no trip runs on {args.date.isoformat()} ({args.date:%A}), a day inside the feed's "
+            f"service period {first.isoformat()} to {last.isoformat()}: the matrix would hold "
+            "walks only; choose a date with service", path=feed.source)
     result = router.travel_times(
         origins, destinations, departure=args.departure, window=args.window,
         percentiles=args.percentiles, max_time_min=args.max_time, progress=not args.quiet,
