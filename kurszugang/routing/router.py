@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 from tqdm import tqdm
 
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
+from kurszugang.dates import parse_clock as _parse_clock
 from kurszugang.errors import RoutingError
 from kurszugang.routing.raptor import (
     INF,
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
 
 _NO_BOUND = np.zeros(0, dtype=np.int64)
 
@@ -64,38 +64,55 @@ _NO_BOUND = np.zeros(0, dtype=np.int64)
 def parse_clock(value: str | int) -> int:
     """Seconds after midnight from ``"HH:MM"``, ``"HH:MM:SS"`` or an int of seconds.
 
+    :func:`kurszugang.dates.parse_clock` with the router's error.
+
     Examples
     --------
     >>> parse_clock("07:30")
     27000
     """
-    if isinstance(value, int | np.integer):
-        return int(value)
-    text = str(value).strip()
-    parts = text.split(":")
     try:
-        nums = [int(p) for p in parts]
-    except ValueError:
-        nums = []
-    if len(nums) not in (2, 3) or not all(n >= 0 for n in nums) or nums[1] > 59 or (
-            len(nums) == 3 and nums[2] > 59):
-        raise RoutingError(f"time {value!r} is not a clock time (expected HH:MM, e.g. 07:30)")
-    return nums[0] * 3600 + nums[1] * 60 + (nums[2] if len(nums) == 3 else 0)
+        return _parse_clock(value)
+    except ValueError as exc:
+        raise RoutingError(f"time {exc}") from None
 
 
 @dataclass(frozen=True)
 class Points:
-    """Points with ids in EPSG:25832 (the router's working CRS)."""
+    """Points with ids and coordinates in a projected CRS in metres.
+
+    Attributes
+    ----------
+    ids
+        The points' ids (object array of str).
+    xy
+        ``float64`` ``(n, 2)``: x and y in metres in ``crs``.
+    crs
+        The CRS of ``xy`` (default :data:`~kurszugang.crs.ANALYSIS_CRS`, EPSG:25832). The
+        router transforms points into its working CRS (:attr:`Router.crs`).
+    """
 
     ids: np.ndarray
     xy: np.ndarray
+    crs: str = ANALYSIS_CRS
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def to_crs(self, crs: str) -> Points:
+        """The same points in another CRS (``self`` if already in it)."""
+        if crs == self.crs:
+            return self
+        if len(self.xy) == 0:
+            return Points(self.ids, self.xy, crs)
+        x, y = transformer(self.crs, crs).transform(self.xy[:, 0], self.xy[:, 1])
+        return Points(self.ids, np.column_stack([x, y]).astype(np.float64), crs)
 
-def as_points(data: pd.DataFrame | gpd.GeoDataFrame, what: str = "points") -> Points:
-    """Points from a table with ``id, lon, lat`` (WGS84) or a GeoDataFrame of points with a CRS.
+
+def as_points(data: pd.DataFrame | gpd.GeoDataFrame, what: str = "points", *,
+              crs: str = ANALYSIS_CRS) -> Points:
+    """Points in ``crs`` from a table with ``id, lon, lat`` (WGS84) or a GeoDataFrame of points
+    with a CRS.
 
     Raises
     ------
@@ -114,7 +131,7 @@ def as_points(data: pd.DataFrame | gpd.GeoDataFrame, what: str = "points") -> Po
     if isinstance(data, gpd.GeoDataFrame):
         if data.crs is None:
             raise RoutingError(f"{what} have no CRS: set one with .set_crs(...) before routing")
-        pts = data.to_crs("EPSG:25832").geometry
+        pts = data.to_crs(crs).geometry
         if not (pts.geom_type == "Point").all():
             pts = pts.representative_point()
         xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
@@ -129,9 +146,9 @@ def as_points(data: pd.DataFrame | gpd.GeoDataFrame, what: str = "points") -> Po
             i = int(np.flatnonzero(bad)[0])
             raise RoutingError(f"{what} id {ids[i]!r}: lon/lat ({data['lon'].iloc[i]!r}, "
                                f"{data['lat'].iloc[i]!r}) is not a WGS84 coordinate")
-        x, y = _TO_UTM.transform(lon, lat)
+        x, y = transformer(WEB_CRS, crs).transform(lon, lat)
         xy = np.column_stack([x, y])
-    return Points(ids, np.asarray(xy, dtype=np.float64))
+    return Points(ids, np.asarray(xy, dtype=np.float64).reshape(-1, 2), crs)
 
 
 @dataclass(frozen=True)
@@ -272,13 +289,17 @@ class Router:
             raise RoutingError(f"max rides must be at least 1, got {max_rides}")
         self.timetable: Timetable = compile_timetable(feed, date,
                                                       exclude_route_ids=exclude_route_ids)
+        #: The projected CRS (metres) the router measures in: EPSG:25832 for Bavaria, the UTM
+        #: zone of the stops elsewhere (see :func:`kurszugang.routing.timetable.working_crs`).
+        self.crs: str = self.timetable.crs
         self._legs_cache: dict = {} if legs_cache is None else legs_cache
         self._snap_checked: set[bytes] = self._legs_cache.setdefault("_snap_checked", set())
         self.walking: StraightLineWalking | NetworkWalking
         if walk_network is None:
             self.walking = StraightLineWalking(walk_speed_kmh, max_walk_m, detour_factor)
         else:
-            self.walking = NetworkWalking(walk_network, walk_speed_kmh, max_walk_m, max_snap_m)
+            self.walking = NetworkWalking(walk_network.to_crs(self.crs), walk_speed_kmh,
+                                          max_walk_m, max_snap_m)
         self.board_slack_s = int(board_slack_s)
         self.max_rides = int(max_rides)
         #: Longest walk from origin to destination without any vehicle (metres).
@@ -296,7 +317,8 @@ class Router:
         self._stop_key = hashlib.blake2b(self.stop_xy.tobytes(), digest_size=16).digest()
         key = ("transfers", self._stop_key, b"")
         if key not in self._legs_cache:
-            self._legs_cache[key] = self.walking.legs(self.stop_xy, self.stop_xy, exclude_self=True)
+            self._legs_cache[key] = self.walking.legs(self.stop_xy, self.stop_xy,
+                                                      exclude_self=True, crs=self.crs)
         self.transfers: Legs = self._legs_cache[key]
         self._data = _transit_data(tt, self.transfers, self.board_slack_s)
         self._mirrored: TransitData | None = None
@@ -311,8 +333,8 @@ class Router:
         return self.timetable.date
 
     def stops(self) -> Points:
-        """The feed's stops as points (ids and EPSG:25832 coordinates)."""
-        return Points(self.timetable.stop_ids, self.stop_xy)
+        """The feed's stops as points (ids and coordinates in :attr:`crs`)."""
+        return Points(self.timetable.stop_ids, self.stop_xy, self.crs)
 
     def network_nodes(self) -> Points:
         """The walking network's nodes as points (ids = OSM node ids), for one-to-all queries.
@@ -325,7 +347,8 @@ class Router:
         if not isinstance(self.walking, NetworkWalking):
             raise RoutingError("this router has no walking network: build it with walk_network=")
         net = self.walking.network
-        return Points(net.node_osm_id.astype(str).astype(object), np.column_stack([net.x, net.y]))
+        return Points(net.node_osm_id.astype(str).astype(object), np.column_stack([net.x, net.y]),
+                      self.crs)
 
     def travel_times(
         self,
@@ -500,8 +523,8 @@ class Router:
         lower = -int(INF) if earliest_arrival is None else parse_clock(earliest_arrival)
         if lower > deadline:
             raise RoutingError(f"earliest arrival {earliest_arrival} is after the deadline {arrive_by}")
-        orig = origins if isinstance(origins, Points) else as_points(origins, "origins")
-        dest = destination if isinstance(destination, Points) else as_points(destination, "destination")
+        orig = self._points(origins, "origins")
+        dest = self._points(destination, "destination")
         if len(dest) != 1:
             raise RoutingError(f"arrive_by takes one destination, got {len(dest)}")
         self._check_snapped(orig.xy, orig.ids, "origins")
@@ -659,11 +682,17 @@ class Router:
             return self._stop_key
         return hashlib.blake2b(np.ascontiguousarray(xy).tobytes(), digest_size=16).digest()
 
+    def _points(self, data: object, what: str) -> Points:
+        """Origins or destinations as :class:`Points` in the router's CRS."""
+        if isinstance(data, Points):
+            return data.to_crs(self.crs)
+        return as_points(data, what, crs=self.crs)
+
     def _check_snapped(self, xy: np.ndarray, ids: np.ndarray, what: str) -> None:
         """Report points too far from the walking network, once per point set."""
         key = self._key(xy)
         if key not in self._snap_checked:
-            check_snapped(self.walking, xy, ids, what)
+            check_snapped(self.walking, xy, ids, what, crs=self.crs)
             self._snap_checked.add(key)
 
     def _legs(self, a: np.ndarray, b: np.ndarray, max_m: float | None = None) -> Legs:
@@ -679,16 +708,15 @@ class Router:
             # Walking is symmetric: search from the smaller side (one shortest-path search per
             # source point on the footway network).
             if len(a) > len(b):
-                legs = self.walking.legs(b, a, max_m=limit).transpose()
+                legs = self.walking.legs(b, a, max_m=limit, crs=self.crs).transpose()
             else:
-                legs = self.walking.legs(a, b, max_m=limit)
+                legs = self.walking.legs(a, b, max_m=limit, crs=self.crs)
             self._legs_cache[key] = legs
         return legs
 
     def _prepare(self, origins: object, destinations: object) -> _Query:
-        orig = origins if isinstance(origins, Points) else as_points(origins, "origins")
-        dest = (self.stops() if destinations is None else destinations
-                if isinstance(destinations, Points) else as_points(destinations, "destinations"))
+        orig = self._points(origins, "origins")
+        dest = self.stops() if destinations is None else self._points(destinations, "destinations")
         self._check_snapped(orig.xy, orig.ids, "origins")
         self._check_snapped(dest.xy, dest.ids, "destinations")
         return _Query(

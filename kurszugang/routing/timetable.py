@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
+from pyproj import Proj
 
 from kurszugang._arrow import isin
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, metric_crs_for, transformer
 from kurszugang.dates import parse_date
 from kurszugang.errors import RoutingError, ServiceDateError
 
@@ -32,7 +33,10 @@ DAY = 86_400
 #: A date with fewer trips than this share of a typical weekday's trips is warned about.
 THIN_SERVICE_SHARE = 0.2
 
-_TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
+#: The analysis CRS is kept as the router's working CRS where its scale error at the centre of
+#: the stops is at most this (0.25 %: all of Germany and Switzerland); elsewhere the UTM zone of
+#: the centre (:func:`kurszugang.crs.metric_crs_for`).
+CRS_TOLERANCE = 0.0025
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,7 +50,7 @@ class Timetable:
     stop_ids
         Stop id of each stop index (every stop of the feed).
     stop_x, stop_y
-        Stop coordinates in EPSG:25832 (metres).
+        Stop coordinates in metres in ``crs``.
     stop_lon, stop_lat
         Stop coordinates in WGS84 (degrees).
     pattern_stop_start
@@ -80,6 +84,8 @@ class Timetable:
         ``stop_name`` of each stop ("" where the feed has none).
     stop_location_type
         GTFS ``location_type`` of each stop (0: a stop or platform where vehicles halt).
+    crs
+        The projected CRS of ``stop_x``/``stop_y`` (see :func:`working_crs`).
     """
 
     date: dt.date
@@ -106,6 +112,7 @@ class Timetable:
     counts: dict[str, int]
     stop_names: np.ndarray | None = None
     stop_location_type: np.ndarray | None = None
+    crs: str = ANALYSIS_CRS
 
     @property
     def n_stops(self) -> int:
@@ -141,7 +148,7 @@ class Timetable:
         -------
         pandas.DataFrame
             One row per stop of ``location_type`` 0 (or empty), in feed order: ``stop_id``,
-            ``stop_name``, ``lon``, ``lat`` (WGS84 degrees), ``x``, ``y`` (metres, EPSG:25832),
+            ``stop_name``, ``lon``, ``lat`` (WGS84 degrees), ``x``, ``y`` (metres in ``crs``),
             ``departures`` (the date's total) and ``dep_h00`` … ``dep_h23`` (departures in each
             hour of the clock).
 
@@ -312,8 +319,32 @@ def _active_trips(feed: Feed, date: dt.date,
     return out, n_today, n_prev
 
 
+def working_crs(lon: np.ndarray, lat: np.ndarray) -> str:
+    """The projected CRS in metres suited to stops at ``lon``, ``lat`` (degrees).
+
+    :data:`~kurszugang.crs.ANALYSIS_CRS` (EPSG:25832) where its scale error at the stops' centre
+    (the median longitude and latitude) is at most :data:`CRS_TOLERANCE`, so that Bavarian data
+    keeps the analysis CRS; elsewhere :func:`~kurszugang.crs.metric_crs_for` at the centre.
+
+    Examples
+    --------
+    >>> working_crs(np.array([12.44]), np.array([49.29]))
+    'EPSG:25832'
+    >>> working_crs(np.array([-120.5]), np.array([44.0]))
+    'EPSG:32610'
+    """
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        return ANALYSIS_CRS
+    clon, clat = float(np.median(lon[ok])), float(np.median(lat[ok]))
+    factors = Proj(ANALYSIS_CRS).get_factors(clon, clat)
+    error = max(abs(factors.meridional_scale - 1), abs(factors.parallel_scale - 1))
+    return ANALYSIS_CRS if error <= CRS_TOLERANCE else metric_crs_for(clon, clat)
+
+
 def compile_timetable(feed: Feed, date: dt.date | str, *,
-                      exclude_route_ids: frozenset[str] | set[str] = frozenset()) -> Timetable:
+                      exclude_route_ids: frozenset[str] | set[str] = frozenset(),
+                      crs: str | None = None) -> Timetable:
     """Compile the trips of one service date into a :class:`Timetable`.
 
     Parameters
@@ -324,6 +355,9 @@ def compile_timetable(feed: Feed, date: dt.date | str, *,
         The service date (``datetime.date``, ``"YYYY-MM-DD"`` or ``"DD.MM.YYYY"``).
     exclude_route_ids
         Routes left out (e.g. on-demand lines, to see what is reachable without them).
+    crs
+        Projected CRS in metres of the stop coordinates; default :func:`working_crs` of the
+        feed's stops.
 
     Returns
     -------
@@ -348,7 +382,8 @@ def compile_timetable(feed: Feed, date: dt.date | str, *,
     """
     day = _parse_date(date)
     st, n_today, n_prev = _active_trips(feed, day, frozenset(exclude_route_ids))
-    stops = _stop_table(feed)
+    stops = _stop_table(feed, crs)
+    arrays: dict[str, Any]
     if n_today + n_prev == 0:
         _no_service(feed, day, frozenset(exclude_route_ids))
         arrays = _empty_arrays(len(stops["stop_ids"]))
@@ -389,12 +424,13 @@ def _no_service(feed: Feed, date: dt.date, exclude_route_ids: frozenset[str]) ->
         last.isoformat())
 
 
-def _stop_table(feed: Feed) -> dict[str, np.ndarray]:
-    """Stop ids and coordinates (the Timetable's stop fields)."""
+def _stop_table(feed: Feed, crs: str | None) -> dict[str, Any]:
+    """Stop ids, names, kinds and coordinates (the Timetable's stop fields and its CRS)."""
     stops = feed.stops
     lon = stops["stop_lon"].to_numpy(np.float64)
     lat = stops["stop_lat"].to_numpy(np.float64)
-    x, y = _TO_UTM.transform(lon, lat)
+    crs = working_crs(lon, lat) if crs is None else crs
+    x, y = transformer(WEB_CRS, crs).transform(lon, lat)
     names = (stops["stop_name"].astype(object).where(stops["stop_name"].notna(), "")
              if "stop_name" in stops.columns else pd.Series([""] * len(stops)))
     kind = (pd.to_numeric(stops["location_type"], errors="coerce").fillna(0)
@@ -403,10 +439,10 @@ def _stop_table(feed: Feed) -> dict[str, np.ndarray]:
             "stop_x": np.asarray(x, dtype=np.float64), "stop_y": np.asarray(y, dtype=np.float64),
             "stop_lon": lon, "stop_lat": lat,
             "stop_names": names.to_numpy(dtype=object),
-            "stop_location_type": kind.to_numpy(np.int64)}
+            "stop_location_type": kind.to_numpy(np.int64), "crs": crs}
 
 
-def _empty_arrays(n_stops: int) -> dict[str, np.ndarray]:
+def _empty_arrays(n_stops: int) -> dict[str, Any]:
     """The Timetable's pattern and trip arrays of a date without any trip."""
     i64, i32 = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
     return {
@@ -481,7 +517,7 @@ def _group_patterns(ins: _Instances) -> tuple[np.ndarray, np.ndarray]:
     return final_pattern, trip_order
 
 
-def _compile_trips(st: pd.DataFrame, stop_ids: np.ndarray) -> tuple[dict[str, np.ndarray], int]:
+def _compile_trips(st: pd.DataFrame, stop_ids: np.ndarray) -> tuple[dict[str, Any], int]:
     """Patterns, trips and stop times of the date's stop times (the Timetable's arrays)."""
     ins = _instances(st, stop_ids)
     final_pattern, trip_order = _group_patterns(ins)

@@ -2,8 +2,8 @@
 
 Two models share one interface (:class:`StraightLineWalking`, :class:`NetworkWalking`):
 
-- *Straight line*: distance between the two points in EPSG:25832 × ``detour_factor``; only legs
-  up to ``max_walk_m`` (after the detour factor) exist.
+- *Straight line*: distance between the two points in the router's projected CRS (EPSG:25832 in
+  Bavaria) × ``detour_factor``; only legs up to ``max_walk_m`` (after the detour factor) exist.
 - *OSM network*: shortest path on the footway network; each point is snapped to the nearest edge
   (not node) and the distance from the point to the network counts as walking. Points farther
   than ``max_snap_m`` from any edge are not snapped: they are reported, never silently moved.
@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from kurszugang.crs import ANALYSIS_CRS, transformer
 from kurszugang.errors import RoutingError
 
 if TYPE_CHECKING:
@@ -112,9 +113,12 @@ class StraightLineWalking:
         return tree
 
     def legs(self, from_xy: np.ndarray, to_xy: np.ndarray, *, exclude_self: bool = False,
-             max_m: float | None = None) -> Legs:
-        """Every leg up to ``max_m`` (default ``max_walk_m``) metres between two point sets
-        (planar coordinates in metres)."""
+             max_m: float | None = None, crs: str = ANALYSIS_CRS) -> Legs:
+        """Every leg up to ``max_m`` (default ``max_walk_m``) metres between two point sets.
+
+        Both point sets are in the same projected CRS in metres, ``crs`` (straight lines are
+        measured in it, so it should suit the data: see
+        :func:`kurszugang.routing.timetable.working_crs`)."""
         limit = self.max_walk_m if max_m is None else float(max_m)
         radius = limit / self.detour_factor
         a = cKDTree(from_xy) if len(from_xy) < 64 else self._tree(from_xy)
@@ -191,11 +195,13 @@ class NetworkWalking:
         my = (net.y[net.edge_u] + net.y[net.edge_v]) / 2
         object.__setattr__(self, "_tree", cKDTree(np.column_stack([mx, my])))
 
-    def snap(self, xy: np.ndarray) -> Snapped:
-        """Snap points (EPSG:25832) to their nearest edge within ``max_snap_m``.
+    def snap(self, xy: np.ndarray, *, crs: str = ANALYSIS_CRS) -> Snapped:
+        """Snap points (coordinates in ``crs``, default EPSG:25832) to their nearest edge within
+        ``max_snap_m``.
 
         Results are kept for the last few point sets (grids are snapped once per analysis).
         """
+        xy = self._own(xy, crs)
         key = hashlib.blake2b(np.ascontiguousarray(xy, dtype=np.float64).tobytes(),
                               digest_size=16).digest()
         hit = self._snaps.get(key)
@@ -205,6 +211,14 @@ class NetworkWalking:
                 self._snaps.pop(next(iter(self._snaps)))
             self._snaps[key] = hit
         return hit
+
+    def _own(self, xy: np.ndarray, crs: str) -> np.ndarray:
+        """Points in ``crs`` as coordinates in the network's CRS."""
+        xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        if crs == self.network.crs or len(xy) == 0:
+            return xy
+        x, y = transformer(crs, self.network.crs).transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
 
     def _snap(self, xy: np.ndarray) -> Snapped:
         net = self.network
@@ -243,13 +257,13 @@ class NetworkWalking:
         )
 
     def legs(self, from_xy: np.ndarray, to_xy: np.ndarray, *, exclude_self: bool = False,
-             max_m: float | None = None, batch: int = 64) -> Legs:
+             max_m: float | None = None, crs: str = ANALYSIS_CRS, batch: int = 64) -> Legs:
         """Network walking legs up to ``max_m`` (default ``max_walk_m``) metres between two point
-        sets (in the network's CRS)."""
+        sets (coordinates in ``crs``, default EPSG:25832)."""
         limit = self.max_walk_m if max_m is None else float(max_m)
         net = self.network
-        s_from = self.snap(from_xy)
-        s_to = self.snap(to_xy)
+        s_from = self.snap(from_xy, crs=crs)
+        s_to = self.snap(to_xy, crs=crs)
         src = np.flatnonzero(s_from.ok)
         u_to = net.edge_u[s_to.edge[s_to.ok]]
         v_to = net.edge_v[s_to.edge[s_to.ok]]
@@ -296,7 +310,7 @@ class NetworkWalking:
 
 
 def check_snapped(walking: StraightLineWalking | NetworkWalking, xy: np.ndarray,
-                  ids: np.ndarray, what: str) -> np.ndarray:
+                  ids: np.ndarray, what: str, *, crs: str = ANALYSIS_CRS) -> np.ndarray:
     """Snap check for user points: returns the mask of snapped points, logs the others.
 
     Raises
@@ -306,7 +320,7 @@ def check_snapped(walking: StraightLineWalking | NetworkWalking, xy: np.ndarray,
     """
     if not isinstance(walking, NetworkWalking):
         return np.ones(len(xy), dtype=bool)
-    s = walking.snap(xy)
+    s = walking.snap(xy, crs=crs)
     bad = ~s.ok
     if bad.all() and len(xy):
         raise RoutingError(
