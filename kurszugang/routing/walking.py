@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
@@ -147,9 +148,9 @@ class StraightLineWalking:
 class Snapped:
     """Points snapped to the nearest edge of a walking network.
 
-    ``edge`` is the edge index (-1 where not snapped), ``offset_m`` the distance from the point
-    to the edge, ``to_u_m``/``to_v_m`` the walking distance from the snapped point to the edge's
-    end nodes (including ``offset_m``).
+    ``edge`` is the index of the nearest edge (-1 where none lies within ``max_snap_m``),
+    ``offset_m`` the distance from the point to it (inf where not snapped), ``to_u_m``/``to_v_m``
+    the walking distance from the point to the edge's end nodes (including ``offset_m``).
     """
 
     edge: np.ndarray
@@ -169,7 +170,7 @@ class NetworkWalking:
     Parameters
     ----------
     network
-        The walking network (EPSG:25832).
+        The walking network (in any projected CRS in metres; points are given in ``crs``).
     speed_kmh
         Walking speed in km/h.
     max_walk_m
@@ -183,17 +184,18 @@ class NetworkWalking:
     max_walk_m: float = 1000.0
     max_snap_m: float = 500.0
     _graph: sp.csr_matrix = field(init=False, repr=False)
-    _tree: cKDTree = field(init=False, repr=False)
+    _tree: shapely.STRtree = field(init=False, repr=False)
     _snaps: dict[bytes, Snapped] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_graph", self.network.to_csr())
         object.__setattr__(self, "_snaps", {})
-        # Segment midpoints index: candidates for the nearest edge.
+        # An R-tree over the segments themselves: its nearest-geometry query finds the truly
+        # nearest segment, however long (candidates by segment midpoints can miss a long one).
         net = self.network
-        mx = (net.x[net.edge_u] + net.x[net.edge_v]) / 2
-        my = (net.y[net.edge_u] + net.y[net.edge_v]) / 2
-        object.__setattr__(self, "_tree", cKDTree(np.column_stack([mx, my])))
+        ends = np.stack([np.column_stack([net.x[net.edge_u], net.y[net.edge_u]]),
+                         np.column_stack([net.x[net.edge_v], net.y[net.edge_v]])], axis=1)
+        object.__setattr__(self, "_tree", shapely.STRtree(shapely.linestrings(ends)))
 
     def snap(self, xy: np.ndarray, *, crs: str = ANALYSIS_CRS) -> Snapped:
         """Snap points (coordinates in ``crs``, default EPSG:25832) to their nearest edge within
@@ -223,38 +225,30 @@ class NetworkWalking:
     def _snap(self, xy: np.ndarray) -> Snapped:
         net = self.network
         n = len(xy)
-        half_longest = float(net.edge_length.max()) / 2 if len(net.edge_length) else 0.0
-        k = min(16, len(net.edge_u))
-        # Nearest-midpoint candidates, then exact point-to-segment distance among them; a
-        # segment's nearest point is at most half its length from its midpoint, so searching
-        # midpoints within max_snap + half the longest edge finds the true nearest segment.
-        dist_mid, cand = self._tree.query(xy, k=k, distance_upper_bound=self.max_snap_m + half_longest)
-        cand = np.atleast_2d(cand)
-        valid = cand < len(net.edge_u)
-        cand = np.where(valid, cand, 0)
-        ux, uy = net.x[net.edge_u[cand]], net.y[net.edge_u[cand]]
-        vx, vy = net.x[net.edge_v[cand]], net.y[net.edge_v[cand]]
-        dx, dy = vx - ux, vy - uy
+        edge = np.full(n, -1, dtype=np.int64)
+        off = np.full(n, np.inf)
+        to_u = np.full(n, np.inf)
+        to_v = np.full(n, np.inf)
+        if n == 0 or net.n_edges == 0:
+            return Snapped(edge, off, to_u, to_v)
+        pairs = self._tree.query_nearest(shapely.points(xy), max_distance=self.max_snap_m,
+                                         all_matches=True)
+        # Equally near segments (a point nearest to a shared node): the lowest edge index.
+        order = np.lexsort((pairs[1], pairs[0]))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = pairs[0][order][1:] != pairs[0][order][:-1]
+        pt, e = pairs[0][order][first], pairs[1][order][first]
+        ux, uy = net.x[net.edge_u[e]], net.y[net.edge_u[e]]
+        dx, dy = net.x[net.edge_v[e]] - ux, net.y[net.edge_v[e]] - uy
         seg2 = dx * dx + dy * dy
-        px, py = xy[:, 0:1], xy[:, 1:2]
-        frac = np.where(seg2 > 0, ((px - ux) * dx + (py - uy) * dy) / np.where(seg2 > 0, seg2, 1), 0.0)
-        frac = np.clip(frac, 0.0, 1.0)
-        qx, qy = ux + frac * dx, uy + frac * dy
-        d = np.hypot(px - qx, py - qy)
-        d = np.where(valid, d, np.inf)
-        best = np.argmin(d, axis=1)
-        rows = np.arange(n)
-        off = d[rows, best]
-        edge = cand[rows, best]
-        f = frac[rows, best]
-        length = net.edge_length[edge]
-        ok = off <= self.max_snap_m
-        return Snapped(
-            edge=np.where(ok, edge, -1),
-            offset_m=off,
-            to_u_m=off + f * length,
-            to_v_m=off + (1 - f) * length,
-        )
+        frac = np.where(seg2 > 0, ((xy[pt, 0] - ux) * dx + (xy[pt, 1] - uy) * dy)
+                        / np.where(seg2 > 0, seg2, 1), 0.0).clip(0.0, 1.0)
+        d = np.hypot(xy[pt, 0] - (ux + frac * dx), xy[pt, 1] - (uy + frac * dy))
+        length = net.edge_length[e]  # geodesic: positions along it in proportion
+        edge[pt], off[pt] = e, d
+        to_u[pt] = d + frac * length
+        to_v[pt] = d + (1 - frac) * length
+        return Snapped(edge, off, to_u, to_v)
 
     def legs(self, from_xy: np.ndarray, to_xy: np.ndarray, *, exclude_self: bool = False,
              max_m: float | None = None, crs: str = ANALYSIS_CRS, batch: int = 64) -> Legs:
