@@ -159,7 +159,8 @@ def _add_matrix(sub: argparse._SubParsersAction) -> None:
                    help="longest walk straight from origin to destination without any vehicle, "
                         "in metres (default: the same as --max-walk-m)")
     p.add_argument("--detour-factor", type=float, default=1.3, metavar="F",
-                   help="walked / straight-line distance without --osm (default: 1.3)")
+                   help="walked / straight-line distance without --osm, and with --osm for "
+                        "points more than 500 m off the network (default: 1.3)")
     p.add_argument("--board-slack", type=int, default=60, metavar="SECONDS",
                    help="seconds between arriving at a stop and boarding (default: 60)")
     p.add_argument("--max-time", type=float, default=120.0, metavar="MINUTES",

@@ -233,10 +233,12 @@ class Router:
         (default ``None``: the same as ``max_walk_m``). Applies to :meth:`travel_times`,
         :meth:`per_minute`, :meth:`arrive_by` and :meth:`journey`.
     detour_factor
-        Walked distance / straight-line distance without OSM (default 1.3). Ignored with OSM.
+        Walked distance / straight-line distance without OSM (default 1.3); with OSM for the
+        legs from or to points off the network.
     max_snap_m
-        With OSM: points farther than this from the network get no walking legs and are
-        reported (default 500 m).
+        With OSM: points (and stops) farther than this from the network are not moved onto it:
+        they walk by straight line × ``detour_factor``, are reported in a warning and counted
+        in :attr:`off_network` (default 500 m).
     board_slack_s
         Seconds needed between arriving at a stop and boarding there (default 60).
     max_rides
@@ -274,47 +276,34 @@ class Router:
         exclude_route_ids: frozenset[str] | set[str] = frozenset(),
         legs_cache: dict | None = None,
     ) -> None:
-        if walk_speed_kmh <= 0:
-            raise RoutingError(f"walking speed must be positive, got {walk_speed_kmh} km/h")
-        if max_walk_m < 0:
-            raise RoutingError(f"maximum walk must not be negative, got {max_walk_m} m")
-        if max_direct_walk_m is not None and not max_direct_walk_m >= 0:
-            raise RoutingError(f"maximum direct walk must not be negative, got "
-                               f"{max_direct_walk_m} m")
-        if detour_factor < 1:
-            raise RoutingError(f"detour factor must be at least 1, got {detour_factor}")
-        if board_slack_s < 0:
-            raise RoutingError(f"board slack must not be negative, got {board_slack_s} s")
-        if max_rides < 1:
-            raise RoutingError(f"max rides must be at least 1, got {max_rides}")
+        _check_options(walk_speed_kmh=walk_speed_kmh, max_walk_m=max_walk_m,
+                       max_direct_walk_m=max_direct_walk_m, detour_factor=detour_factor,
+                       board_slack_s=board_slack_s, max_rides=max_rides)
         self.timetable: Timetable = compile_timetable(feed, date,
                                                       exclude_route_ids=exclude_route_ids)
         #: The projected CRS (metres) the router measures in: EPSG:25832 for Bavaria, the UTM
         #: zone of the stops elsewhere (see :func:`kurszugang.routing.timetable.working_crs`).
         self.crs: str = self.timetable.crs
         self._legs_cache: dict = {} if legs_cache is None else legs_cache
-        self._snap_checked: set[bytes] = self._legs_cache.setdefault("_snap_checked", set())
+        self._snap_checked: set[tuple[str, bytes]] = self._legs_cache.setdefault("_snap_checked",
+                                                                                 set())
         self.walking: StraightLineWalking | NetworkWalking
         if walk_network is None:
             self.walking = StraightLineWalking(walk_speed_kmh, max_walk_m, detour_factor)
         else:
             self.walking = NetworkWalking(walk_network.to_crs(self.crs), walk_speed_kmh,
-                                          max_walk_m, max_snap_m)
+                                          max_walk_m, max_snap_m, detour_factor)
+        self._off_network: dict[str, set[str]] = self._legs_cache.setdefault("_off_network", {})
         self.board_slack_s = int(board_slack_s)
         self.max_rides = int(max_rides)
         #: Longest walk from origin to destination without any vehicle (metres).
         self.max_direct_walk_m = float(max_walk_m if max_direct_walk_m is None
                                        else max_direct_walk_m)
-        names = feed.stops["stop_name"] if "stop_name" in feed.stops.columns else feed.stops["stop_id"]
-        self.stop_names = names.fillna("").astype(str).to_numpy(dtype=object)
-        routes = feed.routes
-        label = routes["route_short_name"] if "route_short_name" in routes.columns else routes["route_id"]
-        if "route_long_name" in routes.columns:
-            label = label.fillna(routes["route_long_name"])
-        self.route_names = dict(zip(routes["route_id"], label.fillna(routes["route_id"]), strict=True))
+        self.stop_names, self.route_names = _names(feed)
         tt = self.timetable
         self.stop_xy = np.column_stack([tt.stop_x, tt.stop_y])
         self._stop_key = hashlib.blake2b(self.stop_xy.tobytes(), digest_size=16).digest()
+        self._check_off_network(self.stop_xy, tt.stop_ids, "stops")
         key = ("transfers", self._stop_key, b"")
         if key not in self._legs_cache:
             self._legs_cache[key] = self.walking.legs(self.stop_xy, self.stop_xy,
@@ -331,6 +320,24 @@ class Router:
     def date(self) -> dt.date:
         """The service date."""
         return self.timetable.date
+
+    @property
+    def off_network(self) -> dict[str, int]:
+        """Points that walked by straight line × detour factor instead of on the OSM network.
+
+        With a walking network, points (and stops) more than ``max_snap_m`` from it are not
+        moved onto it; their walking legs are straight lines × ``detour_factor``. Counted once
+        per id: ``"stops"`` (the feed's stops), and ``"origins"``, ``"destinations"`` (or
+        ``"destination"`` for arrive-by) over every query of this router (and the routers
+        sharing its ``legs_cache``) so far. Empty without a walking network or when every
+        point lay on the network.
+
+        Examples
+        --------
+        >>> router.off_network  # doctest: +SKIP
+        {'stops': 3, 'origins': 41}
+        """
+        return {kind: len(ids) for kind, ids in self._off_network.items() if ids}
 
     def stops(self) -> Points:
         """The feed's stops as points (ids and coordinates in :attr:`crs`)."""
@@ -689,11 +696,28 @@ class Router:
         return as_points(data, what, crs=self.crs)
 
     def _check_snapped(self, xy: np.ndarray, ids: np.ndarray, what: str) -> None:
-        """Report points too far from the walking network, once per point set."""
-        key = self._key(xy)
+        """Report and count points too far from the walking network, once per point set and
+        role (an error if none of them is near it)."""
+        key = (what, self._key(xy))
         if key not in self._snap_checked:
-            check_snapped(self.walking, xy, ids, what, crs=self.crs)
+            ok = check_snapped(self.walking, xy, ids, what, crs=self.crs, stops_xy=self.stop_xy)
+            self._off_network.setdefault(what, set()).update(map(str, ids[~ok]))
             self._snap_checked.add(key)
+
+    def _check_off_network(self, xy: np.ndarray, ids: np.ndarray, what: str) -> None:
+        """Report and count the feed's stops off the walking network, once per stop set (no
+        error if none is on it: the stops' walks are then all straight lines)."""
+        key = (what, self._key(xy))
+        if not isinstance(self.walking, NetworkWalking) or key in self._snap_checked:
+            return
+        off = ~self.walking.snap(xy, crs=self.crs).ok
+        self._off_network.setdefault(what, set()).update(map(str, ids[off]))
+        self._snap_checked.add(key)
+        if off.any():
+            log.warning("%d of %d %s lie more than %g m from the walking network: their walking "
+                        "legs are straight lines × %g (e.g. %s)", int(off.sum()), len(xy), what,
+                        self.walking.max_snap_m, self.walking.detour_factor,
+                        ", ".join(map(str, ids[off][:5])))
 
     def _legs(self, a: np.ndarray, b: np.ndarray, max_m: float | None = None) -> Legs:
         """Walking legs between two point sets up to ``max_m`` metres (default: the longest
@@ -776,6 +800,36 @@ class Router:
             Csr(access.indptr, access.indices, access.seconds), window._replace(t_first=-last),
             bound, False)
         return ev_o, window.n_minutes - 1 - ev_m, -ev_a
+
+
+def _check_options(*, walk_speed_kmh: float, max_walk_m: float, max_direct_walk_m: float | None,
+                   detour_factor: float, board_slack_s: int, max_rides: int) -> None:
+    """RoutingError naming the first option out of range."""
+    if walk_speed_kmh <= 0:
+        raise RoutingError(f"walking speed must be positive, got {walk_speed_kmh} km/h")
+    if max_walk_m < 0:
+        raise RoutingError(f"maximum walk must not be negative, got {max_walk_m} m")
+    if max_direct_walk_m is not None and not max_direct_walk_m >= 0:
+        raise RoutingError(f"maximum direct walk must not be negative, got {max_direct_walk_m} m")
+    if detour_factor < 1:
+        raise RoutingError(f"detour factor must be at least 1, got {detour_factor}")
+    if board_slack_s < 0:
+        raise RoutingError(f"board slack must not be negative, got {board_slack_s} s")
+    if max_rides < 1:
+        raise RoutingError(f"max rides must be at least 1, got {max_rides}")
+
+
+def _names(feed: Feed) -> tuple[np.ndarray, dict[str, str]]:
+    """Stop names (the stop ids where the feed has no stop_name) and route labels (short name, else
+    long name, else id) for explaining journeys."""
+    stops = feed.stops
+    names = stops["stop_name"] if "stop_name" in stops.columns else stops["stop_id"]
+    routes = feed.routes
+    label = routes["route_short_name"] if "route_short_name" in routes.columns else routes["route_id"]
+    if "route_long_name" in routes.columns:
+        label = label.fillna(routes["route_long_name"])
+    return (names.fillna("").astype(str).to_numpy(dtype=object),
+            dict(zip(routes["route_id"], label.fillna(routes["route_id"]), strict=True)))
 
 
 def _public(seconds: np.ndarray, dtype: type = np.float32) -> np.ndarray:

@@ -36,14 +36,16 @@ class NetworkDistance:
     """Walking distance on a footway network, by brute force: shapely snapping, networkx search.
 
     A point is snapped to the nearest segment (if within ``max_snap``); the distance from the point
-    to the segment counts as walking. Independent of ``kurszugang.routing.walking``.
+    to the segment counts as walking. Where either point lies farther than ``max_snap`` from
+    every segment, the walk is the straight line × ``detour``. Independent of
+    ``kurszugang.routing.walking``.
     """
 
-    def __init__(self, net, max_snap: float) -> None:
+    def __init__(self, net, max_snap: float, detour: float = 1.3) -> None:
         import networkx as nx
         import shapely
 
-        self.net, self.max_snap = net, max_snap
+        self.net, self.max_snap, self.detour = net, max_snap, detour
         self.segs = shapely.linestrings(np.stack(
             [np.column_stack([net.x[net.edge_u], net.y[net.edge_u]]),
              np.column_stack([net.x[net.edge_v], net.y[net.edge_v]])], axis=1))
@@ -68,10 +70,11 @@ class NetworkDistance:
     def __call__(self, x: float, y: float, b_xy: np.ndarray) -> np.ndarray:
         import networkx as nx
 
-        out = np.full(len(b_xy), np.inf)
+        straight = np.hypot(b_xy[:, 0] - x, b_xy[:, 1] - y) * self.detour
         a = self.snap(x, y)
         if a is None:
-            return out
+            return straight
+        out = np.full(len(b_xy), np.inf)
         ea, oa, la, lena = a
         g = self.graph.copy()
         g.add_edge("P", int(self.net.edge_u[ea]), weight=oa + la)
@@ -80,6 +83,7 @@ class NetworkDistance:
         for j, (bx, by) in enumerate(b_xy):
             b = self.snap(bx, by)
             if b is None:
+                out[j] = straight[j]
                 continue
             eb, ob, lb, lenb = b
             best = min(dist.get(int(self.net.edge_u[eb]), math.inf) + ob + lb,

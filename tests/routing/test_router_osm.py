@@ -34,7 +34,7 @@ def test_demo_with_osm_walking_equals_reference(demo):
                   router.stop_xy[pick] + rng.uniform(-250, 250, size=(5, 2)))
     dpick = rng.choice(len(router.stop_xy), 12, replace=False)
     dest_xy = router.stop_xy[dpick] + rng.uniform(-250, 250, size=(12, 2))
-    dest_xy[-1] += 5_000  # far from any footway: no walking legs, never reachable
+    dest_xy[-1] += 5_000  # far from any footway and from every stop: never reachable
     dest = Points(np.array([f"d{i}" for i in range(12)], dtype=object), dest_xy)
     t0 = 6 * 3600 + 45 * 60
     got = router.per_minute(orig, dest, departure=t0, window=30, max_time_min=120)
