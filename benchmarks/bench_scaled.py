@@ -316,9 +316,10 @@ largest size (median {int(np.median(big['copies_reached']))}), and the stops rea
 on. RAPTOR's rounds only scan the patterns at stops that were reached, so the search itself
 grows far less than the feed: "RAPTOR + percentiles" goes from {r0['t_raptor'][1] * 1000:.1f} ms to
 {big['t_raptor'][1] * 1000:.1f} ms of CPU per origin for {big['stops'] / r0['stops']:.0f} times the stops,
-and what grows there is proportional to the whole network, not to the search: the label arrays of
-`range_raptor` (`(max_rides + 1) × n_stops`, filled per origin) and the reduction to percentiles
-for every destination (one result row per stop of the feed). A call with one origin grows a little more
+and what grows there is proportional to the whole network, not to the search: the reduction to
+percentiles for every destination (one result row per stop of the feed). The label arrays of
+`range_raptor` (`(max_rides + 1) × n_stops`) are kept in a reusable search state, and a search
+resets only the labels of the stops the previous one reached. A call with one origin grows a little more
 ({r0['t_single'][1] * 1000:.1f} to {big['t_single'][1] * 1000:.1f} ms of CPU): results have one row
 per stop of the whole feed. The first call of a router builds the egress legs from every stop
 to every stop, once; the stops' hash and k-d tree are kept by the router.

@@ -18,10 +18,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
@@ -89,13 +89,14 @@ def _pairs_within(a: cKDTree, b: cKDTree, radius: float) -> tuple[np.ndarray, np
     """Index pairs and straight-line distances of the points of ``a`` and ``b`` at most
     ``radius`` apart, coincident points included."""
     m = a.sparse_distance_matrix(b, radius, output_type="coo_matrix")
-    # sparse_distance_matrix leaves out zero distances: join coincident points on their
-    # coordinates.
-    same = pd.DataFrame(a.data, columns=["x", "y"]).reset_index().merge(
-        pd.DataFrame(b.data, columns=["x", "y"]).reset_index(), on=["x", "y"])
-    return (np.concatenate([m.row, same["index_x"].to_numpy()]).astype(np.int64),
-            np.concatenate([m.col, same["index_y"].to_numpy()]).astype(np.int64),
-            np.concatenate([m.data, np.zeros(len(same))]))
+    # sparse_distance_matrix leaves out zero distances: add coincident points (the tree query
+    # visits only their neighbourhood; the lists are flattened by C iterators).
+    same = a.query_ball_tree(b, r=0.0)
+    counts = np.fromiter(map(len, same), dtype=np.int64, count=len(same))
+    cols = np.fromiter(chain.from_iterable(same), dtype=np.int64, count=int(counts.sum()))
+    return (np.concatenate([m.row, np.repeat(np.arange(len(same)), counts)]).astype(np.int64),
+            np.concatenate([m.col, cols]).astype(np.int64),
+            np.concatenate([m.data, np.zeros(len(cols))]))
 
 
 @dataclass(frozen=True)
