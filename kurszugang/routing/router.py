@@ -74,7 +74,7 @@ def parse_clock(value: str | int) -> int:
     try:
         return _parse_clock(value)
     except ValueError as exc:
-        raise RoutingError(f"time {exc}") from None
+        raise RoutingError(str(exc)) from None
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,7 @@ def _parse_date(date: dt.date | str) -> dt.date:
     try:
         return parse_date(date)
     except ValueError as exc:
-        raise RoutingError(f"service date: {exc}") from None
+        raise RoutingError(str(exc)) from None
 
 
 def _expand_frequencies(stop_times: pd.DataFrame, frequencies: pd.DataFrame) -> pd.DataFrame:
