@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kurszugang.io.gtfs import read_gtfs  # noqa: E402
-from kurszugang.routing.raptor import INF, expand_events, range_raptor  # noqa: E402
+from kurszugang.routing.raptor import INF, Window, expand_events  # noqa: E402
 from kurszugang.routing.router import Points, Router, _Query  # noqa: E402
 from kurszugang.routing.walking import Legs  # noqa: E402
 
@@ -265,25 +265,27 @@ def _pyraptor_part(feed, rows: pd.DataFrame, router_def: Router, workdir: Path,
                      np.zeros(int(eg_keep.sum())), tt.n_stops, len(dests)),
         direct=_legs(np.zeros(0), np.zeros(0), np.zeros(0), len(queries), len(dests)),
     )
-    no_walk = np.zeros(0, dtype=np.int64)
+    no_walk = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     big = 24 * 3600
-    router_eq._events(query, 0, queries[0][1], 1, 60, big)  # warm-up (numba cache)
+    state = router_eq._new_state(len(dests))
+    router_eq._events(query, 0, state, Window(queries[0][1], 1, 60, big))  # warm-up (numba cache)
     ours_eq = np.full((len(queries), len(dests)), np.nan)
     t_eq = []
     for k, (_, dep) in enumerate(queries):
         t = time.perf_counter()
-        ev = router_eq._events(query, k, dep, 1, 60, big)
-        m = expand_events(*ev, len(dests), no_walk, no_walk, dep, 1, 60, big)[0]
+        ev = router_eq._events(query, k, state, Window(dep, 1, 60, big))
+        m = expand_events(ev, len(dests), no_walk, Window(dep, 1, 60, big))[0]
         t_eq.append(time.perf_counter() - t)
         ours_eq[k] = np.where(m >= INF, np.nan, m + dep)
     out["t_eq"] = t_eq
 
     # Why they differ. (1) pyraptor earlier: does ours match when it may take 10 vehicles?
     router_eq.max_rides = 10
+    state = router_eq._new_state(len(dests))
     ours_10 = np.full_like(ours_eq, np.nan)
     for k, (_, dep) in enumerate(queries):
-        ev = router_eq._events(query, k, dep, 1, 60, big)
-        m = expand_events(*ev, len(dests), no_walk, no_walk, dep, 1, 60, big)[0]
+        ev = router_eq._events(query, k, state, Window(dep, 1, 60, big))
+        m = expand_events(ev, len(dests), no_walk, Window(dep, 1, 60, big))[0]
         ours_10[k] = np.where(m >= INF, np.nan, m + dep)
     router_eq.max_rides = ROUNDS
     same = dests[None, :] == q_orig[:, None]
@@ -362,22 +364,10 @@ def _pyraptor_part(feed, rows: pd.DataFrame, router_def: Router, workdir: Path,
 
 def _tracked(router: Router, query: _Query, k: int, dep: int, max_time: int) -> tuple:
     """One RAPTOR run for origin ``k`` of ``query`` at minute ``dep`` with label tracking."""
-    tt = router.timetable
-    n_k, n = router.max_rides + 1, tt.n_stops
-    par = [np.full((n_k, n), -1, dtype=np.int64) for _ in range(4)]
-    out_ride = np.empty((n_k, n), dtype=np.int64)
-    out_walk = np.empty((n_k, n), dtype=np.int64)
-    tr = router.transfers
-    a_idx, a_sec = query.access.row(k)
-    range_raptor(
-        tt.pattern_stop_start, tt.pattern_stops, tt.pattern_pickup, tt.pattern_dropoff,
-        tt.pattern_trip_start, tt.pattern_time_start, tt.arr, tt.dep,
-        tt.stop_pattern_start, tt.stop_patterns, tt.stop_pattern_pos,
-        tr.indptr, tr.indices, tr.seconds, a_idx, a_sec,
-        query.egress.indptr, query.egress.indices, query.egress.seconds, len(query.destinations),
-        dep, 1, 60, router.board_slack_s, router.max_rides, max_time,
-        True, par[0], par[1], par[2], par[3], out_ride, out_walk)
-    return par, out_ride
+    state = router._new_state(len(query.destinations), track=True)
+    router._events(query, k, state, Window(dep, 1, 60, max_time), track=True)
+    par = [state.par_pattern, state.par_trip, state.par_board, state.par_from]
+    return par, state.ride_lbl
 
 
 def _backtrack(router: Router, tracked: tuple, end_stops: np.ndarray,

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from scaled_feed import scaled_feed, tile_grid  # noqa: E402
 
 from kurszugang.io.gtfs import read_gtfs  # noqa: E402
-from kurszugang.routing.raptor import reduce_events  # noqa: E402
+from kurszugang.routing.raptor import Window, reduce_events  # noqa: E402
 from kurszugang.routing.router import Points, Router  # noqa: E402
 
 FEED = ROOT.parent / "shared" / "data" / "gtfs-ch-kanton-zug-2021" / "gtfs_ch_zg_2021.zip"
@@ -183,11 +183,12 @@ def measure(nx: int, ny: int, n_origins: int, *, build_only: bool = False) -> di
     q = router._prepare(origins, None)
     ranks = np.array([math.ceil(p / 100 * WINDOW) for p in PCTS], dtype=np.int64)
     core = []
+    window = Window(T0, WINDOW, 60, 120 * 60)
+    state = router._new_state(len(q.destinations))
     for o in range(len(origins)):
         t = _clock()
-        ev = router._events(q, o, T0, WINDOW, 60, 120 * 60)
-        w_idx, w_sec = q.direct.row(o)
-        reduce_events(*ev, len(q.destinations), w_idx, w_sec, T0, WINDOW, 60, 120 * 60, ranks, True)
+        ev = router._events(q, o, state, window)
+        reduce_events(ev, len(q.destinations), q.direct.row(o), window, ranks, True)
         core.append(_since(t))
     out["t_raptor"] = _median(core)
     reached = res.seconds[:, :, PCTS.index(50)] >= 0
@@ -315,9 +316,10 @@ largest size (median {int(np.median(big['copies_reached']))}), and the stops rea
 on. RAPTOR's rounds only scan the patterns at stops that were reached, so the search itself
 grows far less than the feed: "RAPTOR + percentiles" goes from {r0['t_raptor'][1] * 1000:.1f} ms to
 {big['t_raptor'][1] * 1000:.1f} ms of CPU per origin for {big['stops'] / r0['stops']:.0f} times the stops,
-and what grows there is proportional to the whole network, not to the search: the label arrays of
-`range_raptor` (`(max_rides + 1) × n_stops`, filled per origin) and the reduction to percentiles
-for every destination (one result row per stop of the feed). A call with one origin grows a little more
+and what grows there is proportional to the whole network, not to the search: the reduction to
+percentiles for every destination (one result row per stop of the feed). The label arrays of
+`range_raptor` (`(max_rides + 1) × n_stops`) are kept in a reusable search state, and a search
+resets only the labels of the stops the previous one reached. A call with one origin grows a little more
 ({r0['t_single'][1] * 1000:.1f} to {big['t_single'][1] * 1000:.1f} ms of CPU): results have one row
 per stop of the whole feed. The first call of a router builds the egress legs from every stop
 to every stop, once; the stops' hash and k-d tree are kept by the router.

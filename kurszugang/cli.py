@@ -114,9 +114,18 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         network = read_walk_network(args.osm)
     router = Router(
         feed, args.date, walk_network=network, walk_speed_kmh=args.walk_speed,
-        max_walk_m=args.max_walk_m, detour_factor=args.detour_factor,
-        board_slack_s=args.board_slack, max_rides=args.max_rides,
+        max_walk_m=args.max_walk_m, max_direct_walk_m=args.max_direct_walk_m,
+        detour_factor=args.detour_factor, board_slack_s=args.board_slack,
+        max_rides=args.max_rides,
     )
+    if router.timetable.n_trips == 0:  # walks only: most likely the wrong date for a matrix
+        from kurszugang.errors import ServiceDateError
+
+        first, last = feed.service_period()
+        raise ServiceDateError(
+            f"no trip runs on {args.date.isoformat()} ({args.date:%A}), a day inside the feed's "
+            f"service period {first.isoformat()} to {last.isoformat()}: the matrix would hold "
+            "walks only; choose a date with service", path=feed.source)
     result = router.travel_times(
         origins, destinations, departure=args.departure, window=args.window,
         percentiles=args.percentiles, max_time_min=args.max_time, progress=not args.quiet,
@@ -160,9 +169,13 @@ def _add_matrix(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--walk-speed", type=float, default=4.5, metavar="KMH",
                    help="walking speed in km/h (default: 4.5)")
     p.add_argument("--max-walk-m", type=float, default=1000.0, metavar="METRES",
-                   help="longest walking leg in metres (default: 1000)")
+                   help="longest walking leg to, between and from stops in metres (default: 1000)")
+    p.add_argument("--max-direct-walk-m", type=float, default=None, metavar="METRES",
+                   help="longest walk straight from origin to destination without any vehicle, "
+                        "in metres (default: the same as --max-walk-m)")
     p.add_argument("--detour-factor", type=float, default=1.3, metavar="F",
-                   help="walked / straight-line distance without --osm (default: 1.3)")
+                   help="walked / straight-line distance without --osm, and with --osm for "
+                        "points more than 500 m off the network (default: 1.3)")
     p.add_argument("--board-slack", type=int, default=60, metavar="SECONDS",
                    help="seconds between arriving at a stop and boarding (default: 60)")
     p.add_argument("--max-time", type=float, default=120.0, metavar="MINUTES",

@@ -135,3 +135,25 @@ def test_isochrones_bad_thresholds(small_feed: Path, tmp_path: Path):
                   "--thresholds", "30,15", "--out", tmp_path / "x.gpkg")
     assert res.returncode == 2
     assert "'30,15' is not a list of increasing minutes" in res.stderr
+
+
+def test_matrix_direct_walk_limit(small_feed: Path, tmp_path: Path):
+    """A destination about 1.5 km from the origin and far from any stop: on foot only.
+
+    Without --max-direct-walk-m the direct walk has the limit of --max-walk-m (1,000 m) and the
+    cell stays empty; with 3,000 m it is the walk, 1,502.7 m × 1.3 at 4.5 km/h = 26.05 min.
+    """
+    origins = _points(tmp_path / "o.csv", [("haus", 11.2, 49.0)])
+    lon_east = 11.2 + 1500 / (111_320 * 0.65606)  # 1.5 km east at 49° N (cos 49° = 0.656)
+    dests = _points(tmp_path / "d.csv", [("kurs", lon_east, 49.0)])
+    common = ["matrix", "--gtfs", small_feed, "--date", "2026-03-10", "--departure", "07:00",
+              "--window", "5", "--origins", origins, "--destinations", dests]
+    plain, walk = tmp_path / "plain.csv", tmp_path / "walk.csv"
+    res = run_cli(*common, "--out", plain)
+    assert res.returncode == 0, res.stderr
+    assert pd.read_csv(plain)["travel_time_p50"].isna().all()
+    res = run_cli(*common, "--out", walk, "--max-direct-walk-m", "3000")
+    assert res.returncode == 0, res.stderr
+    table = pd.read_csv(walk)
+    assert list(table.columns) == ["from_id", "to_id", "travel_time_p50"]
+    assert table["travel_time_p50"].tolist() == [26]

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Geod
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
 from kurszugang.errors import InputError, InputFormatError
 from kurszugang.io._report import ValidationReport
 
@@ -51,8 +52,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The projected CRS of :attr:`WalkNetwork.x` / :attr:`WalkNetwork.y` (ETRS89 / UTM zone 32N).
-WALK_CRS = "EPSG:25832"
+#: The projected CRS of :attr:`WalkNetwork.x` / :attr:`WalkNetwork.y` as read (ETRS89 / UTM
+#: zone 32N); :meth:`WalkNetwork.to_crs` gives the network in another projected CRS in metres.
+WALK_CRS = ANALYSIS_CRS
 
 #: File name endings read as OpenStreetMap extracts (pyosmium picks the format from the ending).
 OSM_SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf", ".o5m")
@@ -96,12 +98,17 @@ _FRAGMENTED_SHARE = 0.5
 _MAX_EXAMPLES = 5
 
 
-@lru_cache(maxsize=8)
-def _transformer(src: str, dst: str) -> Transformer:
-    return Transformer.from_crs(src, dst, always_xy=True)
-
-
 _GEOD = Geod(ellps="WGS84")
+
+
+@lru_cache(maxsize=16)
+def _is_metric(crs: str) -> bool:
+    """Whether ``crs`` is a projected CRS with axes in metres."""
+    try:
+        c = CRS.from_user_input(crs)
+    except Exception:  # pyproj raises CRSError and others for text it cannot read
+        return False
+    return bool(c.is_projected and all(a.unit_name in ("metre", "meter") for a in c.axis_info))
 
 
 def _readonly(values: np.ndarray, dtype: Any) -> np.ndarray:
@@ -124,19 +131,21 @@ class WalkNetwork:
         ``int64`` (n,): the OSM node id of each node, ascending (negative ids are vertices of
         simplified osmnx edges without an OSM node, see :func:`walk_network_from_graph`).
     x, y
-        ``float64`` (n,): node coordinates in metres, EPSG:25832.
+        ``float64`` (n,): node coordinates in metres in ``crs`` (EPSG:25832 as read).
     lon, lat
         ``float64`` (n,): node coordinates in degrees, EPSG:4326.
     edge_u, edge_v
         ``int32`` (m,): node indices (rows of the node arrays) of each edge's ends; ``u != v``.
     edge_length
-        ``float64`` (m,): geodesic length of the segment on the WGS84 ellipsoid, in metres.
+        ``float64`` (m,): geodesic length of the segment on the WGS84 ellipsoid, in metres (true
+        metres anywhere on Earth, whatever the CRS of ``x`` and ``y``).
     edge_highway
         ``str`` (m,): the ``highway`` tag of the way the segment belongs to.
     edge_way_id
         ``int64`` (m,): the OSM id of that way.
     crs
-        Always ``"EPSG:25832"``, the CRS of ``x`` and ``y``.
+        The projected CRS (in metres) of ``x`` and ``y``: ``"EPSG:25832"`` as read,
+        another one after :meth:`to_crs`.
     source
         Where the network came from (a file path or a description of the download).
     report
@@ -178,8 +187,9 @@ class WalkNetwork:
             if len(values) != size:
                 raise ValueError(f"WalkNetwork.{name} has {len(values)} values, expected {size}")
             object.__setattr__(self, name, _readonly(values, dtype))
-        if self.crs != WALK_CRS:
-            raise ValueError(f"WalkNetwork.crs must be {WALK_CRS!r}, got {self.crs!r}")
+        if not _is_metric(self.crs):
+            raise ValueError(f"WalkNetwork.crs must be a projected CRS in metres (such as "
+                             f"{WALK_CRS!r}), got {self.crs!r}")
         if m and (
             min(self.edge_u.min(), self.edge_v.min()) < 0
             or max(self.edge_u.max(), self.edge_v.max()) >= n
@@ -204,7 +214,7 @@ class WalkNetwork:
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        """``(xmin, ymin, xmax, ymax)`` of the nodes in metres, EPSG:25832 (NaN when empty)."""
+        """``(xmin, ymin, xmax, ymax)`` of the nodes in metres in ``crs`` (NaN when empty)."""
         if self.n_nodes == 0:
             return (np.nan, np.nan, np.nan, np.nan)
         return (
@@ -212,6 +222,43 @@ class WalkNetwork:
             float(self.y.min()),
             float(self.x.max()),
             float(self.y.max()),
+        )
+
+    def to_crs(self, crs: str) -> WalkNetwork:
+        """The same network with ``x``/``y`` in another projected CRS in metres.
+
+        Node coordinates are projected anew from ``lon``/``lat``; edges and their geodesic
+        lengths stay as they are.
+
+        Parameters
+        ----------
+        crs
+            A projected CRS in metres, e.g. from :func:`kurszugang.crs.metric_crs_for`.
+
+        Returns
+        -------
+        WalkNetwork
+            ``self`` if it is already in ``crs``.
+
+        Raises
+        ------
+        ValueError
+            If ``crs`` is not a projected CRS in metres.
+
+        Examples
+        --------
+        >>> from kurszugang.crs import metric_crs_for
+        >>> net.to_crs(metric_crs_for(-120.5, 44.0)).crs  # doctest: +SKIP
+        'EPSG:32610'
+        """
+        if crs == self.crs:
+            return self
+        x, y = transformer(WEB_CRS, crs).transform(self.lon, self.lat)
+        return WalkNetwork(
+            node_osm_id=self.node_osm_id, x=np.asarray(x, dtype=np.float64),
+            y=np.asarray(y, dtype=np.float64), lon=self.lon, lat=self.lat, edge_u=self.edge_u,
+            edge_v=self.edge_v, edge_length=self.edge_length, edge_highway=self.edge_highway,
+            edge_way_id=self.edge_way_id, crs=crs, source=self.source, report=self.report,
         )
 
     def to_csr(self) -> sparse.csr_matrix:
@@ -295,6 +342,7 @@ class WalkNetwork:
             edge_length=self.edge_length[keep],
             edge_highway=self.edge_highway[keep],
             edge_way_id=self.edge_way_id[keep],
+            crs=self.crs,
             source=self.source,
             report=report,
         )
@@ -355,7 +403,7 @@ class WalkNetwork:
         from kurszugang import __version__
 
         G = nx.MultiDiGraph(
-            crs="EPSG:4326",
+            crs=WEB_CRS,
             simplified=False,
             created_with=f"kurszugang {__version__}",
             source=self.source,
@@ -385,7 +433,7 @@ class WalkNetwork:
         return G
 
     def nodes_gdf(self) -> gpd.GeoDataFrame:
-        """The nodes as points in EPSG:25832.
+        """The nodes as points in the network's CRS (EPSG:25832 as read).
 
         Returns
         -------
@@ -403,11 +451,11 @@ class WalkNetwork:
         return gpd.GeoDataFrame(
             {"osmid": self.node_osm_id, "lon": self.lon, "lat": self.lat},
             geometry=shapely.points(self.x, self.y),
-            crs=WALK_CRS,
+            crs=self.crs,
         )
 
     def edges_gdf(self) -> gpd.GeoDataFrame:
-        """The edges as straight two-point LineStrings in EPSG:25832.
+        """The edges as straight two-point LineStrings in the network's CRS (EPSG:25832 as read).
 
         Returns
         -------
@@ -442,7 +490,7 @@ class WalkNetwork:
                 "length": self.edge_length,
             },
             geometry=geometry,
-            crs=WALK_CRS,
+            crs=self.crs,
         )
 
 
@@ -614,7 +662,7 @@ def _network_from_segments(
             n_dup,
         )
 
-    x, y = _transformer("EPSG:4326", WALK_CRS).transform(lon, lat)
+    x, y = transformer(WEB_CRS, WALK_CRS).transform(lon, lat)
     net = WalkNetwork(
         node_osm_id=used,
         x=np.asarray(x, dtype=np.float64),
@@ -1050,9 +1098,9 @@ def walk_network_from_graph(G: nx.MultiDiGraph, *, source: str | None = None) ->
             f"graph nodes lack the {exc} attribute; expected x and y (osmnx style)", path=src
         ) from exc
 
-    crs = CRS.from_user_input(G.graph.get("crs", "EPSG:4326"))
+    crs = CRS.from_user_input(G.graph.get("crs", WEB_CRS))
     to_lonlat = (
-        None if crs.equals(CRS.from_epsg(4326)) else _transformer(crs.to_string(), "EPSG:4326")
+        None if crs.equals(CRS.from_user_input(WEB_CRS)) else transformer(crs.to_string(), WEB_CRS)
     )
     if to_lonlat is not None:
         nx_, ny_ = (np.asarray(a, dtype=np.float64) for a in to_lonlat.transform(nx_, ny_))

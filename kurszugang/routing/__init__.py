@@ -1,13 +1,13 @@
 """Timetable-exact public-transport routing: timetable for a date, walking legs, RAPTOR.
 
 ``routing`` knows nothing of maps or analysis; it takes a :class:`kurszugang.io.gtfs.Feed` (and
-optionally a :class:`kurszugang.io.osm.WalkNetwork`) and returns travel times.
+optionally a :class:`kurszugang.io.osm.WalkNetwork`) and returns travel times. Not reachable is
+NaN in every result array (an empty cell in tables); see :mod:`kurszugang.routing.router`.
 """
 
 from __future__ import annotations
 
 from kurszugang.routing.router import (
-    UNREACHABLE,
     ArriveBy,
     Points,
     Router,
@@ -19,7 +19,6 @@ from kurszugang.routing.timetable import Timetable, compile_timetable
 from kurszugang.routing.walking import NetworkWalking, StraightLineWalking, walk_seconds
 
 __all__ = [
-    "UNREACHABLE",
     "ArriveBy",
     "NetworkWalking",
     "Points",

@@ -1,4 +1,12 @@
-"""The public router: build once for a feed and a date, then ask for travel times."""
+"""The public router: build once for a feed and a date, then ask for travel times.
+
+**Not reachable** has one form in every result: NaN in the float arrays of
+:class:`TravelTimes`, :meth:`Router.per_minute` and :class:`ArriveBy` (a comparison such as
+``seconds <= 45 * 60`` is then False, never true by accident), an empty cell (``<NA>``) in
+tables, ``None`` for one journey's arrival. Inside, the kernels mark "not reached" with
+:data:`~kurszugang.routing.raptor.INF`; :func:`_public` converts at the router's boundary, in one
+place.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +15,31 @@ import hashlib
 import logging
 import math
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 from tqdm import tqdm
 
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
+from kurszugang.dates import parse_clock as _parse_clock
 from kurszugang.errors import RoutingError
 from kurszugang.routing.raptor import (
     INF,
+    Csr,
+    SearchState,
+    TransitData,
+    Window,
     expand_events,
+    mirror,
+    new_state,
     range_raptor,
     reduce_events,
-    reverse_range_raptor,
 )
 from kurszugang.routing.timetable import Timetable, compile_timetable
 from kurszugang.routing.walking import (
@@ -41,48 +57,62 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
 
-#: Marks "not reachable within the maximum travel time" in integer results.
-UNREACHABLE = -1
-_NO_TRACK = np.zeros((1, 1), dtype=np.int64)
+_NO_BOUND = np.zeros(0, dtype=np.int64)
 
 
 def parse_clock(value: str | int) -> int:
     """Seconds after midnight from ``"HH:MM"``, ``"HH:MM:SS"`` or an int of seconds.
+
+    :func:`kurszugang.dates.parse_clock` with the router's error.
 
     Examples
     --------
     >>> parse_clock("07:30")
     27000
     """
-    if isinstance(value, int | np.integer):
-        return int(value)
-    text = str(value).strip()
-    parts = text.split(":")
     try:
-        nums = [int(p) for p in parts]
-    except ValueError:
-        nums = []
-    if len(nums) not in (2, 3) or not all(n >= 0 for n in nums) or nums[1] > 59 or (
-            len(nums) == 3 and nums[2] > 59):
-        raise RoutingError(f"time {value!r} is not a clock time (expected HH:MM, e.g. 07:30)")
-    return nums[0] * 3600 + nums[1] * 60 + (nums[2] if len(nums) == 3 else 0)
+        return _parse_clock(value)
+    except ValueError as exc:
+        raise RoutingError(str(exc)) from None
 
 
 @dataclass(frozen=True)
 class Points:
-    """Points with ids in EPSG:25832 (the router's working CRS)."""
+    """Points with ids and coordinates in a projected CRS in metres.
+
+    Attributes
+    ----------
+    ids
+        The points' ids (object array of str).
+    xy
+        ``float64`` ``(n, 2)``: x and y in metres in ``crs``.
+    crs
+        The CRS of ``xy`` (default :data:`~kurszugang.crs.ANALYSIS_CRS`, EPSG:25832). The
+        router transforms points into its working CRS (:attr:`Router.crs`).
+    """
 
     ids: np.ndarray
     xy: np.ndarray
+    crs: str = ANALYSIS_CRS
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def to_crs(self, crs: str) -> Points:
+        """The same points in another CRS (``self`` if already in it)."""
+        if crs == self.crs:
+            return self
+        if len(self.xy) == 0:
+            return Points(self.ids, self.xy, crs)
+        x, y = transformer(self.crs, crs).transform(self.xy[:, 0], self.xy[:, 1])
+        return Points(self.ids, np.column_stack([x, y]).astype(np.float64), crs)
 
-def as_points(data: pd.DataFrame | gpd.GeoDataFrame, what: str = "points") -> Points:
-    """Points from a table with ``id, lon, lat`` (WGS84) or a GeoDataFrame of points with a CRS.
+
+def as_points(data: pd.DataFrame | gpd.GeoDataFrame, what: str = "points", *,
+              crs: str = ANALYSIS_CRS) -> Points:
+    """Points in ``crs`` from a table with ``id, lon, lat`` (WGS84) or a GeoDataFrame of points
+    with a CRS.
 
     Raises
     ------
@@ -101,7 +131,7 @@ def as_points(data: pd.DataFrame | gpd.GeoDataFrame, what: str = "points") -> Po
     if isinstance(data, gpd.GeoDataFrame):
         if data.crs is None:
             raise RoutingError(f"{what} have no CRS: set one with .set_crs(...) before routing")
-        pts = data.to_crs("EPSG:25832").geometry
+        pts = data.to_crs(crs).geometry
         if not (pts.geom_type == "Point").all():
             pts = pts.representative_point()
         xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
@@ -116,9 +146,9 @@ def as_points(data: pd.DataFrame | gpd.GeoDataFrame, what: str = "points") -> Po
             i = int(np.flatnonzero(bad)[0])
             raise RoutingError(f"{what} id {ids[i]!r}: lon/lat ({data['lon'].iloc[i]!r}, "
                                f"{data['lat'].iloc[i]!r}) is not a WGS84 coordinate")
-        x, y = _TO_UTM.transform(lon, lat)
+        x, y = transformer(WEB_CRS, crs).transform(lon, lat)
         xy = np.column_stack([x, y])
-    return Points(ids, np.asarray(xy, dtype=np.float64))
+    return Points(ids, np.asarray(xy, dtype=np.float64).reshape(-1, 2), crs)
 
 
 @dataclass(frozen=True)
@@ -132,10 +162,11 @@ class TravelTimes:
     percentiles
         The percentiles computed (e.g. ``(5, 50, 95)``).
     seconds
-        ``int32`` array ``(n_from, n_to, n_percentiles)`` of travel times in seconds;
-        ``UNREACHABLE`` (-1) where not reachable within ``max_time``.
+        ``float32`` array ``(n_from, n_to, n_percentiles)`` of travel times in whole seconds;
+        NaN where not reachable within ``max_time``.
     best
-        ``int32`` ``(n_from, n_to)``: the shortest travel time over the window (-1: unreachable).
+        ``float32`` ``(n_from, n_to)``: the shortest travel time over the window (NaN: not
+        reachable).
     mean
         ``float32`` ``(n_from, n_to)``: mean travel time over the departure minutes that reach the
         destination within ``max_time`` (NaN where none does), seconds.
@@ -160,9 +191,7 @@ class TravelTimes:
     def minutes(self, percentile: int) -> np.ndarray:
         """Whole minutes (rounded down) for one percentile as float, NaN where unreachable."""
         j = self.percentiles.index(percentile)
-        s = self.seconds[:, :, j].astype(np.float64)
-        s[s < 0] = np.nan
-        return np.floor(s / 60)
+        return np.floor(self.seconds[:, :, j].astype(np.float64) / 60)
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: ``from_id, to_id, travel_time_p{P}`` (whole minutes, NA = unreachable)."""
@@ -187,20 +216,29 @@ class Router:
     feed
         A GTFS feed from :func:`kurszugang.io.gtfs.read_gtfs`.
     date
-        The service date (``datetime.date`` or ``"YYYY-MM-DD"``).
+        The service date (``datetime.date``, ``"YYYY-MM-DD"`` or ``"DD.MM.YYYY"``). A date
+        inside the feed's service period without any trip gives walking-only results (and a
+        warning; ``router.timetable.n_trips == 0``); a date outside it without any trip raises
+        :class:`~kurszugang.errors.ServiceDateError`.
     walk_network
         An OSM walking network (:func:`kurszugang.io.osm.read_walk_network`). Without it, walking
         legs are straight lines × ``detour_factor``.
     walk_speed_kmh
         Walking speed in km/h (default 4.5).
     max_walk_m
-        Longest walking leg (access, transfer, egress, or the whole walk) in metres (default
-        1,000); with straight-line walking measured after the detour factor.
+        Longest walking leg to the first stop, between two rides and from the last stop, in
+        metres (default 1,000); with straight-line walking measured after the detour factor.
+    max_direct_walk_m
+        Longest walk straight from the origin to the destination without any vehicle, in metres
+        (default ``None``: the same as ``max_walk_m``). Applies to :meth:`travel_times`,
+        :meth:`per_minute`, :meth:`arrive_by` and :meth:`journey`.
     detour_factor
-        Walked distance / straight-line distance without OSM (default 1.3). Ignored with OSM.
+        Walked distance / straight-line distance without OSM (default 1.3); with OSM for the
+        legs from or to points off the network.
     max_snap_m
-        With OSM: points farther than this from the network get no walking legs and are
-        reported (default 500 m).
+        With OSM: points (and stops) farther than this from the network are not moved onto it:
+        they walk by straight line × ``detour_factor``, are reported in a warning and counted
+        in :attr:`off_network` (default 500 m).
     board_slack_s
         Seconds needed between arriving at a stop and boarding there (default 60).
     max_rides
@@ -230,6 +268,7 @@ class Router:
         walk_network: WalkNetwork | None = None,
         walk_speed_kmh: float = 4.5,
         max_walk_m: float = 1000.0,
+        max_direct_walk_m: float | None = None,
         detour_factor: float = 1.3,
         max_snap_m: float = 500.0,
         board_slack_s: int = 60,
@@ -237,41 +276,43 @@ class Router:
         exclude_route_ids: frozenset[str] | set[str] = frozenset(),
         legs_cache: dict | None = None,
     ) -> None:
-        if walk_speed_kmh <= 0:
-            raise RoutingError(f"walking speed must be positive, got {walk_speed_kmh} km/h")
-        if max_walk_m < 0:
-            raise RoutingError(f"maximum walk must not be negative, got {max_walk_m} m")
-        if detour_factor < 1:
-            raise RoutingError(f"detour factor must be at least 1, got {detour_factor}")
-        if board_slack_s < 0:
-            raise RoutingError(f"board slack must not be negative, got {board_slack_s} s")
-        if max_rides < 1:
-            raise RoutingError(f"max rides must be at least 1, got {max_rides}")
+        _check_options(walk_speed_kmh=walk_speed_kmh, max_walk_m=max_walk_m,
+                       max_direct_walk_m=max_direct_walk_m, detour_factor=detour_factor,
+                       board_slack_s=board_slack_s, max_rides=max_rides)
         self.timetable: Timetable = compile_timetable(feed, date,
                                                       exclude_route_ids=exclude_route_ids)
+        #: The projected CRS (metres) the router measures in: EPSG:25832 for Bavaria, the UTM
+        #: zone of the stops elsewhere (see :func:`kurszugang.routing.timetable.working_crs`).
+        self.crs: str = self.timetable.crs
         self._legs_cache: dict = {} if legs_cache is None else legs_cache
-        self._snap_checked: set[bytes] = self._legs_cache.setdefault("_snap_checked", set())
+        self._snap_checked: set[tuple[str, bytes]] = self._legs_cache.setdefault("_snap_checked",
+                                                                                 set())
         self.walking: StraightLineWalking | NetworkWalking
         if walk_network is None:
             self.walking = StraightLineWalking(walk_speed_kmh, max_walk_m, detour_factor)
         else:
-            self.walking = NetworkWalking(walk_network, walk_speed_kmh, max_walk_m, max_snap_m)
+            self.walking = NetworkWalking(walk_network.to_crs(self.crs), walk_speed_kmh,
+                                          max_walk_m, max_snap_m, detour_factor)
+        self._off_network: dict[str, set[str]] = self._legs_cache.setdefault("_off_network", {})
         self.board_slack_s = int(board_slack_s)
         self.max_rides = int(max_rides)
-        names = feed.stops["stop_name"] if "stop_name" in feed.stops.columns else feed.stops["stop_id"]
-        self.stop_names = names.fillna("").astype(str).to_numpy(dtype=object)
-        routes = feed.routes
-        label = routes["route_short_name"] if "route_short_name" in routes.columns else routes["route_id"]
-        if "route_long_name" in routes.columns:
-            label = label.fillna(routes["route_long_name"])
-        self.route_names = dict(zip(routes["route_id"], label.fillna(routes["route_id"]), strict=True))
+        #: Longest walk from origin to destination without any vehicle (metres).
+        self.max_direct_walk_m = float(max_walk_m if max_direct_walk_m is None
+                                       else max_direct_walk_m)
+        self.stop_names, self.route_names = _names(feed)
         tt = self.timetable
         self.stop_xy = np.column_stack([tt.stop_x, tt.stop_y])
         self._stop_key = hashlib.blake2b(self.stop_xy.tobytes(), digest_size=16).digest()
+        self._check_off_network(self.stop_xy, tt.stop_ids, "stops")
         key = ("transfers", self._stop_key, b"")
         if key not in self._legs_cache:
-            self._legs_cache[key] = self.walking.legs(self.stop_xy, self.stop_xy, exclude_self=True)
+            self._legs_cache[key] = self.walking.legs(self.stop_xy, self.stop_xy,
+                                                      exclude_self=True, crs=self.crs)
         self.transfers: Legs = self._legs_cache[key]
+        self._data = _transit_data(tt, self.transfers, self.board_slack_s)
+        self._mirrored: TransitData | None = None
+        self._states: dict[tuple[int, int], list[SearchState]] = {}
+        self._states_lock = threading.Lock()
         log.info("router for %s: %d stops, %d walking transfers (%s)", tt.date, tt.n_stops,
                  len(self.transfers.indices), self.walking.describe())
 
@@ -280,9 +321,27 @@ class Router:
         """The service date."""
         return self.timetable.date
 
+    @property
+    def off_network(self) -> dict[str, int]:
+        """Points that walked by straight line × detour factor instead of on the OSM network.
+
+        With a walking network, points (and stops) more than ``max_snap_m`` from it are not
+        moved onto it; their walking legs are straight lines × ``detour_factor``. Counted once
+        per id: ``"stops"`` (the feed's stops), and ``"origins"``, ``"destinations"`` (or
+        ``"destination"`` for arrive-by) over every query of this router (and the routers
+        sharing its ``legs_cache``) so far. Empty without a walking network or when every
+        point lay on the network.
+
+        Examples
+        --------
+        >>> router.off_network  # doctest: +SKIP
+        {'stops': 3, 'origins': 41}
+        """
+        return {kind: len(ids) for kind, ids in self._off_network.items() if ids}
+
     def stops(self) -> Points:
-        """The feed's stops as points (ids and EPSG:25832 coordinates)."""
-        return Points(self.timetable.stop_ids, self.stop_xy)
+        """The feed's stops as points (ids and coordinates in :attr:`crs`)."""
+        return Points(self.timetable.stop_ids, self.stop_xy, self.crs)
 
     def network_nodes(self) -> Points:
         """The walking network's nodes as points (ids = OSM node ids), for one-to-all queries.
@@ -295,7 +354,8 @@ class Router:
         if not isinstance(self.walking, NetworkWalking):
             raise RoutingError("this router has no walking network: build it with walk_network=")
         net = self.walking.network
-        return Points(net.node_osm_id.astype(str).astype(object), np.column_stack([net.x, net.y]))
+        return Points(net.node_osm_id.astype(str).astype(object), np.column_stack([net.x, net.y]),
+                      self.crs)
 
     def travel_times(
         self,
@@ -356,21 +416,23 @@ class Router:
         max_time = int(round(max_time_min * 60))
 
         n_o, n_d = len(orig), len(dest)
-        seconds = np.full((n_o, n_d, len(pcts)), UNREACHABLE, dtype=np.int32)
-        best = np.full((n_o, n_d), UNREACHABLE, dtype=np.int32)
+        seconds = np.full((n_o, n_d, len(pcts)), np.nan, dtype=np.float32)
+        best = np.full((n_o, n_d), np.nan, dtype=np.float32)
         mean = np.full((n_o, n_d), np.nan, dtype=np.float32)
         share = np.zeros((n_o, n_d), dtype=np.float32)
 
+        window_ = Window(t0, n_min, int(step_s), max_time)
+
         def run(batch: range) -> range:
-            for o in batch:
-                ev_d, ev_m, ev_a = self._events(q, o, t0, n_min, step_s, max_time)
-                w_idx, w_sec = q.direct.row(o)
-                pct, b, m, n_ok = reduce_events(ev_d, ev_m, ev_a, n_d, w_idx, w_sec, t0, n_min,
-                                                step_s, max_time, ranks, True)
-                seconds[o] = np.where(pct >= INF, UNREACHABLE, pct)
-                best[o] = np.where(b >= INF, UNREACHABLE, b)
-                mean[o] = m
-                share[o] = n_ok / n_min
+            with self._state(n_d) as state:
+                for o in batch:
+                    events = self._events(q, o, state, window_)
+                    pct, b, m, n_ok = reduce_events(events, n_d, q.direct.row(o), window_,
+                                                    ranks, True)
+                    seconds[o] = _public(pct)
+                    best[o] = _public(b)
+                    mean[o] = m
+                    share[o] = n_ok / n_min
             return batch
 
         batches = [range(i, min(i + batch_size, n_o)) for i in range(0, n_o, batch_size)]
@@ -400,20 +462,20 @@ class Router:
     ) -> np.ndarray:
         """Travel time for every departure minute: ``(n_origins, window, n_destinations)``.
 
-        Seconds as ``int32``, ``UNREACHABLE`` (-1) where not reachable within ``max_time_min``.
+        Whole seconds as ``float32``, NaN where not reachable within ``max_time_min``.
         Parameters as in :meth:`travel_times`. Meant for explaining and checking a few origins;
         use :meth:`travel_times` for large queries.
         """
         t0 = parse_clock(departure)
         q = self._prepare(origins, destinations)
         max_time = int(round(max_time_min * 60))
-        out = np.empty((len(q.origins), window, len(q.destinations)), dtype=np.int32)
-        for o in range(len(q.origins)):
-            ev_d, ev_m, ev_a = self._events(q, o, t0, window, step_s, max_time)
-            w_idx, w_sec = q.direct.row(o)
-            m = expand_events(ev_d, ev_m, ev_a, len(q.destinations), w_idx, w_sec, t0, window,
-                              step_s, max_time)
-            out[o] = np.where(m >= INF, UNREACHABLE, m)
+        out = np.empty((len(q.origins), window, len(q.destinations)), dtype=np.float32)
+        window_ = Window(t0, int(window), int(step_s), max_time)
+        with self._state(len(q.destinations)) as state:
+            for o in range(len(q.origins)):
+                events = self._events(q, o, state, window_)
+                m = expand_events(events, len(q.destinations), q.direct.row(o), window_)
+                out[o] = _public(m)
         return out
 
     def arrive_by(
@@ -468,55 +530,45 @@ class Router:
         lower = -int(INF) if earliest_arrival is None else parse_clock(earliest_arrival)
         if lower > deadline:
             raise RoutingError(f"earliest arrival {earliest_arrival} is after the deadline {arrive_by}")
-        orig = origins if isinstance(origins, Points) else as_points(origins, "origins")
-        dest = destination if isinstance(destination, Points) else as_points(destination, "destination")
+        orig = self._points(origins, "origins")
+        dest = self._points(destination, "destination")
         if len(dest) != 1:
             raise RoutingError(f"arrive_by takes one destination, got {len(dest)}")
         self._check_snapped(orig.xy, orig.ids, "origins")
         self._check_snapped(dest.xy, dest.ids, "destination")
-        tt = self.timetable
-        tr = self.transfers
         target = self._legs(dest.xy, self.stop_xy)  # symmetric walking: stop -> target
         access = self._legs(orig.xy, self.stop_xy).transpose()  # per stop: origins
-        direct = self._legs(orig.xy, dest.xy)
+        direct = self._legs(orig.xy, dest.xy, self.max_direct_walk_m)
         max_time = int(round(max_time_min * 60))
-        t_idx, t_sec = target.row(0)
-        ev_o, ev_m, ev_d = reverse_range_raptor(
-            tt.pattern_stop_start, tt.pattern_stops, tt.pattern_pickup, tt.pattern_dropoff,
-            tt.pattern_trip_start, tt.pattern_time_start, tt.arr, tt.dep,
-            tt.stop_pattern_start, tt.stop_patterns, tt.stop_pattern_pos,
-            tr.indptr, tr.indices, tr.seconds, t_idx, t_sec,
-            access.indptr, access.indices, access.seconds, len(orig),
-            deadline, window, step_s, self.board_slack_s, self.max_rides, max_time, lower)
+        ev_o, ev_m, ev_d = self._latest_departures(target, access, len(orig), deadline,
+                                                   Window(deadline, int(window), int(step_s),
+                                                          max_time),
+                                                   None if earliest_arrival is None else lower)
         deadlines = deadline + step_s * np.arange(window)
-        walk = np.full(len(orig), np.inf)
-        w_sec = pd.Series(direct.seconds).groupby(
-            np.repeat(np.arange(len(orig)), np.diff(direct.indptr))).min()
-        walk[w_sec.index.to_numpy()] = w_sec.to_numpy()
+        # Kernel convention until the end: INF (-INF for departures) where not reached.
+        walk = np.full(len(orig), INF, dtype=np.int64)
+        np.minimum.at(walk, np.repeat(np.arange(len(orig)), np.diff(direct.indptr)),
+                      direct.seconds)
         if deadlines[-1] < lower:  # a walk arrives exactly at the deadline: too early
-            walk[:] = np.inf
+            walk[:] = INF
         # Shortest time needed: at the deadline where each latest departure first holds.
-        shortest = np.where(walk <= max_time, walk, np.nan)
-        if len(ev_o):
-            need = pd.Series(deadlines[ev_m] - ev_d).groupby(ev_o).min()
-            idx = need.index.to_numpy()
-            shortest[idx] = np.fmin(shortest[idx], need.to_numpy(dtype=np.float64))
+        shortest = np.where(walk <= max_time, walk, INF)
+        np.minimum.at(shortest, ev_o, deadlines[ev_m] - ev_d)
         latest = None
         if dense:
-            latest = np.full((len(orig), window), np.nan)
-            # Events hold improvements from their deadline on (labels only grow with the deadline).
-            frame = pd.DataFrame({"o": ev_o, "m": ev_m, "d": ev_d})
-            if len(frame):
-                last = frame.groupby(["o", "m"], sort=True)["d"].max()
-                grid = last.unstack("m").reindex(columns=range(window))
-                grid = grid.ffill(axis=1)
-                latest[grid.index.to_numpy()] = grid.to_numpy(dtype=np.float64)
-            walk_dep = deadlines[None, :] - walk[:, None]  # arrive exactly at the deadline
-            walk_dep[:, deadlines < lower] = np.nan
-            latest = np.fmax(latest, walk_dep)
-            latest[deadlines[None, :] - latest > max_time] = np.nan
-        return ArriveBy(orig.ids, str(dest.ids[0]), deadlines.astype(np.int64), latest,
-                        None if earliest_arrival is None else lower, shortest)
+            # Events hold improvements from their deadline on (labels only grow with the
+            # deadline): the latest departure per deadline is the running maximum.
+            latest = np.full((len(orig), window), -INF, dtype=np.int64)
+            np.maximum.at(latest, (ev_o, ev_m), ev_d)
+            latest = np.maximum.accumulate(latest, axis=1)
+            walk_dep = np.where(walk[:, None] < INF, deadlines[None, :] - walk[:, None], -INF)
+            walk_dep[:, deadlines < lower] = -INF  # arrive exactly at the deadline: too early
+            latest = np.maximum(latest, walk_dep)
+            latest[deadlines[None, :] - latest > max_time] = -INF
+        return ArriveBy(orig.ids, str(dest.ids[0]), deadlines.astype(np.int64),
+                        None if latest is None else _public(latest, np.float64),
+                        None if earliest_arrival is None else lower,
+                        _public(shortest, np.float64))
 
     def journey(
         self,
@@ -557,20 +609,12 @@ class Router:
             raise RoutingError("journey takes one origin and one destination")
         tt = self.timetable
         K, n = self.max_rides, tt.n_stops
-        par = [np.full((K + 1, n), -1, dtype=np.int64) for _ in range(4)]
-        out_ride = np.empty((K + 1, n), dtype=np.int64)
-        out_walk = np.empty((K + 1, n), dtype=np.int64)
         tr = self.transfers
-        a_idx, a_sec = q.access.row(0)
-        range_raptor(
-            tt.pattern_stop_start, tt.pattern_stops, tt.pattern_pickup, tt.pattern_dropoff,
-            tt.pattern_trip_start, tt.pattern_time_start, tt.arr, tt.dep,
-            tt.stop_pattern_start, tt.stop_patterns, tt.stop_pattern_pos,
-            tr.indptr, tr.indices, tr.seconds, a_idx, a_sec,
-            q.egress.indptr, q.egress.indices, q.egress.seconds, 1,
-            t0, 1, 60, self.board_slack_s, K, int(round(max_time_min * 60)),
-            True, par[0], par[1], par[2], par[3], out_ride, out_walk)
-        par_pattern, par_trip, par_board, par_from = par
+        state = self._new_state(1, track=True)
+        self._events(q, 0, state, Window(t0, 1, 60, int(round(max_time_min * 60))), track=True)
+        out_ride = state.ride_lbl
+        par_pattern, par_trip, par_board, par_from = (state.par_pattern, state.par_trip,
+                                                      state.par_board, state.par_from)
         # Best end: a walk straight from the origin, or a ride followed by the walk to the end.
         best = (np.inf, -1, -1)
         egress_m = {}
@@ -645,16 +689,41 @@ class Router:
             return self._stop_key
         return hashlib.blake2b(np.ascontiguousarray(xy).tobytes(), digest_size=16).digest()
 
+    def _points(self, data: object, what: str) -> Points:
+        """Origins or destinations as :class:`Points` in the router's CRS."""
+        if isinstance(data, Points):
+            return data.to_crs(self.crs)
+        return as_points(data, what, crs=self.crs)
+
     def _check_snapped(self, xy: np.ndarray, ids: np.ndarray, what: str) -> None:
-        """Report points too far from the walking network, once per point set."""
-        key = self._key(xy)
+        """Report and count points too far from the walking network, once per point set and
+        role (an error if none of them is near it)."""
+        key = (what, self._key(xy))
         if key not in self._snap_checked:
-            check_snapped(self.walking, xy, ids, what)
+            ok = check_snapped(self.walking, xy, ids, what, crs=self.crs, stops_xy=self.stop_xy)
+            self._off_network.setdefault(what, set()).update(map(str, ids[~ok]))
             self._snap_checked.add(key)
 
-    def _legs(self, a: np.ndarray, b: np.ndarray) -> Legs:
-        """Walking legs between two point sets, cached for repeated queries (e.g. per course)."""
-        key = ("legs", self._key(a), self._key(b))
+    def _check_off_network(self, xy: np.ndarray, ids: np.ndarray, what: str) -> None:
+        """Report and count the feed's stops off the walking network, once per stop set (no
+        error if none is on it: the stops' walks are then all straight lines)."""
+        key = (what, self._key(xy))
+        if not isinstance(self.walking, NetworkWalking) or key in self._snap_checked:
+            return
+        off = ~self.walking.snap(xy, crs=self.crs).ok
+        self._off_network.setdefault(what, set()).update(map(str, ids[off]))
+        self._snap_checked.add(key)
+        if off.any():
+            log.warning("%d of %d %s lie more than %g m from the walking network: their walking "
+                        "legs are straight lines × %g (e.g. %s)", int(off.sum()), len(xy), what,
+                        self.walking.max_snap_m, self.walking.detour_factor,
+                        ", ".join(map(str, ids[off][:5])))
+
+    def _legs(self, a: np.ndarray, b: np.ndarray, max_m: float | None = None) -> Legs:
+        """Walking legs between two point sets up to ``max_m`` metres (default: the longest
+        walking leg), cached for repeated queries (e.g. per course)."""
+        limit = self.walking.max_walk_m if max_m is None else float(max_m)
+        key = ("legs", self._key(a), self._key(b), limit)
         legs = self._legs_cache.get(key)
         if legs is None:
             if len(self._legs_cache) >= 32:  # keep the cache small: drop the oldest legs
@@ -662,14 +731,16 @@ class Router:
                 self._legs_cache.pop(old)
             # Walking is symmetric: search from the smaller side (one shortest-path search per
             # source point on the footway network).
-            legs = self.walking.legs(b, a).transpose() if len(a) > len(b) else self.walking.legs(a, b)
+            if len(a) > len(b):
+                legs = self.walking.legs(b, a, max_m=limit, crs=self.crs).transpose()
+            else:
+                legs = self.walking.legs(a, b, max_m=limit, crs=self.crs)
             self._legs_cache[key] = legs
         return legs
 
     def _prepare(self, origins: object, destinations: object) -> _Query:
-        orig = origins if isinstance(origins, Points) else as_points(origins, "origins")
-        dest = (self.stops() if destinations is None else destinations
-                if isinstance(destinations, Points) else as_points(destinations, "destinations"))
+        orig = self._points(origins, "origins")
+        dest = self.stops() if destinations is None else self._points(destinations, "destinations")
         self._check_snapped(orig.xy, orig.ids, "origins")
         self._check_snapped(dest.xy, dest.ids, "destinations")
         return _Query(
@@ -677,22 +748,108 @@ class Router:
             destinations=dest,
             access=self._legs(orig.xy, self.stop_xy),
             egress=self._legs(self.stop_xy, dest.xy),
-            direct=self._legs(orig.xy, dest.xy),
+            direct=self._legs(orig.xy, dest.xy, self.max_direct_walk_m),
         )
 
-    def _events(self, q: _Query, o: int, t0: int, n_min: int, step_s: int,
-                max_time: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        tt = self.timetable
-        tr = self.transfers
+    def _new_state(self, n_dest: int, *, track: bool = False) -> SearchState:
+        """A fresh search state for this router's timetable."""
+        return new_state(self._data, n_dest, self.max_rides, track=track)
+
+    @contextmanager
+    def _state(self, n_dest: int) -> Iterator[SearchState]:
+        """A search state for ``n_dest`` destinations, taken from and given back to a pool (a
+        search resets only what the previous one reached, so reusing it saves allocating)."""
+        key = (n_dest, self.max_rides)
+        with self._states_lock:
+            pool = self._states.get(key)
+            state = pool.pop() if pool else None
+        if state is None:
+            state = self._new_state(n_dest)
+        try:
+            yield state
+        finally:
+            with self._states_lock:
+                if key not in self._states and len(self._states) >= 8:
+                    self._states.pop(next(iter(self._states)))
+                self._states.setdefault(key, []).append(state)
+
+    def _events(self, q: _Query, o: int, state: SearchState, window: Window, *,
+                track: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arrival events of origin ``o`` of the query over the window (see range_raptor)."""
         a_idx, a_sec = q.access.row(o)
-        return range_raptor(
-            tt.pattern_stop_start, tt.pattern_stops, tt.pattern_pickup, tt.pattern_dropoff,
-            tt.pattern_trip_start, tt.pattern_time_start, tt.arr, tt.dep,
-            tt.stop_pattern_start, tt.stop_patterns, tt.stop_pattern_pos,
-            tr.indptr, tr.indices, tr.seconds,
-            a_idx, a_sec, q.egress.indptr, q.egress.indices, q.egress.seconds,
-            len(q.destinations), t0, n_min, step_s, self.board_slack_s, self.max_rides, max_time,
-            False, _NO_TRACK, _NO_TRACK, _NO_TRACK, _NO_TRACK, _NO_TRACK, _NO_TRACK)
+        egress = Csr(q.egress.indptr, q.egress.indices, q.egress.seconds)
+        return range_raptor(self._data, state, a_idx, a_sec, egress, window, _NO_BOUND, track)
+
+    def _latest_departures(self, target: Legs, access: Legs, n_origins: int, deadline: int,
+                           window: Window, earliest_arrival: int | None
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Events of the reverse search: from deadline ``ev_minute`` on, origin ``ev_origin``
+        can leave at ``ev_departure`` (transit only), as the forward search on the mirror."""
+        if self._mirrored is None:
+            self._mirrored = mirror(self._data)
+        t_idx, t_sec = target.row(0)
+        bound = _NO_BOUND
+        if earliest_arrival is not None:
+            # arrive at the target at or after the bound: the last ride must arrive at stop s
+            # at or after bound - walk(s), i.e. leave the mirrored stop by walk(s) - bound
+            bound = np.full(self._data.n_stops, INF, dtype=np.int64)
+            np.minimum.at(bound, t_idx, t_sec - earliest_arrival)
+        last = window.t_first + (window.n_minutes - 1) * window.step
+        ev_o, ev_m, ev_a = range_raptor(
+            self._mirrored, new_state(self._mirrored, n_origins, self.max_rides), t_idx, t_sec,
+            Csr(access.indptr, access.indices, access.seconds), window._replace(t_first=-last),
+            bound, False)
+        return ev_o, window.n_minutes - 1 - ev_m, -ev_a
+
+
+def _check_options(*, walk_speed_kmh: float, max_walk_m: float, max_direct_walk_m: float | None,
+                   detour_factor: float, board_slack_s: int, max_rides: int) -> None:
+    """RoutingError naming the first option out of range."""
+    if walk_speed_kmh <= 0:
+        raise RoutingError(f"walking speed must be positive, got {walk_speed_kmh} km/h")
+    if max_walk_m < 0:
+        raise RoutingError(f"maximum walk must not be negative, got {max_walk_m} m")
+    if max_direct_walk_m is not None and not max_direct_walk_m >= 0:
+        raise RoutingError(f"maximum direct walk must not be negative, got {max_direct_walk_m} m")
+    if detour_factor < 1:
+        raise RoutingError(f"detour factor must be at least 1, got {detour_factor}")
+    if board_slack_s < 0:
+        raise RoutingError(f"board slack must not be negative, got {board_slack_s} s")
+    if max_rides < 1:
+        raise RoutingError(f"max rides must be at least 1, got {max_rides}")
+
+
+def _names(feed: Feed) -> tuple[np.ndarray, dict[str, str]]:
+    """Stop names (the stop ids where the feed has no stop_name) and route labels (short name, else
+    long name, else id) for explaining journeys."""
+    stops = feed.stops
+    names = stops["stop_name"] if "stop_name" in stops.columns else stops["stop_id"]
+    routes = feed.routes
+    label = routes["route_short_name"] if "route_short_name" in routes.columns else routes["route_id"]
+    if "route_long_name" in routes.columns:
+        label = label.fillna(routes["route_long_name"])
+    return (names.fillna("").astype(str).to_numpy(dtype=object),
+            dict(zip(routes["route_id"], label.fillna(routes["route_id"]), strict=True)))
+
+
+def _public(seconds: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+    """The kernels' seconds as results: NaN where not reached (``INF``, or ``-INF`` for
+    latest departures). The one place where the kernels' convention meets the public one."""
+    out: np.ndarray = seconds.astype(dtype)
+    out[np.abs(seconds) >= INF] = np.nan
+    return out
+
+
+def _transit_data(tt: Timetable, transfers: Legs, board_slack_s: int) -> TransitData:
+    """The kernels' read-only structure: the timetable's arrays and the walking transfers."""
+    return TransitData.build(
+        pattern_stop_start=tt.pattern_stop_start, pattern_stops=tt.pattern_stops,
+        pattern_pickup=tt.pattern_pickup, pattern_dropoff=tt.pattern_dropoff,
+        pattern_trip_start=tt.pattern_trip_start, pattern_time_start=tt.pattern_time_start,
+        arr=tt.arr, dep=tt.dep, stop_pattern_start=tt.stop_pattern_start,
+        stop_patterns=tt.stop_patterns, stop_pattern_pos=tt.stop_pattern_pos,
+        fp_start=transfers.indptr, fp_to=transfers.indices, fp_time=transfers.seconds,
+        board_slack=board_slack_s)
 
 
 @dataclass(frozen=True)

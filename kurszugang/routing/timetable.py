@@ -12,15 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
+from pyproj import Proj
 
 from kurszugang._arrow import isin
-from kurszugang.errors import ServiceDateError
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, metric_crs_for, transformer
+from kurszugang.dates import parse_date
+from kurszugang.errors import RoutingError, ServiceDateError
 
 if TYPE_CHECKING:
     from kurszugang.io.gtfs import Feed
@@ -31,7 +33,10 @@ DAY = 86_400
 #: A date with fewer trips than this share of a typical weekday's trips is warned about.
 THIN_SERVICE_SHARE = 0.2
 
-_TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
+#: The analysis CRS is kept as the router's working CRS where its scale error at the centre of
+#: the stops is at most this (0.25 %: all of Germany and Switzerland); elsewhere the UTM zone of
+#: the centre (:func:`kurszugang.crs.metric_crs_for`).
+CRS_TOLERANCE = 0.0025
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,7 +50,7 @@ class Timetable:
     stop_ids
         Stop id of each stop index (every stop of the feed).
     stop_x, stop_y
-        Stop coordinates in EPSG:25832 (metres).
+        Stop coordinates in metres in ``crs``.
     stop_lon, stop_lat
         Stop coordinates in WGS84 (degrees).
     pattern_stop_start
@@ -75,6 +80,12 @@ class Timetable:
         (``stop_pattern_start[s]:stop_pattern_start[s + 1]``).
     counts
         Figures about the compilation (trips of the day, of the previous day, frequency instances).
+    stop_names
+        ``stop_name`` of each stop ("" where the feed has none).
+    stop_location_type
+        GTFS ``location_type`` of each stop (0: a stop or platform where vehicles halt).
+    crs
+        The projected CRS of ``stop_x``/``stop_y`` (see :func:`working_crs`).
     """
 
     date: dt.date
@@ -99,6 +110,9 @@ class Timetable:
     stop_patterns: np.ndarray
     stop_pattern_pos: np.ndarray
     counts: dict[str, int]
+    stop_names: np.ndarray | None = None
+    stop_location_type: np.ndarray | None = None
+    crs: str = ANALYSIS_CRS
 
     @property
     def n_stops(self) -> int:
@@ -120,6 +134,50 @@ class Timetable:
         """Number of stop times of the trip instances running on the date."""
         return len(self.arr)
 
+    def departures_per_stop(self) -> pd.DataFrame:
+        """Boardable departures per stop on the date, in total and per hour of the clock.
+
+        Counted from the compiled trips of the date, so that they agree with the router: a
+        departure is a trip instance's stop where boarding is allowed (``pickup_type`` not 1;
+        on-demand stops count) that is not the trip's last stop, at its clock time on the date
+        (00:00 to 23:59). Trips of the previous day past 24:00 count in the early hours
+        (24:20 of Monday is 00:20 on Tuesday); this day's trips past 24:00 count on the next
+        date, never twice. ``frequencies.txt`` trips count each departure.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per stop of ``location_type`` 0 (or empty), in feed order: ``stop_id``,
+            ``stop_name``, ``lon``, ``lat`` (WGS84 degrees), ``x``, ``y`` (metres in ``crs``),
+            ``departures`` (the date's total) and ``dep_h00`` … ``dep_h23`` (departures in each
+            hour of the clock).
+
+        Examples
+        --------
+        >>> deps = router.timetable.departures_per_stop()  # doctest: +SKIP
+        >>> deps.loc[deps["departures"].idxmax(), "stop_name"]  # doctest: +SKIP
+        """
+        per_hour = _departures_per_hour(self)
+        station = (np.zeros(self.n_stops, dtype=bool) if self.stop_location_type is None
+                   else self.stop_location_type != 0)
+        odd = station & (per_hour.sum(axis=1) > 0)
+        if odd.any():
+            log.warning("%d Abfahrten an %d Stationen oder Eingängen (location_type nicht 0) "
+                        "werden keiner Haltestelle zugerechnet, z. B. %s",
+                        int(per_hour[odd].sum()), int(odd.sum()),
+                        ", ".join(map(str, self.stop_ids[odd][:3])))
+        rows = np.flatnonzero(~station)
+        names = self.stop_names if self.stop_names is not None else np.full(self.n_stops, "")
+        out = pd.DataFrame({
+            "stop_id": pd.array(self.stop_ids[rows].astype(str), dtype="string"),
+            "stop_name": pd.array(names[rows].astype(str), dtype="string"),
+            "lon": self.stop_lon[rows], "lat": self.stop_lat[rows],
+            "x": self.stop_x[rows], "y": self.stop_y[rows],
+            "departures": per_hour[rows].sum(axis=1),
+        })
+        hours = pd.DataFrame(per_hour[rows], columns=[f"dep_h{h:02d}" for h in range(24)])
+        return pd.concat([out, hours], axis=1)
+
     def stop_index(self, stop_ids: object) -> np.ndarray:
         """Indices of the given stop ids (KeyError naming the first unknown id)."""
         lookup = pd.Index(self.stop_ids)
@@ -130,12 +188,25 @@ class Timetable:
         return idx
 
 
+def _departures_per_hour(tt: Timetable) -> np.ndarray:
+    """``(n_stops, 24)`` int64: boardable departures per stop and hour of the clock on the date."""
+    n_sp = np.diff(tt.pattern_stop_start)
+    size = n_sp * np.diff(tt.pattern_trip_start)
+    pattern = np.repeat(np.arange(tt.n_patterns), size)  # pattern of each stop time
+    pos = (np.arange(len(tt.dep)) - tt.pattern_time_start[pattern]) % np.maximum(n_sp[pattern], 1)
+    at = tt.pattern_stop_start[pattern] + pos
+    dep = tt.dep.astype(np.int64)
+    ok = (tt.pattern_pickup[at] == 1) & (pos < n_sp[pattern] - 1) & (dep >= 0) & (dep < DAY)
+    cell = tt.pattern_stops[at[ok]].astype(np.int64) * 24 + dep[ok] // 3600
+    return np.bincount(cell, minlength=tt.n_stops * 24).reshape(tt.n_stops, 24).astype(np.int64)
+
+
 def _parse_date(date: dt.date | str) -> dt.date:
-    if isinstance(date, dt.datetime):
-        return date.date()
-    if isinstance(date, dt.date):
-        return date
-    return dt.date.fromisoformat(str(date))
+    """The service date (``date``, ISO or German text) or a RoutingError naming the forms."""
+    try:
+        return parse_date(date)
+    except ValueError as exc:
+        raise RoutingError(str(exc)) from None
 
 
 def _expand_frequencies(stop_times: pd.DataFrame, frequencies: pd.DataFrame) -> pd.DataFrame:
@@ -248,8 +319,32 @@ def _active_trips(feed: Feed, date: dt.date,
     return out, n_today, n_prev
 
 
+def working_crs(lon: np.ndarray, lat: np.ndarray) -> str:
+    """The projected CRS in metres suited to stops at ``lon``, ``lat`` (degrees).
+
+    :data:`~kurszugang.crs.ANALYSIS_CRS` (EPSG:25832) where its scale error at the stops' centre
+    (the median longitude and latitude) is at most :data:`CRS_TOLERANCE`, so that Bavarian data
+    keeps the analysis CRS; elsewhere :func:`~kurszugang.crs.metric_crs_for` at the centre.
+
+    Examples
+    --------
+    >>> working_crs(np.array([12.44]), np.array([49.29]))
+    'EPSG:25832'
+    >>> working_crs(np.array([-120.5]), np.array([44.0]))
+    'EPSG:32610'
+    """
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        return ANALYSIS_CRS
+    clon, clat = float(np.median(lon[ok])), float(np.median(lat[ok]))
+    factors = Proj(ANALYSIS_CRS).get_factors(clon, clat)
+    error = max(abs(factors.meridional_scale - 1), abs(factors.parallel_scale - 1))
+    return ANALYSIS_CRS if error <= CRS_TOLERANCE else metric_crs_for(clon, clat)
+
+
 def compile_timetable(feed: Feed, date: dt.date | str, *,
-                      exclude_route_ids: frozenset[str] | set[str] = frozenset()) -> Timetable:
+                      exclude_route_ids: frozenset[str] | set[str] = frozenset(),
+                      crs: str | None = None) -> Timetable:
     """Compile the trips of one service date into a :class:`Timetable`.
 
     Parameters
@@ -257,19 +352,25 @@ def compile_timetable(feed: Feed, date: dt.date | str, *,
     feed
         A feed read with :func:`kurszugang.io.gtfs.read_gtfs`.
     date
-        The service date (``datetime.date`` or ``"YYYY-MM-DD"``).
+        The service date (``datetime.date``, ``"YYYY-MM-DD"`` or ``"DD.MM.YYYY"``).
     exclude_route_ids
         Routes left out (e.g. on-demand lines, to see what is reachable without them).
+    crs
+        Projected CRS in metres of the stop coordinates; default :func:`working_crs` of the
+        feed's stops.
 
     Returns
     -------
     Timetable
-        Flat arrays of patterns, trips and stop times for the date.
+        Flat arrays of patterns, trips and stop times for the date. A date inside the feed's
+        service period on which no trip runs (a holiday, a Sunday without service) gives an
+        empty timetable (``n_trips == 0``: walking only), with a warning naming the date.
 
     Raises
     ------
     ServiceDateError
-        If no trip runs on the date; the message names the feed's service period.
+        If the date lies outside the feed's service period and no trip runs on it; the
+        message names the date and the period.
 
     Examples
     --------
@@ -279,54 +380,149 @@ def compile_timetable(feed: Feed, date: dt.date | str, *,
     >>> tt.n_trips  # doctest: +SKIP
     3569
     """
-    date = _parse_date(date)
-    st, n_today, n_prev = _active_trips(feed, date, frozenset(exclude_route_ids))
-    if n_today == 0:
-        first, last = feed.service_period()
+    day = _parse_date(date)
+    st, n_today, n_prev = _active_trips(feed, day, frozenset(exclude_route_ids))
+    stops = _stop_table(feed, crs)
+    arrays: dict[str, Any]
+    if n_today + n_prev == 0:
+        _no_service(feed, day, frozenset(exclude_route_ids))
+        arrays = _empty_arrays(len(stops["stop_ids"]))
+        n_inst = 0
+    else:
+        _warn_thin_service(feed, day, n_today)
+        arrays, n_inst = _compile_trips(st, stops["stop_ids"])
+    counts = {
+        "trips_of_the_date": n_today,
+        "trips_from_previous_day": n_prev,
+        "trip_instances": n_inst,
+        "stop_times": int(len(arrays["arr"])),
+        "patterns": int(len(arrays["pattern_stop_start"]) - 1),
+    }
+    log.info("compiled timetable for %s: %d trip instances (%d from the previous day), "
+             "%d stop times, %d patterns", day, n_inst, n_prev, counts["stop_times"],
+             counts["patterns"])
+    return Timetable(date=day, **stops, **arrays, counts=counts)
+
+
+_WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+
+
+def _no_service(feed: Feed, date: dt.date, exclude_route_ids: frozenset[str]) -> None:
+    """No trip runs on ``date``: an error outside the service period, else a warning."""
+    first, last = feed.service_period()
+    if not first <= date <= last:
         raise ServiceDateError(
-            f"no trip runs on {date.isoformat()} ({date:%A}); the feed's service period is "
-            f"{first.isoformat()} to {last.isoformat()}: choose a date in it with service",
+            f"no trip runs on {date.isoformat()} ({date:%A}), which lies outside the feed: its "
+            f"service period is {first.isoformat()} to {last.isoformat()}: choose a date in it",
             path=feed.source,
         )
-    _warn_thin_service(feed, date, n_today)
+    without = " (ohne die ausgeschlossenen Linien)" if exclude_route_ids else ""
+    log.warning(
+        "Am %s (%s) fährt laut Fahrplan keine Fahrt%s, obwohl der Tag im Gültigkeitszeitraum "
+        "%s bis %s liegt: die Ergebnisse für diesen Tag sind reine Fußwege (Feiertag? Sonntag?)",
+        date.isoformat(), _WEEKDAYS[date.weekday()], without, first.isoformat(),
+        last.isoformat())
 
+
+def _stop_table(feed: Feed, crs: str | None) -> dict[str, Any]:
+    """Stop ids, names, kinds and coordinates (the Timetable's stop fields and its CRS)."""
     stops = feed.stops
-    stop_ids = stops["stop_id"].to_numpy(dtype=object)
     lon = stops["stop_lon"].to_numpy(np.float64)
     lat = stops["stop_lat"].to_numpy(np.float64)
-    x, y = _TO_UTM.transform(lon, lat)
-    stop_lookup = pd.Index(stop_ids)
+    crs = working_crs(lon, lat) if crs is None else crs
+    x, y = transformer(WEB_CRS, crs).transform(lon, lat)
+    names = (stops["stop_name"].astype(object).where(stops["stop_name"].notna(), "")
+             if "stop_name" in stops.columns else pd.Series([""] * len(stops)))
+    kind = (pd.to_numeric(stops["location_type"], errors="coerce").fillna(0)
+            if "location_type" in stops.columns else pd.Series(np.zeros(len(stops))))
+    return {"stop_ids": stops["stop_id"].to_numpy(dtype=object),
+            "stop_x": np.asarray(x, dtype=np.float64), "stop_y": np.asarray(y, dtype=np.float64),
+            "stop_lon": lon, "stop_lat": lat,
+            "stop_names": names.to_numpy(dtype=object),
+            "stop_location_type": kind.to_numpy(np.int64), "crs": crs}
 
-    # One integer per trip instance, stop times sorted by instance and sequence.
+
+def _empty_arrays(n_stops: int) -> dict[str, Any]:
+    """The Timetable's pattern and trip arrays of a date without any trip."""
+    i64, i32 = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    return {
+        "pattern_stop_start": np.zeros(1, dtype=np.int64), "pattern_stops": i32,
+        "pattern_pickup": np.zeros(0, dtype=np.int8), "pattern_dropoff": np.zeros(0, dtype=np.int8),
+        "pattern_trip_start": np.zeros(1, dtype=np.int64), "pattern_time_start": i64,
+        "arr": i32, "dep": i32, "trip_ids": np.zeros(0, dtype=object),
+        "trip_route_ids": np.zeros(0, dtype=object), "trip_start": i32,
+        "pattern_route_ids": np.zeros(0, dtype=object),
+        "stop_pattern_start": np.zeros(n_stops + 1, dtype=np.int64), "stop_patterns": i32,
+        "stop_pattern_pos": i32,
+    }
+
+
+@dataclass(frozen=True)
+class _Instances:
+    """The date's stop times sorted by trip instance and sequence, as flat arrays."""
+
+    st: pd.DataFrame
+    stop_idx: np.ndarray
+    arr: np.ndarray
+    dep: np.ndarray
+    pick: np.ndarray
+    drop: np.ndarray
+    trip_len: np.ndarray
+    trip_row: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.trip_len)
+
+
+def _instances(st: pd.DataFrame, stop_ids: np.ndarray) -> _Instances:
+    """One integer per trip instance, stop times sorted by instance and sequence."""
     st = st.sort_values(["day_shift", "trip_id", "instance_start", "stop_sequence"], kind="stable")
     inst_key = pd.MultiIndex.from_frame(st[["day_shift", "trip_id", "instance_start"]])
     inst_codes, _ = pd.factorize(inst_key)
     st = st.assign(inst=inst_codes).reset_index(drop=True)
-    n_inst = int(inst_codes.max()) + 1
-    stop_idx = stop_lookup.get_indexer(st["stop_id"])
-    arr = st["arrival_time"].to_numpy(np.int64)
-    dep = st["departure_time"].to_numpy(np.int64)
-    pick = (st["pickup_type"].to_numpy(np.int64) != 1).astype(np.int64)
-    drop = (st["drop_off_type"].to_numpy(np.int64) != 1).astype(np.int64)
-    inst = st["inst"].to_numpy(np.int64)
-    trip_len = np.bincount(inst, minlength=n_inst)
-    trip_row = np.concatenate([[0], np.cumsum(trip_len)[:-1]])
+    trip_len = np.bincount(st["inst"].to_numpy(np.int64), minlength=int(inst_codes.max()) + 1)
+    return _Instances(
+        st=st,
+        stop_idx=pd.Index(stop_ids).get_indexer(st["stop_id"]),
+        arr=st["arrival_time"].to_numpy(np.int64),
+        dep=st["departure_time"].to_numpy(np.int64),
+        pick=(st["pickup_type"].to_numpy(np.int64) != 1).astype(np.int64),
+        drop=(st["drop_off_type"].to_numpy(np.int64) != 1).astype(np.int64),
+        trip_len=trip_len,
+        trip_row=np.concatenate([[0], np.cumsum(trip_len)[:-1]]),
+    )
 
-    # Pattern key: the padded sequence of (stop, pickup, drop-off) codes of each instance.
-    width = int(trip_len.max())
-    pos = np.arange(len(st)) - trip_row[inst]
-    codes = np.full((n_inst, width), -1, dtype=np.int64)
-    codes[inst, pos] = stop_idx * 4 + pick * 2 + drop
+
+def _group_patterns(ins: _Instances) -> tuple[np.ndarray, np.ndarray]:
+    """Pattern of each trip instance and the instances sorted by (pattern, first departure).
+
+    A pattern key is the padded sequence of (stop, pickup, drop-off) codes of an instance;
+    patterns are split further so that no trip overtakes another.
+    """
+    inst = ins.st["inst"].to_numpy(np.int64)
+    width = int(ins.trip_len.max())
+    pos = np.arange(len(inst)) - ins.trip_row[inst]
+    codes = np.full((ins.n, width), -1, dtype=np.int64)
+    codes[inst, pos] = ins.stop_idx * 4 + ins.pick * 2 + ins.drop
     _, pattern = np.unique(codes, axis=0, return_inverse=True)
     pattern = pattern.ravel()
-    first_dep = dep[trip_row]
+    first_dep = ins.dep[ins.trip_row]
     order = np.lexsort((first_dep, pattern))
-    sub = _split_overtaking(order, pattern, trip_row, trip_len, arr, dep)
+    sub = _split_overtaking(order, pattern, ins.trip_row, ins.trip_len, ins.arr, ins.dep)
     final_key = pattern * (int(sub.max()) + 1) + sub
     _, final_pattern = np.unique(final_key, return_inverse=True)
     final_pattern = final_pattern.ravel()
-    trip_order = np.lexsort((np.arange(n_inst), first_dep, final_pattern))  # trips by pattern, dep
+    trip_order = np.lexsort((np.arange(ins.n), first_dep, final_pattern))
+    return final_pattern, trip_order
+
+
+def _compile_trips(st: pd.DataFrame, stop_ids: np.ndarray) -> tuple[dict[str, Any], int]:
+    """Patterns, trips and stop times of the date's stop times (the Timetable's arrays)."""
+    ins = _instances(st, stop_ids)
+    final_pattern, trip_order = _group_patterns(ins)
     n_pat = int(final_pattern.max()) + 1
+    trip_len, trip_row = ins.trip_len, ins.trip_row
 
     pat_of_sorted = final_pattern[trip_order]
     pattern_trip_start = np.searchsorted(pat_of_sorted, np.arange(n_pat + 1)).astype(np.int64)
@@ -335,16 +531,12 @@ def compile_timetable(feed: Feed, date: dt.date | str, *,
     pattern_stop_start = np.concatenate([[0], np.cumsum(pat_len)]).astype(np.int64)
     rep_rows = np.repeat(trip_row[rep_trip], pat_len) + (
         np.arange(pattern_stop_start[-1]) - np.repeat(pattern_stop_start[:-1], pat_len))
-    pattern_stops = stop_idx[rep_rows].astype(np.int32)
-    pattern_pickup = pick[rep_rows].astype(np.int8)
-    pattern_dropoff = drop[rep_rows].astype(np.int8)
+    pattern_stops = ins.stop_idx[rep_rows].astype(np.int32)
 
     # Times laid out pattern by pattern, trip by trip (trip-major).
     sorted_len = trip_len[trip_order]
     rows = np.repeat(trip_row[trip_order], sorted_len) + (
         np.arange(sorted_len.sum()) - np.repeat(np.cumsum(sorted_len) - sorted_len, sorted_len))
-    arr_flat = arr[rows].astype(np.int32)
-    dep_flat = dep[rows].astype(np.int32)
     trips_per_pat = np.diff(pattern_trip_start)
     pattern_time_start = np.concatenate([[0], np.cumsum(trips_per_pat * pat_len)[:-1]]).astype(np.int64)
 
@@ -352,43 +544,30 @@ def compile_timetable(feed: Feed, date: dt.date | str, *,
     pat_of_pos = np.repeat(np.arange(n_pat), pat_len)
     pos_in_pat = np.arange(len(pattern_stops)) - pattern_stop_start[pat_of_pos]
     by_stop = np.lexsort((pos_in_pat, pat_of_pos, pattern_stops))
-    n_stops = len(stop_ids)
-    stop_pattern_start = np.searchsorted(pattern_stops[by_stop], np.arange(n_stops + 1)).astype(np.int64)
+    stop_pattern_start = np.searchsorted(pattern_stops[by_stop],
+                                         np.arange(len(stop_ids) + 1)).astype(np.int64)
 
     inst_first_row = trip_row[trip_order]
-    counts = {
-        "trips_of_the_date": n_today,
-        "trips_from_previous_day": n_prev,
-        "trip_instances": n_inst,
-        "stop_times": int(len(arr_flat)),
-        "patterns": n_pat,
+    trip_ids = ins.st["trip_id"].to_numpy(dtype=object)
+    route_ids = ins.st["route_id"].to_numpy(dtype=object)
+    arrays = {
+        "pattern_stop_start": pattern_stop_start,
+        "pattern_stops": pattern_stops,
+        "pattern_pickup": ins.pick[rep_rows].astype(np.int8),
+        "pattern_dropoff": ins.drop[rep_rows].astype(np.int8),
+        "pattern_trip_start": pattern_trip_start,
+        "pattern_time_start": pattern_time_start,
+        "arr": ins.arr[rows].astype(np.int32),
+        "dep": ins.dep[rows].astype(np.int32),
+        "trip_ids": trip_ids[inst_first_row],
+        "trip_route_ids": route_ids[inst_first_row],
+        "trip_start": ins.dep[inst_first_row].astype(np.int32),
+        "pattern_route_ids": route_ids[trip_row[rep_trip]],
+        "stop_pattern_start": stop_pattern_start,
+        "stop_patterns": pat_of_pos[by_stop].astype(np.int32),
+        "stop_pattern_pos": pos_in_pat[by_stop].astype(np.int32),
     }
-    log.info("compiled timetable for %s: %d trip instances (%d from the previous day), "
-             "%d stop times, %d patterns", date, n_inst, n_prev, len(arr_flat), n_pat)
-    return Timetable(
-        date=date,
-        stop_ids=stop_ids,
-        stop_x=np.asarray(x, dtype=np.float64),
-        stop_y=np.asarray(y, dtype=np.float64),
-        stop_lon=lon,
-        stop_lat=lat,
-        pattern_stop_start=pattern_stop_start,
-        pattern_stops=pattern_stops,
-        pattern_pickup=pattern_pickup,
-        pattern_dropoff=pattern_dropoff,
-        pattern_trip_start=pattern_trip_start,
-        pattern_time_start=pattern_time_start,
-        arr=arr_flat,
-        dep=dep_flat,
-        trip_ids=st["trip_id"].to_numpy(dtype=object)[inst_first_row],
-        trip_route_ids=st["route_id"].to_numpy(dtype=object)[inst_first_row],
-        trip_start=dep[inst_first_row].astype(np.int32),
-        pattern_route_ids=st["route_id"].to_numpy(dtype=object)[trip_row[rep_trip]],
-        stop_pattern_start=stop_pattern_start,
-        stop_patterns=pat_of_pos[by_stop].astype(np.int32),
-        stop_pattern_pos=pos_in_pat[by_stop].astype(np.int32),
-        counts=counts,
-    )
+    return arrays, ins.n
 
 
 def _warn_thin_service(feed: Feed, date: dt.date, n_trips: int) -> None:

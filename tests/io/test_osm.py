@@ -578,3 +578,55 @@ def test_walk_network_rejects_edges_to_unknown_nodes() -> None:
             edge_highway=np.array(["footway"]),
             edge_way_id=np.array([7]),
         )
+
+
+# ------------------------------------------------------------------------------------------------
+# networks far from Bavaria: geodesic lengths, projection into a suited CRS
+# ------------------------------------------------------------------------------------------------
+
+
+def _oregon_graph() -> nx.MultiDiGraph:
+    """A footway grid of 4 x 4 nodes, about 110 m apart, near Bend, Oregon (121.3° W)."""
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    for i in range(4):
+        for j in range(4):
+            G.add_node(1 + 4 * i + j, x=-121.31 + 0.0014 * j, y=44.058 + 0.001 * i)
+    for i in range(4):
+        for j in range(4):
+            n = 1 + 4 * i + j
+            if j < 3:
+                G.add_edge(n, n + 1, osmid=100 + n, highway="footway")
+            if i < 3:
+                G.add_edge(n, n + 4, osmid=200 + n, highway="residential")
+    return G
+
+
+def test_edge_lengths_are_geodesic_far_from_bavaria_and_to_crs_keeps_them() -> None:
+    net = walk_network_from_graph(_oregon_graph())
+    assert net.crs == "EPSG:25832" and net.n_edges == 24
+    want = np.array([GEOD.inv(net.lon[u], net.lat[u], net.lon[v], net.lat[v])[2]
+                     for u, v in zip(net.edge_u, net.edge_v, strict=True)])
+    np.testing.assert_allclose(net.edge_length, want, rtol=1e-12)
+    # x/y in EPSG:25832 are about 20 % too long here; in UTM zone 10 they are right.
+    planar_32 = net.edges_gdf().geometry.length.to_numpy()
+    assert (planar_32 / want > 1.15).all()
+    utm10 = net.to_crs("EPSG:32610")
+    assert utm10.crs == "EPSG:32610" and utm10.edges_gdf().crs == "EPSG:32610"
+    assert utm10.nodes_gdf().crs == "EPSG:32610"
+    np.testing.assert_allclose(utm10.edges_gdf().geometry.length, want, rtol=1e-3)
+    np.testing.assert_array_equal(utm10.edge_length, net.edge_length)
+    np.testing.assert_array_equal(utm10.lon, net.lon)
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:32610", always_xy=True).transform(net.lon,
+                                                                                      net.lat)
+    np.testing.assert_allclose(utm10.x, x)
+    np.testing.assert_allclose(utm10.y, y)
+    assert net.to_crs("EPSG:25832") is net
+    # a subset keeps the CRS
+    assert utm10.subset(np.arange(16) < 8).crs == "EPSG:32610"
+
+
+def test_walk_network_needs_a_metric_crs() -> None:
+    net = walk_network_from_graph(_oregon_graph())
+    with pytest.raises(ValueError, match=r"WalkNetwork.crs must be a projected CRS in metres "
+                                         r"\(such as 'EPSG:25832'\), got 'EPSG:4326'"):
+        net.to_crs("EPSG:4326")

@@ -9,7 +9,7 @@ tables, with plain Python loops and brute-force distances.
 Semantics (the routing contract): walk from the origin to a stop, ride, transfer by one walking
 leg between two rides, walk from the last stop; or walk directly. Walking legs are straight lines
 × detour factor in EPSG:25832 at the walking speed, whole seconds rounded up, and exist only up to
-the maximum walk. Boarding needs arrival + slack <= departure; pickup_type 1 forbids boarding,
+the maximum walk (the direct walk up to its own maximum, by default the same). Boarding needs arrival + slack <= departure; pickup_type 1 forbids boarding,
 drop_off_type 1 forbids alighting.
 """
 
@@ -36,14 +36,16 @@ class NetworkDistance:
     """Walking distance on a footway network, by brute force: shapely snapping, networkx search.
 
     A point is snapped to the nearest segment (if within ``max_snap``); the distance from the point
-    to the segment counts as walking. Independent of ``kurszugang.routing.walking``.
+    to the segment counts as walking. Where either point lies farther than ``max_snap`` from
+    every segment, the walk is the straight line × ``detour``. Independent of
+    ``kurszugang.routing.walking``.
     """
 
-    def __init__(self, net, max_snap: float) -> None:
+    def __init__(self, net, max_snap: float, detour: float = 1.3) -> None:
         import networkx as nx
         import shapely
 
-        self.net, self.max_snap = net, max_snap
+        self.net, self.max_snap, self.detour = net, max_snap, detour
         self.segs = shapely.linestrings(np.stack(
             [np.column_stack([net.x[net.edge_u], net.y[net.edge_u]]),
              np.column_stack([net.x[net.edge_v], net.y[net.edge_v]])], axis=1))
@@ -68,10 +70,11 @@ class NetworkDistance:
     def __call__(self, x: float, y: float, b_xy: np.ndarray) -> np.ndarray:
         import networkx as nx
 
-        out = np.full(len(b_xy), np.inf)
+        straight = np.hypot(b_xy[:, 0] - x, b_xy[:, 1] - y) * self.detour
         a = self.snap(x, y)
         if a is None:
-            return out
+            return straight
+        out = np.full(len(b_xy), np.inf)
         ea, oa, la, lena = a
         g = self.graph.copy()
         g.add_edge("P", int(self.net.edge_u[ea]), weight=oa + la)
@@ -80,6 +83,7 @@ class NetworkDistance:
         for j, (bx, by) in enumerate(b_xy):
             b = self.snap(bx, by)
             if b is None:
+                out[j] = straight[j]
                 continue
             eb, ob, lb, lenb = b
             best = min(dist.get(int(self.net.edge_u[eb]), math.inf) + ob + lb,
@@ -167,8 +171,9 @@ class ReferenceRouter:
 
     def __init__(self, feed, date: dt.date, *, walk_speed_kmh: float = 4.5, max_walk_m: float = 1000,
                  detour_factor: float = 1.3, board_slack_s: int = 60, max_rides: int = 5,
-                 distance=None) -> None:
+                 distance=None, max_direct_walk_m: float | None = None) -> None:
         self.speed, self.max_walk = walk_speed_kmh, max_walk_m
+        self.max_direct = max_walk_m if max_direct_walk_m is None else max_direct_walk_m
         self.distance = distance or straight_line(detour_factor)
         self.slack, self.max_rides = board_slack_s, max_rides
         x, y = _TO_UTM.transform(feed.stops["stop_lon"].to_numpy(float), feed.stops["stop_lat"].to_numpy(float))
@@ -196,7 +201,7 @@ class ReferenceRouter:
         okey = (o.tobytes(), dest_xy.tobytes())
         if getattr(self, "_origin_key", None) != okey:  # the same origin for every minute
             self._access = _walk_legs(o, self.stop_xy, self.speed, self.distance, self.max_walk)[0]
-            self._direct = _walk_legs(o, dest_xy, self.speed, self.distance, self.max_walk)[0]
+            self._direct = _walk_legs(o, dest_xy, self.speed, self.distance, self.max_direct)[0]
             self._origin_key = okey
         access, direct = self._access, self._direct
         key = dest_xy.tobytes()
