@@ -121,7 +121,8 @@ def interrupted_run(folder: str | Path) -> dict[str, object] | None:
     marker = _read_marker(path)
     pid = int(str(marker.get("pid") or 0))
     same_host = marker.get("host") == socket.gethostname()
-    return None if (pid and same_host and _alive(pid)) else marker
+    running = pid and same_host and _alive(pid) and not marker.get("ended")
+    return None if running else marker
 
 
 def _started(marker: dict[str, object]) -> str:
@@ -164,7 +165,8 @@ class RunLock:
     def _check_other(self) -> None:
         marker = _read_marker(self.path)
         pid = int(str(marker.get("pid") or 0))
-        if pid and marker.get("host") == socket.gethostname() and _alive(pid):
+        if pid and marker.get("host") == socket.gethostname() and _alive(pid) \
+                and not marker.get("ended"):
             raise OutputError(f"wird gerade von einem anderen Lauf beschrieben (Prozess {pid}, "
                               f"gestartet {_started(marker)}): warten oder einen anderen "
                               "Ausgabeordner wählen", path=str(self.folder))
@@ -180,4 +182,14 @@ class RunLock:
                  tb: TracebackType | None) -> None:
         if kind is None:  # finished: the folder is complete
             _remove(self.path)
-        # otherwise the marker stays: the next run and `kurszugang map` see an incomplete folder
+            return
+        # Otherwise the marker stays, so that the next run and `kurszugang map` see an
+        # incomplete folder; it says that the run ended, so that a new run in this same
+        # process (a retry) may take the folder over.
+        marker = _read_marker(self.path)
+        marker.update(ended=dt.datetime.now().isoformat(timespec="seconds"),
+                      error=kind.__name__)
+        try:
+            self.path.write_text(json.dumps(marker), encoding="utf-8")
+        except OSError:  # a full or read-only disk: the marker as it was still says "incomplete"
+            pass

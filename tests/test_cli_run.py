@@ -15,7 +15,7 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedP
 def _table_files() -> list[str]:
     from kurszugang.schema import TABLES
 
-    return sorted(f"{t.file}.csv" for t in TABLES.values() if t.file)
+    return sorted(f"{t.file}.csv" for t in TABLES.values() if t.file and t.group == "run")
 
 
 def test_init_then_run_on_the_demo_and_repeat_from_the_resolved_config(tmp_path: Path):

@@ -24,7 +24,7 @@ from kurszugang.schema import TABLES  # noqa: E402
 
 FORMATS = ("csv",)
 #: The CSV tables a run writes (one per table of the schema with a file name).
-N_TABLES = sum(1 for t in TABLES.values() if t.file)
+N_TABLES = sum(1 for t in TABLES.values() if t.file and t.group == "run")
 
 
 def _config(folder: Path, out: Path, key: str) -> Config:

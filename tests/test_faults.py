@@ -192,3 +192,20 @@ def test_a_write_error_is_one_line_with_exit_code_2(tmp_path: Path, options: str
             _complete(f)
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_run_that_failed_in_this_process_leaves_the_folder_marked_and_a_retry_takes_it(
+        tmp_path: Path) -> None:
+    from kurszugang.errors import OutputError
+    from kurszugang.files import RunLock, interrupted_run
+
+    with pytest.raises(ValueError), RunLock(tmp_path):
+        raise ValueError("input broken")
+    marker = json.loads((tmp_path / LOCK_NAME).read_text(encoding="utf-8"))
+    assert marker["pid"] == os.getpid() and marker["error"] == "ValueError" and marker["ended"]
+    assert interrupted_run(tmp_path) is not None  # `kurszugang map` sees an incomplete folder
+    with RunLock(tmp_path):  # the retry of a Dask task runs in the same worker process
+        assert (tmp_path / LOCK_NAME).exists()
+        with pytest.raises(OutputError, match="anderen Lauf"), RunLock(tmp_path):
+            pass  # while a run lives, the folder stays its own
+    assert not (tmp_path / LOCK_NAME).exists()

@@ -85,6 +85,7 @@ class RunContext:
         self.inputs = inputs
         self.stage = stage or (lambda _name, fn: fn())
         self._served: dict[str, set[str]] = {}
+        self._departures: dict[dt.date, gpd.GeoDataFrame] = {}
 
     @property
     def school_day(self) -> dt.date:
@@ -126,7 +127,7 @@ class RunContext:
         return RouterPool(self.inputs.feed, self.inputs.walk, walk_speed_kmh=r.walk_speed_kmh,
                           max_walk_m=r.max_walk_m, detour_factor=r.detour_factor,
                           max_snap_m=r.max_snap_m, board_slack_s=r.board_slack_s,
-                          max_rides=r.max_rides)
+                          max_rides=r.max_rides, max_direct_walk_m=self.cfg.max_direct_walk_m())
 
     def _access(self, day: dt.date, label: str) -> CourseAccess:
         from kurszugang.analysis.coverage import course_access
@@ -218,14 +219,22 @@ class RunContext:
         inside = cells["in_district"].astype(bool) & cells["ags"].notna()
         return set(cells.loc[inside, "ags"].astype(str))
 
+    def departures(self, day: dt.date) -> gpd.GeoDataFrame:
+        """Departures per stop and clock hour on ``day`` (EPSG:25832), from the day's router."""
+        if day not in self._departures:
+            from kurszugang.analysis.layers import departures_layer
+
+            per_stop = self.pool.get(day).timetable.departures_per_stop()
+            self._departures[day] = departures_layer(per_stop)
+        return self._departures[day]
+
     def served_gemeinden(self, day: dt.date) -> set[str]:
         """AGS of the Gemeinden with at least one stop with a departure on ``day``."""
         key = day.isoformat()
         if key not in self._served:
-            from kurszugang.analysis.layers import stop_departures
             from kurszugang.analysis.overview import gemeinde_of
 
-            dep = stop_departures(self.inputs.feed, day)
+            dep = self.departures(day)
             dep = dep[dep["departures"].to_numpy() > 0]
             ags = gemeinde_of(dep.geometry, self.inputs.gemeinden)
             self._served[key] = {str(a) for a in ags if a is not None}

@@ -250,7 +250,6 @@ def time_back(router: Router, site: Points, home: Points, end: int, max_min: flo
     back = router.travel_times(site, home, departure=end, window=1, percentiles=(50,),
                                max_time_min=max_min, workers=1)
     t_back = back.seconds[0, :, 0].astype(np.float64)
-    t_back[t_back < 0] = np.nan
     return t_back
 
 

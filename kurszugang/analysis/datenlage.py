@@ -64,6 +64,8 @@ OSM_EXTENT = (99.0, 90.0)
 SERVED_SHARE = (90.0, 60.0)
 TRIPS_SHARE = 50.0
 SKIPPED_SHARE = 1.0
+#: Share of stops (in %) off the walking network above which that is a warning.
+OFF_NETWORK_STOPS = 10.0
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ def _osm_findings(ctx: RunContext) -> list[Finding]:
                 f"{_pct(share_part)} der potenziellen Teilnehmenden wohnen höchstens {snap:g} m "
                 "vom Fußwegenetz."),
     ]
+    out.append(_off_network(ctx))
     extent = osm_extent(ctx.cfg.path(ctx.cfg.inputs.osm), walk, snap)
     area = district_area(ctx.inputs.gemeinden)
     covered = 100.0 * shapely.area(shapely.intersection(area, extent)) / shapely.area(area)
@@ -178,6 +181,30 @@ def _osm_findings(ctx: RunContext) -> list[Finding]:
                        f"{_pct(covered)} der Fläche des Landkreises liegen im Ausschnitt des "
                        "OSM-Auszugs."))
     return out
+
+
+def _off_network(ctx: RunContext) -> Finding:
+    """Stops and course sites farther than ``max_snap_m`` from a footway (they walk by
+    straight line × detour factor)."""
+    router = ctx.pool.get(ctx.school_day)
+    n_stops = int(router.off_network.get("stops", 0))
+    ids, xy = ctx.site_points()
+    far_sites = ids[~np.asarray(router.walking.snap(xy).ok, dtype=bool)] \
+        if len(ids) else ids  # type: ignore[union-attr]
+    snap = ctx.cfg.routing.max_snap_m
+    total = router.timetable.n_stops
+    share = 100.0 * n_stops / total if total else 0.0
+    rating = "Warnung" if len(far_sites) or share > OFF_NETWORK_STOPS else "ok"
+    text = (f"{plural(n_stops, 'Haltestelle', 'Haltestellen')} und "
+            f"{plural(len(far_sites), 'Kursort', 'Kursorte')} liegen weiter als {snap:g} m vom "
+            "Fußwegenetz")
+    if len(far_sites):
+        text += f" (Kursorte: {', '.join(map(str, far_sites[:5]))}" + \
+            (" …)" if len(far_sites) > 5 else ")")
+    text += ("; dorthin und von dort zählt die Luftlinie × Umwegfaktor." if n_stops or
+             len(far_sites) else ".")
+    return Finding("osm_off_network", "Haltestellen und Kursorte abseits des Fußwegenetzes",
+                   float(n_stops + len(far_sites)), "Anzahl", rating, text)
 
 
 def osm_extent(path: object, walk: object, margin_m: float) -> shapely.Geometry:

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LAYER_NAMES", "result_layers", "stop_departures", "travel_time_to_nearest"]
+__all__ = ["LAYER_NAMES", "departures_layer", "result_layers", "stop_departures",
+           "travel_time_to_nearest"]
 
 #: Names of the standard layers :func:`result_layers` builds, in order.
 LAYER_NAMES = {"gemeinden": "gemeinden", "grid": "raster", "sites": "kursorte",
@@ -259,49 +260,34 @@ def catchment_layer_of(catchments: gpd.GeoDataFrame | Mapping[str, TravelTimeSur
 
 
 def stop_departures(feed: Feed, date: dt.date, *, crs: str = ANALYSIS_CRS) -> gpd.GeoDataFrame:
-    """Departures per stop and hour on one service day.
+    """Departures per stop and clock hour on one date, counted as the router counts them.
 
-    A departure is a stop_time where one can board (``pickup_type`` not 1) that is not the last
-    of its trip; on-demand departures count. Hours are hours of the service day (a departure at
-    24:30 counts in hour 24).
+    A departure is a trip's stop where one can board (``pickup_type`` not 1; on-demand stops
+    count) that is not its last, at its clock time on the date (the previous day's trips past
+    24:00 count in the early hours); see
+    :meth:`kurszugang.routing.timetable.Timetable.departures_per_stop`.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per stop (``location_type`` 0 or empty): ``stop_id``, ``stop_name``,
-        ``departures`` (the day's total) and ``dep_h00`` … ``dep_hNN`` (departures in each hour,
-        at least up to 23), point geometry.
+        One row per stop (``location_type`` 0 or empty), by ``stop_id``: ``stop_id``,
+        ``stop_name``, ``departures`` (the day's total) and ``dep_h00`` … ``dep_h23``, point
+        geometry in ``crs``.
     """
-    stops = feed.stops
-    if "location_type" in stops.columns:
-        keep = pd.to_numeric(stops["location_type"], errors="coerce").fillna(0).to_numpy() == 0
-        stops = stops.loc[keep]
-    st = feed.stop_times
-    trip = st["trip_id"].to_numpy(dtype=object)
-    last = np.append(trip[1:] != trip[:-1], True) if len(trip) else np.zeros(0, dtype=bool)
-    pickup = pd.to_numeric(st["pickup_type"], errors="coerce").fillna(0).to_numpy(np.int64) \
-        if "pickup_type" in st.columns else np.zeros(len(st), dtype=np.int64)
-    running = st["trip_id"].isin(feed.trips_on(date)["trip_id"]).to_numpy(bool)
-    dep = st.loc[running & ~last & (pickup != 1), ["stop_id", "departure_time"]]
-    hour = (dep["departure_time"].to_numpy(np.int64) // 3600).astype(np.int64)
-    n_hours = max(24, int(hour.max()) + 1 if len(hour) else 24)
-    ids = stops["stop_id"].astype(str)
-    row = pd.Index(ids.to_numpy()).get_indexer(dep["stop_id"].astype(str).to_numpy())
-    if (row < 0).any():
-        odd = pd.unique(dep["stop_id"].astype(str).to_numpy()[row < 0])
-        log.warning("%d departures at %d stop ids that are not stops (location_type 0) are not "
-                    "counted, e.g. %s", int((row < 0).sum()), len(odd), ", ".join(odd[:3]))
-    ok = row >= 0
-    flat = np.bincount(row[ok] * n_hours + hour[ok], minlength=len(ids) * n_hours)
-    per_hour = flat.reshape(len(ids), n_hours).astype(np.int64)
-    out = pd.DataFrame(per_hour, columns=[f"dep_h{h:02d}" for h in range(n_hours)])
-    out.insert(0, "departures", per_hour.sum(axis=1))
-    out.insert(0, "stop_name", stops["stop_name"].astype("string").to_numpy())
-    out.insert(0, "stop_id", ids.to_numpy())
-    geom = gpd.points_from_xy(stops["stop_lon"].to_numpy(float), stops["stop_lat"].to_numpy(float))
+    from kurszugang.routing.timetable import compile_timetable
+
+    return departures_layer(compile_timetable(feed, date).departures_per_stop(), crs=crs)
+
+
+def departures_layer(per_stop: pd.DataFrame, *, crs: str = ANALYSIS_CRS) -> gpd.GeoDataFrame:
+    """:meth:`~kurszugang.routing.timetable.Timetable.departures_per_stop` as points in ``crs``,
+    sorted by ``stop_id``."""
+    cols = ["stop_id", "stop_name", "departures",
+            *[c for c in per_stop.columns if c.startswith("dep_h")]]
+    out = pd.DataFrame(per_stop[cols]).reset_index(drop=True)
+    out["stop_id"] = out["stop_id"].astype(str)
+    geom = gpd.points_from_xy(per_stop["lon"].to_numpy(float), per_stop["lat"].to_numpy(float))
     result = gpd.GeoDataFrame(out, geometry=geom, crs=WEB_CRS).to_crs(crs)
-    log.info("departures on %s: %d at %d of %d stops", date, int(out["departures"].sum()),
-             int((out["departures"] > 0).sum()), len(out))
     return result.sort_values("stop_id", kind="stable").reset_index(drop=True)
 
 
@@ -434,7 +420,7 @@ def stop_lines(feed: Feed) -> pd.DataFrame:
 
 def stops_layer(ctx: RunContext) -> Table:
     """Producer of the ``haltestellen`` layer (departures on the school day)."""
-    layer = stop_departures(ctx.inputs.feed, ctx.school_day)
+    layer = ctx.departures(ctx.school_day)
     hours = [c.removeprefix("dep_h") for c in layer.columns if c.startswith("dep_h")]
     lines = stop_lines(ctx.inputs.feed)
     ids = layer["stop_id"].astype(str)

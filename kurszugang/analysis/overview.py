@@ -31,15 +31,12 @@ def gemeinde_of(points: gpd.GeoSeries, gemeinden: gpd.GeoDataFrame) -> np.ndarra
 
 def _departures(ctx: RunContext) -> tuple[pd.DataFrame, list[str]]:
     """Departures per stop on the school day and the holiday, with each stop's Gemeinde."""
-    from kurszugang.analysis.layers import stop_departures
-
-    feed = ctx.inputs.feed
     days = [ctx.school_day, ctx.holiday]
-    school = stop_departures(feed, days[0])
+    school = ctx.departures(days[0])
     out = pd.DataFrame({"stop_id": school["stop_id"].astype(str),
                         "ags": gemeinde_of(school.geometry, ctx.inputs.gemeinden)})
     for day in days:
-        dep = school if day == days[0] else stop_departures(feed, day)
+        dep = ctx.departures(day)
         out[f"departures_{day.isoformat()}"] = dep["departures"].to_numpy(np.int64)
     return out, [d.isoformat() for d in days]
 

@@ -195,6 +195,6 @@ def test_waiting_weeks_need_a_reference_date(courses):
 
 
 def test_as_of_must_be_a_date(courses):
-    with pytest.raises(ConfigError, match=r"as_of: '2026-13-01' ist kein Datum \(expected "
+    with pytest.raises(ConfigError, match=r"as_of: '2026-13-01' ist kein Datum \(erwartet "
                                           r"JJJJ-MM-TT oder TT.MM.JJJJ\)"):
         providers_by_start(courses, as_of="2026-13-01")
