@@ -35,7 +35,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -189,8 +189,8 @@ def _off_network(ctx: RunContext) -> Finding:
     router = ctx.pool.get(ctx.school_day)
     n_stops = int(router.off_network.get("stops", 0))
     ids, xy = ctx.site_points()
-    far_sites = ids[~np.asarray(router.walking.snap(xy).ok, dtype=bool)] \
-        if len(ids) else ids  # type: ignore[union-attr]
+    walking: Any = router.walking  # a NetworkWalking: this finding is made with an OSM extract
+    far_sites = ids[~np.asarray(walking.snap(xy).ok, dtype=bool)] if len(ids) else ids
     snap = ctx.cfg.routing.max_snap_m
     total = router.timetable.n_stops
     share = 100.0 * n_stops / total if total else 0.0

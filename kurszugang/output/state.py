@@ -102,10 +102,11 @@ def render_state_map(results: Results, path: Path) -> Path:
                    "geometry": json.loads(gpd_to_json(row.geometry))}
         style = {"fillColor": colour, "color": "#333333", "weight": 1, "fillOpacity": 0.7,
                  "dashArray": None if row["status"] == "fertig" else "4 4"}
-        folium.GeoJson(feature, style_function=lambda _f, s=style: s,
-                       tooltip=folium.Tooltip(html.escape(f"{row['name']} ({row['key']}): "
-                                                          f"{_pct(row['share_pct'])}")),
-                       popup=folium.Popup(_popup(row), max_width=360)).add_to(m)
+        shape = folium.GeoJson(feature, style_function=lambda _f, s=style: s,
+                               tooltip=folium.Tooltip(html.escape(
+                                   f"{row['name']} ({row['key']}): {_pct(row['share_pct'])}")))
+        folium.Popup(_popup(row), max_width=360).add_to(shape)
+        shape.add_to(m)
     if len(wgs):
         m.fit_bounds([[south, west], [north, east]])
     root: Any = m.get_root()
