@@ -3,10 +3,13 @@ a feed of another country, dates outside the timetable, a partial OSM extract.""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -138,3 +141,72 @@ def test_a_partial_osm_extract_is_rated_critical_and_marked_per_gemeinde(tmp_pat
     marked = over[over["Datenlage"].str.contains("abseits des OSM-Wegenetzes")]
     assert 0 < len(marked) < len(over)
     assert "Musterbach" in set(marked["Gemeinde"])  # in the east, cut off
+
+
+def _without_service(gtfs: Path, first: str, last: str) -> None:
+    """Remove every service of the feed on the days first..last (calendar_dates type 2)."""
+    with zipfile.ZipFile(gtfs) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    services = set(pd.read_csv(io.BytesIO(files["calendar.txt"]),
+                               dtype=str)["service_id"])
+    if "calendar_dates.txt" in files:
+        services |= set(pd.read_csv(io.BytesIO(files["calendar_dates.txt"]),
+                                    dtype=str)["service_id"])
+    day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    rows = []
+    while day <= end:
+        rows += [f"{s},{day:%Y%m%d},2" for s in sorted(services)]
+        day += dt.timedelta(days=1)
+    old = files.get("calendar_dates.txt", b"service_id,date,exception_type\n").decode()
+    kept = [ln for ln in old.splitlines()[1:]
+            if not (first.replace("-", "") <= ln.split(",")[1] <= last.replace("-", ""))]
+    files["calendar_dates.txt"] = "\n".join(
+        [old.splitlines()[0], *kept, *rows]).encode() + b"\n"
+    with zipfile.ZipFile(gtfs, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+
+
+def test_a_holiday_without_service_completes_with_walks_only_and_says_so(tmp_path: Path) -> None:
+    """No bus in the holiday week: the run completes, says so first, and counts exactly the
+    people who can walk to a course and back within the limits (direct walks up to
+    routing.max_direct_walk_m, longer than the 1000 m access limit)."""
+    from kurszugang.config import load_config
+    from kurszugang.results import Results
+
+    config = _demo_copy(tmp_path)
+    text = config.read_text(encoding="utf-8").replace('osm = "beispiel.osm"\n', "")
+    config.write_text(text, encoding="utf-8")
+    _without_service(config.parent / "gtfs_beispiel.zip", "2026-08-10", "2026-08-16")
+    out = tmp_path / "aus"
+    res = _cli("run", config, "--out", out, "-q")
+    assert res.returncode == 0, res.stderr
+    lage = pd.read_csv(out / "datenlage.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    rating = dict(zip(lage["Kennzahl"], lage["Bewertung"], strict=True))
+    assert rating["trips_holiday"] == "kritisch" and rating["trips_school_day"] == "ok"
+    summary = (out / "zusammenfassung.md").read_text(encoding="utf-8")
+    first = summary.split("## ")[1]
+    assert first.startswith("Datenlage")
+    assert "Am Ferientag 11.08.2026 fährt in diesem Fahrplan kein Bus und keine Bahn" in first
+
+    # Independently: a cell counts on the holiday iff a course site lies within a direct walk.
+    cfg = load_config(config)
+    r = cfg.routing
+    limit_m = min(cfg.max_direct_walk_m(),
+                  cfg.coverage.threshold_min * 60 * r.walk_speed_kmh / 3.6)
+    results = Results.load(out)
+    cells = results.layer("raster")
+    cells = cells[cells["in_district"].astype(bool)]
+    sites = results.layer("kursorte")
+    cxy = np.column_stack([cells.geometry.centroid.x, cells.geometry.centroid.y])
+    sxy = np.column_stack([sites.geometry.x, sites.geometry.y])
+    walk = np.sqrt(((cxy[:, None, :] - sxy[None, :, :]) ** 2).sum(axis=2)).min(axis=1) \
+        * r.detour_factor
+    reach = walk <= limit_m
+    assert ((walk > 1500) & (walk <= 2500) & reach).sum() > 0  # walks beyond max_walk_m count
+    expected = pd.Series(cells["participants"].to_numpy(float) * reach,
+                         index=cells["ags"].astype(str)).groupby(level=0).sum()
+    both = results.table("schultag_ferien").set_index("ags")
+    got = both["part_any_2026-08-11"].astype(float)
+    assert got.reindex(expected.index).to_numpy() == pytest.approx(expected.to_numpy(), abs=1e-6)
+    assert (both["part_any_2026-03-10"] >= got).all() and got.sum() > 0
