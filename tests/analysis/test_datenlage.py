@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -210,3 +211,56 @@ def test_a_holiday_without_service_completes_with_walks_only_and_says_so(tmp_pat
     got = both["part_any_2026-08-11"].astype(float)
     assert got.reindex(expected.index).to_numpy() == pytest.approx(expected.to_numpy(), abs=1e-6)
     assert (both["part_any_2026-03-10"] >= got).all() and got.sum() > 0
+
+
+def test_a_timetable_covering_part_of_the_district_names_the_gemeinden_without_a_stop(
+        tmp_path: Path) -> None:
+    """The feed cut to the western part of the district (as a regional feed would be): the
+    share of inhabited Gemeinden with a departure is measured, rated and the others are marked
+    (counted here from the stop_times, independently of the router)."""
+    from kurszugang.io.gtfs import read_gtfs
+    from kurszugang.results import Results
+
+    config = _demo_copy(tmp_path)
+    feed_path = config.parent / "gtfs_beispiel.zip"
+    full = read_gtfs(feed_path)
+    cut = float(full.stops["stop_lon"].astype(float).quantile(0.3))
+    lat = full.stops["stop_lat"].astype(float)
+    partial = tmp_path / "teil.zip"
+    res = _cli("extract", feed_path, f"--bbox=0,{lat.min() - 1},{cut},{lat.max() + 1}",
+               "--buffer-km", "0", "--out", partial, "-q")
+    assert res.returncode == 0, res.stderr
+    shutil.copy(partial, feed_path)
+    out = tmp_path / "aus"
+    res = _cli("run", config, "--out", out, "-q")
+    assert res.returncode == 0, res.stderr
+
+    feed = read_gtfs(feed_path)
+    st = feed.stop_times
+    running = st["trip_id"].isin(feed.trips_on(dt.date(2026, 3, 10))["trip_id"])
+    last = st["trip_id"].ne(st["trip_id"].shift(-1))
+    board = st["pickup_type"].fillna(0).astype(int) != 1 if "pickup_type" in st else True
+    served_stops = set(st.loc[running & ~last & board, "stop_id"].astype(str))
+    stops = feed.stops[feed.stops["stop_id"].astype(str).isin(served_stops)]
+    gem = read_boundaries(config.parent / "vg250_beispiel.gpkg", layer="vg250_gem")
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(stops["stop_lon"].astype(float),
+                                                       stops["stop_lat"].astype(float)),
+                           crs="EPSG:4326").to_crs(gem.crs)
+    served = set(gpd.sjoin(pts, gem[["ags", "geometry"]], predicate="within")["ags"])
+    results = Results.load(out)
+    cells = results.layer("raster")
+    inhabited = set(cells.loc[cells["in_district"].astype(bool) & (cells["inhabitants"] > 0),
+                              "ags"].astype(str))
+    missing = inhabited - served
+    assert 0 < len(missing) < len(inhabited)
+    lage = results.table("datenlage").set_index("indicator")
+    share = 100.0 * len(inhabited & served) / len(inhabited)
+    assert lage.loc["gemeinden_served_school_day", "value"] == pytest.approx(share)
+    assert lage.loc["gemeinden_served_school_day", "rating"] in ("Warnung", "kritisch")
+    over = results.table("uebersicht").set_index("ags")
+    marked = {a for a, t in over["datenlage"].items()
+              if isinstance(t, str) and "keine Abfahrt am Schultag" in t}
+    assert marked == missing
+    summary = (out / "zusammenfassung.md").read_text(encoding="utf-8").split("## ")[1]
+    names = dict(zip(gem["ags"], gem["gen"], strict=True))
+    assert all(names[a] in summary for a in sorted(missing)[:8])
