@@ -178,6 +178,8 @@ class GivenInputs:
     courses: Any
     bbox: tuple[float, float, float, float]
     checksums: dict[str, str]
+    #: one sentence on the cut, for the Datenlage
+    cut: str = ""
 
 
 def read_inputs(cfg: Config, stage: Callable[[str, Callable[[], Any]], Any],
@@ -216,7 +218,8 @@ def read_inputs(cfg: Config, stage: Callable[[str, Callable[[], Any]], Any],
         gem[~free].reset_index(drop=True), _district(cfg, gem), feed, courses, pop, net,
         _participants_per_gemeinde(cfg.path(cfg.inputs.participants_per_gemeinde)),
         unincorporated=gem[free].reset_index(drop=True),
-        boundary_source=boundary_source(paths["boundaries"]))
+        boundary_source=boundary_source(paths["boundaries"]),
+        feed_cut=given.cut if given is not None else "")
 
 
 def _validation(cfg: Config, inputs: Any) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ import pandas as pd
 from kurszugang.config import ALL_DISTRICTS, Config, resolved_toml
 from kurszugang.errors import ConfigError
 from kurszugang.files import RunLock
+from kurszugang.words import de_number, plural
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +164,14 @@ def _run_job(job: _Job) -> DistrictOutcome:
     area = shapely.from_wkb(job.area)
     dates = (cfg.date("school_day").isoformat(), cfg.date("holiday").isoformat())
     gtfs = cfg.path(cfg.inputs.gtfs)
-    feed = cut_feed(_statewide_feed(str(gtfs), dates), area)
-    given = GivenInputs(feed, job.courses, tuple(float(v) for v in area.bounds),  # type: ignore[arg-type]
-                        job.checksums)
+    whole = _statewide_feed(str(gtfs), dates)
+    feed = cut_feed(whole, area)
+    km = de_number(cfg.district.cut_buffer_km, 1)
+    cut = (f"Landesweiter Fahrplan auf den Kreis und {km} km Rand zugeschnitten: "
+           f"{de_number(len(feed.stops))} von {plural(len(whole.stops), 'Haltestelle', 'Haltestellen')}; "
+           "Verbindungen, die diesen Bereich verlassen, fehlen.")
+    bbox = tuple(float(v) for v in area.bounds)
+    given = GivenInputs(feed, job.courses, bbox, job.checksums, cut)  # type: ignore[arg-type]
     run = run_analysis(cfg, progress=False, given=given)
     rating, text = _datenlage(run.results)
     return DistrictOutcome(job.key, run.results.info.district_name, job.type, str(run.out_dir),

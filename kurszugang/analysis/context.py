@@ -63,6 +63,8 @@ class RunInputs:
     unincorporated: gpd.GeoDataFrame | None = None
     #: which boundary data was read ("VG250", "VG5000", "LDBV", "other")
     boundary_source: str = ""
+    #: how the feed was cut from a larger one (a run over several districts), else ""
+    feed_cut: str = ""
 
 
 class RunContext:

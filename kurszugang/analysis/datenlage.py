@@ -239,6 +239,9 @@ def _feed_findings(ctx: RunContext) -> list[Finding]:
                    f"{_num(n_in)} von {plural(n, 'Haltestelle', 'Haltestellen')} des Fahrplans "
                    f"{verb} im Landkreis (mit {ctx.cfg.grid.buffer_m / 1000:g} km Puffer)."
                    )]
+    if ctx.inputs.feed_cut:
+        out.append(Finding("feed_cut", "Zuschnitt des Fahrplans", float(n), "Haltestellen", "ok",
+                           ctx.inputs.feed_cut))
     counts = feed.service_counts()
     dow = pd.DatetimeIndex(counts.index).day_of_week
     weekdays = counts[(dow >= 1) & (dow <= 3) & (counts > 0).to_numpy()]
