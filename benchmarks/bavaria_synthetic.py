@@ -424,14 +424,14 @@ def _write_feed(path: Path, src: _Source, tiles: Sequence[Tile], seed: int) -> d
     with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, table in src.gtfs.items():
             with zf.open(name, "w", force_zip64=True) as fh:
-                fh.write(_csv_bytes(table.iloc[:0], header=True))
+                written = fh.write(_csv_bytes(table.iloc[:0], header=True))
                 if name in _SHARED:
                     one = _feed_info(table, len(tiles), seed) if name == "feed_info.txt" else table
-                    written = fh.write(_csv_bytes(one, header=False))
+                    written += fh.write(_csv_bytes(one, header=False))
                     counts[name] = len(one)
                 else:
-                    written = sum(fh.write(_csv_bytes(_tile_table(table, name, t, stops_utm),
-                                                      header=False)) for t in tiles)
+                    written += sum(fh.write(_csv_bytes(_tile_table(table, name, t, stops_utm),
+                                                       header=False)) for t in tiles)
                     counts[name] = len(table) * len(tiles)
             if name == "stop_times.txt":
                 counts["stop_times_bytes"] = written
@@ -641,6 +641,70 @@ def _say(quiet: bool, text: str) -> None:
         print(text, flush=True)
 
 
+def _layout_for(src: _Source, n: int, *, columns: int, spacing_km: int) -> tuple[Tile, ...]:
+    """The tiles for the source district, refusing a spacing at which they would overlap."""
+    x0, y0, x1, y1 = src.krs.total_bounds
+    extent = max(x1 - x0, y1 - y0)
+    if spacing_km * 1000 < extent + 2 * _NUDGE_STEPS * _CELL:
+        raise ValueError(f"spacing_km {spacing_km} is too small: the demo district is "
+                         f"{extent / 1000:.1f} km across, so tiles would overlap; use at least "
+                         f"{math.ceil(extent / 1000 + 1)}")
+    centroid = src.krs.geometry.iloc[0].centroid
+    return tile_layout(n, columns=columns, spacing_km=spacing_km,
+                       centre_utm=(float(centroid.x), float(centroid.y)))
+
+
+def _outside(src: _Source, tiles: Sequence[Tile]) -> dict[str, int]:
+    """Copies of stops and courses outside :data:`GERMANY_BBOX`."""
+    stops, courses = src.gtfs["stops.txt"], src.courses
+    return {
+        "stops_outside_germany": _outside_germany(*_WEB_TO_UTM.transform(
+            stops["stop_lon"].astype(float).to_numpy(),
+            stops["stop_lat"].astype(float).to_numpy()), tiles),
+        "courses_outside_germany": _outside_germany(*_WEB_TO_UTM.transform(
+            courses["lon"].astype(float).to_numpy(),
+            courses["lat"].astype(float).to_numpy()), tiles),
+    }
+
+
+def _write_set(src: _Source, tiles: Sequence[Tile], paths: dict[str, Path], *, seed: int,
+               quiet: bool, seconds: dict[str, float]) -> tuple[dict[str, int], dict[str, float]]:
+    """Write the four data files (timed into ``seconds``); returns the sizes and the moves."""
+    def timed(kind: str, t0: float) -> None:
+        seconds[kind] = time.perf_counter() - t0
+        _say(quiet, f"  {paths[kind].name}: {seconds[kind]:.1f} s, "
+                    f"{paths[kind].stat().st_size / 2**20:.1f} MiB")
+
+    t0 = time.perf_counter()
+    layers = _tile_boundaries(src, tiles)
+    _write_boundaries(paths["boundaries"], layers)
+    timed("boundaries", t0)
+    t0 = time.perf_counter()
+    feed = _write_feed(paths["gtfs"], src, tiles, seed)
+    timed("gtfs", t0)
+    t0 = time.perf_counter()
+    grid, moved = _tile_grid(src, tiles)
+    grid.to_csv(paths["population"], sep=";", index=False, lineterminator="\n")
+    timed("population", t0)
+    t0 = time.perf_counter()
+    courses = _tile_courses(src.courses, tiles)
+    courses.to_csv(paths["courses"], sep=";", index=False, lineterminator="\n",
+                   encoding="utf-8-sig")
+    timed("courses", t0)
+    counts = {
+        "gemeinden": len(layers["vg250_gem"]), "kreise": len(layers["vg250_krs"]),
+        "agencies": feed.get("agency.txt", 0), "stops": feed["stops.txt"],
+        "routes": feed["routes.txt"], "trips": feed["trips.txt"],
+        "stop_times": feed["stop_times.txt"], "calendar_dates": feed.get("calendar_dates.txt", 0),
+        "stop_times_bytes": feed["stop_times_bytes"],
+        "cells": len(grid), "inhabitants": int(grid["Einwohner"].sum()),
+        "foreigners": int(grid["Auslaender"].sum()),
+        "sites": int(courses["site_id"].nunique()), "courses": len(courses),
+        **_outside(src, tiles),
+    }
+    return counts, moved
+
+
 def generate_bavaria(
     out_dir: str | Path = DEFAULT_OUT,
     *,
@@ -691,59 +755,13 @@ def generate_bavaria(
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
     started = time.perf_counter()
     src = _load_source(int(seed))
-    x0, y0, x1, y1 = src.krs.total_bounds
-    extent = max(x1 - x0, y1 - y0)
-    if spacing_km * 1000 < extent + 2 * _NUDGE_STEPS * _CELL:
-        raise ValueError(f"spacing_km {spacing_km} is too small: the demo district is "
-                         f"{extent / 1000:.1f} km across, so tiles would overlap; use at least "
-                         f"{math.ceil(extent / 1000 + 1)}")
-    centroid = src.krs.geometry.iloc[0].centroid
-    tiles = tile_layout(n, columns=columns, spacing_km=int(spacing_km),
-                        centre_utm=(float(centroid.x), float(centroid.y)))
+    tiles = _layout_for(src, n, columns=columns, spacing_km=int(spacing_km))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {kind: out / name for kind, name in FILE_NAMES.items()}
     seconds = {"read": time.perf_counter() - started}
-
-    def timed(kind: str, t0: float) -> None:
-        seconds[kind] = time.perf_counter() - t0
-        _say(quiet, f"  {paths[kind].name}: {seconds[kind]:.1f} s, "
-                    f"{paths[kind].stat().st_size / 2**20:.1f} MiB")
-
     _say(quiet, f"writing {n} tiles of Landkreis Beispiel into {out}")
-    t0 = time.perf_counter()
-    layers = _tile_boundaries(src, tiles)
-    _write_boundaries(paths["boundaries"], layers)
-    timed("boundaries", t0)
-    t0 = time.perf_counter()
-    gtfs_counts = _write_feed(paths["gtfs"], src, tiles, int(seed))
-    timed("gtfs", t0)
-    t0 = time.perf_counter()
-    grid, moved = _tile_grid(src, tiles)
-    grid.to_csv(paths["population"], sep=";", index=False, lineterminator="\n")
-    timed("population", t0)
-    t0 = time.perf_counter()
-    courses = _tile_courses(src.courses, tiles)
-    courses.to_csv(paths["courses"], sep=";", index=False, lineterminator="\n",
-                   encoding="utf-8-sig")
-    timed("courses", t0)
-    counts = {
-        "gemeinden": len(layers["vg250_gem"]), "kreise": len(layers["vg250_krs"]),
-        "agencies": gtfs_counts.get("agency.txt", 0), "stops": gtfs_counts["stops.txt"],
-        "routes": gtfs_counts["routes.txt"], "trips": gtfs_counts["trips.txt"],
-        "stop_times": gtfs_counts["stop_times.txt"],
-        "calendar_dates": gtfs_counts.get("calendar_dates.txt", 0),
-        "stop_times_bytes": gtfs_counts["stop_times_bytes"],
-        "cells": len(grid), "inhabitants": int(grid["Einwohner"].sum()),
-        "foreigners": int(grid["Auslaender"].sum()),
-        "sites": int(courses["site_id"].nunique()), "courses": len(courses),
-        "stops_outside_germany": _outside_germany(*_WEB_TO_UTM.transform(
-            src.gtfs["stops.txt"]["stop_lon"].astype(float).to_numpy(),
-            src.gtfs["stops.txt"]["stop_lat"].astype(float).to_numpy()), tiles),
-        "courses_outside_germany": _outside_germany(*_WEB_TO_UTM.transform(
-            src.courses["lon"].astype(float).to_numpy(),
-            src.courses["lat"].astype(float).to_numpy()), tiles),
-    }
+    counts, moved = _write_set(src, tiles, paths, seed=int(seed), quiet=quiet, seconds=seconds)
     if counts["stops_outside_germany"] or counts["courses_outside_germany"]:
         _say(False, f"warning: {counts['stops_outside_germany']} stops and "
                     f"{counts['courses_outside_germany']} courses lie outside "
