@@ -222,7 +222,10 @@ def _parse_ids(
     ids: pd.Series, column: str, problems: _Problems, lines: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Resolution and lower-left corner (metres) of every cell id; NaN where unreadable."""
-    parts = pc.extract_regex(pa.array(ids.fillna("").str.strip(), type=pa.string()), _ID_PATTERN)
+    text = pa.array(ids.fillna("").str.strip(), type=pa.string())
+    if isinstance(text, pa.ChunkedArray):  # long columns come from pandas in chunks
+        text = text.combine_chunks()
+    parts = pc.extract_regex(text, _ID_PATTERN)
 
     def number(field: str) -> np.ndarray:
         child = parts.field(field)

@@ -143,6 +143,26 @@ def test_demo_district_csv_form_reads(tmp_path: Path) -> None:
     assert grid.geometry.iloc[0].bounds == (4_337_000.0, 2_689_100.0, 4_337_100.0, 2_689_200.0)
 
 
+def test_a_statewide_100m_grid_reads(tmp_path: Path) -> None:
+    # 300,000 cells: pandas hands the id column over in several chunks (a real 100 m grid of
+    # Bavaria has about three times as many populated cells)
+    n = 300_000
+    east = 4_300_000 + (np.arange(n) % 1000) * 100
+    north = 2_700_000 + (np.arange(n) // 1000) * 100
+    table = pd.DataFrame({
+        "Gitter_ID_100m": "CRS3035RES100mN" + pd.Series(north).astype(str) + "E"
+                          + pd.Series(east).astype(str),
+        "x_mp_100m": east + 50, "y_mp_100m": north + 50, "Einwohner": np.arange(n) % 7,
+    })
+    path = tmp_path / "statewide_100m.csv"
+    table.to_csv(path, sep=";", index=False)
+    grid = read_population_grid(path)
+    assert len(grid) == n
+    assert grid["inhabitants"].sum() == int((np.arange(n) % 7).sum())
+    assert grid["cell_id"].iloc[-1] == "CRS3035RES100mN2729900E4399900"
+    assert grid[["x", "y"]].iloc[-1].tolist() == [4_399_950.0, 2_729_950.0]
+
+
 def test_comma_separated_short_ids_without_coordinates(tmp_path: Path) -> None:
     path = _write(tmp_path, "grid.csv",
                   "GITTER_ID_1km,Insgesamt_Bevoelkerung\n1kmN2684E4334,5\n1kmN2685E4334,\n")
