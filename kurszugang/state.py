@@ -194,8 +194,7 @@ def _outlines(cfg: Config, keys: Sequence[str]) -> Any:
     from kurszugang.io.boundaries import read_boundaries
 
     path = cfg.path(cfg.inputs.boundaries)
-    prefixes = sorted({k[:2] for k in keys})
-    gem = read_boundaries(path, ags=prefixes, layer=cfg.inputs.boundaries_layer or None)  # type: ignore[arg-type]
+    gem = read_boundaries(path, layer=cfg.inputs.boundaries_layer or None)  # type: ignore[arg-type]
     gem = gem.assign(key=gem["ags"].astype(str).str[:5])
     gem = gem[gem["key"].isin(keys)]
     return gem[["key", "geometry"]].dissolve(by="key")
