@@ -265,6 +265,7 @@ SCENARIOS = {
 def test_scenarios_run(tmp_path):
     run = _run("03_szenarien.ipynb", tmp_path, SCENARIOS)
     v = run.values
+    # docs/benutzerhandbuch/planung.md quotes these figures of the demo: update it with them.
     # where: the alpha format (15 % of the participants, at least 8 per site) fills at most
     # three sites; the proposal is two, and re-solving from plan_abdeckung gives the same optimum
     assert v["mindestgroesse"] == 8
