@@ -323,8 +323,10 @@ class Plan:
                          help_en="sites per format: 1 up to this number")
     keep_existing: bool = setting(False, de="Bestehende Kursorte behalten",
                                   en="Keep existing sites",
-                                  help_de="bestehende Kursorte des Formats sind immer dabei",
-                                  help_en="existing sites of the format are always open")
+                                  help_de="jeder bestehende Kursort, an dem das Format "
+                                          "stattfinden kann, ist immer dabei",
+                                  help_en="every existing site that can host the format is "
+                                          "always open")
     sweep_from: str = setting("07:00", de="Beginnzeiten ab", en="Start times from",
                               unit="HH:MM", kind="clock",
                               help_de="früheste geprüfte Beginnzeit",

@@ -536,7 +536,7 @@ _register(
                  "Start"),
                C("recommended", "bool", "flag", "–", "Vorschlag", "Proposal",
                  "die kleinste zulässige Standortzahl mit der größten Versorgung")),
-              producer=f"{_PL}:sites_table", group="plan", decimals=None),
+              producer=f"{_PL}:sites_table", group="plan"),
     TableSpec("plan_standorte_orte", "plan/standorte_orte", "Plan Standorte je Ort",
               "Plan sites per site", "Format, k und gewählter Standort",
               (FORMAT, K, CAND, C("name", "string", "text", "–", "Name", "Name", "Name"),
@@ -600,7 +600,7 @@ _register(
     TableSpec("plan_rotation", "plan/rotation", "Plan Rotation", "Plan rotation",
               "Station einer wandernden Kursreihe",
               (FORMAT, C("term", "Int64", "number", "–", "Semester", "Term", "Nummer"),
-               C("start_week", "float64", "number", "Wochen", "Beginn (Woche)", "Start week",
+               C("start_week", "float64", "number", "Woche", "Beginn (Woche)", "Start week",
                  "ab dem ersten Start"),
                CAND, C("name", "string", "text", "–", "Name", "Name", "Name"),
                C("participants", "float64", "count", P, "Teilnehmende in Reichweite",
@@ -615,7 +615,7 @@ _register(
               (FORMAT, AGS, GEN, PART,
                C("share_covered_year", "float64", "share", "%", "Anteil im Jahr versorgt",
                  "Share covered in the year", "durch eine Station im ersten Jahr"),
-               C("first_turn_week", "float64", "number", "Wochen", "Erste Station (Woche)",
+               C("first_turn_week", "float64", "number", "Woche", "Erste Station (Woche)",
                  "First turn (week)", "Beginn der ersten erreichbaren Station"),
                C("mean_wait_weeks", "float64", "number", "Wochen", "Mittlere Wartezeit",
                  "Mean wait", "auf die nächste erreichbare Station")),
@@ -916,7 +916,8 @@ def reference_markdown() -> str:
     for title, registry in (("Tabellen (CSV und XLSX)", TABLES), ("Ebenen (GeoPackage)", LAYERS)):
         out += [f"## {title}", ""]
         for s in registry.values():
-            where = f"`{s.file}.csv`, Blatt „{s.sheet_de}“" if s.file else (
+            where = (f"`{s.file}.csv`, Blatt „{s.sheet_de}“" if s.sheet_de else
+                     f"`{s.file}.csv` (nicht in der Arbeitsmappe)") if s.file else (
                 f"Ebene `{s.name}`" if s.geometry else "nur in den gespeicherten Ergebnissen")
             out += [f"### {s.name}", "", f"{s.title}. {where}.", "",
                     "| Schlüssel | Spalte | Einheit | Bedeutung |", "|---|---|---|---|"]

@@ -104,7 +104,7 @@ def test_the_optimum_is_re_solved_from_the_coverage_table(planned: Path) -> None
         if np.isnan(want):
             assert np.isnan(got), row
         else:
-            assert got == pytest.approx(want, rel=1e-6, abs=1e-6), row
+            assert got == pytest.approx(want, abs=0.05), row  # the CSV has one decimal
 
 
 def test_the_sweep_at_a_courses_own_start_equals_its_class_size(planned: Path) -> None:

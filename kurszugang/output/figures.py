@@ -397,6 +397,8 @@ def render_plan_plots(results: Results, folder: Path) -> list[Path]:
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_ylim(bottom=0)  # an axis from 0: a gain looks as large as it is
+    ax1.set_ylim(top=100)
     ax1.legend(fontsize=6, loc="lower right")
     fig.tight_layout()
     out = [_save(fig, folder / "versorgung_nach_standorten.png")]
