@@ -35,7 +35,6 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +43,15 @@ import pandas as pd
 
 from kurszugang.errors import ConfigError, InputError
 from kurszugang.files import atomic_path
+from kurszugang.output.style import (
+    COURSE_TYPE_STYLES,
+    COVERAGE_CLASSES,
+    NO_DATA_COLOUR,
+    OTHER_TYPE_COLOUR,
+    SCHEDULE_STYLES,
+    TRAVEL_TIME_CLASSES,
+    CourseTypeStyle,
+)
 
 if TYPE_CHECKING:
     import folium
@@ -89,69 +97,6 @@ _LANGUAGES = ("de", "en")
 #: stand side by side.
 UNCLUSTER_ZOOM = 15
 
-
-@dataclass(frozen=True)
-class CourseTypeStyle:
-    """How a course type is drawn: colour, a two-letter symbol and its names.
-
-    Attributes
-    ----------
-    colour
-        Fill colour of the marker (CSS colour).
-    symbol_de, symbol_en
-        Two-letter symbol on the marker.
-    name_de, name_en
-        The course type's name in German and English.
-    """
-
-    colour: str
-    symbol_de: str
-    symbol_en: str
-    name_de: str
-    name_en: str
-
-
-#: Marker colour, symbol and names per course type code (colour-blind-safe palette, Okabe-Ito
-#: plus two). Codes not listed here (course type lists are configurable) get a grey marker with
-#: the first two letters of the code.
-COURSE_TYPE_STYLES: dict[str, CourseTypeStyle] = {
-    "allgemein": CourseTypeStyle("#0072B2", "IK", "GC", "Allgemeiner Integrationskurs",
-                                 "General integration course"),
-    "intensiv": CourseTypeStyle("#E69F00", "IN", "IC", "Intensivkurs", "Intensive course"),
-    "jugend": CourseTypeStyle("#009E73", "JU", "YC", "Jugendintegrationskurs", "Youth course"),
-    "eltern": CourseTypeStyle("#D55E00", "EL", "PC", "Elternintegrationskurs",
-                              "Parents' course"),
-    "frauen": CourseTypeStyle("#CC79A7", "FR", "WC", "Frauenintegrationskurs",
-                              "Women's course"),
-    "alpha": CourseTypeStyle("#6A3D9A", "AL", "LC", "Alphabetisierungskurs", "Literacy course"),
-    "zweitschrift": CourseTypeStyle("#56B4E9", "ZS", "SS", "Kurs für Zweitschriftlernende",
-                                    "Second-script learners' course"),
-    "foerder": CourseTypeStyle("#8C6D1F", "FÖ", "RC", "Förderkurs", "Remedial course"),
-}
-_OTHER_TYPE_COLOUR = "#666666"
-
-#: Badge letter and names per schedule code.
-SCHEDULE_STYLES: dict[str, dict[str, str]] = {
-    "vollzeit": {"badge_de": "V", "badge_en": "F", "de": "Vollzeit", "en": "full-time"},
-    "teilzeit": {"badge_de": "T", "badge_en": "P", "de": "Teilzeit", "en": "part-time"},
-    "abend": {"badge_de": "A", "badge_en": "E", "de": "Abendkurs", "en": "evening"},
-}
-
-#: Classes of the coverage choropleth: (upper limit of the share in %, colour), from 0 %; the
-#: last class includes 100 %. Red where few can attend, blue where most can (ColorBrewer RdYlBu,
-#: colour-blind safe).
-COVERAGE_CLASSES: tuple[tuple[float, str], ...] = (
-    (20.0, "#d7191c"), (40.0, "#fdae61"), (60.0, "#ffffbf"), (80.0, "#abd9e9"),
-    (100.0, "#2c7bb6"),
-)
-#: Colour of Gemeinden without potential participants or without a result.
-NO_DATA_COLOUR = "#bdbdbd"
-#: Classes of travel times (upper limit in minutes, colour) for catchment bands, surfaces and
-#: the travel-time choropleth; longer times (or none) get :data:`NO_DATA_COLOUR`.
-TRAVEL_TIME_CLASSES: tuple[tuple[float, str], ...] = (
-    (15.0, "#1a9850"), (30.0, "#91cf60"), (45.0, "#d9ef8b"), (60.0, "#fee08b"),
-    (90.0, "#fc8d59"),
-)
 
 _WEEKDAYS = {"de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
              "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
@@ -397,7 +342,7 @@ def _type_style(code: str) -> CourseTypeStyle:
     style = COURSE_TYPE_STYLES.get(code)
     if style is None:
         sym = code[:2].upper()
-        style = CourseTypeStyle(_OTHER_TYPE_COLOUR, sym, sym, code, code)
+        style = CourseTypeStyle(OTHER_TYPE_COLOUR, sym, sym, code, code)
     return style
 
 
