@@ -82,11 +82,13 @@ def _expected_markers(courses) -> int:
 
 
 def _expected_overlays(wm) -> int:
+    """Inputs of the layer control: a checkbox per course type and schedule, three course
+    filters, the Gemeinde choice (none or one of 2 choropleths), one choice per site's catchment
+    and per surface (each with "none"), stops and the two boundaries."""
     c = wm["courses"].courses
     combos = len(c[["course_type", "schedule"]].drop_duplicates())
-    bands = len(wm["iso"][["band_min", "band_max"]].drop_duplicates())
-    # course layers, 2 choropleths, bands, surfaces, stops, Gemeinde and Kreis boundaries
-    return combos + 2 + bands + len(wm["surfaces"]) + 1 + 2
+    sites = wm["iso"]["site_id"].nunique()
+    return combos + 3 + (1 + 2) + (1 + sites) + (1 + len(wm["surfaces"])) + 1 + 2
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -308,19 +310,24 @@ def test_demo_map_in_headless_chromium_offline(wm, demo_page, browser, tmp_path)
             == n_markers == 13
         inputs = page.locator(".leaflet-control-layers-overlays input")
         assert inputs.count() == _expected_overlays(wm)
-        assert page.locator(".leaflet-control-layers-base input").count() == 1
+        # The base map, or none (a plain background, e.g. on a projector offline).
+        assert page.locator(".leaflet-control-layers-base input").count() == 2
         # Drawn without internet: 20 Gemeinde fills with tooltips, clusters or markers.
         assert _paths(page, "kz-fill-pane") == len(wm["gem"])
         assert _paths(page, "kz-lines-pane") == len(wm["gem"]) + 1
         assert page.locator(".marker-cluster, .kz-site").count() >= 3
 
-        # Toggling a catchment band draws its polygons, one per site.
+        # The layer control starts collapsed; opened, choosing a site's catchment draws its
+        # bands (one polygon per band that is not empty).
+        page.locator(".leaflet-control-layers-toggle").click()
+        page.locator(".kz-group summary", has_text="Einzugsbereich je Kursort").click()
         band = page.locator(".leaflet-control-layers-overlays label",
-                            has_text="Einzugsbereich 60–90 min").locator("input")
+                            has_text="Einzugsbereich KS01").locator("input")
         before = _paths(page, "overlay-pane")
         band.check()
-        n_band = int(((wm["iso"]["band_max"] == 90) & ~wm["iso"].geometry.is_empty).sum())
-        assert _paths(page, "overlay-pane") - before == n_band == len(SURFACE_SITES)
+        iso = wm["iso"]
+        n_band = int(((iso["site_id"] == "KS01") & ~iso.geometry.is_empty).sum())
+        assert _paths(page, "overlay-pane") - before == n_band == 5
         # Switching a course layer off removes its markers from the map.
         layer = page.locator(".leaflet-control-layers-overlays label",
                              has_text="Allgemeiner Integrationskurs · Vollzeit").locator("input")
@@ -332,6 +339,7 @@ def test_demo_map_in_headless_chromium_offline(wm, demo_page, browser, tmp_path)
             == n_markers - n_full
         layer.check()
         # Stops and the travel-time surface draw circles and an image.
+        page.locator(".kz-group summary", has_text="Grundlagen").click()
         page.locator(".leaflet-control-layers-overlays label",
                      has_text="Haltestellen").locator("input").check()
         assert _paths(page, "kz-stops-pane") == len(wm["stops"])
@@ -346,6 +354,7 @@ def test_demo_map_in_headless_chromium_offline(wm, demo_page, browser, tmp_path)
         n_hours = len([c for c in wm["stops"].columns if c.startswith("dep_h")])
         assert page.locator(".leaflet-popup-content .kz-bars span").count() == n_hours
         page.evaluate("() => window.kurszugangKarte.map.closePopup()")
+        page.locator(".kz-group summary", has_text="Reisezeitfläche je Kursort").click()
         page.locator(".leaflet-control-layers-overlays label",
                      has_text="Reisezeitfläche KS01").locator("input").check()
         assert page.locator(".leaflet-kz-raster-pane img.leaflet-image-layer").count() == 1
@@ -369,6 +378,7 @@ def test_demo_map_in_headless_chromium_offline(wm, demo_page, browser, tmp_path)
 
         shot = tmp_path / "karte.png"
         page.evaluate("() => window.kurszugangKarte.map.closePopup()")
+        page.locator(".kz-layers .kz-close").click()
         x0, y0, x1, y1 = wm["krs"].to_crs(4326).total_bounds
         page.evaluate(f"() => window.kurszugangKarte.map.fitBounds([[{y0}, {x0}], [{y1}, {x1}]],"
                       " {animate: false})")
