@@ -18,6 +18,8 @@ function clock(s) { if (s == null) return '–'; s = Math.round(s); var h = Math
 function mins(s) { return Math.round(s / 60) + ' ' + T.min; }
 function metres(m) { return Number(Math.round(m)).toLocaleString(D.locale) + ' m'; }
 K.esc = esc;
+// features are added here (styled from their properties, className included), not by folium
+Object.keys(D.geo).forEach(function (k) { var l = K.refs[k]; l.options.style = function (f) { return f.properties.style; }; l.addData(D.geo[k]); });
 
 // ---- layer control: groups, collapsed at start --------------------------------------------
 function addItem(box, item, type, group) {

@@ -432,7 +432,8 @@ def _t(language: str, key: str) -> str:
 
 
 def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    """Text as HTML: markup characters and the braces of templates as entities."""
+    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _number(values: pd.Series, language: str, decimals: int) -> pd.Series:
@@ -673,6 +674,7 @@ class _Page:
     overlays: dict[str, Any] = field(default_factory=dict)  # plain name -> layer (hook)
     groups: list[dict[str, Any]] = field(default_factory=list)
     markers: list[tuple[Any, Any, str]] = field(default_factory=list)
+    geo: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
 
     def t(self, key: str) -> str:
@@ -803,6 +805,19 @@ def build_webmap(inputs: MapInputs | None = None, /, *, course_type: str | None 
     return m
 
 
+def _geo_layer(page: _Page, data: dict[str, Any], *, name: str, **options: Any) -> Any:
+    """A folium GeoJson layer whose features come from the page's data block.
+
+    folium writes a layer's data into a script that is read again as a template, so text in the
+    data such as ``{{ ... }}`` would be evaluated; the page script adds the features instead.
+    """
+    import folium
+
+    layer = folium.GeoJson({"type": "FeatureCollection", "features": []}, name="kz", **options)
+    page.geo.append((layer, data))
+    return layer
+
+
 def _credits(attribution: str | Sequence[str], page: _Page) -> list[str]:
     return [attribution] if isinstance(attribution, str) else list(attribution)
 
@@ -878,7 +893,7 @@ def _choropleths(m: folium.Map, page: _Page, gem: gpd.GeoDataFrame, share: pd.Da
     for name, col, show in layers:
         frame["style"] = [{"fillColor": c, "color": "#555555", "weight": 0.5,
                            "fillOpacity": 0.65} for c in col]
-        layer = folium.GeoJson(_geojson(frame, ["ags", "tip", "popup", "style"]), name=name,
+        layer = _geo_layer(page, _geojson(frame, ["ags", "tip", "popup", "style"]), name=name,
                                show=show, pane="kz-fill", on_each_feature=_feature_js())
         layer.add_to(m)
         page.add(g, name, layer, show=show)
@@ -1020,7 +1035,7 @@ def _catchments(m: folium.Map, page: _Page, iso: gpd.GeoDataFrame,
         name = f"{page.t('band_layer')} {sid}" + (f" – {label}" if isinstance(label, str) else "")
         if arrive is not None:
             name += f" ({page.t('arrive_by')} {part['arrive_by'].iloc[0]})"
-        layer = folium.GeoJson(_geojson(part, ["site_id", "tip", "style"]), name=name,
+        layer = _geo_layer(page, _geojson(part, ["site_id", "tip", "style"]), name=name,
                                show=False, on_each_feature=_feature_js())
         layer.add_to(m)
         page.add(g, name, layer, show=False)
@@ -1117,8 +1132,9 @@ def _stops(m: folium.Map, page: _Page, group: dict[str, Any], stops: gpd.GeoData
     frame["h"] = list(counts.tolist())
     first_hour = int(hours[0][-2:]) if hours else 0
     name = page.t("stops_layer")
-    layer = folium.GeoJson(
-        _geojson(frame, ["stop_id", "stop_name", "dep_txt", "lines_txt", "tip", "h", "style"]),
+    layer = _geo_layer(
+        page, _geojson(frame, ["stop_id", "stop_name", "dep_txt", "lines_txt", "tip", "h",
+                               "style"]),
         name=name, show=False, marker=folium.CircleMarker(radius=3),
         on_each_feature=folium.JsCode(_stop_popup_js(first_hour, date, lang)))
     layer.add_to(m)
@@ -1162,19 +1178,19 @@ def _boundaries(m: folium.Map, page: _Page, group: dict[str, Any], gem: gpd.GeoD
             h = noted[["ags", noted.geometry.name]].copy()
             h["style"] = [{"color": "#6d0a0a", "weight": 2, "dashArray": "4 3",
                            "fillOpacity": 1, "className": "kz-hatch"}] * len(h)
-            layer = folium.GeoJson(_geojson(h, ["ags", "style"]), name=page.t("hatch_layer"),
+            layer = _geo_layer(page, _geojson(h, ["ags", "style"]), name=page.t("hatch_layer"),
                                    show=True, pane="kz-hatch", interactive=False)
             layer.add_to(m)
             page.add(group, page.t("hatch_layer"), layer, show=True)
     g = gem[["ags", gem.geometry.name]].copy()
     g["style"] = [{"color": "#333333", "weight": 1.2, "fill": False}] * len(g)
-    gem_layer = folium.GeoJson(_geojson(g, ["ags", "style"]), name=page.t("gemeinden_layer"),
+    gem_layer = _geo_layer(page, _geojson(g, ["ags", "style"]), name=page.t("gemeinden_layer"),
                                show=True, pane="kz-lines", interactive=False)
     gem_layer.add_to(m)
     page.add(group, page.t("gemeinden_layer"), gem_layer, show=True)
     k = kreis[[kreis.geometry.name]].copy()
     k["style"] = [{"color": "#000000", "weight": 3, "fill": False}] * len(k)
-    kreis_layer = folium.GeoJson(_geojson(k, ["style"]), name=page.t("kreis_layer"),
+    kreis_layer = _geo_layer(page, _geojson(k, ["style"]), name=page.t("kreis_layer"),
                                  show=True, pane="kz-lines", interactive=False)
     kreis_layer.add_to(m)
     page.add(group, page.t("kreis_layer"), kreis_layer, show=True)
@@ -1449,6 +1465,8 @@ def _page_data(page: _Page, inp: MapInputs) -> None:
     if inp.from_here is not None:
         page.data["here"] = _here_data(page, inp.from_here, index)
     page.data["search"] = _search_data(inp)
+    keys = {id(v): k for k, v in page.refs.items()}
+    page.data["geo"] = {keys[id(layer)]: data for layer, data in page.geo}
 
 
 def _course_list(inp: MapInputs, language: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
@@ -1603,7 +1621,7 @@ def _search_assets() -> Any:
 
 def _js_string(text: str, *, ascii_only: bool = False) -> str:
     """A JavaScript string literal that is safe inside an inline ``<script>``."""
-    return _safe_json(json.dumps(text, ensure_ascii=ascii_only))
+    return _js_braces(_safe_json(json.dumps(text, ensure_ascii=ascii_only)))
 
 
 def _safe_json(text: str) -> str:
@@ -1611,6 +1629,11 @@ def _safe_json(text: str) -> str:
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("%", "\\u0025").replace("\u2028", "\\u2028")
             .replace("\u2029", "\\u2029"))
+
+
+def _js_braces(text: str) -> str:
+    """A JSON string literal with its braces escaped (no ``{{`` for a template to find)."""
+    return text.replace("{", "\\u007b").replace("}", "\\u007d")
 
 
 def _script_element(code: str) -> Any:
