@@ -178,8 +178,10 @@ function pairsOf(c) {
   var out = [];
   for (var n = V.first[c]; n < V.first[c + 1]; n++) {
     var k = V.course[n], co = D.courses[k];
-    out.push({k: k, tt: V.tt[n], bt: V.bt[n], tv: V.tv[n], bv: V.bv[n], lh: V.lh[n], as: V.as[n], tm: V.tm[n], ts: V.ts[n], tj: V.tj[n],
-              ls: V.ls[n], ah: V.ah[n], bm: V.bm[n], bs: V.bs[n], bj: V.bj[n], od: V.od[n], start: co.start});
+    var arrive = V.as[n];
+    out.push({k: k, tt: V.tt[n], bt: V.bt[n], tv: V.tv[n], bv: V.bv[n], as: arrive, lh: arrive == null ? null : arrive - V.tt[n],
+              tm: V.tm[n], ts: V.ts[n], tj: V.tj[n], ls: co.end, ah: co.end + V.bt[n], bm: V.bm[n], bs: V.bs[n], bj: V.bj[n],
+              od: V.od[n], start: co.start});
   }
   out.sort(function (a, b) { return Math.max(a.tt, a.bt) - Math.max(b.tt, b.bt); });
   return out;

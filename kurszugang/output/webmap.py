@@ -1,25 +1,32 @@
 """The web map: one self-contained HTML page in the style of the BAMF WebGIS, German or English.
 
-:func:`build_webmap` assembles a :class:`folium.Map` from the results of an analysis:
+:func:`build_webmap` assembles a :class:`folium.Map` from :class:`MapInputs` (a run's Results via
+:func:`map_inputs`, or a user's own analysis):
 
 - course sites as markers with a symbol and colour per course type and a badge per schedule,
-  clustered when zoomed out, one overlay per combination of course type and schedule; a popup per
-  marker lists the site's provider, address and every course (type, days, times, childcare, free
-  places, next start) and the date the course list is as of;
-- a Gemeinde choropleth of the share of potential participants who can attend a course (of a
-  chosen type), and one of the travel time to the nearest course, with tooltips (AGS, name,
-  figures) and a legend;
-- catchment bands (one overlay per band, e.g. 0-15 min) and travel-time surfaces (image
-  overlays);
-- stops with their departures per hour on the analysis date; Kreis and Gemeinde boundaries;
-- a scale bar, a fullscreen button, a search by Gemeinde name, the attribution of every data
-  source and a box with the analysis date and parameters.
+  clustered when zoomed out (cluster colours apart from every class colour), one switch per
+  course type and schedule, filters (childcare, free places, start before a date); a popup per
+  marker lists the provider, address, phone, e-mail and web links and every course of the site;
+- the Gemeinden coloured by the share of potential participants who can attend a course or by the
+  travel time to the nearest course; a click opens the Gemeinde's figures (participants, shares
+  per format, nearest course and time, its Datenlage note); Gemeinden with a note are hatched and
+  a box lists the run's Datenlage findings that are not ok;
+- each site's catchment and travel-time surface as one choice; stops with their departures;
+  Kreis and Gemeinde boundaries;
+- "von hier aus": a click in a populated cell (or an address found by the search) lists the
+  courses that can be attended from there at their times, there and back, with the journeys leg
+  by leg (computed in the run, :mod:`kurszugang.analysis.from_here`);
+- a grouped layer control (collapsed at start), legend, info box, scale, fullscreen, a search of
+  Gemeinden, places, streets and addresses, the attribution of every data source.
+
+Every text from an input is escaped (or set as text) before it reaches the page: folium writes a
+layer's data and a macro's output into scripts it reads again as templates, so GeoJSON features
+travel in a JSON data block and every string literal has its markup and braces escaped.
 
 :func:`write_webmap` writes it as ONE HTML file that works offline: Leaflet and every plugin are
 inlined from the unmodified copies vendored in ``kurszugang/output/assets/`` (see the README
-there), so without internet every overlay still shows on a plain grey background; with internet
-the OpenStreetMap base map appears as well. The only address on the internet the page refers to
-is the base map's tile server.
+there); folium's random element ids are replaced by numbers, so the same inputs give the same
+bytes. The only address on the internet the page refers to is the base map's tile server.
 
 The page's texts are German by default and English with ``language="en"``. The documentation is
 in ``docs/outputs.md`` ("Webkarte").
@@ -867,7 +874,6 @@ def _tip(pairs: Sequence[tuple[str, str]]) -> str:
 
 def _choropleths(m: folium.Map, page: _Page, gem: gpd.GeoDataFrame, share: pd.DataFrame,
                  inp: MapInputs, course_type: str | None) -> None:
-    import folium
 
     frame = gem.merge(share, on="ags", how="left")
     missing = frame["participants"].isna()
@@ -1007,7 +1013,6 @@ def _nearest_text(cov: pd.DataFrame, inp: MapInputs, language: str) -> list[str]
 def _catchments(m: folium.Map, page: _Page, iso: gpd.GeoDataFrame,
                 courses: CourseList | CourseView) -> None:
     """One choice per site: all its bands (the site's own course time)."""
-    import folium
 
     frame = _to_wgs84(iso, simplify_m=25.0)
     frame = frame[~frame.geometry.is_empty].copy()
@@ -1169,7 +1174,6 @@ def _stop_popup_js(first_hour: int, date: dt.date, lang: str) -> str:
 
 def _boundaries(m: folium.Map, page: _Page, group: dict[str, Any], gem: gpd.GeoDataFrame,
                 kreis: gpd.GeoDataFrame, coverage: pd.DataFrame) -> None:
-    import folium
 
     if "datenlage" in coverage.columns:
         notes = coverage.astype({"ags": "string"}).set_index("ags")["datenlage"].fillna("")
@@ -1518,7 +1522,8 @@ def _ints(values: pd.Series) -> list[int | None]:
 
 def _here_data(page: _Page, from_here: tuple[pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame],
                course_index: Mapping[str, int]) -> dict[str, Any]:
-    """Columnar arrays per (cell, course) pair, cells in CSR order, shared journeys."""
+    """Columnar arrays per (cell, course) pair, cells in CSR order, shared journeys (what the
+    page can derive, such as leaving home or arriving home, is left out)."""
     pairs, legs, cells = from_here
     frame, e1, e2 = _cell_frame(cells)
     pos = pd.Series(np.arange(len(frame)), index=frame["cell_id"])
@@ -1540,10 +1545,10 @@ def _here_data(page: _Page, from_here: tuple[pd.DataFrame, pd.DataFrame, gpd.Geo
             "tt": _ints(p["time_there_s"]), "bt": _ints(p["time_back_s"]),
             "tv": [via.get(str(v), "") for v in p["there_via"].fillna("")],
             "bv": [via.get(str(v), "") for v in p["back_via"].fillna("")],
-            "lh": _ints(p["leave_home"]), "as": _ints(p["arrive_site"]),
+            "as": _ints(p["arrive_site"]),  # leaving home = arrival - time there
             "tm": _ints(p["there_walk_m"]), "ts": _ints(p["there_walk_s"]),
-            "tj": jref("there_journey"), "ls": _ints(p["leave_site"]),
-            "ah": _ints(p["arrive_home"]), "bm": _ints(p["back_walk_m"]),
+            "tj": jref("there_journey"),  # leaving the site = the course's end
+            "bm": _ints(p["back_walk_m"]),
             "bs": _ints(p["back_walk_s"]), "bj": jref("back_journey"),
             "od": [int(bool(v)) for v in p["on_demand"].fillna(False)],
             "journeys": journeys}
