@@ -468,6 +468,22 @@ _register(
               producer=f"{_A}.nearest:nearest_site_table"),
 )
 
+# --- layers ------------------------------------------------------------------------------------
+
+_SHARES = (
+    C("share_inh_any", "float64", "share", "%", "Anteil Einwohner mit besuchbarem Kurs",
+      "Share of inhabitants able to attend", "inh_any / inhabitants"),
+    C("share_part_any", "float64", "share", "%", "Anteil Teilnehmende mit besuchbarem Kurs",
+      "Share of participants able to attend", "part_any / participants"),
+    C("share_part_childcare", "float64", "share", "%",
+      "Anteil Teilnehmende: Kurs mit Kinderbetreuung besuchbar",
+      "Share of participants: course with childcare", "part_childcare / participants"),
+    F("share_part_type_{}", "course_type", "float64", "share", "%", "Anteil Teilnehmende: {}",
+      "Share of participants: {}", "part_type / participants für {}"),
+    F("share_part_sched_{}", "schedule", "float64", "share", "%", "Anteil Teilnehmende: {}",
+      "Share of participants: {}", "part_sched / participants für {}"),
+)
+
 # --- what the web map needs for "von hier aus" (saved in the Results, not written as CSV) ------
 
 _S = "s"  # seconds after midnight of the service day, or seconds
@@ -549,22 +565,6 @@ _register(
                C("x", "float64", "number", "m", "Rechtswert", "Easting", "EPSG:25832"),
                C("y", "float64", "number", "m", "Hochwert", "Northing", "EPSG:25832")),
               producer=f"{_A}.from_here:address_table"),
-)
-
-# --- layers ------------------------------------------------------------------------------------
-
-_SHARES = (
-    C("share_inh_any", "float64", "share", "%", "Anteil Einwohner mit besuchbarem Kurs",
-      "Share of inhabitants able to attend", "inh_any / inhabitants"),
-    C("share_part_any", "float64", "share", "%", "Anteil Teilnehmende mit besuchbarem Kurs",
-      "Share of participants able to attend", "part_any / participants"),
-    C("share_part_childcare", "float64", "share", "%",
-      "Anteil Teilnehmende: Kurs mit Kinderbetreuung besuchbar",
-      "Share of participants: course with childcare", "part_childcare / participants"),
-    F("share_part_type_{}", "course_type", "float64", "share", "%", "Anteil Teilnehmende: {}",
-      "Share of participants: {}", "part_type / participants für {}"),
-    F("share_part_sched_{}", "schedule", "float64", "share", "%", "Anteil Teilnehmende: {}",
-      "Share of participants: {}", "part_sched / participants für {}"),
 )
 
 LAYERS: dict[str, TableSpec] = {}
