@@ -268,7 +268,7 @@ def _direct(router: Router, sh: _Shared, course: pd.Series) -> tuple[np.ndarray,
     """Seconds and metres of walking straight from each cell to the site (inf: too far), up
     to the router's limit of a walk without any vehicle where it has one of its own."""
     limit = getattr(router, "max_direct_walk_m", None)
-    options = {} if limit is None else {"max_m": float(limit)}
+    options: dict[str, Any] = {} if limit is None else {"max_m": float(limit)}
     legs = router.walking.legs(_site(course).xy, sh.cxy, **options)
     sec = np.full(len(sh.cxy), np.inf)
     met = np.full(len(sh.cxy), np.nan)
