@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
     from kurszugang.analysis.catchments import TravelTimeSurface
     from kurszugang.analysis.coverage import CourseAccess, RouterPool
+    from kurszugang.analysis.from_here import FromHere
+    from kurszugang.io.addresses import OsmPlaces
     from kurszugang.io.courses import CourseList
     from kurszugang.io.gtfs import Feed
     from kurszugang.io.osm import WalkNetwork
@@ -247,3 +249,22 @@ class RunContext:
         sites = self.inputs.courses.sites.to_crs(ANALYSIS_CRS)
         return (sites["site_id"].astype(str).to_numpy(dtype=object),
                 np.column_stack([sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()]))
+
+    @cached_property
+    def from_here(self) -> FromHere:
+        """From every populated cell the courses it can attend on the school day, with the
+        journeys (for the web map's "von hier aus")."""
+        from kurszugang.analysis.from_here import from_here
+
+        return self.stage("Von hier aus (Verbindungen)",
+                          lambda: from_here(self.pool, self.school))
+
+    @cached_property
+    def addresses(self) -> OsmPlaces | None:
+        """Addresses, streets and places of the OSM extract (None without one)."""
+        from kurszugang.io.addresses import read_addresses
+
+        path = self.cfg.path(self.cfg.inputs.osm)
+        if path is None:
+            return None
+        return self.stage("Adressen lesen", lambda: read_addresses(path))

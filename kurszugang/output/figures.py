@@ -1,7 +1,7 @@
 """Static maps of the district for reports: PNG and PDF, A4 landscape, German or English.
 
 :func:`static_map` draws the Gemeinden coloured by the share of potential participants who can
-attend a course (the classes of the web map, :data:`kurszugang.output.webmap.COVERAGE_CLASSES`),
+attend a course (the classes of the web map, :data:`kurszugang.output.style.COVERAGE_CLASSES`),
 the Kreis outline, the course sites with a symbol per course type, a legend, a scale bar, a north
 arrow, the parameters, the attribution of every data source and the analysis date. It uses
 matplotlib only (no map tiles, nothing from the internet). The documentation is in
@@ -23,11 +23,13 @@ import pandas as pd
 from kurszugang.crs import ANALYSIS_CRS
 from kurszugang.errors import ConfigError, InputError
 from kurszugang.files import atomic_path
-from kurszugang.output.webmap import (
+from kurszugang.output.style import (
     COURSE_TYPE_STYLES,
     COVERAGE_CLASSES,
     NO_DATA_COLOUR,
     SCHEDULE_STYLES,
+)
+from kurszugang.output.webmap import (
     _classify,
     _date_text,
     _need_columns,

@@ -36,6 +36,13 @@ import pandas as pd
 from kurszugang.crs import ANALYSIS_CRS
 from kurszugang.errors import ConfigError, InputError
 from kurszugang.files import atomic_path
+from kurszugang.output.style import (
+    COURSE_TYPE_STYLES,
+    COVERAGE_CLASSES,
+    OTHER_TYPE_COLOUR,
+    TRAVEL_TIME_CLASSES,
+    class_ranges,
+)
 from kurszugang.results import Surface
 from kurszugang.schema import COURSE_TYPE_LABELS
 
@@ -63,18 +70,10 @@ SURFACES_DIR = "reisezeitflaechen"
 #: Time written as ``gpkg_contents.last_change`` and ``layer_styles.update_time`` by default,
 #: so that the same results give the same file.
 REPRODUCIBLE_TIMESTAMP = dt.datetime(2025, 12, 14, tzinfo=dt.UTC)
-#: Colour (hex) of each course type on maps; other types are grey.
-COURSE_TYPE_COLOURS: dict[str, str] = {
-    "allgemein": "#1f78b4",
-    "intensiv": "#6a3d9a",
-    "jugend": "#33a02c",
-    "eltern": "#e31a1c",
-    "frauen": "#fb9a99",
-    "alpha": "#ff7f00",
-    "zweitschrift": "#b15928",
-    "foerder": "#a6cee3",
-}
-_OTHER_COLOUR = "#999999"
+#: Colour (hex) of each course type on maps (:data:`kurszugang.output.style.COURSE_TYPE_STYLES`);
+#: other types are grey.
+COURSE_TYPE_COLOURS: dict[str, str] = {k: v.colour for k, v in COURSE_TYPE_STYLES.items()}
+_OTHER_COLOUR = OTHER_TYPE_COLOUR
 
 _GEOMETRY_COLUMN = "geom"
 _GPKG_VERSION = "1.2"
@@ -106,12 +105,10 @@ _LAYER_DESCRIPTIONS = {
     "plan_einzugsbereiche": "Wer die vorgeschlagenen Standorte besuchen kann (Planung)",
     "landkreise": "Landkreise mit Kennzahl und Datenlage (Lauf über mehrere Kreise)",
 }
-# Shares (0-100 %) of the Gemeinde choropleth: red (few) to blue (most).
-_SHARE_CLASSES = ((0.0, 25.0, "#d7191c"), (25.0, 50.0, "#fdae61"), (50.0, 75.0, "#ffffbf"),
-                  (75.0, 90.0, "#abd9e9"), (90.0, 100.0, "#2c7bb6"))
-# Minutes of the grid and of surfaces: green (near) to red (far).
-_MINUTE_CLASSES = ((0.0, 15.0, "#1a9641"), (15.0, 30.0, "#a6d96a"), (30.0, 45.0, "#ffffbf"),
-                   (45.0, 60.0, "#fdae61"), (60.0, 90.0, "#d7191c"))
+# Shares (0-100 %) of the Gemeinde choropleth and minutes of the grid and of surfaces: the
+# classes of every map (kurszugang.output.style).
+_SHARE_CLASSES = tuple(class_ranges(COVERAGE_CLASSES))
+_MINUTE_CLASSES = tuple(class_ranges(TRAVEL_TIME_CLASSES))
 _NO_VALUE = 1.0e6  # what the styles' coalesce() gives NULL values (no course, no participants)
 _BLUES = ("#08306b", "#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#c6dbef",
           "#deebf7")

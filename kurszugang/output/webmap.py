@@ -1,25 +1,32 @@
 """The web map: one self-contained HTML page in the style of the BAMF WebGIS, German or English.
 
-:func:`build_webmap` assembles a :class:`folium.Map` from the results of an analysis:
+:func:`build_webmap` assembles a :class:`folium.Map` from :class:`MapInputs` (a run's Results via
+:func:`map_inputs`, or a user's own analysis):
 
 - course sites as markers with a symbol and colour per course type and a badge per schedule,
-  clustered when zoomed out, one overlay per combination of course type and schedule; a popup per
-  marker lists the site's provider, address and every course (type, days, times, childcare, free
-  places, next start) and the date the course list is as of;
-- a Gemeinde choropleth of the share of potential participants who can attend a course (of a
-  chosen type), and one of the travel time to the nearest course, with tooltips (AGS, name,
-  figures) and a legend;
-- catchment bands (one overlay per band, e.g. 0-15 min) and travel-time surfaces (image
-  overlays);
-- stops with their departures per hour on the analysis date; Kreis and Gemeinde boundaries;
-- a scale bar, a fullscreen button, a search by Gemeinde name, the attribution of every data
-  source and a box with the analysis date and parameters.
+  clustered when zoomed out (cluster colours apart from every class colour), one switch per
+  course type and schedule, filters (childcare, free places, start before a date); a popup per
+  marker lists the provider, address, phone, e-mail and web links and every course of the site;
+- the Gemeinden coloured by the share of potential participants who can attend a course or by the
+  travel time to the nearest course; a click opens the Gemeinde's figures (participants, shares
+  per format, nearest course and time, its Datenlage note); Gemeinden with a note are hatched and
+  a box lists the run's Datenlage findings that are not ok;
+- each site's catchment and travel-time surface as one choice; stops with their departures;
+  Kreis and Gemeinde boundaries;
+- "von hier aus": a click in a populated cell (or an address found by the search) lists the
+  courses that can be attended from there at their times, there and back, with the journeys leg
+  by leg (computed in the run, :mod:`kurszugang.analysis.from_here`);
+- a grouped layer control (collapsed at start), legend, info box, scale, fullscreen, a search of
+  Gemeinden, places, streets and addresses, the attribution of every data source.
+
+Every text from an input is escaped (or set as text) before it reaches the page: folium writes a
+layer's data and a macro's output into scripts it reads again as templates, so GeoJSON features
+travel in a JSON data block and every string literal has its markup and braces escaped.
 
 :func:`write_webmap` writes it as ONE HTML file that works offline: Leaflet and every plugin are
 inlined from the unmodified copies vendored in ``kurszugang/output/assets/`` (see the README
-there), so without internet every overlay still shows on a plain grey background; with internet
-the OpenStreetMap base map appears as well. The only address on the internet the page refers to
-is the base map's tile server.
+there); folium's random element ids are replaced by numbers, so the same inputs give the same
+bytes. The only address on the internet the page refers to is the base map's tile server.
 
 The page's texts are German by default and English with ``language="en"``. The documentation is
 in ``docs/outputs.md`` ("Webkarte").
@@ -35,15 +42,27 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
 from kurszugang.errors import ConfigError, InputError
 from kurszugang.files import atomic_path
+from kurszugang.output._webmap_script import PAGE_SCRIPT
+from kurszugang.output.style import (
+    CLUSTER_COLOURS,
+    COURSE_TYPE_STYLES,
+    COVERAGE_CLASSES,
+    NO_DATA_COLOUR,
+    OTHER_TYPE_COLOUR,
+    SCHEDULE_STYLES,
+    TRAVEL_TIME_CLASSES,
+    CourseTypeStyle,
+)
 
 if TYPE_CHECKING:
     import folium
@@ -66,8 +85,10 @@ __all__ = [
     "TRAVEL_TIME_CLASSES",
     "UNCLUSTER_ZOOM",
     "CourseTypeStyle",
+    "MapInputs",
     "build_webmap",
     "coverage_share",
+    "map_inputs",
     "render_webmap",
     "write_webmap",
 ]
@@ -89,69 +110,6 @@ _LANGUAGES = ("de", "en")
 #: stand side by side.
 UNCLUSTER_ZOOM = 15
 
-
-@dataclass(frozen=True)
-class CourseTypeStyle:
-    """How a course type is drawn: colour, a two-letter symbol and its names.
-
-    Attributes
-    ----------
-    colour
-        Fill colour of the marker (CSS colour).
-    symbol_de, symbol_en
-        Two-letter symbol on the marker.
-    name_de, name_en
-        The course type's name in German and English.
-    """
-
-    colour: str
-    symbol_de: str
-    symbol_en: str
-    name_de: str
-    name_en: str
-
-
-#: Marker colour, symbol and names per course type code (colour-blind-safe palette, Okabe-Ito
-#: plus two). Codes not listed here (course type lists are configurable) get a grey marker with
-#: the first two letters of the code.
-COURSE_TYPE_STYLES: dict[str, CourseTypeStyle] = {
-    "allgemein": CourseTypeStyle("#0072B2", "IK", "GC", "Allgemeiner Integrationskurs",
-                                 "General integration course"),
-    "intensiv": CourseTypeStyle("#E69F00", "IN", "IC", "Intensivkurs", "Intensive course"),
-    "jugend": CourseTypeStyle("#009E73", "JU", "YC", "Jugendintegrationskurs", "Youth course"),
-    "eltern": CourseTypeStyle("#D55E00", "EL", "PC", "Elternintegrationskurs",
-                              "Parents' course"),
-    "frauen": CourseTypeStyle("#CC79A7", "FR", "WC", "Frauenintegrationskurs",
-                              "Women's course"),
-    "alpha": CourseTypeStyle("#6A3D9A", "AL", "LC", "Alphabetisierungskurs", "Literacy course"),
-    "zweitschrift": CourseTypeStyle("#56B4E9", "ZS", "SS", "Kurs für Zweitschriftlernende",
-                                    "Second-script learners' course"),
-    "foerder": CourseTypeStyle("#8C6D1F", "FÖ", "RC", "Förderkurs", "Remedial course"),
-}
-_OTHER_TYPE_COLOUR = "#666666"
-
-#: Badge letter and names per schedule code.
-SCHEDULE_STYLES: dict[str, dict[str, str]] = {
-    "vollzeit": {"badge_de": "V", "badge_en": "F", "de": "Vollzeit", "en": "full-time"},
-    "teilzeit": {"badge_de": "T", "badge_en": "P", "de": "Teilzeit", "en": "part-time"},
-    "abend": {"badge_de": "A", "badge_en": "E", "de": "Abendkurs", "en": "evening"},
-}
-
-#: Classes of the coverage choropleth: (upper limit of the share in %, colour), from 0 %; the
-#: last class includes 100 %. Red where few can attend, blue where most can (ColorBrewer RdYlBu,
-#: colour-blind safe).
-COVERAGE_CLASSES: tuple[tuple[float, str], ...] = (
-    (20.0, "#d7191c"), (40.0, "#fdae61"), (60.0, "#ffffbf"), (80.0, "#abd9e9"),
-    (100.0, "#2c7bb6"),
-)
-#: Colour of Gemeinden without potential participants or without a result.
-NO_DATA_COLOUR = "#bdbdbd"
-#: Classes of travel times (upper limit in minutes, colour) for catchment bands, surfaces and
-#: the travel-time choropleth; longer times (or none) get :data:`NO_DATA_COLOUR`.
-TRAVEL_TIME_CLASSES: tuple[tuple[float, str], ...] = (
-    (15.0, "#1a9850"), (30.0, "#91cf60"), (45.0, "#d9ef8b"), (60.0, "#fee08b"),
-    (90.0, "#fc8d59"),
-)
 
 _WEEKDAYS = {"de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
              "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
@@ -200,7 +158,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "gemeinden_layer": "Gemeindegrenzen",
         "kreis_layer": "Kreisgrenze",
         "base_osm": "OpenStreetMap",
-        "search": "Gemeinde suchen …",
+        "search": "Ort, Straße oder Adresse …",
         "not_found": "Nicht gefunden",
         "cancel": "Abbrechen",
         "fullscreen": "Vollbild",
@@ -215,6 +173,62 @@ _TEXT: dict[str, dict[str, str]] = {
         "osm": "Kartendaten: © OpenStreetMap-Mitwirkende (ODbL)",
         "min": "min",
         "stop": "Haltestelle",
+        "layers": "Ebenen",
+        "close": "schließen",
+        "none": "keine",
+        "no_base": "ohne Hintergrundkarte",
+        "group_courses": "Kurse (Kursart · Zeitform)",
+        "group_gemeinden": "Gemeinden",
+        "group_catchments": "Einzugsbereich je Kursort",
+        "group_surfaces": "Reisezeitfläche je Kursort",
+        "group_more": "Grundlagen",
+        "filter": "Kurse filtern",
+        "filter_care": "nur mit Kinderbetreuung",
+        "filter_free": "nur mit freien Plätzen (Angabe vorhanden)",
+        "filter_before": "Start bis",
+        "cells_layer": "Rasterzellen: Reisezeit zum besten Kurs",
+        "hatch_layer": "Gemeinden mit Hinweis zur Datenlage",
+        "here_title": "Von hier aus",
+        "here_n": "{n} Kurse zu ihren Zeiten erreichbar (hin und zurück):",
+        "here_none": "Von hier aus ist kein Kurs zu seinen Zeiten erreichbar.",
+        "no_cell": "Hier liegt keine bewohnte Rasterzelle: für diese Stelle gibt es keine Ergebnisse.",
+        "no_here": "Diese Karte enthält keine Verbindungen (von hier aus).",
+        "there": "Hin",
+        "back": "Zurück",
+        "dep": "ab",
+        "arr": "an",
+        "journey": "Verbindung",
+        "walk": "zu Fuß",
+        "to_stop": "zur Haltestelle",
+        "to_site": "zum Kursort",
+        "to_home": "nach Hause",
+        "line": "Linie",
+        "from": "ab",
+        "on_demand": "Rufbus, vorher anmelden",
+        "only_on_demand": "nur mit dem Rufbus erreichbar",
+        "not_shown": "Verbindung im Einzelnen nicht darstellbar",
+        "arrive_between": "Ankunft zwischen",
+        "and": "und",
+        "analysed": "gerechnet am",
+        "datenlage": "Datenlage",
+        "datenlage_ok": "Datenlage: keine Einschränkung",
+        "datenlage_n": "Datenlage: {n} Hinweise",
+        "datenlage_1": "Datenlage: 1 Hinweis",
+        "share_any": "Anteil mit erreichbarem Kurs",
+        "per_type": "nach Kursart",
+        "per_schedule": "nach Zeitform",
+        "with_childcare": "Kurs mit Kinderbetreuung",
+        "nearest_course": "Nächster Kurs",
+        "median": "Median",
+        "no_note": "keine Einschränkung",
+        "phone": "Telefon",
+        "email": "E-Mail",
+        "web": "Internet",
+        "legend_cluster": "Kursorte, zusammengefasst (Anzahl)",
+        "legend_hatch": "Hinweis zur Datenlage",
+        "here_hint": "Klick in eine bewohnte Rasterzelle oder Adresssuche: welche Kurse von dort erreichbar sind",
+        "here_stats": "Von hier aus: {n} von {m} Wegen ohne Einzelheiten der Verbindung",
+        "min_short": "min",
     },
     "en": {
         "title": "Access to integration courses",
@@ -255,7 +269,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "gemeinden_layer": "Municipality boundaries",
         "kreis_layer": "District boundary",
         "base_osm": "OpenStreetMap",
-        "search": "Find a municipality …",
+        "search": "Place, street or address …",
         "not_found": "Not found",
         "cancel": "Cancel",
         "fullscreen": "Full screen",
@@ -270,6 +284,62 @@ _TEXT: dict[str, dict[str, str]] = {
         "osm": "Map data: © OpenStreetMap contributors (ODbL)",
         "min": "min",
         "stop": "Stop",
+        "layers": "Layers",
+        "close": "close",
+        "none": "none",
+        "no_base": "no base map",
+        "group_courses": "Courses (type · schedule)",
+        "group_gemeinden": "Municipalities",
+        "group_catchments": "Catchment per site",
+        "group_surfaces": "Travel-time surface per site",
+        "group_more": "Background",
+        "filter": "Filter courses",
+        "filter_care": "with childcare only",
+        "filter_free": "with free places only (where stated)",
+        "filter_before": "Starting by",
+        "cells_layer": "Grid cells: travel time to the best course",
+        "hatch_layer": "Municipalities with a data coverage note",
+        "here_title": "From here",
+        "here_n": "{n} courses within reach at their times (there and back):",
+        "here_none": "No course can be attended from here at its times.",
+        "no_cell": "No populated grid cell here: there are no results for this place.",
+        "no_here": "This map holds no journeys (from here).",
+        "there": "There",
+        "back": "Back",
+        "dep": "departs",
+        "arr": "arrives",
+        "journey": "Journey",
+        "walk": "walk",
+        "to_stop": "to stop",
+        "to_site": "to the course site",
+        "to_home": "home",
+        "line": "line",
+        "from": "from",
+        "on_demand": "on-demand bus, book ahead",
+        "only_on_demand": "only with the on-demand bus",
+        "not_shown": "journey details cannot be shown",
+        "arrive_between": "arriving between",
+        "and": "and",
+        "analysed": "analysed on",
+        "datenlage": "Data coverage",
+        "datenlage_ok": "Data coverage: no limitation",
+        "datenlage_n": "Data coverage: {n} notes",
+        "datenlage_1": "Data coverage: 1 note",
+        "share_any": "Share who can attend a course",
+        "per_type": "by course type",
+        "per_schedule": "by schedule",
+        "with_childcare": "course with childcare",
+        "nearest_course": "Nearest course",
+        "median": "median",
+        "no_note": "no limitation",
+        "phone": "Phone",
+        "email": "E-mail",
+        "web": "Web",
+        "legend_cluster": "Course sites, grouped (count)",
+        "legend_hatch": "Data coverage note",
+        "here_hint": "Click a populated grid cell or search an address: which courses can be reached from there",
+        "here_stats": "From here: {n} of {m} ways without journey details",
+        "min_short": "min",
     },
 }
 
@@ -326,7 +396,38 @@ _CSS = """
 .kz-box div{white-space:nowrap}
 .kz-box summary{cursor:pointer}
 .leaflet-control-layers{font:12px/1.3 Arial,Helvetica,sans-serif}
-.leaflet-control-layers label{margin:1px 0}
+.leaflet-control-layers label{margin:1px 0;display:block}
+.kz-layers .leaflet-control-layers-list{max-height:calc(100vh - 140px);overflow:auto;
+ max-width:320px;padding:4px 6px}
+.kz-layers-head{display:flex;justify-content:space-between;align-items:center;gap:8px;
+ margin-bottom:3px}
+.kz-close{font:bold 16px/16px Arial,sans-serif;color:#333;text-decoration:none;padding:0 3px}
+.kz-group{margin:3px 0;border-top:1px solid #ddd;padding-top:2px}
+.kz-group summary{cursor:pointer;font-weight:bold}
+.kz-group-items{padding-left:4px}
+.kz-filters{margin:3px 0 2px 4px;padding:3px 4px;background:#f4f4f4;border-radius:3px}
+.kz-filter-head{font-weight:bold;margin-bottom:2px}
+.kz-box.kz-legend{max-height:40vh;max-width:260px}
+.kz-box.kz-legend div{white-space:normal}
+.leaflet-control-attribution{max-width:55vw;white-space:normal;line-height:1.25}
+.kz-box.kz-info{max-width:280px;max-height:34vh}
+.kz-box.kz-info div{white-space:normal}
+.kz-box.kz-datenlage{max-width:300px;max-height:22vh}
+.kz-box.kz-datenlage ul{margin:2px 0 0 14px;padding:0}
+.kz-box.kz-datenlage li{white-space:normal}
+.kz-box.kz-here{max-width:340px;max-height:calc(100vh - 260px);font-size:11px}
+.kz-box.kz-here div{white-space:normal}
+.kz-course{border-top:1px solid #ddd;padding:3px 0}
+.kz-course-head{display:flex;align-items:center}
+.kz-legs{margin:2px 0 2px 14px;padding:0}
+.kz-od,.kz-warn{color:#8a1c00}
+.kz-note{margin:2px 0}
+.kz-where{font-style:italic;margin-bottom:2px}
+.kz-hint{color:#444;margin-top:3px}
+path.kz-hatch{fill:url(#kz-hatch)!important}
+.kz-hatch-swatch{background:repeating-linear-gradient(45deg,rgba(109,10,10,.55) 0 2px,
+ transparent 2px 6px);border:2px dashed #6d0a0a}
+.kz-popup td{white-space:nowrap}
 """
 
 
@@ -338,7 +439,8 @@ def _t(language: str, key: str) -> str:
 
 
 def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    """Text as HTML: markup characters and the braces of templates as entities."""
+    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _number(values: pd.Series, language: str, decimals: int) -> pd.Series:
@@ -397,7 +499,7 @@ def _type_style(code: str) -> CourseTypeStyle:
     style = COURSE_TYPE_STYLES.get(code)
     if style is None:
         sym = code[:2].upper()
-        style = CourseTypeStyle(_OTHER_TYPE_COLOUR, sym, sym, code, code)
+        style = CourseTypeStyle(OTHER_TYPE_COLOUR, sym, sym, code, code)
     return style
 
 
@@ -505,66 +607,137 @@ def coverage_share(coverage: pd.DataFrame, *, course_type: str | None = None) ->
 # --------------------------------------------------------------------------------------------
 # The map
 # --------------------------------------------------------------------------------------------
-def build_webmap(
-    *,
-    gemeinden: gpd.GeoDataFrame,
-    kreis: gpd.GeoDataFrame,
-    courses: CourseList | CourseView,
-    coverage: pd.DataFrame,
-    analysis_date: dt.date,
-    parameters: Mapping[str, object],
-    isochrones: gpd.GeoDataFrame | None = None,
-    surface: TravelTimeSurface | Mapping[str, TravelTimeSurface] | None = None,
-    stops: gpd.GeoDataFrame | None = None,
-    course_type: str | None = None,
-    language: str = "de",
-    attribution: str | Sequence[str] = (),
-    tiles: bool = True,
-) -> folium.Map:
-    """The web map of an analysis: course sites, coverage, catchments, stops and boundaries.
+@dataclass(frozen=True)
+class MapInputs:
+    """Everything the web map draws, each from a run's Results or a user's own analysis.
 
-    Parameters
+    Attributes
     ----------
     gemeinden
-        Gemeinden (:func:`kurszugang.io.boundaries.read_boundaries`, any CRS) with ``ags`` and
-        ``gen``.
+        Gemeinden (any CRS) with ``ags`` and ``gen``.
     kreis
         The Kreis (or Kreise) to outline, any CRS.
     courses
-        The course list (:func:`kurszugang.io.courses.read_courses`).
+        The course list (:func:`kurszugang.io.courses.read_courses`) or the run's
+        :class:`~kurszugang.output.render.CourseView` (sites may carry ``phone``, ``email``,
+        ``web``).
     coverage
         Per Gemeinde (:func:`kurszugang.analysis.coverage.coverage_summary`, ``by="ags"``):
-        ``ags``, ``participants``, ``part_any`` and ``part_type_<type>``; optionally
-        ``minutes_nearest`` (:func:`kurszugang.analysis.layers.travel_time_to_nearest`) for a
-        second choropleth.
+        ``ags``, ``participants``, ``part_any`` and ``part_type_<type>``, ``part_sched_<s>``,
+        ``part_childcare``; optionally ``minutes_nearest`` and ``datenlage`` (a note per
+        Gemeinde; not empty: the Gemeinde is hatched).
     analysis_date
         The analysis date, shown in the info box and the stops' popups.
     parameters
-        Parameters to show in the info box, e.g. ``{"Reisezeit je Weg": "45 min"}`` (shown as
-        given: write them in the map's language).
+        Parameters to show in the info box (shown as given: write them in the map's language).
     isochrones
-        Catchment bands (:func:`kurszugang.analysis.catchments.isochrones` of one or more sites,
-        concatenated), any CRS, with ``site_id``, ``band_min``, ``band_max``; one overlay per
-        band.
+        Catchment bands with ``site_id``, ``band_min``, ``band_max`` (any CRS); one choice per
+        site.
     surface
-        A travel-time surface (:func:`kurszugang.analysis.catchments.travel_time_surface`) or a
-        mapping of names to surfaces; each becomes an image overlay.
+        A travel-time surface or a mapping of names to surfaces; one choice per surface.
     stops
-        Stops with departures per hour (:func:`kurszugang.analysis.layers.stop_departures`).
+        Stops with ``stop_id``, ``stop_name``, ``departures`` and ``dep_hNN``; optionally
+        ``lines`` and ``on_demand``.
+    attribution
+        Credits of the data shown, one string per source (the base map's is added).
+    datenlage
+        The run's Datenlage findings (``label``, ``rating``, ``text``); those not ``ok`` are
+        listed in a box.
+    from_here
+        ``(pairs, legs, cells)``: the tables ``von_hier`` and ``verbindungen`` and the
+        populated cells (layer ``raster``) for "von hier aus".
+    addresses
+        The search index (table ``adressen``: ``label``, ``kind``, ``x``, ``y`` in EPSG:25832);
+        None: the Gemeinden only.
+    nearest
+        Per Gemeinde the course behind its median time (table ``naechster_kurs``).
+    early_arrival_min
+        The coverage's earliest arrival before the start (minutes).
+    """
+
+    gemeinden: gpd.GeoDataFrame
+    kreis: gpd.GeoDataFrame
+    courses: CourseList | CourseView
+    coverage: pd.DataFrame
+    analysis_date: dt.date
+    parameters: Mapping[str, object]
+    isochrones: gpd.GeoDataFrame | None = None
+    surface: TravelTimeSurface | Mapping[str, TravelTimeSurface] | None = None
+    stops: gpd.GeoDataFrame | None = None
+    attribution: str | Sequence[str] = ()
+    datenlage: pd.DataFrame | None = None
+    from_here: tuple[pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame] | None = None
+    addresses: pd.DataFrame | None = None
+    nearest: pd.DataFrame | None = None
+    early_arrival_min: float = 30.0
+
+
+@dataclass
+class _Page:
+    """What the builder collects while it adds layers: the layer registry and the page data."""
+
+    language: str
+    refs: dict[str, Any] = field(default_factory=dict)  # key -> folium layer
+    overlays: dict[str, Any] = field(default_factory=dict)  # plain name -> layer (hook)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    markers: list[tuple[Any, Any, str]] = field(default_factory=list)
+    geo: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def t(self, key: str) -> str:
+        return _TEXT[self.language][key]
+
+    def add(self, group: dict[str, Any], name: str, layer: Any, *, show: bool,
+            **extra: Any) -> None:
+        key = f"l{len(self.refs)}"
+        self.refs[key] = layer
+        self.overlays[name] = layer
+        group["items"].append({"name": name, "id": key, "show": show, **extra})
+
+    def group(self, key: str, name: str, kind: str = "check", *, open_: bool = False
+              ) -> dict[str, Any]:
+        g = {"key": key, "name": name, "type": kind, "open": open_, "items": []}
+        self.groups.append(g)
+        return g
+
+
+def _check_inputs(inputs: MapInputs, language: str) -> None:
+    if language not in _LANGUAGES:
+        raise ConfigError(f"language must be one of {', '.join(_LANGUAGES)}, got {language!r}")
+    _need_columns(inputs.gemeinden, ("ags", "gen"), "the Gemeinden")
+    _need_crs(inputs.gemeinden, "the Gemeinden")
+    _need_crs(inputs.kreis, "the Kreis")
+    if inputs.isochrones is not None:
+        _need_columns(inputs.isochrones, ("site_id", "band_min", "band_max"), "the isochrones")
+        _need_crs(inputs.isochrones, "the isochrones")
+    if inputs.stops is not None:
+        _need_columns(inputs.stops, ("stop_id", "stop_name", "departures"), "the stops")
+        _need_crs(inputs.stops, "the stops")
+
+
+def build_webmap(inputs: MapInputs | None = None, /, *, course_type: str | None = None,
+                 language: str = "de", tiles: bool = True, **fields: Any) -> folium.Map:
+    """The web map of an analysis: course sites, coverage, catchments, stops, "von hier aus".
+
+    Parameters
+    ----------
+    inputs
+        What to draw (:class:`MapInputs`); or give its fields as keywords
+        (``build_webmap(gemeinden=..., kreis=..., ...)``).
     course_type
         Course type of the coverage choropleth (None: any course).
     language
         ``"de"`` (default) or ``"en"``.
-    attribution
-        Credits of the data shown (boundaries, timetable, population, course list), one string
-        per source; the base map's OpenStreetMap credit is added.
     tiles
         Add the OpenStreetMap base map (loaded only when online).
+    **fields
+        The fields of :class:`MapInputs` when ``inputs`` is not given.
 
     Returns
     -------
     folium.Map
-        Write it with :func:`write_webmap` (which makes it work offline).
+        Write it with :func:`write_webmap` (which makes it work offline and gives the same
+        bytes for the same inputs).
 
     Raises
     ------
@@ -582,82 +755,125 @@ def build_webmap(
     PosixPath('karte.html')
     """
     import folium
-    from folium import plugins
 
-    if language not in _LANGUAGES:
-        raise ConfigError(f"language must be one of {', '.join(_LANGUAGES)}, got {language!r}")
-    _need_columns(gemeinden, ("ags", "gen"), "the Gemeinden")
-    _need_crs(gemeinden, "the Gemeinden")
-    _need_crs(kreis, "the Kreis")
-    share = coverage_share(coverage, course_type=course_type)
-    if isochrones is not None:
-        _need_columns(isochrones, ("site_id", "band_min", "band_max"), "the isochrones")
-        _need_crs(isochrones, "the isochrones")
-    if stops is not None:
-        _need_columns(stops, ("stop_id", "stop_name", "departures"), "the stops")
-        _need_crs(stops, "the stops")
-    credits = [attribution] if isinstance(attribution, str) else list(attribution)
-
-    kreis_wgs = _to_wgs84(kreis, simplify_m=10.0)
+    inp = inputs if inputs is not None else MapInputs(**fields)
+    _check_inputs(inp, language)
+    share = coverage_share(inp.coverage, course_type=course_type)
+    kreis_wgs = _to_wgs84(inp.kreis, simplify_m=10.0)
     west, south, east, north = (float(v) for v in kreis_wgs.total_bounds)
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=10,
                    tiles=None, control_scale=False, prefer_canvas=False)
     m.fit_bounds([[south, west], [north, east]])
     setattr(m, "_kz_language", language)  # noqa: B010 - the page's lang, read by write_webmap
-    root: Any = m.get_root()
-    root.header.add_child(folium.Element(f"<title>{_esc(_t(language, 'title'))}</title>"),
-                          name="kz_title")
-    root.header.add_child(folium.Element(f"<style>{_CSS}</style>"), name="kz_css")
+    page = _Page(language)
+    _page_head(m, page)
+    base: list[dict[str, Any]] = []
     if tiles:
-        folium.TileLayer(OSM_TILES, attr=_esc(_t(language, "osm")), name=_t(language, "base_osm"),
-                         max_zoom=19, overlay=False, control=True).add_to(m)
-    # Panes: fills, then surfaces, catchments (overlay pane, 400), boundaries, stops; markers on
-    # top.
-    folium.map.CustomPane("kz-fill", z_index=380, pointer_events=True).add_to(m)
-    folium.map.CustomPane("kz-raster", z_index=390).add_to(m)
-    folium.map.CustomPane("kz-lines", z_index=420).add_to(m)
-    folium.map.CustomPane("kz-stops", z_index=450, pointer_events=True).add_to(m)
-
-    cluster, site_layers = _sites(m, courses, language)  # first: listed first in the control
-    overlays: dict[str, Any] = dict(site_layers)
-    gem_wgs = _to_wgs84(gemeinden[["ags", "gen", gemeinden.geometry.name]], simplify_m=10.0)
+        osm = folium.TileLayer(OSM_TILES, attr=_esc(page.t("osm")), name=page.t("base_osm"),
+                               max_zoom=19, overlay=False, control=False)
+        osm.add_to(m)
+        page.refs["base"] = osm
+        base.append({"name": page.t("base_osm"), "id": "base"})
+    base.append({"name": page.t("no_base"), "id": None})
+    page.data["base"] = base
+    for name, z in (("kz-fill", 380), ("kz-raster", 390), ("kz-hatch", 395), ("kz-lines", 420),
+                    ("kz-stops", 450)):
+        folium.map.CustomPane(name, z_index=z, pointer_events=name in ("kz-fill", "kz-stops")
+                              ).add_to(m)
+    cluster = _sites(m, page, inp.courses)
+    gem_wgs = _to_wgs84(inp.gemeinden[["ags", "gen", inp.gemeinden.geometry.name]],
+                        simplify_m=10.0)
     gem_wgs["ags"] = gem_wgs["ags"].astype("string")
-    overlays.update(_choropleths(m, gem_wgs, share, coverage, course_type, language))
-    if isochrones is not None and len(isochrones):
-        overlays.update(_catchments(m, isochrones, courses, language))
-    if surface is not None:
-        overlays.update(_surfaces(m, surface, language))
-    if stops is not None and len(stops):
-        overlays.update(_stops(m, stops, analysis_date, language))
-    overlays.update(_boundaries(m, gem_wgs, kreis_wgs, language))
+    _choropleths(m, page, gem_wgs, share, inp, course_type)
+    if inp.isochrones is not None and len(inp.isochrones):
+        _catchments(m, page, inp.isochrones, inp.courses)
+    if inp.surface is not None:
+        _surfaces(m, page, inp.surface)
+    more = page.group("more", page.t("group_more"))
+    if inp.stops is not None and len(inp.stops):
+        _stops(m, page, more, inp.stops, inp.analysis_date)
+    _boundaries(m, page, more, gem_wgs, kreis_wgs, inp.coverage)
+    _boxes(m, page, inp, course_type)
+    from folium import plugins
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    plugins.Fullscreen(position="topleft", title=_t(language, "fullscreen"),
-                       title_cancel=_t(language, "fullscreen_off")).add_to(m)
-    search_layer = overlays[_t(language, "gemeinden_layer")]
-    plugins.Search(search_layer, search_label="gen", geom_type="Polygon",
-                   placeholder=_t(language, "search"), collapsed=False,
-                   position="topleft", color="#000000", weight=4).add_to(m)
+    plugins.Fullscreen(position="topleft", title=page.t("fullscreen"),
+                       title_cancel=page.t("fullscreen_off")).add_to(m)
     m.add_child(_script_element(
         f"L.control.scale({{imperial: false, maxWidth: 150}}).addTo({m.get_name()});"))
-    m.add_child(_script_element(_texts_script(m, language)))
-    m.add_child(_control_element("bottomleft",
-                                 _info_html(analysis_date, parameters, courses, language)))
-    m.add_child(_control_element("bottomleft", _legend_html(courses, language, course_type,
-                                                     isochrones is not None or surface is not None
-                                                     or "minutes_nearest" in coverage.columns)))
-    m.add_child(_script_element(_attribution_script(m, credits)))
-    m.add_child(_script_element(_hook_script(m, cluster, overlays)))
-    log.info("web map: %d course markers in %d layers, %d overlays in all",
-             sum(len(v._children) for v in site_layers.values()), len(site_layers),
-             len(overlays))
+    _page_data(page, inp)
+    m.add_child(_script_element(_attribution_script(m, _credits(inp.attribution, page))))
+    m.add_child(_search_assets())
+    root: Any = m.get_root()
+    root.html.add_child(folium.Element(_data_block(page.data)), name="kz_data")
+    m.add_child(_script_element(_hook_script(m, cluster, page)))
+    m.add_child(_script_element(PAGE_SCRIPT))
+    log.info("web map: %d course markers, %d layers in %d groups", len(page.markers),
+             len(page.refs), len(page.groups))
     return m
 
 
-def _choropleths(m: folium.Map, gem: gpd.GeoDataFrame, share: pd.DataFrame,
-                 coverage: pd.DataFrame, course_type: str | None, language: str
-                 ) -> dict[str, Any]:
+def _geo_layer(page: _Page, data: dict[str, Any], *, name: str, **options: Any) -> Any:
+    """A folium GeoJson layer whose features come from the page's data block.
+
+    folium writes a layer's data into a script that is read again as a template, so text in the
+    data such as ``{{ ... }}`` would be evaluated; the page script adds the features instead.
+    """
     import folium
+
+    layer = folium.GeoJson({"type": "FeatureCollection", "features": []}, name="kz", **options)
+    page.geo.append((layer, data))
+    return layer
+
+
+def _credits(attribution: str | Sequence[str], page: _Page) -> list[str]:
+    return [attribution] if isinstance(attribution, str) else list(attribution)
+
+
+def _page_head(m: folium.Map, page: _Page) -> None:
+    import folium
+
+    root: Any = m.get_root()
+    root.header.add_child(folium.Element(f"<title>{_esc(page.t('title'))}</title>"),
+                          name="kz_title")
+    root.header.add_child(folium.Element(f"<style>{_CSS}{_cluster_css()}</style>"),
+                          name="kz_css")
+    root.html.add_child(folium.Element(_HATCH_SVG), name="kz_hatch")
+
+
+def _cluster_css() -> str:
+    """Cluster colours that are no class colour (MarkerCluster's default is green/yellow)."""
+    out = []
+    for size, colour in zip(("small", "medium", "large"), CLUSTER_COLOURS, strict=True):
+        out.append(f".marker-cluster-{size},.marker-cluster-{size} div{{background-color:"
+                   f"{colour}!important;color:#fff!important}}")
+    out.append(".marker-cluster{box-shadow:0 0 0 2px #fff,0 1px 4px rgba(0,0,0,.6)}"
+               ".marker-cluster div{font-weight:bold}")
+    return "".join(out)
+
+
+_HATCH_SVG = ('<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+              '<pattern id="kz-hatch" width="8" height="8" patternUnits="userSpaceOnUse" '
+              'patternTransform="rotate(45)"><rect width="3" height="8" fill="#6d0a0a" '
+              'fill-opacity="0.55"/></pattern></defs></svg>')
+
+
+def _feature_js(popup_width: int = 360) -> Any:
+    """onEachFeature: the feature's prepared (escaped) ``tip`` and ``popup`` HTML."""
+    import folium
+
+    return folium.JsCode(
+        "function(feature, layer) {var p = feature.properties;"
+        "if (p.tip) layer.bindTooltip(p.tip, {sticky: true});"
+        f"if (p.popup) layer.bindPopup(p.popup, {{maxWidth: {int(popup_width)}}});}}")
+
+
+def _tip(pairs: Sequence[tuple[str, str]]) -> str:
+    """A tooltip: label/value lines, both escaped."""
+    return "<br>".join(f"<b>{_esc(k)}:</b> {_esc(v)}" for k, v in pairs)
+
+
+def _choropleths(m: folium.Map, page: _Page, gem: gpd.GeoDataFrame, share: pd.DataFrame,
+                 inp: MapInputs, course_type: str | None) -> None:
 
     frame = gem.merge(share, on="ags", how="left")
     missing = frame["participants"].isna()
@@ -668,51 +884,135 @@ def _choropleths(m: folium.Map, gem: gpd.GeoDataFrame, share: pd.DataFrame,
     if extra:
         log.warning("%d coverage rows have no Gemeinde polygon and are not drawn (e.g. %s)",
                     len(extra), ", ".join(sorted(extra)[:3]))
-    frame["participants_txt"] = _number(frame["participants"], language, 1).fillna("–")
-    frame["can_attend_txt"] = _number(frame["can_attend"], language, 1).fillna("–")
-    frame["share_txt"] = (_number(frame["share_pct"], language, 1) + " %").fillna(
-        _t(language, "unknown"))
+    cov = inp.coverage.astype({"ags": "string"}).drop_duplicates("ags").set_index("ags")
+    near = cov["minutes_nearest"].reindex(frame["ags"]).to_numpy(float) \
+        if "minutes_nearest" in cov.columns else None
+    frame["tip"] = _gemeinde_tips(frame, near, page.language)
+    frame["popup"] = _gemeinde_popups(frame, cov, inp, page.language)
+    type_label = (page.t("coverage_any") if course_type is None
+                  else _type_name(course_type, page.language))
+    g = page.group("gemeinden", page.t("group_gemeinden"), "radio", open_=True)
     colours = _classify(frame["share_pct"].to_numpy(float), COVERAGE_CLASSES)
-    type_label = (_t(language, "coverage_any") if course_type is None
-                  else _type_name(course_type, language))
-    fields = ["ags", "gen", "participants_txt", "can_attend_txt", "share_txt"]
-    aliases = [_t(language, k) for k in ("ags", "gemeinde", "participants", "can_attend",
-                                         "share")]
-    has_nearest = "minutes_nearest" in coverage.columns
-    if has_nearest:
-        near = coverage[["ags", "minutes_nearest"]].astype({"ags": "string"})
-        frame = frame.merge(near, on="ags", how="left")
-        frame["minutes_txt"] = (_number(frame["minutes_nearest"], language, 0) + " "
-                                + _t(language, "min")).fillna(_t(language, "beyond"))
-        fields.append("minutes_txt")
-        aliases.append(_t(language, "minutes"))
-    out: dict[str, Any] = {}
-    name = f"{_t(language, 'coverage_layer')} ({_esc(type_label)})"
-    frame["style"] = [{"fillColor": c, "color": "#555555", "weight": 0.5, "fillOpacity": 0.65}
-                      for c in colours]
-    layer = folium.GeoJson(
-        _geojson(frame, [*fields, "style"]), name=name, show=True, pane="kz-fill",
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-    )
-    layer.add_to(m)
-    out[name] = layer
-    if has_nearest:
-        name = _t(language, "nearest_layer")
-        near_col = _classify(frame["minutes_nearest"].to_numpy(float), TRAVEL_TIME_CLASSES)
+    layers = [(f"{page.t('coverage_layer')} ({type_label})", colours, True)]
+    if near is not None:
+        layers.append((page.t("nearest_layer"), _classify(near, TRAVEL_TIME_CLASSES), False))
+    for name, col, show in layers:
         frame["style"] = [{"fillColor": c, "color": "#555555", "weight": 0.5,
-                           "fillOpacity": 0.65} for c in near_col]
-        layer = folium.GeoJson(
-            _geojson(frame, [*fields, "style"]), name=name, show=False, pane="kz-fill",
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-        )
+                           "fillOpacity": 0.65} for c in col]
+        layer = _geo_layer(page, _geojson(frame, ["ags", "tip", "popup", "style"]), name=name,
+                               show=show, pane="kz-fill", on_each_feature=_feature_js())
         layer.add_to(m)
-        out[name] = layer
+        page.add(g, name, layer, show=show)
+
+
+def _gemeinde_tips(frame: pd.DataFrame, near: np.ndarray | None, language: str) -> list[str]:
+    t = _TEXT[language]
+    part = _number(frame["participants"], language, 1).fillna("–")
+    can = _number(frame["can_attend"], language, 1).fillna("–")
+    shr = (_number(frame["share_pct"], language, 1) + " %").fillna(t["unknown"])
+    mins = (_number(pd.Series(near), language, 0) + " " + t["min"]).fillna(t["beyond"]) \
+        if near is not None else None
+    out = []
+    for i in range(len(frame)):  # one short text per Gemeinde (a few dozen to a few hundred)
+        rows = [(t["gemeinde"], f"{frame['gen'].iloc[i]} ({frame['ags'].iloc[i]})"),
+                (t["participants"], part.iloc[i]), (t["can_attend"], can.iloc[i]),
+                (t["share"], shr.iloc[i])]
+        if mins is not None:
+            rows.append((t["minutes"], mins.iloc[i]))
+        out.append(_tip(rows))
     return out
 
 
-def _catchments(m: folium.Map, iso: gpd.GeoDataFrame, courses: CourseList | CourseView, language: str
-                ) -> dict[str, Any]:
-    import folium
+def _shares(cov: pd.DataFrame, prefix: str) -> dict[str, pd.Series]:
+    """``part_<prefix>_<code>`` / participants in %, per code present."""
+    part = pd.to_numeric(cov["participants"], errors="coerce")
+    out = {}
+    for c in cov.columns:
+        if str(c).startswith(f"part_{prefix}_"):
+            num = pd.to_numeric(cov[c], errors="coerce")
+            out[str(c)[len(prefix) + 6:]] = (100 * num / part).where(part > 0)
+    return out
+
+
+def _gemeinde_popups(frame: pd.DataFrame, cov: pd.DataFrame, inp: MapInputs,
+                     language: str) -> list[str]:
+    """Per Gemeinde: participants, share per format, nearest course and time, Datenlage."""
+    t = _TEXT[language]
+    cov = cov.reindex(frame["ags"])
+    types = _shares(cov, "type")
+    scheds = _shares(cov, "sched")
+    care = (100 * pd.to_numeric(cov["part_childcare"], errors="coerce")
+            / pd.to_numeric(cov["participants"], errors="coerce")) \
+        if "part_childcare" in cov.columns else None
+    note = cov["datenlage"].fillna("").astype(str) if "datenlage" in cov.columns \
+        else pd.Series("", index=cov.index)
+    nearest = _nearest_text(cov, inp, language)
+    out = []
+    for i in range(len(frame)):  # one popup per Gemeinde
+        rows = [f"<h4>{_esc(frame['gen'].iloc[i])} ({_esc(frame['ags'].iloc[i])})</h4>",
+                f"{t['participants']}: <b>{_esc(_one_number(frame['participants'].iloc[i], language, 1) or '–')}</b><br>",
+                f"{t['share_any']}: <b>{_pct(frame['share_pct'].iloc[i], language)}</b>",
+                f"<table><tr><th colspan='2'>{t['per_type']}</th></tr>"]
+        rows += [f"<tr><td>{_symbol_html(c, language)}{_esc(_type_name(c, language))}</td>"
+                 f"<td>{_pct(v.iloc[i], language)}</td></tr>" for c, v in _ordered(types)]
+        rows.append(f"<tr><th colspan='2'>{t['per_schedule']}</th></tr>")
+        rows += [f"<tr><td>{_esc(_schedule_name(c, language))}</td>"
+                 f"<td>{_pct(v.iloc[i], language)}</td></tr>" for c, v in _ordered(scheds)]
+        if care is not None:
+            rows.append(f"<tr><td>{t['with_childcare']}</td>"
+                        f"<td>{_pct(care.iloc[i], language)}</td></tr>")
+        rows.append("</table>")
+        rows.append(f"<div>{t['nearest_course']}: {nearest[i]}</div>")
+        text = note.iloc[i].strip()
+        rows.append(f"<div class='kz-note{' kz-warn' if text else ''}'>{t['datenlage']}: "
+                    f"{_esc(text) if text else t['no_note']}</div>")
+        out.append(f"<div class='kz-popup'>{''.join(rows)}</div>")
+    return out
+
+
+def _ordered(values: Mapping[str, pd.Series]) -> list[tuple[str, pd.Series]]:
+    order = {k: i for i, k in enumerate([*COURSE_TYPE_STYLES, *SCHEDULE_STYLES])}
+    return sorted(values.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
+
+
+def _pct(value: object, language: str) -> str:
+    num = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    text = _one_number(float(num), language, 1) if pd.notna(num) else ""
+    return f"{text} %" if text else _TEXT[language]["unknown"]
+
+
+def _nearest_text(cov: pd.DataFrame, inp: MapInputs, language: str) -> list[str]:
+    """'KS02-1 Site (course type), 23 min (Median)' per Gemeinde (escaped)."""
+    t = _TEXT[language]
+    minutes = pd.to_numeric(cov["minutes_nearest"], errors="coerce") \
+        if "minutes_nearest" in cov.columns else pd.Series(np.nan, index=cov.index)
+    course = pd.Series(None, index=cov.index, dtype=object)
+    if inp.nearest is not None and len(inp.nearest):
+        course = inp.nearest.astype({"ags": str}).set_index("ags")["course_id"].reindex(
+            cov.index.astype(str))
+    c = inp.courses.courses.astype({"course_id": str}).set_index("course_id")
+    sites = inp.courses.sites.astype({"site_id": str}).set_index("site_id")
+    out = []
+    for i in range(len(cov)):  # one line per Gemeinde
+        mins = minutes.iloc[i]
+        if pd.isna(mins):
+            out.append(_esc(t["beyond"]))
+            continue
+        text = f"{_one_number(float(mins), language)} {t['min']} ({t['median']})"
+        cid = course.iloc[i]
+        if isinstance(cid, str) and cid in c.index:
+            row = c.loc[cid]
+            site = sites["site_name"].get(str(row["site_id"])) if "site_name" in sites else None
+            where = site if isinstance(site, str) and site else str(row["site_id"])
+            text = (f"{_esc(where)} ({_esc(_type_name(str(row['course_type']), language))}, "
+                    f"{_esc(_schedule_name(str(row['schedule']), language))}), {text}")
+        out.append(text)
+    return out
+
+
+def _catchments(m: folium.Map, page: _Page, iso: gpd.GeoDataFrame,
+                courses: CourseList | CourseView) -> None:
+    """One choice per site: all its bands (the site's own course time)."""
 
     frame = _to_wgs84(iso, simplify_m=25.0)
     frame = frame[~frame.geometry.is_empty].copy()
@@ -720,96 +1020,101 @@ def _catchments(m: folium.Map, iso: gpd.GeoDataFrame, courses: CourseList | Cour
     frame["site_id"] = frame["site_id"].astype("string")
     frame = frame.merge(sites, on="site_id", how="left")
     name_txt = frame["site_name"].fillna(frame["site_id"])
-    frame["site_txt"] = (name_txt + " (" + frame["provider"].fillna("") + ")").astype("string")
     lo = frame["band_min"].to_numpy(float)
     hi = frame["band_max"].to_numpy(float)
-    frame["band_txt"] = [f"{a:g}–{b:g} {_t(language, 'min')}" for a, b in zip(lo, hi, strict=True)]
+    mn = page.t("min")
+    band = [f"{a:g}–{b:g} {mn}" for a, b in zip(lo, hi, strict=True)]
+    arrive = frame["arrive_by"].astype(str) if "arrive_by" in frame.columns else None
+    frame["tip"] = [_tip([(page.t("site"), f"{n} ({p})" if isinstance(p, str) else str(n)),
+                          (page.t("band_layer"), b)]
+                         + ([(page.t("arrive_by"), str(arrive.iloc[i]))] if arrive is not None
+                            else []))
+                    for i, (n, p, b) in enumerate(zip(name_txt, frame["provider"], band,
+                                                      strict=True))]
     colours = _classify(hi, TRAVEL_TIME_CLASSES)
     frame["style"] = [{"fillColor": c, "color": c, "weight": 1, "fillOpacity": 0.35}
                       for c in colours]
-    out: dict[str, Any] = {}
-    bands = frame[["band_min", "band_max"]].drop_duplicates().sort_values("band_max")
-    for b_lo, b_hi in bands.itertuples(index=False):  # one overlay per band (a handful)
-        part = frame[(frame["band_min"] == b_lo) & (frame["band_max"] == b_hi)]
-        colour = _classify(np.array([b_hi]), TRAVEL_TIME_CLASSES)[0]
-        name = (f'<span class="kz-swatch" style="background:{colour}"></span>'
-                f"{_t(language, 'band_layer')} {b_lo:g}–{b_hi:g} {_t(language, 'min')}")
-        layer = folium.GeoJson(
-            _geojson(part, ["site_id", "site_txt", "band_txt", "style"]), name=name, show=False,
-            tooltip=folium.GeoJsonTooltip(fields=["site_txt", "band_txt"],
-                                          aliases=[_t(language, "site"),
-                                                   _t(language, "band_layer")]),
-        )
+    g = page.group("catchments", page.t("group_catchments"), "radio")
+    for sid, part in frame.groupby("site_id", sort=False):  # one choice per site
+        label = part["site_name"].iloc[0]
+        name = f"{page.t('band_layer')} {sid}" + (f" – {label}" if isinstance(label, str) else "")
+        if arrive is not None:
+            name += f" ({page.t('arrive_by')} {part['arrive_by'].iloc[0]})"
+        layer = _geo_layer(page, _geojson(part, ["site_id", "tip", "style"]), name=name,
+                               show=False, on_each_feature=_feature_js())
         layer.add_to(m)
-        out[name] = layer
-    return out
+        page.add(g, name, layer, show=False)
 
 
-def _surfaces(m: folium.Map, surface: TravelTimeSurface | Mapping[str, TravelTimeSurface],
-              language: str) -> dict[str, Any]:
+def _surfaces(m: folium.Map, page: _Page,
+              surface: TravelTimeSurface | Mapping[str, TravelTimeSurface]) -> None:
     import folium
+
+    items = (surface.items() if isinstance(surface, Mapping) else [(None, surface)])
+    g = page.group("surfaces", page.t("group_surfaces"), "radio")
+    for label, surf in items:  # one image per surface
+        rgba, bounds = _surface_image(surf)
+        site_txt = label if label is not None else surf.site_id
+        name = (f"{page.t('surface_layer')} {site_txt} "
+                f"({page.t('arrive_by')} {surf.arrive_by // 3600:02d}:"
+                f"{surf.arrive_by % 3600 // 60:02d})")
+        layer = folium.raster_layers.ImageOverlay(rgba, bounds=bounds, name=name, show=False,
+                                                  opacity=0.6, pane="kz-raster",
+                                                  pixelated=True)
+        layer.add_to(m)
+        page.add(g, name, layer, show=False)
+
+
+def _surface_image(surf: TravelTimeSurface) -> tuple[np.ndarray, list[list[float]]]:
+    """The surface as an RGBA image in Web Mercator and its bounds (lat/lon)."""
     from affine import Affine
-    from pyproj import Transformer
     from rasterio.warp import Resampling, reproject
 
-    items = (surface.items() if isinstance(surface, Mapping)
-             else [(None, surface)])
-    out: dict[str, Any] = {}
-    for label, surf in items:  # one image per surface
-        rows, cols = surf.shape
-        src_transform = surf.transform if isinstance(surf.transform, Affine) \
-            else Affine(*surf.transform)
-        left, top = src_transform.c, src_transform.f
-        right = left + cols * src_transform.a
-        bottom = top + rows * src_transform.e
-        # The target grid in Web Mercator, built directly (rasterio's calculate_default_transform
-        # goes through a deprecated affine operator): the source's cell size times the Mercator
-        # scale at the centre, so that one pixel is about one cell.
-        merc = Transformer.from_crs(surf.crs, "EPSG:3857", always_xy=True)
-        mx0, my0, mx1, my1 = merc.transform_bounds(left, bottom, right, top, densify_pts=21)
-        lat = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True).transform(
-            (mx0 + mx1) / 2, (my0 + my1) / 2)[1]
-        px = surf.resolution_m / math.cos(math.radians(lat))
-        width = max(1, math.ceil((mx1 - mx0) / px))
-        height = max(1, math.ceil((my1 - my0) / px))
-        dst_transform = Affine(px, 0.0, mx0, 0.0, -px, my1)
-        dst = np.full((height, width), np.nan, dtype=np.float64)
-        reproject(surf.minutes.astype(np.float64), dst, src_transform=src_transform,
-                  src_crs=surf.crs, dst_transform=dst_transform, dst_crs="EPSG:3857",
-                  resampling=Resampling.nearest, src_nodata=np.nan, dst_nodata=np.nan)
-        rgba = np.zeros((height, width, 4), dtype=np.uint8)
-        limits = np.array([c[0] for c in TRAVEL_TIME_CLASSES])
-        palette = np.array([[int(c[1][i:i + 2], 16) for i in (1, 3, 5)]
-                            for c in TRAVEL_TIME_CLASSES], dtype=np.uint8)
-        ok = np.isfinite(dst) & (dst <= limits[-1])
-        idx = np.searchsorted(limits, dst[ok], side="left")
-        rgba[ok, :3] = palette[idx]
-        rgba[ok, 3] = 255
-        to_wgs = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
-        x0, y0 = dst_transform.c, dst_transform.f
-        x1, y1 = x0 + width * dst_transform.a, y0 + height * dst_transform.e
-        lon0, lat0 = to_wgs.transform(x0, y1)
-        lon1, lat1 = to_wgs.transform(x1, y0)
-        site_txt = label if label is not None else surf.site_id
-        name = (f"{_t(language, 'surface_layer')} {_esc(site_txt)} "
-                f"({_t(language, 'arrive_by')} {surf.arrive_by // 3600:02d}:"
-                f"{surf.arrive_by % 3600 // 60:02d})")
-        layer = folium.raster_layers.ImageOverlay(
-            rgba, bounds=[[lat0, lon0], [lat1, lon1]], name=name, show=False, opacity=0.6,
-            pane="kz-raster", pixelated=True)
-        layer.add_to(m)
-        out[name] = layer
-    return out
+    rows, cols = surf.shape
+    src_transform = surf.transform if isinstance(surf.transform, Affine) \
+        else Affine(*surf.transform)
+    left, top = src_transform.c, src_transform.f
+    right = left + cols * src_transform.a
+    bottom = top + rows * src_transform.e
+    # The target grid in Web Mercator, built directly: the source's cell size times the
+    # Mercator scale at the centre, so that one pixel is about one cell.
+    mx0, my0, mx1, my1 = transformer(surf.crs, _MERCATOR).transform_bounds(
+        left, bottom, right, top, densify_pts=21)
+    lat = transformer(_MERCATOR, WEB_CRS).transform((mx0 + mx1) / 2, (my0 + my1) / 2)[1]
+    px = surf.resolution_m / math.cos(math.radians(lat))
+    width = max(1, math.ceil((mx1 - mx0) / px))
+    height = max(1, math.ceil((my1 - my0) / px))
+    dst_transform = Affine(px, 0.0, mx0, 0.0, -px, my1)
+    dst = np.full((height, width), np.nan, dtype=np.float64)
+    reproject(surf.minutes.astype(np.float64), dst, src_transform=src_transform,
+              src_crs=surf.crs, dst_transform=dst_transform, dst_crs=_MERCATOR,
+              resampling=Resampling.nearest, src_nodata=np.nan, dst_nodata=np.nan)
+    rgba = np.zeros((height, width, 4), dtype=np.uint8)
+    limits = np.array([c[0] for c in TRAVEL_TIME_CLASSES])
+    palette = np.array([[int(c[1][i:i + 2], 16) for i in (1, 3, 5)]
+                        for c in TRAVEL_TIME_CLASSES], dtype=np.uint8)
+    ok = np.isfinite(dst) & (dst <= limits[-1])
+    idx = np.searchsorted(limits, dst[ok], side="left")
+    rgba[ok, :3] = palette[idx]
+    rgba[ok, 3] = 255
+    to_wgs = transformer(_MERCATOR, WEB_CRS)
+    x0, y0 = dst_transform.c, dst_transform.f
+    x1, y1 = x0 + width * dst_transform.a, y0 + height * dst_transform.e
+    lon0, lat0 = to_wgs.transform(x0, y1)
+    lon1, lat1 = to_wgs.transform(x1, y0)
+    return rgba, [[lat0, lon0], [lat1, lon1]]
 
 
-def _stops(m: folium.Map, stops: gpd.GeoDataFrame, date: dt.date, language: str
-           ) -> dict[str, Any]:
+def _stops(m: folium.Map, page: _Page, group: dict[str, Any], stops: gpd.GeoDataFrame,
+           date: dt.date) -> None:
     """Stops as circles sized by their departures; the popup's hourly bar chart is drawn in
     the browser from the counts (``h``), which keeps the page small for thousands of stops."""
     import folium
 
+    lang = page.language
     hours = sorted(c for c in stops.columns if re.fullmatch(r"dep_h\d\d", str(c)))
-    frame = _to_wgs84(stops[["stop_id", "stop_name", "departures", *hours,
+    extra = [c for c in ("lines", "on_demand") if c in stops.columns]
+    frame = _to_wgs84(stops[["stop_id", "stop_name", "departures", *hours, *extra,
                              stops.geometry.name]])
     dep = pd.to_numeric(frame["departures"], errors="coerce").fillna(0).to_numpy(float)
     radius = np.clip(2.5 + np.sqrt(dep) / 2.0, 2.5, 12.0)
@@ -819,64 +1124,84 @@ def _stops(m: folium.Map, stops: gpd.GeoDataFrame, date: dt.date, language: str
         for r, d in zip(radius, dep, strict=True)]
     frame["stop_name"] = frame["stop_name"].astype("string").fillna(
         frame["stop_id"].astype("string"))
-    frame["dep_txt"] = _number(frame["departures"], language, 0).fillna("0")
+    frame["dep_txt"] = _number(frame["departures"], lang, 0).fillna("0")
+    lines = frame["lines"].fillna("").astype(str) if "lines" in frame else pd.Series(
+        "", index=frame.index)
+    od = frame["on_demand"].fillna(False).astype(bool) if "on_demand" in frame else pd.Series(
+        False, index=frame.index)
+    frame["lines_txt"] = lines.where(~od, lines + " (" + page.t("on_demand") + ")")
+    day = f"{page.t('departures_on')} {_date_text(date, lang)}"
+    frame["tip"] = [_tip([(page.t("stop"), n), (day, d)])
+                    for n, d in zip(frame["stop_name"], frame["dep_txt"], strict=True)]
     counts = frame[hours].to_numpy(np.int64) if hours else np.zeros((len(frame), 0), np.int64)
     frame["h"] = list(counts.tolist())
     first_hour = int(hours[0][-2:]) if hours else 0
-    name = _t(language, "stops_layer")
-    day = f"{_t(language, 'departures_on')} {_date_text(date, language)}"
-    popup_js = (
+    name = page.t("stops_layer")
+    layer = _geo_layer(
+        page, _geojson(frame, ["stop_id", "stop_name", "dep_txt", "lines_txt", "tip", "h",
+                               "style"]),
+        name=name, show=False, marker=folium.CircleMarker(radius=3),
+        on_each_feature=folium.JsCode(_stop_popup_js(first_hour, date, lang)))
+    layer.add_to(m)
+    page.add(group, name, layer, show=False)
+
+
+def _stop_popup_js(first_hour: int, date: dt.date, lang: str) -> str:
+    t = _TEXT[lang]
+    return (
         "function(feature, layer) {"
         # folium drops a marker's pane option: set it before the layer is added
         "layer.options.pane = 'kz-stops';"
+        "layer.bindTooltip(feature.properties.tip);"
         "layer.bindPopup(function() {"
         "var p = feature.properties, h = p.h || [], peak = Math.max(1, Math.max.apply(null, h));"
-        "var esc = function(t) {var d = document.createElement('div'); d.textContent = t;"
-        " return d.innerHTML;};"
+        "var esc = window.kurszugangKarte.esc;"
         "var bars = '', ticks = '';"
-        "for (var i = 0; i < h.length; i++) {var hh = ('0' + (i + " + str(first_hour) + ")).slice(-2);"
+        "for (var i = 0; i < h.length; i++) {var hh = ('0' + (i + " + str(first_hour)
+        + ")).slice(-2);"
         " bars += '<span style=\"height:' + Math.round(40 * h[i] / peak) + 'px\" title=\"'"
-        " + hh + ' " + _t(language, "hour") + ": ' + h[i] + '\"></span>';"
+        " + hh + ' " + t["hour"] + ": ' + h[i] + '\"></span>';"
         " ticks += '<span>' + ((i + " + str(first_hour) + ") % 3 === 0 ? hh : '') + '</span>';}"
         "return '<div class=\"kz-popup\"><h4>' + esc(p.stop_name) + '</h4>' + "
-        + _js_string(f"{_t(language, 'departures_on')} "
-                     f"{_date_text(date, language, weekday=True)}: ")
-        + " + '<b>' + p.dep_txt + '</b>' + (h.length ? '<br>' + "
-        + _js_string(_t(language, "per_hour"))
+        "(p.lines_txt ? '<div>' + esc(p.lines_txt) + '</div>' : '') + "
+        + _js_string(f"{t['departures_on']} {_date_text(date, lang, weekday=True)}: ")
+        + " + '<b>' + esc(p.dep_txt) + '</b>' + (h.length ? '<br>' + "
+        + _js_string(t["per_hour"])
         + " + '<div class=\"kz-bars\">' + bars + '</div><div class=\"kz-hours\">' + ticks"
         " + '</div>' : '') + '</div>';"
         "}, {maxWidth: 320});}")
-    layer = folium.GeoJson(
-        _geojson(frame, ["stop_id", "stop_name", "dep_txt", "h", "style"]), name=name,
-        show=False, marker=folium.CircleMarker(radius=3),
-        tooltip=folium.GeoJsonTooltip(fields=["stop_name", "dep_txt"],
-                                      aliases=[_t(language, "stop"), day]),
-        on_each_feature=folium.JsCode(popup_js),
-    )
-    layer.add_to(m)
-    return {name: layer}
 
 
-def _boundaries(m: folium.Map, gem: gpd.GeoDataFrame, kreis: gpd.GeoDataFrame, language: str
-                ) -> dict[str, Any]:
-    import folium
+def _boundaries(m: folium.Map, page: _Page, group: dict[str, Any], gem: gpd.GeoDataFrame,
+                kreis: gpd.GeoDataFrame, coverage: pd.DataFrame) -> None:
 
-    g = gem[["ags", "gen", gem.geometry.name]].copy()
+    if "datenlage" in coverage.columns:
+        notes = coverage.astype({"ags": "string"}).set_index("ags")["datenlage"].fillna("")
+        noted = gem[gem["ags"].map(notes).fillna("").astype(str).str.strip() != ""]
+        if len(noted):
+            h = noted[["ags", noted.geometry.name]].copy()
+            h["style"] = [{"color": "#6d0a0a", "weight": 2, "dashArray": "4 3",
+                           "fillOpacity": 1, "className": "kz-hatch"}] * len(h)
+            layer = _geo_layer(page, _geojson(h, ["ags", "style"]), name=page.t("hatch_layer"),
+                                   show=True, pane="kz-hatch", interactive=False)
+            layer.add_to(m)
+            page.add(group, page.t("hatch_layer"), layer, show=True)
+    g = gem[["ags", gem.geometry.name]].copy()
     g["style"] = [{"color": "#333333", "weight": 1.2, "fill": False}] * len(g)
-    gem_layer = folium.GeoJson(_geojson(g, ["ags", "gen", "style"]),
-                               name=_t(language, "gemeinden_layer"), show=True,
-                               pane="kz-lines", interactive=False)
+    gem_layer = _geo_layer(page, _geojson(g, ["ags", "style"]), name=page.t("gemeinden_layer"),
+                               show=True, pane="kz-lines", interactive=False)
     gem_layer.add_to(m)
+    page.add(group, page.t("gemeinden_layer"), gem_layer, show=True)
     k = kreis[[kreis.geometry.name]].copy()
     k["style"] = [{"color": "#000000", "weight": 3, "fill": False}] * len(k)
-    kreis_layer = folium.GeoJson(_geojson(k, ["style"]), name=_t(language, "kreis_layer"),
+    kreis_layer = _geo_layer(page, _geojson(k, ["style"]), name=page.t("kreis_layer"),
                                  show=True, pane="kz-lines", interactive=False)
     kreis_layer.add_to(m)
-    return {_t(language, "gemeinden_layer"): gem_layer, _t(language, "kreis_layer"): kreis_layer}
+    page.add(group, page.t("kreis_layer"), kreis_layer, show=True)
 
 
 def _site_popups(courses: CourseList | CourseView, language: str) -> pd.DataFrame:
-    """Per course: the formatted row of the popup table; per site: the popup head."""
+    """Per course: the formatted (escaped) row of the popup table."""
     c = courses.courses.copy()
     t = _TEXT[language]
     c["type_txt"] = c["course_type"].map(lambda code: _symbol_html(code, language)
@@ -891,79 +1216,135 @@ def _site_popups(courses: CourseList | CourseView, language: str) -> pd.DataFram
     start = pd.to_datetime(c["next_start"], errors="coerce")
     fmt = "%d.%m.%Y" if language == "de" else "%Y-%m-%d"
     c["start_txt"] = start.dt.strftime(fmt).astype("string").fillna(t["unknown"])
-    c["row"] = ("<tr data-kz='" + c["course_type"].astype(str) + "|" + c["schedule"].astype(str)
-                + "'><td>" + c["type_txt"] + "</td><td>" + c["sched_txt"] + "</td><td>"
-                + c["days_txt"] + "</td><td>" + c["time_txt"] + "</td><td>" + c["care_txt"]
-                + "</td><td>" + c["free_txt"] + "</td><td>" + c["start_txt"] + "</td></tr>")
+    c["key"] = c["course_type"].astype(str) + "|" + c["schedule"].astype(str)
+    c["row"] = ("<tr data-kz=\"" + c["key"].map(_esc) + "\"><td>" + c["type_txt"] + "</td><td>"
+                + c["sched_txt"] + "</td><td>" + c["days_txt"] + "</td><td>" + c["time_txt"]
+                + "</td><td>" + c["care_txt"] + "</td><td>" + c["free_txt"] + "</td><td>"
+                + c["start_txt"] + "</td></tr>")
+    filt: list[Any] = [[bool(a), int(f) if pd.notna(f) else -1,
+                       s.date().isoformat() if pd.notna(s) else ""]
+                        for a, f, s in zip(c["childcare"].to_numpy(bool),
+                                           pd.to_numeric(c["free_places"], errors="coerce"),
+                                           start, strict=True)]
+    c["filter"] = pd.Series(filt, index=c.index, dtype=object)
     return c
 
 
-def _sites(m: folium.Map, courses: CourseList | CourseView, language: str
-           ) -> tuple[Any, dict[str, Any]]:
-    """Markers per site and course type/schedule in clustered sub-groups, one overlay each."""
-    import folium
+def _link(value: object, kind: str) -> str:
+    """Contact as a link: mailto for e-mail, http(s) only for the web (anything else as text)."""
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    text = value.strip()
+    if kind == "email" and re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+", text):
+        return f"<a href=\"mailto:{_esc(text)}\">{_esc(text)}</a>"
+    if kind == "web":
+        url = text if re.match(r"https?://", text, re.I) else (
+            "https://" + text if re.fullmatch(r"[\w.-]+\.[a-z]{2,}(/\S*)?", text, re.I) else "")
+        if url:
+            return f"<a href=\"{_esc(url)}\" target=\"_blank\" rel=\"noopener\">{_esc(text)}</a>"
+    if kind == "phone":
+        digits = re.sub(r"[^\d+]", "", text)
+        if len(digits) >= 5:
+            return f"<a href=\"tel:{_esc(digits)}\">{_esc(text)}</a>"
+    return _esc(text)
+
+
+def _site_heads(courses: CourseList | CourseView, language: str) -> tuple[pd.Series, pd.Series]:
+    """Per site: its title (escaped) and the head of its popup (provider, address, contact)."""
+    t = _TEXT[language]
+    sites = courses.sites.assign(site_id=courses.sites["site_id"].astype(str)).set_index(
+        "site_id")
+    title = sites["site_name"].astype("string").fillna(sites.index.to_series()).astype(str)
+    heads = {}
+    for sid, row in sites.iterrows():  # one popup head per site
+        lines = [f"<h4>{_esc(title[sid])}</h4>",
+                 f"{t['provider']}: {_esc(row.get('provider') or '')}<br>",
+                 f"{t['address']}: {_esc(row.get('address') or t['unknown'])}"]
+        for kind in ("phone", "email", "web"):
+            link = _link(row.get(kind), kind)
+            if link:
+                lines.append(f"<br>{t[kind]}: {link}")
+        heads[sid] = "<div class='kz-popup'>" + "".join(lines)
+    return title, pd.Series(heads, dtype=object)
+
+
+def _sites(m: folium.Map, page: _Page, courses: CourseList | CourseView) -> Any:
+    """Markers per site and course type/schedule in clustered sub-groups, one choice each."""
     from folium import plugins
 
-    t = _TEXT[language]
-    rows = _site_popups(courses, language)
-    sites = courses.sites.to_crs("EPSG:4326")
-    sites = sites.assign(site_id=sites["site_id"].astype(str),
-                         lat=sites.geometry.y.to_numpy(), lon=sites.geometry.x.to_numpy())
+    lang = page.language
+    t = _TEXT[lang]
+    rows = _site_popups(courses, lang)
+    sites = courses.sites.to_crs(WEB_CRS)
+    sites = sites.assign(site_id=sites["site_id"].astype(str), lat=sites.geometry.y.to_numpy(),
+                         lon=sites.geometry.x.to_numpy()).set_index("site_id")
+    title, heads = _site_heads(courses, lang)
     as_of = (f"<div class='kz-asof'>{t['as_of']}: "
-             f"{_date_text(courses.as_of, language) if courses.as_of else t['unknown']}</div>")
-    head = ("<tr><th>" + "</th><th>".join(
+             f"{_date_text(courses.as_of, lang) if courses.as_of else t['unknown']}</div>")
+    head = ("<table><tr><th>" + "</th><th>".join(
         t[k] for k in ("type", "schedule", "days", "times", "childcare", "free", "next_start"))
         + "</th></tr>")
     table = rows.groupby("site_id", sort=False)["row"].agg("".join)
-    site_txt = sites.set_index("site_id")
-    title = site_txt["site_name"].astype("string").fillna(site_txt.index.to_series())
-    popup_head = ("<div class='kz-popup'><h4>" + title.map(_esc) + "</h4>" + t["provider"] + ": "
-                  + site_txt["provider"].astype("string").fillna("").map(_esc) + "<br>"
-                  + t["address"] + ": "
-                  + site_txt["address"].astype("string").fillna(t["unknown"]).map(_esc)
-                  + "<table>" + head)
     cluster = plugins.MarkerCluster(control=False, options={
         "maxClusterRadius": 40, "spiderfyOnMaxZoom": True, "showCoverageOnHover": False,
         "disableClusteringAtZoom": UNCLUSTER_ZOOM})
     cluster.add_to(m)
     combos = (rows[["course_type", "schedule"]].drop_duplicates()
               .sort_values(["course_type", "schedule"], key=_type_order))
-    # Markers of one site stand side by side around its point (seen when not clustered).
+    shift = _marker_shift(rows, combos)
+    g = page.group("kurse", page.t("group_courses"), open_=True)
+    filters: dict[str, list[list[Any]]] = {}
+    for code, sched in combos.itertuples(index=False):  # one layer per type and schedule
+        at = rows.loc[(rows["course_type"] == code) & (rows["schedule"] == sched)]
+        ids = at["site_id"].astype(str).drop_duplicates()
+        name = (f"{_type_name(code, lang)} · {_schedule_name(sched, lang)} ({len(ids)})")
+        group = plugins.FeatureGroupSubGroup(cluster, name=name, show=True)
+        group.add_to(m)
+        style = _type_style(code)
+        page.add(g, name, group, show=True,
+                 symbol=[style.symbol_de if lang == "de" else style.symbol_en, style.colour])
+        key = f"{code}|{sched}"
+        for sid in ids:  # one marker per site offering this type and schedule
+            body = heads[sid] + head + table[sid].replace(
+                f"<tr data-kz=\"{_esc(key)}\">", f"<tr class='kz-hl' data-kz=\"{_esc(key)}\">"
+            ) + "</table>" + as_of + "</div>"
+            marker = _marker(sites.loc[sid], code, sched, lang, int(shift[(sid, code, sched)]))
+            marker.add_to(group)
+            marker.add_child(_popup_element(body, 520))
+            marker.add_child(_tooltip_element(f"{title[sid]} – {_type_name(code, lang)}, "
+                                              f"{_schedule_name(sched, lang)}"))
+            fkey = f"{sid}|{key}"
+            filters[fkey] = at.loc[at["site_id"].astype(str) == sid, "filter"].tolist()
+            page.markers.append((marker, group, fkey))
+    page.data["marker_courses"] = filters
+    return cluster
+
+
+def _marker_shift(rows: pd.DataFrame, combos: pd.DataFrame) -> pd.Series:
+    """Markers of one site stand side by side around its point (seen when not clustered)."""
     at_site = (rows[["site_id", "course_type", "schedule"]].drop_duplicates()
                .merge(combos.reset_index(drop=True).reset_index(names="combo"),
                       on=["course_type", "schedule"]).sort_values(["site_id", "combo"]))
+    at_site["site_id"] = at_site["site_id"].astype(str)
     at_site["k"] = at_site.groupby("site_id").cumcount()
     at_site["n"] = at_site.groupby("site_id")["k"].transform("size")
     at_site["dx"] = ((at_site["k"] - (at_site["n"] - 1) / 2.0) * 32.0).round().astype(int)
-    shift = at_site.set_index(["site_id", "course_type", "schedule"])["dx"]
-    layers: dict[str, Any] = {}
-    for code, sched in combos.itertuples(index=False):  # one layer per type and schedule
-        style = _type_style(code)
-        badge = SCHEDULE_STYLES.get(sched, {}).get(f"badge_{language}", sched[:1].upper())
-        sym = style.symbol_de if language == "de" else style.symbol_en
-        at = rows.loc[(rows["course_type"] == code) & (rows["schedule"] == sched),
-                      "site_id"].astype(str).drop_duplicates()
-        name = (_symbol_html(code, language) + f"{_esc(_type_name(code, language))} · "
-                f"{_esc(_schedule_name(sched, language))} ({len(at)})")
-        group = plugins.FeatureGroupSubGroup(cluster, name=name, show=True)
-        group.add_to(m)
-        icon_html = (f'<div class="kz-site" data-kz="{_esc(code)}|{_esc(sched)}" '
-                     f'style="background:{style.colour}">{_esc(sym)}'
-                     f'<span class="kz-badge">{_esc(badge)}</span></div>')
-        key = f"{code}|{sched}"
-        for sid in at:  # one marker per site offering this type and schedule
-            body = popup_head[sid] + table[sid].replace(
-                f"<tr data-kz='{key}'>", f"<tr class='kz-hl' data-kz='{key}'>") + "</table>"
-            folium.Marker(
-                [float(site_txt.at[sid, "lat"]), float(site_txt.at[sid, "lon"])],
-                icon=folium.DivIcon(html=icon_html, icon_size=(30, 30),
-                                    icon_anchor=(15 - int(shift[(sid, code, sched)]), 15),
-                                    class_name="kz-site-icon"),
-                tooltip=_esc(f"{title[sid]} – {_type_name(code, language)}, "
-                             f"{_schedule_name(sched, language)}"),
-            ).add_to(group).add_child(_popup_element(body + as_of + "</div>", 520))
-        layers[name] = group
-    return cluster, layers
+    return at_site.set_index(["site_id", "course_type", "schedule"])["dx"]
+
+
+def _marker(site: pd.Series, code: str, sched: str, language: str, dx: int) -> Any:
+    import folium
+
+    style = _type_style(code)
+    badge = SCHEDULE_STYLES.get(sched, {}).get(f"badge_{language}", sched[:1].upper())
+    sym = style.symbol_de if language == "de" else style.symbol_en
+    icon_html = (f'<div class="kz-site" data-kz="{_esc(code)}|{_esc(sched)}" '
+                 f'style="background:{style.colour}">{_esc(sym)}'
+                 f'<span class="kz-badge">{_esc(badge)}</span></div>')
+    return folium.Marker([float(site["lat"]), float(site["lon"])],
+                         icon=folium.DivIcon(html=icon_html, icon_size=(30, 30),
+                                             icon_anchor=(15 - dx, 15),
+                                             class_name="kz-site-icon"))
 
 
 def _type_order(values: pd.Series) -> pd.Series:
@@ -975,14 +1356,50 @@ def _type_order(values: pd.Series) -> pd.Series:
     return values.map(lambda v: (order.get(v, len(order)), v)).map(str)
 
 
-def _info_html(date: dt.date, parameters: Mapping[str, object], courses: CourseList | CourseView,
-               language: str) -> str:
+def _boxes(m: folium.Map, page: _Page, inp: MapInputs, course_type: str | None) -> None:
+    """Legend (bottom left), info box (bottom right), Datenlage box (top right)."""
+    lang = page.language
+    m.add_child(_control_element("topright", _datenlage_html(inp.datenlage, lang),
+                                 "kz-datenlage"))
+    m.add_child(_control_element("bottomright",
+                                 _info_html(inp.analysis_date, inp.parameters, inp.courses,
+                                            lang, inp.from_here), "kz-info"))
+    travel = (inp.isochrones is not None or inp.surface is not None
+              or "minutes_nearest" in inp.coverage.columns)
+    m.add_child(_control_element("bottomleft", _legend_html(inp.courses, lang, course_type,
+                                                            travel), "kz-legend"))
+
+
+def _datenlage_html(table: pd.DataFrame | None, language: str) -> str:
     t = _TEXT[language]
-    lines = [f"<h4>{_esc(t['title'])}</h4>",
+    if table is None or not len(table):
+        return f"<b>{t['datenlage']}</b>: {t['unknown']}"
+    bad = table[table["rating"].astype(str) != "ok"]
+    if not len(bad):
+        return f"<b>{t['datenlage_ok']}</b>"
+    head = t["datenlage_1"] if len(bad) == 1 else t["datenlage_n"].format(n=len(bad))
+    items = "".join(f"<li><b>{_esc(r)}</b>: {_esc(x)}</li>"
+                    for r, x in zip(bad["rating"].astype(str), bad["text"].astype(str),
+                                    strict=True))
+    return f"<details open><summary><b>{_esc(head)}</b></summary><ul>{items}</ul></details>"
+
+
+def _info_html(date: dt.date, parameters: Mapping[str, object], courses: CourseList | CourseView,
+               language: str, from_here: Any = None) -> str:
+    t = _TEXT[language]
+    lines = [f"<details open><summary><b>{_esc(t['title'])}</b></summary>",
              f"<div><b>{t['date']}:</b> {_date_text(date, language, weekday=True)}</div>"]
     if courses.as_of:
         lines.append(f"<div><b>{t['as_of']}:</b> {_date_text(courses.as_of, language)}</div>")
     lines += [f"<div><b>{_esc(k)}:</b> {_esc(v)}</div>" for k, v in parameters.items()]
+    if from_here is not None:
+        pairs = from_here[0]
+        n = int((pairs["there_via"].fillna("") == "").sum()
+                + (pairs["back_via"].fillna("") == "").sum())
+        lines.append(f"<div class='kz-hint'>{_esc(t['here_hint'])}</div>")
+        if n:
+            lines.append(f"<div>{_esc(t['here_stats'].format(n=_one_number(n, language), m=_one_number(2 * len(pairs), language)))}</div>")
+    lines.append("</details>")
     return "".join(lines)
 
 
@@ -1001,12 +1418,13 @@ def _legend_html(courses: CourseList | CourseView, language: str, course_type: s
         lo = hi
     parts.append(f'<div><span class="kz-swatch" style="background:{NO_DATA_COLOUR}"></span>'
                  f"{t['no_participants']}</div>")
+    parts.append(f'<div><span class="kz-swatch kz-hatch-swatch"></span>{t["legend_hatch"]}</div>')
     if travel_times:
         parts.append(f"<div><b>{t['legend_time']}</b></div>")
         lo = 0.0
         for hi, colour in TRAVEL_TIME_CLASSES:
             parts.append(f'<div><span class="kz-swatch" style="background:{colour}"></span>'
-                         f"{lo:g}–{hi:g}</div>")
+                         f"{_one_number(lo, language)}–{_one_number(hi, language)}</div>")
             lo = hi
         parts.append(f'<div><span class="kz-swatch" style="background:{NO_DATA_COLOUR}">'
                      f"</span>{t['beyond']}</div>")
@@ -1021,13 +1439,211 @@ def _legend_html(courses: CourseList | CourseView, language: str, course_type: s
         s = SCHEDULE_STYLES.get(code, {})
         parts.append(f"<div><b>{_esc(s.get(f'badge_{language}', code[:1].upper()))}</b> "
                      f"{_esc(_schedule_name(code, language))}</div>")
+    parts.append(f'<div><span class="kz-sym" style="background:{CLUSTER_COLOURS[1]}">3</span>'
+                 f"{t['legend_cluster']}</div>")
     parts.append("</details>")
     return "".join(parts)
 
 
-def _js_string(text: str) -> str:
+# --------------------------------------------------------------------------------------------
+# The page's data: courses, "von hier aus", search
+# --------------------------------------------------------------------------------------------
+_MERCATOR = "EPSG:3857"
+_KINDS = {"gemeinde": 0, "ort": 1, "strasse": 2, "adresse": 3}
+_PAGE_TEXT_KEYS = (
+    "layers", "close", "none", "filter", "filter_care", "filter_free", "filter_before",
+    "here_title", "here_n", "here_none", "no_cell", "no_here", "there", "back", "dep", "arr",
+    "journey", "walk", "to_stop", "to_site", "to_home", "line", "from", "on_demand",
+    "only_on_demand", "not_shown", "arrive_between", "and", "analysed", "search", "not_found",
+    "cancel", "min")
+
+
+def _page_data(page: _Page, inp: MapInputs) -> None:
+    lang = page.language
+    page.data.update(t={k: _TEXT[lang][k] for k in _PAGE_TEXT_KEYS}, groups=page.groups,
+                     locale="de-DE" if lang == "de" else "en-GB",
+                     early_s=int(round(inp.early_arrival_min * 60)))
+    page.data["courses"], index = _course_list(inp, lang)
+    page.data["here"] = None
+    page.data["stops"], page.data["routes"] = [], []
+    if inp.from_here is not None:
+        page.data["here"] = _here_data(page, inp.from_here, index)
+    page.data["search"] = _search_data(inp)
+    keys = {id(v): k for k, v in page.refs.items()}
+    page.data["geo"] = {keys[id(layer)]: data for layer, data in page.geo}
+
+
+def _course_list(inp: MapInputs, language: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The courses as the panel shows them (texts, times), and their index by id."""
+    c = inp.courses.courses.reset_index(drop=True)
+    sites = inp.courses.sites.astype({"site_id": str}).set_index("site_id")
+    names = sites["site_name"].astype("string").fillna(sites.index.to_series())
+    days = _weekday_text(c["weekdays"], language) if "weekdays" in c.columns else pd.Series(
+        "", index=c.index)
+    out = []
+    for i, row in c.iterrows():  # one entry per course (a few dozen)
+        style = _type_style(str(row["course_type"]))
+        day = row.get("analysis_day")
+        other = isinstance(day, dt.date) and day != inp.analysis_date
+        out.append({"id": str(row["course_id"]), "type": _type_name(str(row["course_type"]),
+                                                                   language),
+                    "sched": _schedule_name(str(row["schedule"]), language),
+                    "sym": style.symbol_de if language == "de" else style.symbol_en,
+                    "colour": style.colour, "site": str(names.get(str(row["site_id"]),
+                                                                  row["site_id"])),
+                    "days": str(days.iloc[int(i)]), "start": int(row["start_time"]),  # type: ignore[call-overload]
+                    "end": int(row["end_time"]),
+                    "day": _date_text(day, language, weekday=True)  # type: ignore[arg-type]
+                    if other else ""})
+    return out, {str(d["id"]): k for k, d in enumerate(out)}
+
+
+def _cell_frame(cells: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[float], list[float]]:
+    """Cell centres (lat/lon) and the two edge vectors of a cell in degrees."""
+    wgs = cells.to_crs(WEB_CRS)
+    centre = cells.geometry.centroid.to_crs(WEB_CRS)
+    frame = pd.DataFrame({"cell_id": cells["cell_id"].astype(str).to_numpy(),
+                          "lat": np.round(centre.y.to_numpy(), 6),
+                          "lon": np.round(centre.x.to_numpy(), 6)})
+    mid = int(np.argmin(np.hypot(frame["lat"] - frame["lat"].median(),
+                                 frame["lon"] - frame["lon"].median()))) if len(frame) else 0
+    if not len(frame):
+        return frame, [0.0, 0.0], [0.0, 0.0]
+    ring = np.asarray(wgs.geometry.iloc[mid].exterior.coords)  # (lon, lat), 5 points
+    e1 = ring[1] - ring[0]
+    e2 = ring[3] - ring[0]
+    return frame, [float(e1[1]), float(e1[0])], [float(e2[1]), float(e2[0])]
+
+
+def _ints(values: pd.Series) -> list[int | None]:
+    """Whole numbers for the page's JSON, None where missing (vectorised)."""
+    v = pd.to_numeric(values, errors="coerce").to_numpy(float)
+    ok = np.isfinite(v)
+    out = np.full(len(v), None, dtype=object)
+    out[ok] = np.round(v[ok]).astype(np.int64).tolist()
+    return list(out.tolist())
+
+
+def _here_data(page: _Page, from_here: tuple[pd.DataFrame, pd.DataFrame, gpd.GeoDataFrame],
+               course_index: Mapping[str, int]) -> dict[str, Any]:
+    """Columnar arrays per (cell, course) pair, cells in CSR order, shared journeys (what the
+    page can derive, such as leaving home or arriving home, is left out)."""
+    pairs, legs, cells = from_here
+    frame, e1, e2 = _cell_frame(cells)
+    pos = pd.Series(np.arange(len(frame)), index=frame["cell_id"])
+    p = pairs[pairs["cell_id"].astype(str).isin(pos.index)
+              & pairs["course_id"].astype(str).isin(course_index)].copy()
+    p["c"] = pos.reindex(p["cell_id"].astype(str)).to_numpy()
+    p = p.sort_values(["c", "course_id"], kind="stable")
+    first = np.searchsorted(p["c"].to_numpy(), np.arange(len(frame) + 1)).tolist()
+    stops, routes, journeys, jpos = _journey_lists(legs)
+    via = {"zu Fuß": "walk", "ÖPNV": "pt"}
+
+    def jref(col: str) -> list[int]:
+        ids = pd.to_numeric(p[col], errors="coerce").astype("Int64")
+        return list(ids.map(jpos).fillna(-1).astype(np.int64).tolist())
+
+    page.data["stops"], page.data["routes"] = stops, routes
+    return {"ids": frame["cell_id"].tolist(), "lat": frame["lat"].tolist(),
+            "lon": frame["lon"].tolist(), "e1": e1, "e2": e2, "first": first,
+            "course": p["course_id"].astype(str).map(course_index).astype(int).tolist(),
+            "tt": _ints(p["time_there_s"]), "bt": _ints(p["time_back_s"]),
+            "tv": p["there_via"].astype(object).map(via).fillna("").tolist(),
+            "bv": p["back_via"].astype(object).map(via).fillna("").tolist(),
+            "as": _ints(p["arrive_site"]),  # leaving home = arrival - time there
+            "tm": _ints(p["there_walk_m"]), "ts": _ints(p["there_walk_s"]),
+            "tj": jref("there_journey"),  # leaving the site = the course's end
+            "bm": _ints(p["back_walk_m"]),
+            "bs": _ints(p["back_walk_s"]), "bj": jref("back_journey"),
+            "od": p["on_demand"].fillna(False).astype(bool).astype(int).tolist(),
+            "journeys": journeys}
+
+
+def _journey_lists(legs: pd.DataFrame) -> tuple[list[str], list[str], list[list[Any]],
+                                                dict[int, int]]:
+    """Stop names, line names and per journey its legs [mode, from, to, line, dep, arr, m, od]
+    with stops and lines as indexes into the two lists."""
+    if not len(legs):
+        return [], [], [], {}
+    lg = legs.sort_values(["journey_id", "leg"]).reset_index(drop=True)
+    names = pd.concat([lg["from_stop_name"], lg["to_stop_name"]]).dropna().astype(str)
+    stops = sorted(set(names))
+    spos = {s: i for i, s in enumerate(stops)}
+    routes = sorted(set(lg["route_name"].dropna().astype(str)))
+    rpos = {r: i for i, r in enumerate(routes)}
+
+    def idx(values: pd.Series, where: Mapping[str, int]) -> list[int]:
+        return [where.get(str(v), -1) if isinstance(v, str) else -1 for v in values]
+
+    rows = pd.DataFrame({"j": lg["journey_id"].astype(int), "mode": lg["mode"].astype(str),
+                         "f": idx(lg["from_stop_name"], spos), "t": idx(lg["to_stop_name"], spos),
+                         "r": idx(lg["route_name"], rpos), "d": _ints(lg["departure"]),
+                         "a": _ints(lg["arrival"]), "m": _ints(lg["metres"].fillna(0)),
+                         "od": lg["on_demand"].fillna(False).astype(bool).astype(int)})
+    journeys: list[list[Any]] = []
+    jpos: dict[int, int] = {}
+    for jid, part in rows.groupby("j", sort=True):  # one entry per shared journey
+        jpos[int(jid)] = len(journeys)  # type: ignore[arg-type]
+        journeys.append(part.drop(columns="j").to_numpy(dtype=object).tolist())
+    return stops, routes, journeys, jpos
+
+
+def _search_data(inp: MapInputs) -> dict[str, list[Any]]:
+    """The search entries: the run's index, or the Gemeinden alone."""
+    if inp.addresses is not None and len(inp.addresses):
+        a = inp.addresses
+        lon, lat = transformer(ANALYSIS_CRS, WEB_CRS).transform(a["x"].to_numpy(float),
+                                                                a["y"].to_numpy(float))
+        labels, kinds = a["label"].astype(str).tolist(), [
+            _KINDS.get(str(k), 3) for k in a["kind"]]
+    else:
+        gem = inp.gemeinden.to_crs(ANALYSIS_CRS)
+        rep = gem.geometry.representative_point()
+        lon, lat = transformer(ANALYSIS_CRS, WEB_CRS).transform(rep.x.to_numpy(),
+                                                                rep.y.to_numpy())
+        labels, kinds = gem["gen"].astype(str).tolist(), [0] * len(gem)
+    return {"label": labels, "kind": kinds, "lat": np.round(np.asarray(lat), 6).tolist(),
+            "lon": np.round(np.asarray(lon), 6).tolist()}
+
+
+def _data_block(data: Mapping[str, Any]) -> str:
+    """The page's data as a JSON block that no text in it can end or turn into markup."""
+    text = _safe_json(json.dumps(data, ensure_ascii=False, separators=(",", ":"),
+                                 allow_nan=False))
+    return ('{% raw %}<script type="application/json" id="kz-data">' + text
+            + "</script>{% endraw %}")
+
+
+def _search_assets() -> Any:
+    """An element that brings leaflet-search's files into the page (inlined offline)."""
+    from branca.element import MacroElement
+    from folium import plugins
+    from folium.elements import JSCSSMixin
+
+    class SearchAssets(JSCSSMixin, MacroElement):
+        default_js = plugins.Search.default_js
+        default_css = plugins.Search.default_css
+
+    el = SearchAssets()
+    el._name = "KurszugangSearch"
+    return el
+
+
+def _js_string(text: str, *, ascii_only: bool = False) -> str:
     """A JavaScript string literal that is safe inside an inline ``<script>``."""
-    return json.dumps(text, ensure_ascii=False).replace("</", "<\\/")
+    return _js_braces(_safe_json(json.dumps(text, ensure_ascii=ascii_only)))
+
+
+def _safe_json(text: str) -> str:
+    """JSON text that cannot end a ``<script>``, start markup, or be read as a template."""
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("%", "\\u0025").replace("\u2028", "\\u2028")
+            .replace("\u2029", "\\u2029"))
+
+
+def _js_braces(text: str) -> str:
+    """A JSON string literal with its braces escaped (no ``{{`` for a template to find)."""
+    return text.replace("{", "\\u007b").replace("}", "\\u007d")
 
 
 def _script_element(code: str) -> Any:
@@ -1037,11 +1653,12 @@ def _script_element(code: str) -> Any:
 
     el = MacroElement()
     el._name = "KurszugangScript"
-    el._template = Template("{% macro script(this, kwargs) %}" + code + "{% endmacro %}")
+    el._template = Template("{% macro script(this, kwargs) %}{% raw %}" + code
+                            + "{% endraw %}{% endmacro %}")
     return el
 
 
-def _control_element(position: str, content: str) -> Any:
+def _control_element(position: str, content: str, css: str = "") -> Any:
     """A Leaflet control holding HTML (legend, info box)."""
     from branca.element import MacroElement
     from folium.template import Template
@@ -1051,8 +1668,9 @@ def _control_element(position: str, content: str) -> Any:
     el._template = Template(
         "{% macro script(this, kwargs) %}"
         "(function(){var c = L.control({position: " + json.dumps(position) + "});"
-        "c.onAdd = function() {var d = L.DomUtil.create('div', 'kz-box');"
-        "d.innerHTML = " + _js_string(content) + ";"
+        "c.onAdd = function() {var d = L.DomUtil.create('div', " + json.dumps(
+            f"kz-box {css}".strip()) + ");"
+        "d.innerHTML = {% raw %}" + _js_string(content) + "{% endraw %};"
         "L.DomEvent.disableClickPropagation(d); L.DomEvent.disableScrollPropagation(d);"
         "return d;};"
         "c.addTo({{ this._parent.get_name() }});})();"
@@ -1061,8 +1679,8 @@ def _control_element(position: str, content: str) -> Any:
 
 
 def _popup_element(content: str, max_width: int) -> Any:
-    """A popup bound to the parent layer, from an HTML string (folium's own Popup needs
-    jQuery, which the offline page does not load)."""
+    """A popup bound to the parent layer, from an (escaped) HTML string (folium's own Popup
+    needs jQuery, which the offline page does not load)."""
     from branca.element import MacroElement
     from folium.template import Template
 
@@ -1070,38 +1688,42 @@ def _popup_element(content: str, max_width: int) -> Any:
     el._name = "KurszugangPopup"
     el._template = Template(
         "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.bindPopup(" + _js_string(content) + ", {maxWidth: "
-        + str(int(max_width)) + "});"
+        "{{ this._parent.get_name() }}.bindPopup({% raw %}" + _js_string(content)
+        + "{% endraw %}, {maxWidth: " + str(int(max_width)) + "});"
         "{% endmacro %}")
     return el
 
 
-def _texts_script(m: folium.Map, language: str) -> str:
-    """Translate the search control's remaining texts (set before it is created)."""
-    t = _TEXT[language]
-    return (f"if (L.Control.Search) {{L.Control.Search.mergeOptions("
-            f"{{textErr: {json.dumps(t['not_found'])}, "
-            f"textCancel: {json.dumps(t['cancel'])}}});}}")
+def _tooltip_element(text: str) -> Any:
+    """A tooltip with plain text (escaped): folium's Tooltip puts its text into a JavaScript
+    template literal, where a backtick or ``${`` from the data would run."""
+    from branca.element import MacroElement
+    from folium.template import Template
+
+    el = MacroElement()
+    el._name = "KurszugangTooltip"
+    el._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindTooltip({% raw %}" + _js_string(_esc(text))
+        + "{% endraw %});{% endmacro %}")
+    return el
 
 
 def _attribution_script(m: folium.Map, credits: Sequence[str]) -> str:
-    lines = [f"{m.get_name()}.attributionControl.addAttribution({json.dumps(_esc(c))});"
-             for c in credits]
-    return "".join(lines)
+    return "".join(f"{m.get_name()}.attributionControl.addAttribution("
+                   f"{_js_string(_esc(c), ascii_only=True)});"
+                   for c in credits)
 
 
-def _plain(name: str) -> str:
-    """A layer name without its HTML symbol: the text shown beside the checkbox."""
-    return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<span[^>]*>[^<]*</span>", "", name)))
-
-
-def _hook_script(m: folium.Map, cluster: Any, overlays: Mapping[str, Any]) -> str:
-    """``window.kurszugangKarte``: the map, the cluster and the overlays by name (for tests and
-    for users who want to script the page)."""
-    entries = ", ".join(f"{json.dumps(_plain(k))}: {v.get_name()}"
-                        for k, v in overlays.items())
+def _hook_script(m: folium.Map, cluster: Any, page: _Page) -> str:
+    """``window.kurszugangKarte``: the map, the cluster, the overlays by name and the layers
+    and markers the page script uses (for tests and for users who script the page)."""
+    overlays = ", ".join(f"{_js_string(k)}: {v.get_name()}" for k, v in page.overlays.items())
+    refs = ", ".join(f"{json.dumps(k)}: {v.get_name()}" for k, v in page.refs.items())
+    markers = ", ".join(f"[{mk.get_name()}, {g.get_name()}, {_js_string(key)}]"
+                        for mk, g, key in page.markers)
     return (f"window.kurszugangKarte = {{map: {m.get_name()}, cluster: {cluster.get_name()}, "
-            f"overlays: {{{entries}}}}};")
+            f"overlays: {{{overlays}}}, refs: {{{refs}}}, markers: [{markers}]}};")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1146,6 +1768,21 @@ def _asset_tag(name: str, kind: str) -> str:
             raise ConfigError(f"{path} cannot be inlined (it contains '</script')")
         return f"<script>/* {rel} (kurszugang/output/assets) */\n{code}\n</script>"
     return f"<style>/* {rel} (kurszugang/output/assets) */\n{_inline_css(path)}\n</style>"
+
+
+def _stable_ids(page: str, root: Any) -> str:
+    """The page with folium's random element ids replaced by numbers in order of appearance,
+    so that the same inputs give the same bytes."""
+    ids = {str(e._id) for e in _elements(root) if isinstance(getattr(e, "_id", None), str)}
+    order: dict[str, str] = {}
+    for match in re.finditer(r"[0-9a-f]{32}", page):
+        token = match.group(0)
+        if token in ids and token not in order:
+            order[token] = f"kz{len(order):04d}"
+    if not order:
+        return page
+    pattern = re.compile("|".join(map(re.escape, order)))
+    return pattern.sub(lambda mt: order[mt.group(0)], page)
 
 
 def _constant(text: str) -> Any:
@@ -1207,7 +1844,7 @@ def write_webmap(m: folium.Map, path: str | Path, *, offline: bool = True) -> Pa
                 if name not in seen:
                     seen.add(name)
                     links.append((name, url, kind))
-    page = root.render()
+    page = _stable_ids(root.render(), root)
     if offline:
         unknown = [f"{name} ({url})" for name, url, _ in links
                    if name not in _ASSETS and name not in _UNUSED]
@@ -1236,19 +1873,35 @@ def write_webmap(m: folium.Map, path: str | Path, *, offline: bool = True) -> Pa
     return out
 
 
-def render_webmap(results: Results, path: str | Path) -> Path:
-    """Write the web map of a run (``karte.html``) from its Results alone."""
+def map_inputs(results: Results) -> MapInputs:
+    """What :func:`build_webmap` draws, from a run's Results alone (older Results without the
+    tables of "von hier aus" give a map without it)."""
     from kurszugang.output.render import course_view, map_parameters
 
-    lang = results.info.language
     kreis = results.layer("kreis").rename(columns={"name": "gen"})
     gem = results.layer("gemeinden")
-    m = build_webmap(gemeinden=gem[["ags", "gen", gem.geometry.name]], kreis=kreis,
-                     courses=course_view(results), coverage=pd.DataFrame(gem),
-                     analysis_date=results.info.school_day,
-                     parameters=map_parameters(results),
-                     isochrones=results.layer("einzugsbereiche")
-                     if "einzugsbereiche" in results.layers else None,
-                     surface=results.surfaces or None, stops=results.layer("haltestellen"),
-                     language=lang, attribution=list(results.info.attribution))
-    return write_webmap(m, path)
+    tables = results.tables
+
+    def table(name: str) -> pd.DataFrame | None:
+        return results.table(name) if name in tables else None
+
+    here = None
+    if "von_hier" in tables and "verbindungen" in tables and "raster" in results.layers:
+        here = (results.table("von_hier"), results.table("verbindungen"),
+                results.layer("raster"))
+    return MapInputs(
+        gemeinden=gem[["ags", "gen", gem.geometry.name]], kreis=kreis,
+        courses=course_view(results), coverage=pd.DataFrame(gem.drop(columns=gem.geometry.name)),
+        analysis_date=results.info.school_day, parameters=map_parameters(results),
+        isochrones=results.layer("einzugsbereiche") if "einzugsbereiche" in results.layers
+        else None,
+        surface=results.surfaces or None, stops=results.layer("haltestellen")
+        if "haltestellen" in results.layers else None,
+        attribution=list(results.info.attribution), datenlage=table("datenlage"),
+        from_here=here, addresses=table("adressen"), nearest=table("naechster_kurs"),
+        early_arrival_min=results.info.early_arrival_min)
+
+
+def render_webmap(results: Results, path: str | Path) -> Path:
+    """Write the web map of a run (``karte.html``) from its Results alone."""
+    return write_webmap(build_webmap(map_inputs(results), language=results.info.language), path)

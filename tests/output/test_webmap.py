@@ -82,11 +82,13 @@ def _expected_markers(courses) -> int:
 
 
 def _expected_overlays(wm) -> int:
+    """Inputs of the layer control: a checkbox per course type and schedule, three course
+    filters, the Gemeinde choice (none or one of 2 choropleths), one choice per site's catchment
+    and per surface (each with "none"), stops and the two boundaries."""
     c = wm["courses"].courses
     combos = len(c[["course_type", "schedule"]].drop_duplicates())
-    bands = len(wm["iso"][["band_min", "band_max"]].drop_duplicates())
-    # course layers, 2 choropleths, bands, surfaces, stops, Gemeinde and Kreis boundaries
-    return combos + 2 + bands + len(wm["surfaces"]) + 1 + 2
+    sites = wm["iso"]["site_id"].nunique()
+    return combos + 3 + (1 + 2) + (1 + sites) + (1 + len(wm["surfaces"])) + 1 + 2
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -308,19 +310,24 @@ def test_demo_map_in_headless_chromium_offline(wm, demo_page, browser, tmp_path)
             == n_markers == 13
         inputs = page.locator(".leaflet-control-layers-overlays input")
         assert inputs.count() == _expected_overlays(wm)
-        assert page.locator(".leaflet-control-layers-base input").count() == 1
+        # The base map, or none (a plain background, e.g. on a projector offline).
+        assert page.locator(".leaflet-control-layers-base input").count() == 2
         # Drawn without internet: 20 Gemeinde fills with tooltips, clusters or markers.
         assert _paths(page, "kz-fill-pane") == len(wm["gem"])
         assert _paths(page, "kz-lines-pane") == len(wm["gem"]) + 1
         assert page.locator(".marker-cluster, .kz-site").count() >= 3
 
-        # Toggling a catchment band draws its polygons, one per site.
+        # The layer control starts collapsed; opened, choosing a site's catchment draws its
+        # bands (one polygon per band that is not empty).
+        page.locator(".leaflet-control-layers-toggle").click()
+        page.locator(".kz-group summary", has_text="Einzugsbereich je Kursort").click()
         band = page.locator(".leaflet-control-layers-overlays label",
-                            has_text="Einzugsbereich 60–90 min").locator("input")
+                            has_text="Einzugsbereich KS01").locator("input")
         before = _paths(page, "overlay-pane")
         band.check()
-        n_band = int(((wm["iso"]["band_max"] == 90) & ~wm["iso"].geometry.is_empty).sum())
-        assert _paths(page, "overlay-pane") - before == n_band == len(SURFACE_SITES)
+        iso = wm["iso"]
+        n_band = int(((iso["site_id"] == "KS01") & ~iso.geometry.is_empty).sum())
+        assert _paths(page, "overlay-pane") - before == n_band == 5
         # Switching a course layer off removes its markers from the map.
         layer = page.locator(".leaflet-control-layers-overlays label",
                              has_text="Allgemeiner Integrationskurs · Vollzeit").locator("input")
@@ -332,6 +339,7 @@ def test_demo_map_in_headless_chromium_offline(wm, demo_page, browser, tmp_path)
             == n_markers - n_full
         layer.check()
         # Stops and the travel-time surface draw circles and an image.
+        page.locator(".kz-group summary", has_text="Grundlagen").click()
         page.locator(".leaflet-control-layers-overlays label",
                      has_text="Haltestellen").locator("input").check()
         assert _paths(page, "kz-stops-pane") == len(wm["stops"])
@@ -346,6 +354,7 @@ def test_demo_map_in_headless_chromium_offline(wm, demo_page, browser, tmp_path)
         n_hours = len([c for c in wm["stops"].columns if c.startswith("dep_h")])
         assert page.locator(".leaflet-popup-content .kz-bars span").count() == n_hours
         page.evaluate("() => window.kurszugangKarte.map.closePopup()")
+        page.locator(".kz-group summary", has_text="Reisezeitfläche je Kursort").click()
         page.locator(".leaflet-control-layers-overlays label",
                      has_text="Reisezeitfläche KS01").locator("input").check()
         assert page.locator(".leaflet-kz-raster-pane img.leaflet-image-layer").count() == 1
@@ -369,6 +378,7 @@ def test_demo_map_in_headless_chromium_offline(wm, demo_page, browser, tmp_path)
 
         shot = tmp_path / "karte.png"
         page.evaluate("() => window.kurszugangKarte.map.closePopup()")
+        page.locator(".kz-layers .kz-close").click()
         x0, y0, x1, y1 = wm["krs"].to_crs(4326).total_bounds
         page.evaluate(f"() => window.kurszugangKarte.map.fitBounds([[{y0}, {x0}], [{y1}, {x1}]],"
                       " {animate: false})")
@@ -427,3 +437,360 @@ def test_the_run_renders_its_map_from_its_results_alone(demo_results, tmp_path):
     combos = len(view[["site_id", "course_type", "schedule"]].drop_duplicates())
     assert page.count('kz-site-icon"') == combos
     assert demo_results.info.district_name in page or "Beispiel" in page
+
+
+# --- the run's page: no script from the data, same bytes, 1366x768, von hier aus, filters ------
+
+PAYLOAD = '<img src=x onerror="window.__xss=1">'
+PAYLOADS = (PAYLOAD, "`${window.__xss=2}`", "</script><script>window.__xss=3</script>",
+            "{{ 7*7 }}{% raw %}", "javascript:window.__xss=4")
+
+
+def _with_payloads(results):
+    """The demo's Results with markup in every text that comes from an input."""
+    import dataclasses
+
+    def table(t, **columns):
+        frame = t.frame.copy()
+        for col, fn in columns.items():
+            frame[col] = [fn(i, v) for i, v in enumerate(frame[col])]
+        return dataclasses.replace(t, frame=frame)
+
+    def mark(i, v):
+        return f"{PAYLOADS[i % 4]} {v}"
+
+    layers = dict(results.layers)
+    tables = dict(results.tables)
+    layers["kursorte"] = table(layers["kursorte"], site_name=mark, provider=mark, address=mark,
+                               phone=lambda i, v: PAYLOAD, email=lambda i, v: PAYLOAD,
+                               web=lambda i, v: PAYLOADS[4])
+    layers["kurse"] = table(layers["kurse"], provider=mark)
+    layers["haltestellen"] = table(layers["haltestellen"], stop_name=mark, lines=mark)
+    layers["gemeinden"] = table(layers["gemeinden"], gen=mark,
+                                datenlage=lambda i, v: PAYLOADS[i % 4] if i < 3 else v)
+    tables["verbindungen"] = table(tables["verbindungen"], from_stop_name=mark,
+                                   to_stop_name=mark, route_name=mark)
+    tables["datenlage"] = table(tables["datenlage"], text=mark,
+                                rating=lambda i, v: "Warnung" if i == 0 else v)
+    tables["adressen"] = table(tables["adressen"], label=mark)
+    info = dataclasses.replace(results.info, attribution=(PAYLOAD, *results.info.attribution),
+                               district_name=PAYLOAD)
+    return dataclasses.replace(results, info=info, layers=layers, tables=tables)
+
+
+@pytest.fixture(scope="module")
+def run_page(demo_results, tmp_path_factory):
+    return render_webmap(demo_results, tmp_path_factory.mktemp("karte") / "karte.html")
+
+
+def _open(browser, path: Path, size=(1366, 768)):
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/*", lambda r: r.abort() if r.request.url.startswith(("http:", "https:"))
+               else r.continue_())
+    page.goto(path.as_uri())
+    page.wait_for_function("() => window.kurszugangKarte && window.kurszugangKarte.ready")
+    return page, errors
+
+
+_EVERY_FEATURE = """() => {
+  const K = window.kurszugangKarte, texts = [];
+  document.querySelectorAll('.kz-layers input[type=checkbox]').forEach(i => { if (!i.checked) i.click(); });
+  for (const [name, layer] of Object.entries(K.refs)) {
+    if (!K.map.hasLayer(layer)) K.map.addLayer(layer);
+    const each = layer.eachLayer ? (f => layer.eachLayer(f)) : (f => f(layer));
+    each(l => {
+      (l.eachLayer ? l.getLayers() : [l]).forEach(x => {
+        x.fire('mouseover', {latlng: K.map.getCenter()}); if (x.openTooltip) x.openTooltip();
+        const t = x.getTooltip && x.getTooltip(); if (t) texts.push(t.getElement ? (t.getElement() || {}).innerText : '');
+        if (x.openPopup && x.getPopup && x.getPopup()) { x.openPopup(); const p = x.getPopup().getElement(); if (p) texts.push(p.innerText); x.closePopup(); }
+      });
+    });
+  }
+  return texts.join('\\n');
+}"""
+
+
+@pytest.mark.browser
+def test_no_script_runs_from_the_data_and_markup_shows_as_text(demo_results, browser, tmp_path):
+    path = render_webmap(_with_payloads(demo_results), tmp_path / "karte.html")
+    page, errors = _open(browser, path)
+    try:
+        texts = page.evaluate(_EVERY_FEATURE)
+        # The von hier aus panel of a cell with journeys, and the search.
+        page.evaluate("() => { const V = window.kurszugangKarte.data.here;"
+                      " const c = V.first.findIndex((f, i) => V.first[i + 1] - f >= 4);"
+                      " window.kurszugangKarte.showHere(V.lat[c], V.lon[c], '');"
+                      " document.querySelectorAll('.kz-here details').forEach(d => d.open = true); }")
+        panel = page.locator(".kz-here").inner_text()
+        box = page.locator(".leaflet-control-search input.search-input")
+        box.press_sequentially("img src", delay=20)
+        page.locator(".search-tooltip .search-tip").first.wait_for(timeout=5000)
+        tips = page.locator(".search-tooltip").inner_text()
+        page.locator(".leaflet-control-layers-toggle").click()
+        page.evaluate("() => document.querySelectorAll('.kz-layers details')"
+                      ".forEach(d => d.open = true)")
+        control = page.locator(".kz-layers").inner_text()
+        boxes = " ".join(page.locator(".kz-box").all_inner_texts())
+        credits = page.locator(".leaflet-control-attribution").inner_text()
+        assert page.evaluate("() => window.__xss") is None
+        assert page.evaluate("() => document.querySelectorAll('img[src=x]').length") == 0
+        assert errors == []
+    finally:
+        page.close()
+    for where in (texts, tips, boxes, credits):
+        assert PAYLOAD in where, where[:300]
+    assert any(p in panel for p in PAYLOADS[:4]), panel[:300]  # site and stop names
+    assert "`${window.__xss=2}`" in texts and "{{ 7*7 }}{% raw %}" in texts
+    assert "</script><script>window.__xss=3</script>" in texts
+    assert PAYLOAD in control  # site names in the catchment choices
+    assert 'href="javascript:' not in path.read_text("utf-8")
+
+
+def _render_in_subprocess(out_dir: Path, target: Path, seed: str) -> bytes:
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from kurszugang.results import Results; "
+            "from kurszugang.output.webmap import render_webmap; "
+            "render_webmap(Results.load(sys.argv[1]), sys.argv[2])")
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    subprocess.run([sys.executable, "-c", code, str(out_dir), str(target)], check=True, env=env)
+    return target.read_bytes()
+
+
+def test_the_same_results_give_the_same_bytes(demo_run, tmp_path):
+    first = _render_in_subprocess(demo_run.out_dir, tmp_path / "a.html", "1")
+    second = _render_in_subprocess(demo_run.out_dir, tmp_path / "b.html", "2")
+    assert first == second
+    assert re.search(rb"[0-9a-f]{32}", first) is None  # no random element id is left
+    assert b"kz0000" in first
+
+
+@pytest.mark.browser
+def test_the_page_fits_1366x768(run_page, demo_results, browser):
+    page, errors = _open(browser, run_page)
+    try:
+        size = page.evaluate("() => { const r = document.querySelector('.folium-map')"
+                             ".getBoundingClientRect(); return [r.width, r.height]; }")
+        box = page.locator(".kz-layers").bounding_box()
+        assert box["width"] * box["height"] <= 0.1 * size[0] * size[1]
+        assert page.locator(".kz-layers .leaflet-control-layers-list").is_hidden()
+        legend = page.locator(".kz-legend").bounding_box()
+        assert legend["x"] >= 0 and legend["y"] >= 0
+        assert legend["x"] + legend["width"] <= 1366 and legend["y"] + legend["height"] <= 768
+        assert page.locator(".kz-datenlage").inner_text() == "Datenlage: keine Einschränkung"
+        # A click on a Gemeinde opens its figures.
+        gem = demo_results.layer("gemeinden").to_crs(4326)
+        row = gem.loc[gem["participants"].idxmax()]
+        pt = row.geometry.representative_point()
+        page.evaluate(f"() => window.kurszugangKarte.map.setView([{pt.y}, {pt.x}], 13, "
+                      "{animate: false})")
+        xy = page.evaluate(f"() => window.kurszugangKarte.map.latLngToContainerPoint([{pt.y}, "
+                           f"{pt.x}])")
+        page.mouse.click(xy["x"], xy["y"])
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        text = popup.inner_text()
+        assert errors == []
+    finally:
+        page.close()
+    assert f"{row['gen']} ({row['ags']})" in text
+    assert f"Potenzielle Teilnehmende: {row['participants']:.1f}".replace(".", ",") in text
+    share = f"{row['share_part_any']:.1f}".replace(".", ",")
+    assert f"Anteil mit erreichbarem Kurs: {share} %" in text
+    alpha = f"{row['share_part_type_alpha']:.1f}".replace(".", ",")
+    assert f"Alphabetisierungskurs\t{alpha} %" in text or f"Alphabetisierungskurs {alpha} %" in text
+    near = demo_results.table("naechster_kurs").set_index("ags").loc[row["ags"]]
+    assert f"{near['minutes']:.0f} min (Median)" in text
+    assert "Datenlage: keine Einschränkung" in text
+
+
+@pytest.mark.browser
+def test_hatched_gemeinden_and_findings_that_are_not_ok(demo_results, browser, tmp_path):
+    import dataclasses
+
+    gem = demo_results.layers["gemeinden"]
+    frame = gem.frame.copy()
+    frame.loc[:1, "datenlage"] = "Haltestellen fehlen im Fahrplan"
+    data = demo_results.tables["datenlage"]
+    findings = data.frame.copy()
+    findings.loc[0, ["rating", "text"]] = ["kritisch", "Nur 40 % der Haltestellen im Landkreis."]
+    results = dataclasses.replace(
+        demo_results, layers={**demo_results.layers, "gemeinden": dataclasses.replace(
+            gem, frame=frame)},
+        tables={**demo_results.tables, "datenlage": dataclasses.replace(data, frame=findings)})
+    page, errors = _open(browser, render_webmap(results, tmp_path / "karte.html"))
+    try:
+        hatched = page.evaluate("() => [...document.querySelectorAll('path.kz-hatch')].map("
+                                "p => getComputedStyle(p).fill)")
+        box = page.locator(".kz-datenlage").inner_text()
+        assert errors == []
+    finally:
+        page.close()
+    assert len(hatched) == 2 and all("kz-hatch" in f for f in hatched)
+    assert "Datenlage: 1 Hinweis" in box and "kritisch: Nur 40 % der Haltestellen" in box
+
+
+def _access(demo):
+    pool = demo.pool()
+    return course_access(pool, demo.cells(), demo.courses, SCHOOL_DAY, max_threshold_min=60)
+
+
+@pytest.mark.browser
+def test_a_click_on_a_cell_shows_the_courses_it_can_attend_with_legs(run_page, demo, browser):
+    access = _access(demo)
+    att = access.attend()
+    cells = access.cells.reset_index(drop=True)
+    # A cell far from the course sites, with several courses, reached by bus.
+    n = att.sum(axis=1)
+    pick = int(np.flatnonzero(n >= 3)[0])
+    want = set(access.courses["course_id"].to_numpy()[att[pick]])
+    page, errors = _open(browser, run_page)
+    try:
+        centre = page.evaluate(f"() => {{ const V = window.kurszugangKarte.data.here; "
+                               f"const i = V.ids.indexOf({cells['cell_id'].iloc[pick]!r}); "
+                               "return [V.lat[i], V.lon[i]]; }")
+        page.evaluate(f"() => window.kurszugangKarte.map.setView([{centre[0]}, {centre[1]}], 16,"
+                      " {animate: false})")
+        xy = page.evaluate(f"() => window.kurszugangKarte.map.latLngToContainerPoint("
+                           f"[{centre[0]}, {centre[1]}])")
+        page.mouse.click(xy["x"] + 10, xy["y"] - 10)  # inside the 100 m cell, off its centre
+        panel = page.locator(".kz-here")
+        panel.wait_for()
+        shown = set(panel.locator(".kz-course").evaluate_all(
+            "els => els.map(e => e.getAttribute('data-course'))"))
+        cell = panel.get_attribute("data-cell")
+        panel.locator("details").evaluate_all("ds => ds.forEach(d => d.open = true)")
+        legs = panel.locator(".kz-leg").all_inner_texts()
+        text = panel.inner_text()
+        assert errors == []
+    finally:
+        page.close()
+    assert cell == cells["cell_id"].iloc[pick]
+    assert shown == want and len(want) >= 3
+    assert f"{len(want)} Kurse zu ihren Zeiten erreichbar" in text
+    assert any(" Linie " in leg for leg in legs) and any("zu Fuß" in leg for leg in legs)
+    k = int(np.flatnonzero(att[pick])[0])
+    there = access.time_there[pick, k]
+    assert f"({there / 60:.0f} min)" in text
+
+
+@pytest.mark.browser
+def test_typing_a_street_offers_it_and_zooms_there(run_page, demo_results, browser):
+    entries = demo_results.table("adressen").set_index("label")
+    target = entries.loc["Bahnhofstraße, Beispielstadt"]
+    page, errors = _open(browser, run_page)
+    try:
+        box = page.locator(".leaflet-control-search input.search-input")
+        box.press_sequentially("bahnhofstrasse beisp", delay=20)  # ss for ß, lower case
+        tip = page.locator(".search-tooltip .search-tip", has_text="Bahnhofstraße, Beispielstadt")
+        tip.first.click(timeout=5000)
+        page.wait_for_timeout(300)
+        centre = page.evaluate("() => window.kurszugangKarte.map.getCenter()")
+        zoom = page.evaluate("() => window.kurszugangKarte.map.getZoom()")
+        panel = page.locator(".kz-here").inner_text()
+        umlaut = page.evaluate("() => window.kurszugangKarte.find('Ubungsd').map(h => h.title)")
+        assert errors == []
+    finally:
+        page.close()
+    from kurszugang.crs import transformer
+
+    lon, lat = transformer("EPSG:25832", "EPSG:4326").transform(target["x"], target["y"])
+    assert centre["lat"] == pytest.approx(lat, abs=1e-5)
+    assert centre["lng"] == pytest.approx(lon, abs=1e-5)
+    assert zoom >= 15
+    assert "Bahnhofstraße, Beispielstadt" in panel and "Von hier aus" in panel
+    assert umlaut[0] == "Übungsdorf"
+
+
+@pytest.mark.browser
+def test_filters_hide_and_show_the_course_markers(run_page, demo_results, browser):
+    courses = demo_results.layer("kurse")
+    keys = courses[["site_id", "course_type", "schedule"]].drop_duplicates()
+
+    def markers_with(mask):
+        hit = courses[mask][["site_id", "course_type", "schedule"]].drop_duplicates()
+        return len(hit)
+
+    page, errors = _open(browser, run_page)
+    count = "() => window.kurszugangKarte.cluster.getLayers().length"
+    try:
+        page.locator(".leaflet-control-layers-toggle").click()
+        all_ = page.evaluate(count)
+        page.locator("input[data-kz-filter=care]").check()
+        care = page.evaluate(count)
+        page.locator("input[data-kz-filter=care]").uncheck()
+        page.locator("input[data-kz-filter=before]").fill("2026-11-30")
+        before = page.evaluate(count)
+        page.locator("input[data-kz-filter=free]").check()
+        both = page.evaluate(count)
+        page.locator("input[data-kz-filter=before]").fill("")
+        page.locator("input[data-kz-filter=free]").uncheck()
+        again = page.evaluate(count)
+        assert errors == []
+    finally:
+        page.close()
+    start = pd.to_datetime(courses["next_start"])
+    free = pd.to_numeric(courses["free_places"]).fillna(0) > 0
+    assert all_ == again == len(keys) == 13
+    assert care == markers_with(courses["childcare"].astype(bool)) < all_
+    assert before == markers_with(start <= "2026-11-30") < all_
+    assert both == markers_with((start <= "2026-11-30") & free)
+
+
+@pytest.mark.browser
+def test_site_popups_have_the_providers_contact(demo_results, browser, tmp_path):
+    import dataclasses
+
+    sites = demo_results.layers["kursorte"]
+    frame = sites.frame.copy()
+    frame.loc[0, ["phone", "email", "web"]] = ["09999 123-45", "kurse@vhs-beispiel.de",
+                                               "www.vhs-beispiel.de"]
+    results = dataclasses.replace(demo_results, layers={
+        **demo_results.layers, "kursorte": dataclasses.replace(sites, frame=frame)})
+    page, errors = _open(browser, render_webmap(results, tmp_path / "karte.html"))
+    sid = frame["site_id"].iloc[0]
+    try:
+        links = page.evaluate(
+            "(sid) => { const K = window.kurszugangKarte; const m = K.markers.find("
+            "x => x[2].startsWith(sid + '|'))[0];"
+            " const d = document.createElement('div'); d.innerHTML = m.getPopup().getContent();"
+            " return [...d.querySelectorAll('a[href]')]"
+            ".map(a => [a.getAttribute('href'), a.textContent]); }", sid)
+        assert errors == []
+    finally:
+        page.close()
+    assert ["tel:0999912345", "09999 123-45"] in links
+    assert ["mailto:kurse@vhs-beispiel.de", "kurse@vhs-beispiel.de"] in links
+    assert ["https://www.vhs-beispiel.de", "www.vhs-beispiel.de"] in links
+
+
+@pytest.mark.browser
+def test_the_page_is_english_with_the_runs_language(demo_results, browser, tmp_path):
+    import dataclasses
+
+    results = dataclasses.replace(demo_results, info=dataclasses.replace(
+        demo_results.info, language="en"))
+    path = render_webmap(results, tmp_path / "map.html")
+    page, errors = _open(browser, path)
+    try:
+        page.evaluate("() => { const V = window.kurszugangKarte.data.here;"
+                      " const c = V.first.findIndex((f, i) => V.first[i + 1] - f >= 2);"
+                      " window.kurszugangKarte.showHere(V.lat[c], V.lon[c], ''); }")
+        panel = page.locator(".kz-here").inner_text()
+        page.locator(".leaflet-control-layers-toggle").click()
+        control = page.locator(".kz-layers").inner_text()
+        legend = page.locator(".kz-legend").inner_text()
+        placeholder = page.locator(".leaflet-control-search input").get_attribute("placeholder")
+        assert errors == []
+    finally:
+        page.close()
+    assert "From here" in panel and "courses within reach at their times" in panel
+    assert "Back: departs" in panel and "Von hier aus" not in panel
+    assert "Courses (type · schedule)" in control and "Filter courses" in control
+    assert "Legend" in legend and "Course types" in legend
+    assert placeholder == "Place, street or address …"
+    assert '<html lang="en">' in path.read_text("utf-8")
