@@ -25,6 +25,9 @@ class ValidationReport:
         Every error and warning, each naming file, row and field.
     notes
         Facts worth telling that are neither errors nor warnings (e.g. "interpolated 12 times").
+    omitted
+        Problems counted but not listed (a reader lists the first ones of a kind), per
+        ``"severity:code"``; :meth:`format` counts them in.
     """
 
     source: str
@@ -32,6 +35,7 @@ class ValidationReport:
     counts: dict[str, int | str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    omitted: dict[str, int] = field(default_factory=dict)
 
     def error(self, file: str, row: int | None, column: str | None, message: str, code: str = "") -> None:
         """Record an error (the record or file cannot be used as it is)."""
@@ -40,6 +44,11 @@ class ValidationReport:
     def warning(self, file: str, row: int | None, column: str | None, message: str, code: str = "") -> None:
         """Record a warning (suspicious, but usable)."""
         self.problems.append(Problem("warning", file, row, column, message, code))
+
+    def omit(self, severity: str, code: str, n: int) -> None:
+        """Count ``n`` more problems of a kind that are not listed."""
+        key = f"{severity}:{code}"
+        self.omitted[key] = self.omitted.get(key, 0) + n
 
     @property
     def errors(self) -> list[Problem]:
@@ -70,11 +79,14 @@ class ValidationReport:
             lines.append(f"  note: {note}")
         for severity, plural in (("error", "errors"), ("warning", "warnings")):
             found = [p for p in self.problems if p.severity == severity]
-            lines.append(f"  {len(found):,} {plural if len(found) != 1 else severity}")
-            per_code: Counter[str] = Counter()
+            hidden = {k.split(":", 1)[1]: n for k, n in self.omitted.items()
+                      if k.split(":", 1)[0] == severity}
+            total = len(found) + sum(hidden.values())
+            lines.append(f"  {total:,} {plural if total != 1 else severity}")
+            per_code: Counter[str] = Counter(hidden)
             for p in found:
                 per_code[p.code] += 1
-                if per_code[p.code] <= max_per_code:
+                if per_code[p.code] - hidden.get(p.code, 0) <= max_per_code:
                     lines.append(f"    {severity}: {p}")
             for code, n in per_code.items():
                 if n > max_per_code:

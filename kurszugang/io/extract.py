@@ -34,7 +34,6 @@ import time
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,7 +45,7 @@ import shapely
 from pyproj import Transformer
 
 from kurszugang.errors import InputError, InputFormatError
-from kurszugang.io.gtfs import GTFS_FILES, _open_source
+from kurszugang.io._feedfiles import GTFS_FILES, FeedFiles
 
 __all__ = ["ExtractSummary", "extract_feed", "parse_bbox", "read_area"]
 
@@ -280,7 +279,9 @@ class _Source:
 
     def __init__(self, path: Path, encodings: dict[str, str]) -> None:
         self.path = path
-        self.openers, self.close = _open_source(path)
+        self.files = FeedFiles(path)
+        self.openers = {n: f.opener for n, f in self.files.files.items()}
+        self.close = self.files.close
         self.encodings = encodings  # file -> "utf8" or "cp1252" (learned on the way)
         self.empty = {f for f in self.openers if self._is_empty(f)}
 
@@ -288,10 +289,7 @@ class _Source:
         return file in self.openers and file not in self.empty
 
     def size(self, file: str) -> int | None:
-        opener = self.openers[file]
-        if isinstance(opener, partial) and isinstance(opener.args[0], zipfile.ZipInfo):
-            return int(opener.args[0].file_size)
-        return None
+        return self.files.size(file)
 
     def _is_empty(self, file: str) -> bool:
         with self.openers[file]() as fh:

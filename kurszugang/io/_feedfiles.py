@@ -1,0 +1,483 @@
+"""The files of a GTFS feed (a zip or a folder), opened safely and read as text columns.
+
+Shared by the reader (:mod:`kurszugang.io.gtfs`) and the extraction
+(:mod:`kurszugang.io.extract`):
+
+- **Encodings.** UTF-8 (with or without byte-order mark) is read as is; Windows-1252 is
+  recognised from a failed UTF-8 decoding and decoded to UTF-8 with a note.
+- **Records in blocks.** :meth:`FeedFiles.blocks` streams a file in blocks of
+  :data:`BLOCK_BYTES` as Arrow record batches of text columns (blank fields null, surrounding
+  spaces removed) together with the line number of every record.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from kurszugang.errors import InputFormatError
+
+__all__ = ["BLOCK_BYTES", "FeedFiles", "NotUtf8"]
+
+#: The files a GTFS reader knows, in reading order.
+GTFS_FILES = (
+    "agency.txt",
+    "stops.txt",
+    "routes.txt",
+    "trips.txt",
+    "stop_times.txt",
+    "calendar.txt",
+    "calendar_dates.txt",
+    "frequencies.txt",
+    "transfers.txt",
+    "feed_info.txt",
+    "shapes.txt",
+)
+
+#: Bytes of CSV parsed per block; also the longest record (line) a file may have.
+BLOCK_BYTES = 16 << 20
+#: Records with a wrong number of fields after which a file is refused (it is not this CSV).
+MAX_BAD_RECORDS = 100_000
+_UTF8_BOM = b"\xef\xbb\xbf"
+_SNIFF_BYTES = 4096
+
+
+class NotUtf8(Exception):
+    """A file turned out not to be UTF-8 after blocks of it were used: read it again.
+
+    The :class:`FeedFiles` has already switched the file to Windows-1252.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class _Recoded(io.RawIOBase):
+    """A binary stream of UTF-8 bytes decoded from another encoding."""
+
+    def __init__(self, raw: IO[bytes], encoding: str) -> None:
+        self.raw = raw
+        self.decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        self.pending = b""
+        self.done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending and not self.done:
+            chunk = self.raw.read(1 << 20)
+            self.done = not chunk
+            self.pending = self.decoder.decode(chunk, final=self.done).encode("utf-8")
+        n = min(len(buffer), len(self.pending))
+        buffer[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def _sniff(head: bytes) -> tuple[str, int]:
+    """The encoding of a file from its first bytes and the length of its byte-order mark."""
+    if head.startswith(_UTF8_BOM):
+        return "utf-8", 3
+    return "utf-8", 0
+
+
+@dataclass
+class _File:
+    """One file of the feed: how to open it and what was learned about it."""
+
+    name: str
+    opener: Callable[[], IO[bytes]]
+    size: int | None = None  # uncompressed bytes, where known
+    encoding: str | None = None  # learned on first open
+    bom: int = 0
+
+
+def _is_junk(parts: Sequence[str]) -> bool:
+    return any(p == "__MACOSX" for p in parts) or parts[-1].startswith(".")
+
+
+def _pick_folder(entries: dict[tuple[str, ...], Any], source: Path,
+                 known: Sequence[str]) -> dict[str, Any]:
+    """Choose the folder level holding the GTFS files: the root, or one subfolder."""
+    folders: dict[tuple[str, ...], dict[str, Any]] = {}
+    for parts, handle in entries.items():
+        folders.setdefault(parts[:-1], {})[parts[-1].lower()] = handle
+    with_gtfs = [f for f, names in folders.items() if set(known) & set(names)]
+    if not with_gtfs:
+        return folders.get((), {})
+    depth = min(len(f) for f in with_gtfs)
+    best = [f for f in with_gtfs if len(f) == depth]
+    if len(best) > 1:
+        shown = ", ".join("/".join(f) + "/" for f in sorted(best))
+        raise InputFormatError(
+            f"holds several GTFS feeds (in {shown}); unpack it and read one folder", path=source
+        )
+    return folders[best[0]]
+
+
+def _folder_files(path: Path) -> dict[str, _File]:
+    found: dict[tuple[str, ...], Any] = {}
+    subfolders = [d for d in path.iterdir() if d.is_dir() and not _is_junk((d.name,))]
+    for folder in (path, *subfolders):  # the folder itself and one level below
+        for p in folder.glob("*.txt"):
+            parts = p.relative_to(path).parts
+            if p.is_file() and not _is_junk(parts):
+                found[parts] = p
+    picked = _pick_folder(found, path, GTFS_FILES)
+
+    def opener(p: Path) -> Callable[[], IO[bytes]]:
+        return lambda: p.open("rb")
+
+    return {n: _File(n, opener(p), p.stat().st_size) for n, p in picked.items()}
+
+
+def _zip_files(path: Path) -> tuple[dict[str, _File], zipfile.ZipFile]:
+    try:
+        zf = zipfile.ZipFile(path)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputFormatError(f"is not a readable zip archive ({exc})", path=path) from exc
+    found: dict[tuple[str, ...], Any] = {}
+    for info in infos:
+        parts = tuple(p for p in info.filename.split("/") if p)
+        if info.is_dir() or not parts or not parts[-1].lower().endswith(".txt"):
+            continue
+        if not _is_junk(parts):
+            found[parts] = info
+    try:
+        picked = _pick_folder(found, path, GTFS_FILES)
+    except InputFormatError:
+        zf.close()
+        raise
+
+    def opener(info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
+        return lambda: zf.open(info)
+
+    files = {n: _File(n, opener(i), int(i.file_size)) for n, i in picked.items()}
+    return files, zf
+
+
+def _trim(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Text with surrounding spaces removed and blank fields null."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    trimmed = pc.utf8_trim_whitespace(arr)
+    shortest = pc.min(pc.binary_length(trimmed)).as_py()
+    if shortest is None or shortest > 0:  # nothing became blank (blank fields are null already)
+        return trimmed
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+class FeedFiles:
+    """The ``.txt`` files of a GTFS feed in a zip archive or a folder.
+
+    Parameters
+    ----------
+    path
+        The zip archive or folder (the files may sit in one subfolder of it).
+
+    Raises
+    ------
+    InputFormatError
+        If the path does not exist, is neither a zip archive nor a folder, or holds two feeds.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._zip: zipfile.ZipFile | None = None
+        if not self.path.exists():
+            raise InputFormatError("does not exist (expected a GTFS .zip or a folder)",
+                                   path=self.path)
+        if self.path.is_dir():
+            self.files = _folder_files(self.path)
+        elif not zipfile.is_zipfile(self.path):
+            raise InputFormatError("is not a zip archive nor a folder (expected a GTFS .zip or "
+                                   "a folder of .txt files)", path=self.path)
+        else:
+            self.files, self._zip = _zip_files(self.path)
+        self.notes: dict[str, str] = {}  # file -> what was noticed about its encoding
+
+    def close(self) -> None:
+        """Close the zip archive (nothing to do for a folder)."""
+        if self._zip is not None:
+            self._zip.close()
+
+    def __enter__(self) -> FeedFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- files ---------------------------------------------------------------------------
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The lower-case names of the ``.txt`` files, sorted."""
+        return tuple(sorted(self.files))
+
+    def has(self, name: str) -> bool:
+        """Whether the feed has the file (it may be empty)."""
+        return name in self.files
+
+    def size(self, name: str) -> int | None:
+        """The uncompressed size of a file in bytes (None where unknown)."""
+        return self.files[name].size
+
+    def is_empty(self, name: str) -> bool:
+        """True for a file without a header line (0 bytes, or only blanks and a BOM)."""
+        with self._open_raw(name) as fh:
+            return not fh.readline().strip(b" \t\r\n\xef\xbb\xbf")
+
+    def _open_raw(self, name: str) -> IO[bytes]:
+        try:
+            return self.files[name].opener()
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
+            raise InputFormatError(f"cannot be opened ({exc})", path=name) from exc
+
+    def encoding(self, name: str) -> str:
+        """The encoding of a file (``"utf-8"`` or ``"cp1252"``)."""
+        entry = self.files[name]
+        if entry.encoding is None:
+            with self._open_raw(name) as fh:
+                entry.encoding, entry.bom = _sniff(fh.read(_SNIFF_BYTES))
+            if entry.encoding != "utf-8":
+                self._note(name, entry.encoding, entry.bom)
+        return entry.encoding
+
+    def _note(self, name: str, encoding: str, bom: int) -> None:
+        if encoding == "cp1252":
+            self.notes[name] = "is not UTF-8; read as Windows-1252 (cp1252): check umlauts"
+
+    def use_cp1252(self, name: str) -> None:
+        """Read a file as Windows-1252 from now on (it is not valid UTF-8)."""
+        entry = self.files[name]
+        entry.encoding, entry.bom = "cp1252", 0
+        self._note(name, "cp1252", 0)
+
+    def open_text(self, name: str) -> IO[bytes]:
+        """The file as a buffered stream of UTF-8 bytes, without byte-order mark."""
+        encoding = self.encoding(name)
+        raw = self._open_raw(name)
+        bom = self.files[name].bom
+        if bom:
+            raw.read(bom)
+        if encoding == "utf-8":
+            return raw
+        return io.BufferedReader(_Recoded(raw, encoding), buffer_size=1 << 20)
+
+    # ---- header --------------------------------------------------------------------------
+
+    def _header_line(self, name: str, fh: IO[bytes]) -> str:
+        raw = fh.readline(BLOCK_BYTES + 1)
+        if len(raw) > BLOCK_BYTES:
+            raise InputFormatError(f"has a header line longer than {BLOCK_BYTES >> 20} MiB "
+                                   "(a file without line breaks?)", path=name, row=1)
+        raw = raw.removeprefix(_UTF8_BOM)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if self.encoding(name) != "utf-8":
+                raise InputFormatError(f"cannot be decoded as {self.encoding(name)}",
+                                       path=name, row=1) from None
+            self.use_cp1252(name)
+            return raw.decode("cp1252")
+
+    def header(self, name: str) -> list[str]:
+        """The column names as written (surrounding spaces and quotes removed)."""
+        with self.open_text(name) as fh:
+            return _split_header(self._header_line(name, fh))
+
+    # ---- records -------------------------------------------------------------------------
+
+    def blocks(
+        self, name: str, names: list[str], columns: Sequence[str] | None = None, *,
+        bad_records: list[tuple[int, int, int]] | None = None, progress: Any = None,
+    ) -> Iterator[tuple[pa.RecordBatch, np.ndarray]]:
+        """The records of a file in blocks, with the line number of every record.
+
+        Parameters
+        ----------
+        name
+            The file.
+        names
+            The column names to give the fields (normally :meth:`header`, de-duplicated).
+        columns
+            Only these columns (all when None); each must be in ``names``.
+        bad_records
+            Receives ``(line, number of fields, more lines)`` of every record with another
+            number of fields than ``names`` (skipped); ``more lines`` counts the line breaks
+            inside it (a quote left open swallows the lines after it). If None, such a record
+            raises.
+        progress
+            A tqdm bar updated with the bytes read.
+
+        Yields
+        ------
+        (pyarrow.RecordBatch, numpy.ndarray)
+            Text columns (spaces trimmed, blank fields null) and the line of each record
+            (header = line 1).
+
+        Raises
+        ------
+        NotUtf8
+            If the file, read as UTF-8, turns out not to be (it is switched to Windows-1252:
+            read it again).
+        InputFormatError
+            For more than :data:`MAX_BAD_RECORDS` bad records, or unparsable CSV.
+        """
+        bad: list[int] = []
+        fields: list[tuple[int, int]] = []
+
+        def handler(row: pacsv.InvalidRow) -> str:
+            if bad_records is None or len(bad) >= MAX_BAD_RECORDS:
+                return "error"
+            bad.append(-1 if row.number is None else int(row.number))
+            fields.append((int(row.actual_columns), row.text.count("\n")))
+            return "skip"
+
+        with self.open_text(name) as text:
+            encoding = self.encoding(name)
+            self._header_line(name, text)
+            if self.encoding(name) != encoding:  # the header was not UTF-8
+                raise NotUtf8(name)
+            stream: Any = _Counting(text, progress) if progress is not None else text
+            reader = self._reader(name, stream, names, columns, handler)
+            valid = 0  # records yielded so far
+            try:
+                for batch in reader:
+                    lines = _record_lines(valid, batch.num_rows, bad)
+                    valid += batch.num_rows
+                    yield _trimmed(batch), lines
+            except pa.ArrowInvalid as exc:
+                raise self._failure(name, exc, len(bad)) from exc
+            finally:
+                if bad_records is not None:
+                    bad_records.extend((n + 1, k, more) for n, (k, more) in zip(bad, fields,
+                                                                                strict=True))
+
+    def _reader(self, name: str, stream: Any, names: list[str], columns: Sequence[str] | None,
+                handler: Callable[[pacsv.InvalidRow], str]) -> Any:
+        read = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=BLOCK_BYTES)
+        convert = pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=True,
+            null_values=[""], quoted_strings_can_be_null=True,
+            include_columns=list(columns) if columns is not None else None,
+        )
+        try:
+            return pacsv.open_csv(stream, read_options=read, convert_options=convert,
+                                  parse_options=pacsv.ParseOptions(invalid_row_handler=handler))
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV file" in str(exc):
+                return iter(())
+            raise self._failure(name, exc, 0) from exc
+        except StopIteration:  # pragma: no cover - pyarrow raises ArrowInvalid for empty input
+            return iter(())
+
+    def read(self, name: str, names: list[str], columns: Sequence[str] | None = None, *,
+             bad_records: list[tuple[int, int, int]] | None = None,
+             ) -> tuple[pa.Table, np.ndarray]:
+        """The whole file as one table of text columns and the line of each record.
+
+        Reads it again as Windows-1252 if it is not UTF-8; otherwise as :meth:`blocks`.
+        """
+        for _attempt in range(2):
+            batches: list[pa.RecordBatch] = []
+            lines: list[np.ndarray] = []
+            found: list[tuple[int, int, int]] = []
+            try:
+                for batch, at in self.blocks(name, names, columns, bad_records=found):
+                    batches.append(batch)
+                    lines.append(at)
+            except NotUtf8:
+                continue
+            if bad_records is not None:
+                bad_records.extend(found)
+            elif found:
+                line, k, _more = found[0]
+                raise InputFormatError(f"has {k} fields, expected {len(names)} as in the header",
+                                       path=name, row=line)
+            schema = pa.schema([(n, pa.string()) for n in (columns or names)])
+            table = pa.Table.from_batches(batches, schema=schema)
+            at = np.concatenate(lines) if lines else np.zeros(0, np.int64)
+            return table, at
+        raise AssertionError("unreachable")  # pragma: no cover - cp1252 is tried once
+
+    def _failure(self, name: str, exc: Exception, n_bad: int) -> Exception:
+        text = str(exc)
+        if n_bad >= MAX_BAD_RECORDS:
+            return InputFormatError(f"has more than {MAX_BAD_RECORDS:,} records with another "
+                                    "number of fields than its header: is it this GTFS file?",
+                                    path=name)
+        if self.encoding(name) == "utf-8" and re.search(r"utf-?8", text, flags=re.I):
+            self.use_cp1252(name)
+            return NotUtf8(name)
+        text = text.replace("CSV parse error: ", "").strip()
+        match = re.match(r"Row #(\d+): (.*)", text, flags=re.S)
+        if match:
+            first = match.group(2).splitlines()[0]
+            return InputFormatError(f"cannot be read as CSV: {first}", path=name,
+                                    row=int(match.group(1)) + 1)
+        first = text.splitlines()[0] if text else type(exc).__name__
+        return InputFormatError(f"cannot be read as CSV: {first}", path=name)
+
+def _split_header(text: str) -> list[str]:
+    raw = next(csv.reader([text.rstrip("\r\n")]), [])
+    return [n.strip().strip("\ufeff").strip() for n in raw]
+
+
+def _trimmed(batch: pa.RecordBatch) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays([_trim(c) for c in batch.columns], names=batch.schema.names)
+
+
+def _record_lines(valid: int, n: int, bad: list[int]) -> np.ndarray:
+    """Line numbers of valid records ``valid .. valid + n - 1`` (0-based) given the bad records.
+
+    ``bad`` holds the 1-based record numbers (after the header) of the skipped records seen so
+    far; the reader reports them ahead of the block they are in, so all before the block's end
+    are known. Valid record k (1-based) is record ``k + (number of bad records before it)``.
+    """
+    k = np.arange(valid + 1, valid + n + 1, dtype=np.int64)
+    if not bad:
+        return k + 1
+    numbers = np.sort(np.asarray([b for b in bad if b >= 0], dtype=np.int64))
+    valid_before = numbers - np.arange(1, len(numbers) + 1)  # valid records before each bad one
+    return k + np.searchsorted(valid_before, k, side="left") + 1
+
+
+class _Counting:
+    """A read-only stream that reports the bytes read to a progress bar."""
+
+    def __init__(self, fh: IO[bytes], bar: Any) -> None:
+        self.fh, self.bar = fh, bar
+        self.closed = False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)
+        self.bar.update(len(data))
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True
