@@ -3,6 +3,10 @@
 Shared by the reader (:mod:`kurszugang.io.gtfs`) and the extraction
 (:mod:`kurszugang.io.extract`):
 
+- **Zip limits.** Before a zip member is read, its declared size and compression ratio are
+  checked against :func:`zip_limits` (documented in ``docs/gtfs.md``); a member beyond them is
+  refused with its name, sizes and the limit. The declared size is a hard bound: Python's zip
+  reader never returns more bytes than declared (and fails the CRC check on a liar).
 - **Encodings.** UTF-8 (with or without byte-order mark) is read as is; Windows-1252 is
   recognised from a failed UTF-8 decoding and decoded to UTF-8 with a note.
 - **Records in blocks.** :meth:`FeedFiles.blocks` streams a file in blocks of
@@ -15,6 +19,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +34,7 @@ import pyarrow.csv as pacsv
 
 from kurszugang.errors import InputFormatError
 
-__all__ = ["BLOCK_BYTES", "FeedFiles", "NotUtf8"]
+__all__ = ["BLOCK_BYTES", "FeedFiles", "NotUtf8", "ZipLimits", "zip_limits"]
 
 #: The files a GTFS reader knows, in reading order.
 GTFS_FILES = (
@@ -52,6 +57,72 @@ BLOCK_BYTES = 16 << 20
 MAX_BAD_RECORDS = 100_000
 _UTF8_BOM = b"\xef\xbb\xbf"
 _SNIFF_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Limits on the members of a zip archive, checked before a member is read.
+
+    Attributes
+    ----------
+    max_bytes
+        Largest declared uncompressed size of one member (default 64 GiB; DELFI's
+        stop_times.txt has about 2.6 GB). Environment variable ``KURSZUGANG_ZIP_MAX_BYTES``.
+    max_ratio
+        Largest ratio of uncompressed to compressed size (default 100; real GTFS files compress
+        about 10:1, a zip bomb several hundred to a thousand to one). Environment variable
+        ``KURSZUGANG_ZIP_MAX_RATIO``.
+    ratio_from_bytes
+        The ratio is checked only for members larger than this (default 256 MiB): a small file
+        cannot exhaust memory however well it compresses.
+    """
+
+    max_bytes: int = 64 << 30
+    max_ratio: float = 100.0
+    ratio_from_bytes: int = 256 << 20
+
+
+def zip_limits() -> ZipLimits:
+    """The zip limits in force: the defaults, overridden by the environment variables.
+
+    Raises
+    ------
+    InputFormatError
+        If an environment variable is set to something that is not a positive number.
+    """
+    defaults = ZipLimits()
+    values: dict[str, Any] = {}
+    for key, field, kind in (("KURSZUGANG_ZIP_MAX_BYTES", "max_bytes", int),
+                             ("KURSZUGANG_ZIP_MAX_RATIO", "max_ratio", float)):
+        text = os.environ.get(key)
+        if text is None or not text.strip():
+            continue
+        try:
+            value = kind(text.strip())
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise InputFormatError(f"environment variable {key}={text!r} is not a positive "
+                                   f"number (default {getattr(defaults, field):g})")
+        values[field] = value
+    return ZipLimits(**{**defaults.__dict__, **values})
+
+
+def _check_member(info: zipfile.ZipInfo, archive: Path, limits: ZipLimits) -> None:
+    size, packed = int(info.file_size), int(info.compress_size)
+    name = info.filename
+    if size > limits.max_bytes:
+        raise InputFormatError(
+            f"{name} declares {size:,} bytes uncompressed, more than the limit of "
+            f"{limits.max_bytes:,} bytes for one file (a damaged or hostile archive? a real "
+            "feed that large: set KURSZUGANG_ZIP_MAX_BYTES)", path=archive)
+    ratio = size / max(packed, 1)
+    if size > limits.ratio_from_bytes and ratio > limits.max_ratio:
+        raise InputFormatError(
+            f"{name} declares {size:,} bytes uncompressed from {packed:,} bytes compressed "
+            f"(ratio {ratio:,.0f}:1), more than the limit of {limits.max_ratio:g}:1 for files "
+            f"over {limits.ratio_from_bytes >> 20:,} MiB (real GTFS files compress about 10:1; "
+            "a zip bomb? a real feed: set KURSZUGANG_ZIP_MAX_RATIO)", path=archive)
 
 
 class NotUtf8(Exception):
@@ -149,7 +220,7 @@ def _folder_files(path: Path) -> dict[str, _File]:
     return {n: _File(n, opener(p), p.stat().st_size) for n, p in picked.items()}
 
 
-def _zip_files(path: Path) -> tuple[dict[str, _File], zipfile.ZipFile]:
+def _zip_files(path: Path, limits: ZipLimits) -> tuple[dict[str, _File], zipfile.ZipFile]:
     try:
         zf = zipfile.ZipFile(path)
         infos = zf.infolist()
@@ -164,6 +235,8 @@ def _zip_files(path: Path) -> tuple[dict[str, _File], zipfile.ZipFile]:
             found[parts] = info
     try:
         picked = _pick_folder(found, path, GTFS_FILES)
+        for info in picked.values():
+            _check_member(info, path, limits)
     except InputFormatError:
         zf.close()
         raise
@@ -196,7 +269,8 @@ class FeedFiles:
     Raises
     ------
     InputFormatError
-        If the path does not exist, is neither a zip archive nor a folder, or holds two feeds.
+        If the path does not exist, is neither a zip archive nor a folder, holds two feeds, or a
+        zip member is beyond the :func:`zip_limits`.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -211,7 +285,7 @@ class FeedFiles:
             raise InputFormatError("is not a zip archive nor a folder (expected a GTFS .zip or "
                                    "a folder of .txt files)", path=self.path)
         else:
-            self.files, self._zip = _zip_files(self.path)
+            self.files, self._zip = _zip_files(self.path, zip_limits())
         self.notes: dict[str, str] = {}  # file -> what was noticed about its encoding
 
     def close(self) -> None:

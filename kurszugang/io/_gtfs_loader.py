@@ -35,6 +35,7 @@ from kurszugang.io._gtfs_tables import (
     _TIME_SLACK,
     MAX_LISTED,
     MAX_SKIPPED_SHARE,
+    MAX_TRIP_STOP_TIMES,
     SKIPPED_COLUMNS,
     _Col,
     _empty_intermediate,
@@ -128,6 +129,7 @@ class _Pass:
     gather: np.ndarray | None = None  # per kept trip: its rows are scattered; collect them
     index: _KeyIndex = field(init=False)  # of the keys
     closed: np.ndarray = field(init=False)
+    too_long: set[str] = field(default_factory=set)
     aside: list[pa.Table] = field(default_factory=list)
     sink: list[pd.DataFrame] = field(default_factory=list)
     stop_used: np.ndarray | None = None
@@ -892,12 +894,14 @@ class _Loader:
                 break
             except NotUtf8:
                 self.restore(snap)
-                p = _Pass(keys, gather=p.gather)
+                p = _Pass(keys, gather=p.gather, too_long=set(p.too_long))
             except _Scattered:
                 self.restore(snap)
-                runs = self._trip_layout(keys)
-                gather = runs > 1
+                rows, runs = self._trip_layout(keys)
+                gather = (runs > 1) & (rows <= MAX_TRIP_STOP_TIMES)
                 p = _Pass(keys, gather=gather)
+                for trip in keys.filter(pa.array(rows > MAX_TRIP_STOP_TIMES)).to_pylist():
+                    self._mark_long(p, trip, None)
                 logger.info("GTFS %s: stop_times.txt is not grouped by trip (%s trips are "
                             "scattered); reading it again", self.path.name,
                             f"{int(gather.sum()):,}")
@@ -928,6 +932,8 @@ class _Loader:
             carry = None
             if current is not None:  # the last trip may go on in the next block
                 table, carry = _split_last_trip(table)
+                carry = self._long_trip(p, carry)
+            table = self._long_trips_in_block(p, table)
             if p.gather is None:
                 codes = p.index.positions(table.column("trip_id"))
                 codes = codes[codes >= 0]
@@ -940,10 +946,17 @@ class _Loader:
         self._bad_records(file, bad)
 
     def _admit(self, p: _Pass, table: pa.Table) -> pa.Table:
-        """The rows of a block to check now: not those of scattered trips (set aside for the
-        end)."""
+        """The rows of a block to check now: not those of too long trips (counted), or of
+        scattered trips (set aside for the end)."""
         trip = table.column("trip_id")
         p.rows += table.num_rows
+        if p.too_long:
+            long = pc.fill_null(pc.is_in(trip, value_set=pa.array(sorted(p.too_long))), False)
+            n = pc.sum(long).as_py() or 0
+            if n:
+                self._count_long(n)
+                table = table.filter(pc.invert(long))
+                trip = table.column("trip_id")
         if p.gather is not None and p.gather.any():
             codes = p.index.positions(trip)
             aside = np.zeros(len(codes), dtype=bool)
@@ -953,8 +966,48 @@ class _Loader:
                 table = table.filter(pa.array(~aside))
         return table
 
-    def _trip_layout(self, keys: pa.Array) -> np.ndarray:
-        """Runs (groups of consecutive rows) of each kept trip in stop_times.txt."""
+    def _count_long(self, n: int) -> None:
+        summary = f"trips with more than {MAX_TRIP_STOP_TIMES:,} stop_times (skipped)"
+        if self.lenient:
+            self.count_skipped("stop_times.txt", "trip_too_long", n, summary)
+
+    def _long_trip(self, p: _Pass, carry: pa.Table) -> pa.Table | None:
+        """The waiting rows of the last trip, unless that trip has grown too long."""
+        if carry.num_rows <= MAX_TRIP_STOP_TIMES:
+            return carry
+        self._mark_long(p, carry.column("trip_id")[0].as_py(), carry.column(_LINE)[0].as_py())
+        self._count_long(carry.num_rows)
+        return None
+
+    def _mark_long(self, p: _Pass, trip: str | None, line: int | None) -> None:
+        """A trip with too many stop_times: listed (at its first line, if known), its records
+        skipped from now on."""
+        p.too_long.add(trip)  # type: ignore[arg-type]
+        self.add("error", "stop_times.txt", [line], "trip_id",
+                 [f"'{trip}' has more than {MAX_TRIP_STOP_TIMES:,} stop_times (real trips have a "
+                  "few hundred at most); its records are skipped"], "trip_too_long",
+                 summary=f"trips with more than {MAX_TRIP_STOP_TIMES:,} stop_times (skipped)",
+                 examples=[trip], skip=True, fatal=True)
+
+    def _long_trips_in_block(self, p: _Pass, table: pa.Table) -> pa.Table:
+        """A block without the rows of trips that have too many of them."""
+        if table.num_rows <= MAX_TRIP_STOP_TIMES:
+            return table
+        counts = pc.value_counts(table.column("trip_id").combine_chunks())
+        long = counts.field("values").filter(pc.greater(counts.field("counts"),
+                                                        MAX_TRIP_STOP_TIMES))
+        if not len(long):
+            return table
+        hit = pc.fill_null(pc.is_in(table.column("trip_id"), value_set=long), False)
+        rows = table.filter(hit)
+        for trip in long.to_pylist():
+            first = rows.filter(pc.equal(rows.column("trip_id"), trip))
+            self._long_trip(p, first)
+        return table.filter(pc.invert(hit))
+
+    def _trip_layout(self, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and runs (groups of consecutive rows) of each kept trip in stop_times.txt."""
+        rows = np.zeros(len(keys), dtype=np.int64)
         runs = np.zeros(len(keys), dtype=np.int64)
         prev = -2
         index = _KeyIndex(keys, unique=True)
@@ -965,9 +1018,10 @@ class _Loader:
                 continue
             starts = np.r_[codes[0] != prev, codes[1:] != codes[:-1]]
             known = codes >= 0
+            rows += np.bincount(codes[known], minlength=len(keys))
             runs += np.bincount(codes[known & starts], minlength=len(keys))
             prev = int(codes[-1])
-        return runs
+        return rows, runs
 
     def _finish_stop_times(self, p: _Pass) -> None:
         file = "stop_times.txt"

@@ -24,6 +24,9 @@ _REQUIRED_FILES = ("stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
 #: Largest share of a file's records that may be skipped as unusable for routing; above it the
 #: feed is refused (:class:`FeedRefusedError`).
 MAX_SKIPPED_SHARE = 0.05
+#: Most stop_times a trip may have (real trips have a few hundred at most); the records of a
+#: trip with more are skipped, which also bounds the memory of streaming a hostile file.
+MAX_TRIP_STOP_TIMES = 20_000
 #: Problems listed per file and kind; the rest are counted (``report.omitted``).
 MAX_LISTED = 10_000
 

@@ -53,6 +53,7 @@ from kurszugang.io._gtfs_tables import (
     _DAY,
     MAX_LISTED,
     MAX_SKIPPED_SHARE,
+    MAX_TRIP_STOP_TIMES,
     SKIPPED_COLUMNS,
     _as_date,
     _lookup,
@@ -69,6 +70,7 @@ __all__ = [
     "GTFS_FILES",
     "MAX_LISTED",
     "MAX_SKIPPED_SHARE",
+    "MAX_TRIP_STOP_TIMES",
     "ON_DEMAND_ROUTE_TYPES",
     "SKIPPED_COLUMNS",
     "read_gtfs",
@@ -380,8 +382,8 @@ def read_gtfs(
     Raises
     ------
     InputFormatError
-        If ``path`` does not exist or is neither a zip archive nor a folder, or the zip is
-        unreadable.
+        If ``path`` does not exist or is neither a zip archive nor a folder, the zip is
+        unreadable or a member is beyond the zip limits (``docs/gtfs.md``).
     FeedRefusedError
         If too many records had to be skipped (default ``strict``).
     DataValidationError
@@ -420,7 +422,9 @@ def read_gtfs(
 def validate_gtfs(path: str | Path, *, strict: bool = False) -> ValidationReport:
     """Check a GTFS feed and report every problem, without raising for bad data.
 
-    stop_times.txt and calendar_dates.txt are streamed in blocks (only the standard columns).
+    stop_times.txt and calendar_dates.txt are streamed in blocks (only the standard columns),
+    so memory stays bounded on any input; a zip member beyond the zip limits is refused before
+    it is read.
 
     Parameters
     ----------
