@@ -7,11 +7,14 @@ Shared by the reader (:mod:`kurszugang.io.gtfs`) and the extraction
   checked against :func:`zip_limits` (documented in ``docs/gtfs.md``); a member beyond them is
   refused with its name, sizes and the limit. The declared size is a hard bound: Python's zip
   reader never returns more bytes than declared (and fails the CRC check on a liar).
-- **Encodings.** UTF-8 (with or without byte-order mark) is read as is; Windows-1252 is
-  recognised from a failed UTF-8 decoding and decoded to UTF-8 with a note.
+- **Encodings.** UTF-8 (with or without byte-order mark) is read as is; UTF-16 (little or big
+  endian, with or without byte-order mark) is recognised from the first bytes and Windows-1252
+  from a failed UTF-8 decoding, and both are decoded to UTF-8 with a note naming the encoding.
 - **Records in blocks.** :meth:`FeedFiles.blocks` streams a file in blocks of
   :data:`BLOCK_BYTES` as Arrow record batches of text columns (blank fields null, surrounding
-  spaces removed) together with the line number of every record.
+  spaces removed) together with the line number of every record. A record longer than a block
+  is reported with its line number (and whether a quote is left open) instead of Arrow's
+  "straddling object" message.
 """
 
 from __future__ import annotations
@@ -167,7 +170,23 @@ def _sniff(head: bytes) -> tuple[str, int]:
     """The encoding of a file from its first bytes and the length of its byte-order mark."""
     if head.startswith(_UTF8_BOM):
         return "utf-8", 3
+    if head.startswith(b"\xff\xfe"):
+        return "utf-16-le", 2
+    if head.startswith(b"\xfe\xff"):
+        return "utf-16-be", 2
+    sample = head[: len(head) // 2 * 2]
+    if len(sample) >= 4:
+        even = sample[0::2].count(0) / (len(sample) // 2)
+        odd = sample[1::2].count(0) / (len(sample) // 2)
+        if odd > 0.4 and even < 0.05:
+            return "utf-16-le", 0
+        if even > 0.4 and odd < 0.05:
+            return "utf-16-be", 0
     return "utf-8", 0
+
+
+_ENCODING_NAMES = {"utf-16-le": "UTF-16 (little-endian)", "utf-16-be": "UTF-16 (big-endian)",
+                   "cp1252": "Windows-1252 (cp1252)"}
 
 
 @dataclass
@@ -317,7 +336,10 @@ class FeedFiles:
     def is_empty(self, name: str) -> bool:
         """True for a file without a header line (0 bytes, or only blanks and a BOM)."""
         with self._open_raw(name) as fh:
-            return not fh.readline().strip(b" \t\r\n\xef\xbb\xbf")
+            head = fh.read(1 << 16)
+        n = _line_end(head)
+        first = head[:n] if n is not None else head
+        return not first.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe\x00")
 
     def _open_raw(self, name: str) -> IO[bytes]:
         try:
@@ -326,7 +348,7 @@ class FeedFiles:
             raise InputFormatError(f"cannot be opened ({exc})", path=name) from exc
 
     def encoding(self, name: str) -> str:
-        """The encoding of a file (``"utf-8"`` or ``"cp1252"``)."""
+        """The encoding of a file (``"utf-8"``, ``"utf-16-le"``, ``"utf-16-be"``, ``"cp1252"``)."""
         entry = self.files[name]
         if entry.encoding is None:
             with self._open_raw(name) as fh:
@@ -336,8 +358,13 @@ class FeedFiles:
         return entry.encoding
 
     def _note(self, name: str, encoding: str, bom: int) -> None:
+        label = _ENCODING_NAMES[encoding]
         if encoding == "cp1252":
             self.notes[name] = "is not UTF-8; read as Windows-1252 (cp1252): check umlauts"
+        else:
+            mark = "with" if bom else "without"
+            self.notes[name] = (f"is {label}, {mark} a byte-order mark, not UTF-8 as GTFS "
+                                f"requires; read as {label.split(' ')[0]}")
 
     def use_cp1252(self, name: str) -> None:
         """Read a file as Windows-1252 from now on (it is not valid UTF-8)."""
@@ -359,7 +386,7 @@ class FeedFiles:
     # ---- header --------------------------------------------------------------------------
 
     def _header_line(self, name: str, fh: IO[bytes]) -> str:
-        raw = fh.readline(BLOCK_BYTES + 1)
+        raw = _read_line(fh, BLOCK_BYTES)
         if len(raw) > BLOCK_BYTES:
             raise InputFormatError(f"has a header line longer than {BLOCK_BYTES >> 20} MiB "
                                    "(a file without line breaks?)", path=name, row=1)
@@ -414,7 +441,8 @@ class FeedFiles:
             If the file, read as UTF-8, turns out not to be (it is switched to Windows-1252:
             read it again).
         InputFormatError
-            For more than :data:`MAX_BAD_RECORDS` bad records, or unparsable CSV.
+            For a record longer than :data:`BLOCK_BYTES` (with its line), more than
+            :data:`MAX_BAD_RECORDS` bad records, or other unparsable CSV.
         """
         bad: list[int] = []
         fields: list[tuple[int, int]] = []
@@ -495,6 +523,8 @@ class FeedFiles:
 
     def _failure(self, name: str, exc: Exception, n_bad: int) -> Exception:
         text = str(exc)
+        if "straddl" in text or "out of sync with chunker" in text:
+            return self._long_record(name)
         if n_bad >= MAX_BAD_RECORDS:
             return InputFormatError(f"has more than {MAX_BAD_RECORDS:,} records with another "
                                     "number of fields than its header: is it this GTFS file?",
@@ -510,6 +540,22 @@ class FeedFiles:
                                     row=int(match.group(1)) + 1)
         first = text.splitlines()[0] if text else type(exc).__name__
         return InputFormatError(f"cannot be read as CSV: {first}", path=name)
+
+    def _long_record(self, name: str) -> InputFormatError:
+        """The error for a record longer than a block: its line, length and an open quote."""
+        with self.open_text(name) as fh:
+            found = find_long_record(fh, BLOCK_BYTES)
+        limit = f"{BLOCK_BYTES >> 20} MiB"
+        if found is None:  # pragma: no cover - Arrow found one, so the scan does too
+            return InputFormatError(f"has a record longer than {limit} (a line break missing?)",
+                                    path=name)
+        line, length, several_lines, complete = found
+        size = f"is {length:,} bytes long" if complete else f"is longer than {length:,} bytes"
+        why = ("a quote opened on this line is not closed where it should be" if several_lines
+               else "a line break missing?")
+        return InputFormatError(f"the record starting on this line {size}, more than the "
+                                f"{limit} a record may have ({why})", path=name, row=line)
+
 
 def _split_header(text: str) -> list[str]:
     raw = next(csv.reader([text.rstrip("\r\n")]), [])
@@ -533,6 +579,74 @@ def _record_lines(valid: int, n: int, bad: list[int]) -> np.ndarray:
     numbers = np.sort(np.asarray([b for b in bad if b >= 0], dtype=np.int64))
     valid_before = numbers - np.arange(1, len(numbers) + 1)  # valid records before each bad one
     return k + np.searchsorted(valid_before, k, side="left") + 1
+
+
+def find_long_record(fh: IO[bytes], limit: int,
+                     cap: int = 1 << 30) -> tuple[int, int, bool, bool] | None:
+    """The first record longer than ``limit`` bytes in a stream of CSV text.
+
+    Scans in chunks with numpy: a line break ends a record where the number of quotes since
+    the start of the stream is even. Lines count from 1 at the stream's start.
+
+    Returns
+    -------
+    tuple or None
+        ``(line where the record starts, its length in bytes, whether it spans several lines,
+        whether the length is complete)``: the scan follows the long record to its end, or
+        stops after ``cap`` bytes of it. None if no record is that long.
+    """
+    rec_line, rec_start, rec_breaks = 1, 0, 0  # the current record: first line, offset, breaks
+    quotes, offset = 0, 0  # quotes before the chunk, offset of the chunk
+    while True:
+        chunk = fh.read(8 << 20)
+        if not chunk:
+            length = offset - rec_start
+            return (rec_line, length, rec_breaks > 0, True) if length > limit else None
+        buf = np.frombuffer(chunk, dtype=np.uint8)
+        cum_quotes = np.cumsum(buf == 34)
+        breaks = np.flatnonzero(buf == 10)
+        ends = np.flatnonzero((quotes + cum_quotes[breaks]) % 2 == 0)  # breaks ending a record
+        line_at_chunk = rec_line + rec_breaks
+        if len(ends):
+            end_pos = offset + breaks[ends]
+            start_pos = np.r_[rec_start, end_pos[:-1] + 1]
+            lengths = end_pos - start_pos
+            inside = np.r_[rec_breaks + ends[0], np.diff(ends) - 1]
+            first_lines = np.r_[rec_line, line_at_chunk + ends[:-1] + 1]
+            long = np.flatnonzero(lengths > limit)
+            if len(long):
+                i = int(long[0])
+                return int(first_lines[i]), int(lengths[i]), bool(inside[i] > 0), True
+            rec_line = line_at_chunk + int(ends[-1]) + 1
+            rec_start = int(end_pos[-1]) + 1
+            rec_breaks = len(breaks) - int(ends[-1]) - 1
+        else:
+            rec_breaks += len(breaks)
+        quotes += int(cum_quotes[-1])
+        offset += len(buf)
+        if offset - rec_start > cap:
+            return rec_line, offset - rec_start, rec_breaks > 0, False
+
+
+def _line_end(head: bytes) -> int | None:
+    """The length of the first line of ``head`` with its line end (\\n, \\r\\n or \\r)."""
+    ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
+    if not ends:
+        return None
+    i = min(ends)
+    return i + 2 if head[i:i + 2] == b"\r\n" else i + 1
+
+
+def _read_line(fh: IO[bytes], limit: int) -> bytes:
+    """The first line of a stream, ended by \\n, \\r\\n or \\r (old Mac files), at most
+    ``limit + 1`` bytes."""
+    peek = getattr(fh, "peek", None)
+    if peek is not None:
+        head = peek(1 << 16)[: 1 << 16]
+        n = _line_end(head)
+        if n is not None:
+            return fh.read(n)
+    return fh.readline(limit + 1)
 
 
 class _Counting:

@@ -24,6 +24,8 @@ from kurszugang.errors import InputError, InputFormatError, Problem
 from kurszugang.io._feedfiles import GTFS_FILES, FeedFiles, NotUtf8
 from kurszugang.io._gtfs_tables import (
     _DATE_RE,
+    _FAR_FACTOR,
+    _FAR_MIN_KM,
     _FAST_HOP_SPEED,
     _FLOAT_RE,
     _INT_RE,
@@ -739,6 +741,7 @@ class _Loader:
                         lambda i: ["is empty (required for location_type 0, 1 and 2)"] * len(i),
                         "missing_value", summary=f"stops without {column}",
                         examples=stops["stop_id"][blank].tolist()[:3])
+        self._check_coordinates(located)
         ps = stops["parent_station"]
         dangling = ps.notna().to_numpy(bool) & ~_isin(ps, stops["stop_id"])
         if dangling.any():
@@ -749,6 +752,43 @@ class _Loader:
                       summary="stops whose parent_station is not in stops.txt (kept as given)",
                       examples=pd.unique(vals[dangling])[:3])
         self._skipped_ids(file, "stop_id", self._apply_drop(file))
+
+    def _check_coordinates(self, located: np.ndarray) -> None:
+        """Stops at 0,0, with latitude and longitude swapped, or far from all the others."""
+        file = "stops.txt"
+        stops = self.tables[file]
+        lat = stops["stop_lat"].to_numpy(np.float64)
+        lon = stops["stop_lon"].to_numpy(np.float64)
+        ok = located & np.isfinite(lat) & np.isfinite(lon) & ~self.drops[file]
+        zero = ok & (lat == 0) & (lon == 0)
+        ref = ok & ~zero
+        far = swapped = np.zeros(len(lat), dtype=bool)
+        if ref.any():
+            mlat, mlon = float(np.median(lat[ref])), float(np.median(lon[ref]))
+            km = _haversine(lat, lon, np.full_like(lat, mlat), np.full_like(lon, mlon)) / 1000
+            radius = max(_FAR_MIN_KM, _FAR_FACTOR * float(np.median(km[ref])))
+            back = _haversine(lon, lat, np.full_like(lat, mlat), np.full_like(lon, mlon)) / 1000
+            far = ref & (km > radius)
+            swapped = far & (np.abs(lon) <= 90) & (back <= radius)
+            far &= ~swapped
+        ids = stops["stop_id"].to_numpy(object)
+        around = f"lat {mlat:.2f}, lon {mlon:.2f}" if ref.any() else ""
+        cases: list[tuple[np.ndarray, Callable[[np.ndarray], list[str]], str]] = [
+            (zero, lambda i: ["0 and stop_lon 0 put the stop at 0°N 0°E in the Atlantic "
+                              "(coordinates missing?)"] * len(i), "stops at 0,0"),
+            (swapped, lambda i: [f"{lat[j]:g} and stop_lon {lon[j]:g} look swapped: the feed's "
+                                 f"other stops lie around {around}" for j in i],
+             "stops with latitude and longitude swapped"),
+            (far, lambda i: [f"{lat[j]:g} and stop_lon {lon[j]:g} lie {km[j]:,.0f} km from the "
+                             f"middle of the feed's stops ({around}); expected within "
+                             f"{radius:,.0f} km: check the coordinates" for j in i],
+             "stops far from all the others"),
+        ]
+        lines = stops[_LINE].to_numpy()
+        for mask, messages, summary in cases:
+            self.flag(file, np.flatnonzero(mask), lines, "stop_lat", messages,
+                      "implausible_coordinates", summary=summary, examples=ids[mask][:3],
+                      strict_error=True)
 
     def _check_routes(self) -> None:
         file = "routes.txt"

@@ -177,6 +177,10 @@ _SCHEMA: dict[str, tuple[_Col, ...]] = {
 _FAST_HOP_SPEED = 100.0
 _TIME_SLACK = 60.0
 _EARTH_RADIUS = 6_371_008.8  # metres
+# A stop is implausibly far from the feed's other stops beyond this many km, or beyond this
+# many times the median distance of all stops from their median point (whichever is larger).
+_FAR_MIN_KM = 500.0
+_FAR_FACTOR = 10.0
 
 _LINE = "_line"  # hidden column: the line of each record in its file (header = line 1)
 

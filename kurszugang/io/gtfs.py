@@ -9,13 +9,14 @@ the file. The Zug feed (198,554 stop_times, 284,499 calendar_dates) reads in und
 What is tolerated, skipped or refused and which dtypes the tables have is documented in
 ``docs/gtfs.md``. In short:
 
-- tolerated: a byte-order mark, surrounding spaces, quoted fields, Windows line ends,
-  Windows-1252 files (with a warning), junk zip entries (``__MACOSX/``,
+- tolerated: a byte-order mark, surrounding spaces, quoted fields, Windows line ends, UTF-16 and
+  Windows-1252 files (with a warning naming the encoding), junk zip entries (``__MACOSX/``,
   ``._stops.txt``) and the files inside one subfolder of the zip; absent optional files (each an
   empty table with the standard columns), but not both calendar.txt and calendar_dates.txt;
   times past 24:00 and one-digit hours; blank intermediate times (interpolated, counted);
 - warnings (the record is kept): references routing does not use that point at nothing
-  (``routes.agency_id``, ``parent_station``, transfers), files the reader does not use;
+  (``routes.agency_id``, ``parent_station``, transfers), implausible stop coordinates, files
+  the reader does not use;
 - skipped (counted per file and reason in :attr:`Feed.skipped` and the report): records routing
   cannot use, e.g. a stop_times row for a missing trip or stop or with an unparsable time, a trip
   with a missing route or service. A feed whose files lose more than :data:`MAX_SKIPPED_SHARE`
@@ -366,7 +367,7 @@ def read_gtfs(
         missing trip or stop or with an unparsable time, a trip with a missing route or
         service, ...) are left out, counted per file and reason in ``feed.skipped`` and listed
         in ``feed.report``; references routing does not use (``routes.agency_id``, parent
-        stations, transfers pointing at nothing) are warnings.
+        stations, transfers pointing at nothing) and implausible stop coordinates are warnings.
         A feed is refused (:class:`FeedRefusedError`) when a file loses more than
         :data:`MAX_SKIPPED_SHARE` of its records. True: any error raises (for feed authors).
         False: every record is kept and errors are only reported, unless an error makes a table
