@@ -410,6 +410,7 @@ class FeedFiles:
     def blocks(
         self, name: str, names: list[str], columns: Sequence[str] | None = None, *,
         bad_records: list[tuple[int, int, int]] | None = None, progress: Any = None,
+        trim: bool = True,
     ) -> Iterator[tuple[pa.RecordBatch, np.ndarray]]:
         """The records of a file in blocks, with the line number of every record.
 
@@ -428,6 +429,9 @@ class FeedFiles:
             raises.
         progress
             A tqdm bar updated with the bytes read.
+        trim
+            Remove the spaces around values (default); with False the values are as written
+            (blank fields are null either way).
 
         Yields
         ------
@@ -466,7 +470,7 @@ class FeedFiles:
                 for batch in reader:
                     lines = _record_lines(valid, batch.num_rows, bad)
                     valid += batch.num_rows
-                    yield _trimmed(batch), lines
+                    yield (_trimmed(batch) if trim else batch), lines
             except pa.ArrowInvalid as exc:
                 raise self._failure(name, exc, len(bad)) from exc
             finally:
@@ -493,7 +497,7 @@ class FeedFiles:
             return iter(())
 
     def read(self, name: str, names: list[str], columns: Sequence[str] | None = None, *,
-             bad_records: list[tuple[int, int, int]] | None = None,
+             bad_records: list[tuple[int, int, int]] | None = None, trim: bool = True,
              ) -> tuple[pa.Table, np.ndarray]:
         """The whole file as one table of text columns and the line of each record.
 
@@ -504,7 +508,7 @@ class FeedFiles:
             lines: list[np.ndarray] = []
             found: list[tuple[int, int, int]] = []
             try:
-                for batch, at in self.blocks(name, names, columns, bad_records=found):
+                for batch, at in self.blocks(name, names, columns, bad_records=found, trim=trim):
                     batches.append(batch)
                     lines.append(at)
             except NotUtf8:
@@ -560,6 +564,13 @@ class FeedFiles:
 def _split_header(text: str) -> list[str]:
     raw = next(csv.reader([text.rstrip("\r\n")]), [])
     return [n.strip().strip("\ufeff").strip() for n in raw]
+
+
+def trimmed(batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+    """A batch (or table) with every column trimmed as :meth:`FeedFiles.blocks` does."""
+    if isinstance(batch, pa.Table):
+        return pa.table([_trim(c) for c in batch.columns], names=batch.column_names)
+    return _trimmed(batch)
 
 
 def _trimmed(batch: pa.RecordBatch) -> pa.RecordBatch:

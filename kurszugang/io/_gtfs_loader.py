@@ -1,13 +1,14 @@
 """The GTFS loader: reads, converts and checks every file of a feed, collecting problems.
 
 Private to :mod:`kurszugang.io.gtfs` (whose docstring and ``docs/gtfs.md`` describe what is read,
-skipped and refused). Small files are read whole; stop_times.txt and calendar_dates.txt are
-streamed in blocks, stop_times.txt in blocks of whole trips, so validating needs memory for a
-block, not for the file.
+skipped and refused). Small files are read whole; stop_times.txt and calendar_dates.txt (and,
+for a dated read, trips.txt and shapes.txt) are streamed in blocks, stop_times.txt in blocks of
+whole trips, so validating needs memory for a block, not for the file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ import pyarrow.compute as pc
 
 from kurszugang._arrow import isin as _isin
 from kurszugang.errors import InputError, InputFormatError, Problem
-from kurszugang.io._feedfiles import GTFS_FILES, FeedFiles, NotUtf8
+from kurszugang.io._feedfiles import GTFS_FILES, FeedFiles, NotUtf8, _trim, trimmed
 from kurszugang.io._gtfs_tables import (
     _DATE_RE,
+    _DAY,
     _FAR_FACTOR,
     _FAR_MIN_KM,
     _FAST_HOP_SPEED,
@@ -142,6 +144,7 @@ class _Pass:
     copied: tuple[int, int] = (0, 0)
 
     stops: _KeyIndex | None = None  # of the stops' ids
+    wanted: _KeyIndex | None = None  # with ``dates``: the trips whose rows are read
 
     def __post_init__(self) -> None:
         self.index = _KeyIndex(self.keys, unique=True)
@@ -160,12 +163,13 @@ class _Loader:
     ``lenient``: records routing cannot use are skipped (listed as warnings, counted per file
     and reason), references routing does not use are warnings; else every problem is an error
     and nothing is skipped. ``build``: keep the tables for a :class:`Feed` (else only check,
-    as :func:`validate_gtfs` does).
+    as :func:`validate_gtfs` does). ``dates``: read only what these service dates need.
     """
 
-    def __init__(self, path: str | Path, *, lenient: bool, build: bool) -> None:
+    def __init__(self, path: str | Path, *, lenient: bool, build: bool,
+                 dates: tuple[dt.date, ...] | None = None) -> None:
         self.path = Path(path)
-        self.lenient, self.build = lenient, build
+        self.lenient, self.build, self.dates = lenient, build, dates
         self.report = ValidationReport(source=str(path), kind="GTFS feed")
         self.fatal: list[Problem] = []
         self.refusal: list[str] = []
@@ -179,6 +183,7 @@ class _Loader:
         self.bad: dict[tuple[str, str], np.ndarray] = {}  # (file, column) -> unparsable mask
         self.present_values: dict[tuple[str, str], np.ndarray] = {}  # non-blank fields
         self.service: _ServiceDays | None = None
+        self.trip_counts: pd.Series | None = None  # trips per service (``dates``)
         self.skipped_ids: dict[str, pa.Array] = {}  # file -> ids of its skipped records
         self.interpolated = 0
         self._repeated_dates = 0
@@ -196,6 +201,13 @@ class _Loader:
     def src(self) -> FeedFiles:
         assert self._src is not None, "the loader reads inside run()"
         return self._src
+
+    @property
+    def covered(self) -> tuple[np.datetime64, ...]:
+        """The days whose trips a dated read keeps: the dates and the day before each."""
+        assert self.dates is not None
+        days = {np.datetime64(d, "D") for d in self.dates}
+        return tuple(sorted(days | {d - _DAY for d in days}))
 
     # ---- problems ------------------------------------------------------------------------
 
@@ -372,7 +384,8 @@ class _Loader:
             self._read_shapes()
             self._check_frequencies()
             self._check_transfers()
-            self._check_unused()
+            if not self.dates:
+                self._check_unused()
         self._finish()
         self._count()
 
@@ -433,9 +446,11 @@ class _Loader:
                      summary="files not read", examples=unknown[:3])
 
     def _columns(self, file: str) -> list[str] | None:
-        """The columns to read: all, or (validating) the standard ones."""
+        """The columns to read: all, or (validating, or with ``dates`` for the big files) the
+        standard ones."""
         names = self.names[file]
-        if self.build:
+        if self.build and not (self.dates and file in ("trips.txt", "stop_times.txt",
+                                                       "shapes.txt")):
             return None
         standard = {c.name for c in _SCHEMA[file]}
         return [n for n in names if n in standard]
@@ -829,9 +844,10 @@ class _Loader:
         kept: list[pd.DataFrame] = []
         repeated: list[pd.DataFrame] = []
         state: dict[str, _ServiceBuilder] = {}
+        covered = np.array(self.covered, dtype="datetime64[D]") if self.dates else None
 
         def restart() -> None:
-            state["b"] = _ServiceBuilder(track_duplicates=True)
+            state["b"] = _ServiceBuilder(track_duplicates=not self.dates)
             state["b"].add_calendar(self.tables["calendar.txt"])
             kept.clear()
             repeated.clear()
@@ -847,6 +863,8 @@ class _Loader:
             if len(again):
                 self._repeated_dates += len(again)
             if self.build:
+                if covered is not None:
+                    df = df[np.isin(df["date"].to_numpy().astype("datetime64[D]"), covered)]
                 kept.append(df)
 
         self._repeated_dates = 0
@@ -899,7 +917,10 @@ class _Loader:
 
     def _read_trips(self) -> None:
         file = "trips.txt"
-        self._read_whole(file)
+        if self.dates and self.present[file] and "service_id" in self.names[file]:
+            self._read_dated_trips()
+        else:
+            self._read_whole(file)
         self._duplicates(file, ["trip_id"])
         self._reject_refs(file, "route_id", "routes.txt", self.tables["routes.txt"]["route_id"],
                           ("missing_route", "skipped_route"))
@@ -908,6 +929,47 @@ class _Loader:
                           ("missing_service", "skipped_service"),
                           suffix=" nor in calendar_dates.txt")
         self._skipped_ids(file, "trip_id", self._apply_drop(file))
+
+    def _read_dated_trips(self) -> None:
+        """Stream trips.txt keeping the trips of the services running on the covered days, and
+        count every service's trips (for :meth:`Feed.service_counts`)."""
+        file = "trips.txt"
+        sd = self.service
+        assert sd is not None
+        cols = [c for c in (sd.column(d.astype(dt.date)) for d in self.covered) if c is not None]
+        runs = sd.active[:, cols].any(axis=1) if cols else np.zeros(len(sd.ids), bool)
+        running = pa.array(sd.ids.to_numpy(dtype=object)[runs], type=pa.string())
+        kept: list[tuple[pd.DataFrame, np.ndarray]] = []
+        counts: list[pa.StructArray] = []
+
+        def restart() -> None:
+            kept.clear()
+            counts.clear()
+
+        def body(table: pa.Table, lines: np.ndarray) -> None:
+            service = table.column("service_id")
+            counts.append(pc.value_counts(service))
+            keep = pc.fill_null(pc.is_in(service, value_set=running), False)
+            sub = table.filter(keep)
+            if sub.num_rows:
+                mask = np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)
+                kept.append(self._convert(file, sub, lines[mask]))
+
+        self._stream(file, body, restart)
+        if kept:
+            df = pd.concat([k[0] for k in kept], ignore_index=True)
+            drop = np.concatenate([k[1] for k in kept])
+        else:
+            df, drop = self._convert(file, None, None)
+        self.tables[file], self.drops[file] = df, drop
+        self.records[file] = self.records.get(file, 0) + len(df)
+        counted = [c for c in counts if len(c)]
+        vc = pa.concat_arrays(counted) if counted else None
+        frame = pd.DataFrame({
+            "service": vc.field("values").to_pylist() if vc is not None else [],
+            "n": vc.field("counts").to_numpy() if vc is not None else np.zeros(0, np.int64)})
+        per = frame.dropna().groupby("service")["n"].sum()
+        self.trip_counts = pd.Series(per.to_numpy(np.int64), index=pd.Index(per.index, dtype=object))
 
     # ---- stop_times, streamed in blocks of whole trips -----------------------------------
 
@@ -958,7 +1020,8 @@ class _Loader:
         file = "stop_times.txt"
         carry: pa.Table | None = None
         bad: list[tuple[int, int, int]] = []
-        blocks = self.src.blocks(file, self.names[file], self._columns(file), bad_records=bad)
+        blocks = self.src.blocks(file, self.names[file], self._columns(file), bad_records=bad,
+                                 trim=not self.dates)
         current = next(blocks, None)
         while current is not None:
             batch, lines = current
@@ -986,10 +1049,21 @@ class _Loader:
         self._bad_records(file, bad)
 
     def _admit(self, p: _Pass, table: pa.Table) -> pa.Table:
-        """The rows of a block to check now: not those of too long trips (counted), or of
-        scattered trips (set aside for the end)."""
+        """The rows of a block to check now: not those of other dates' trips (``dates``), of
+        too long trips (counted), or of scattered trips (set aside for the end)."""
+        if self.dates:  # read untrimmed: trim the trip ids, keep the dates' rows, trim those
+            if p.wanted is None:
+                wanted = p.keys
+                skipped = self.skipped_ids.get("trips.txt")
+                if skipped is not None and len(skipped):
+                    wanted = pa.concat_arrays([wanted, skipped])
+                p.wanted = _KeyIndex(wanted)
+            keep = p.wanted.positions(_trim(table.column("trip_id"))) >= 0
+            table = table.filter(pa.array(keep))
+            lines = table.column(_LINE)
+            table = trimmed(table.drop_columns([_LINE])).append_column(_LINE, lines)
         trip = table.column("trip_id")
-        p.rows += table.num_rows
+        p.rows += table.num_rows  # the records read (with ``dates``: of the dates' trips)
         if p.too_long:
             long = pc.fill_null(pc.is_in(trip, value_set=pa.array(sorted(p.too_long))), False)
             n = pc.sum(long).as_py() or 0
@@ -1280,15 +1354,17 @@ class _Loader:
     # ---- the rest ------------------------------------------------------------------------
 
     def _read_shapes(self) -> None:
-        """shapes.txt: whole for a Feed; validating, streamed for its problems and ids."""
+        """shapes.txt: whole for a Feed; with ``dates`` only the kept trips' shapes (streamed);
+        validating, streamed for its problems and ids."""
         file = "shapes.txt"
         trips = self.tables["trips.txt"]
         known: pd.Series | pd.Index
-        if self.build:
+        if self.build and not self.dates:
             self._read_whole(file)
             known = self.tables[file]["shape_id"]
         else:
-            known = self._stream_shapes()
+            wanted = _keys(trips["shape_id"]) if self.dates else None
+            known = self._stream_shapes(wanted)
         if self.present[file]:
             values = trips["shape_id"].to_numpy(object)
             missing = self._refs("trips.txt", "shape_id", known)
@@ -1298,8 +1374,8 @@ class _Loader:
                       summary="trips.txt shape_id values not in shapes.txt",
                       examples=pd.unique(values[missing])[:3])
 
-    def _stream_shapes(self) -> pd.Index:
-        """Stream shapes.txt (checking its values); the shape ids."""
+    def _stream_shapes(self, wanted: pa.Array | None) -> pd.Index:
+        """Stream shapes.txt; keep the points of ``wanted`` shapes (if given); the shape ids."""
         file = "shapes.txt"
         kept: list[pd.DataFrame] = []
         ids: list[pa.Array] = []
@@ -1311,6 +1387,10 @@ class _Loader:
         def body(table: pa.Table, lines: np.ndarray) -> None:
             if "shape_id" in table.column_names:
                 ids.append(pc.unique(table.column("shape_id").combine_chunks()))
+            if wanted is not None and "shape_id" in table.column_names:
+                hit = pc.fill_null(pc.is_in(table.column("shape_id"), value_set=wanted), False)
+                mask = np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+                table, lines = table.filter(hit), lines[mask]
             df, drop = self._convert(file, table, lines)
             self.records[file] = self.records.get(file, 0) + len(df)
             if self.build:
@@ -1327,6 +1407,13 @@ class _Loader:
     def _check_frequencies(self) -> None:
         file = "frequencies.txt"
         fr = self.tables[file]
+        if self.dates:  # only the rows of the kept trips belong to these dates
+            wanted = _isin(fr["trip_id"], self.tables["trips.txt"]["trip_id"])
+            skipped = self.skipped_ids.get("trips.txt")
+            if skipped is not None and len(skipped):
+                wanted |= _isin(fr["trip_id"], skipped.to_pylist())
+            self.tables[file] = fr = fr[wanted].reset_index(drop=True)
+            self.drops[file] = self.drops[file][wanted]
         self._reject_refs(file, "trip_id", "trips.txt", self.tables["trips.txt"]["trip_id"],
                           ("missing_trip", "skipped_trip"))
         back = (fr["end_time"] <= fr["start_time"]).to_numpy(bool)
@@ -1342,14 +1429,17 @@ class _Loader:
         """Transfers to stops, routes or trips the feed lacks are dropped with a warning.
 
         Regional extracts of national feeds keep transfers to stops outside the region; such
-        transfers cannot be used, so they are counted, reported and removed.
+        transfers cannot be used, so they are counted, reported and removed. (With ``dates``
+        the references to trips are not checked: trips of other dates are not read.)
         """
         file = "transfers.txt"
         before = len(self.tables[file])
         refs = [("from_stop_id", "stops.txt", "stop_id"), ("to_stop_id", "stops.txt", "stop_id"),
                 ("from_route_id", "routes.txt", "route_id"),
-                ("to_route_id", "routes.txt", "route_id"),
-                ("from_trip_id", "trips.txt", "trip_id"), ("to_trip_id", "trips.txt", "trip_id")]
+                ("to_route_id", "routes.txt", "route_id")]
+        if not self.dates:
+            refs += [("from_trip_id", "trips.txt", "trip_id"),
+                     ("to_trip_id", "trips.txt", "trip_id")]
         for column, target, target_column in refs:
             if column not in self.tables[file]:
                 continue
@@ -1464,6 +1554,8 @@ class _Loader:
             "service period": f"{period[0]} to {period[1]}" if period else "none",
             "interpolated times": self.interpolated,
         }
+        if self.dates:
+            counts["dates"] = ", ".join(d.isoformat() for d in self.dates)
         skipped = sum(self.dropped.values())
         if skipped:
             counts["skipped records"] = skipped
@@ -1474,10 +1566,20 @@ class _Loader:
     def feed_parts(self) -> dict[str, Any]:
         """The fields of the :class:`~kurszugang.io.gtfs.Feed`, with the final dtypes (call
         only when :attr:`fatal` is empty)."""
+        if self.dates:
+            self._dated_calendar()
         tables = {f[:-4]: self.final[f] if f in self.final else self._finalize(f)
                   for f in GTFS_FILES}
         return {"source": str(self.path), "files": self.files, "report": self.report,
-                "skipped": self._skipped_frame(), **tables}
+                "dates": self.dates, "skipped": self._skipped_frame(), **tables}
+
+    def _dated_calendar(self) -> None:
+        """With ``dates``: the calendar rows of the kept trips' services."""
+        services = self.tables["trips.txt"]["service_id"]
+        for file in ("calendar.txt", "calendar_dates.txt"):
+            df = self.tables[file]
+            self.tables[file] = df[_isin(df["service_id"], services)].reset_index(drop=True)
+            self.drops[file] = np.zeros(len(self.tables[file]), dtype=bool)
 
     def _skipped_frame(self) -> pd.DataFrame:
         if not self.skips:

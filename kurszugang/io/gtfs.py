@@ -3,7 +3,8 @@
 The reader is columnar: every file is parsed by ``pyarrow.csv`` with all columns as text, in
 blocks, then converted column by column with vectorised ``pyarrow.compute`` and numpy
 operations; no Python loop runs per record (only per *problem* listed, to write the report).
-stop_times.txt (in blocks of whole trips) and calendar_dates.txt are streamed, so :func:`validate_gtfs` needs memory for one block, not for
+stop_times.txt (and calendar_dates.txt, and with ``dates=`` trips.txt and shapes.txt) are
+streamed in blocks of whole trips, so :func:`validate_gtfs` needs memory for one block, not for
 the file. The Zug feed (198,554 stop_times, 284,499 calendar_dates) reads in under a second.
 
 What is tolerated, skipped or refused and which dtypes the tables have is documented in
@@ -32,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from kurszugang._arrow import isin as _isin
+from kurszugang.dates import parse_date
 from kurszugang.errors import (
     DataValidationError,
     InputError,
@@ -117,6 +119,13 @@ class Feed:
         The ``.txt`` files present in the feed, sorted.
     report
         The validation report (kind ``"GTFS feed"``): counts, errors and warnings, notes.
+    dates
+        The service dates the feed was read for (``read_gtfs(..., dates=...)``), sorted; None
+        when the whole feed was read. Then ``trips``, ``stop_times``, ``frequencies`` and
+        ``shapes`` hold what runs on these dates and on the day before each (for trips past
+        midnight), ``calendar`` and ``calendar_dates`` the rows of those services on those
+        days; :meth:`active_service_ids` and :meth:`trips_on` refuse other dates, while
+        :meth:`service_period` and :meth:`service_counts` still describe the whole feed.
     skipped
         The records left out because routing cannot use them, one row per file and reason:
         ``file``, ``reason`` (the problem code, e.g. ``"missing_trip"``), ``count`` (records
@@ -139,12 +148,14 @@ class Feed:
     shapes: pd.DataFrame
     files: tuple[str, ...]
     report: ValidationReport
+    dates: tuple[dt.date, ...] | None = None
     skipped: pd.DataFrame = field(default_factory=_no_skips)
 
     def __repr__(self) -> str:
         name = Path(self.source).name or self.source
+        on = f" on {', '.join(d.isoformat() for d in self.dates)}" if self.dates else ""
         return (
-            f"Feed({name!r}: {len(self.stops):,} stops, {len(self.routes):,} routes, "
+            f"Feed({name!r}{on}: {len(self.stops):,} stops, {len(self.routes):,} routes, "
             f"{len(self.trips):,} trips, {len(self.stop_times):,} stop_times)"
         )
 
@@ -157,6 +168,19 @@ class Feed:
         """Trips per service id (int64), for :meth:`service_counts`."""
         counts = self.trips["service_id"].dropna().value_counts()
         return pd.Series(counts.to_numpy(np.int64), index=pd.Index(counts.index, dtype=object))
+
+    def _check_day(self, day: dt.date) -> None:
+        """Refuse a day whose trips were not read (a feed read for some dates only)."""
+        if self.dates is None:
+            return
+        read = set(self.dates) | {d - dt.timedelta(days=1) for d in self.dates}
+        if day not in read:
+            shown = ", ".join(d.isoformat() for d in self.dates)
+            raise InputError(
+                f"was read for {shown} only (read_gtfs(..., dates=...)), so its trips on "
+                f"{day.isoformat()} are not known (a date's timetable also needs the day before, "
+                "for trips past midnight); read it with the date you need among the dates",
+                path=Path(self.source))
 
     def active_service_ids(self, date: dt.date | str) -> frozenset[str]:
         """The service ids that run on a date.
@@ -176,14 +200,22 @@ class Feed:
         frozenset of str
             Empty when nothing runs (also for dates outside the feed's range).
 
+        Raises
+        ------
+        InputError
+            If the feed was read for other dates (``dates=``): its trips on this day are not
+            known (the dates read and the day before each are).
+
         Examples
         --------
         >>> feed = read_gtfs("gtfs_ch_zg_2021.zip")  # doctest: +SKIP
         >>> "TA" in feed.active_service_ids(datetime.date(2021, 3, 2))  # doctest: +SKIP
         True
         """
+        day = _as_date(date)
+        self._check_day(day)
         sd = self._service_days
-        col = sd.column(_as_date(date))
+        col = sd.column(day)
         if col is None:
             return frozenset()
         return frozenset(sd.ids[sd.active[:, col]].tolist())
@@ -202,6 +234,11 @@ class Feed:
             A subset of :attr:`trips` with its columns and its index labels (so ``.loc`` on
             ``feed.trips`` works with them).
 
+        Raises
+        ------
+        InputError
+            If the feed was read for other dates (see :meth:`active_service_ids`).
+
         Examples
         --------
         >>> feed = read_gtfs("gtfs_ch_zg_2021.zip")  # doctest: +SKIP
@@ -215,7 +252,7 @@ class Feed:
         """The first and the last date on which any service runs.
 
         Computed from the calendar ranges (with their weekday flags) and the dates added or
-        removed in calendar_dates.txt.
+        removed in calendar_dates.txt (of the whole feed, also when it was read for some dates).
 
         Returns
         -------
@@ -244,6 +281,9 @@ class Feed:
         self, start: dt.date | str | None = None, end: dt.date | str | None = None
     ) -> pd.Series:
         """The number of trips that run on each date.
+
+        Also for a feed read for some dates only: the trips of every service are counted while
+        trips.txt is read.
 
         Parameters
         ----------
@@ -289,7 +329,8 @@ class Feed:
         - its ``route_type`` is 715 (HVT "Demand and Response Bus Service") or 1500-1507 (HVT
           taxi services);
         - at every stop_time of its trips where boarding is possible (``pickup_type`` not 1),
-          ``pickup_type`` is 2 ("phone agency"), and there is at least one such stop_time;
+          ``pickup_type`` is 2 ("phone agency"), and there is at least one such stop_time (in
+          a feed read for some dates: of the trips read);
         - its ``route_short_name``, ``route_long_name`` or ``route_desc`` contains one of the
           words "Rufbus", "Anrufsammeltaxi", "AST", "Ruftaxi", "On-Demand" (whole word, any
           case: "Rufbus 5" and "AST-Linie" match, "Rufbuslinie" and "Gast" do not).
@@ -350,10 +391,28 @@ class FeedRefusedError(DataValidationError):
         self.message = text
 
 
+def _read_days(dates: Iterable[dt.date | str] | dt.date | str | None) -> tuple[dt.date, ...] | None:
+    """The ``dates`` argument of :func:`read_gtfs` as sorted distinct dates (None for all)."""
+    if dates is None:
+        return None
+    values = [dates] if isinstance(dates, dt.date | str) else list(dates)
+    days = set()
+    for value in values:
+        try:
+            days.add(parse_date(value))
+        except ValueError as exc:
+            raise InputError(f"dates: {exc}") from None
+    if not days:
+        raise InputError("dates is empty: give at least one service date, e.g. dates=['2026-03-10']")
+    return tuple(sorted(days))
+
+
 def read_gtfs(
     path: str | Path,
     *,
     strict: bool | None = None,
+    dates: Iterable[dt.date | str] | dt.date | str | None = None,
+    cache: bool | None = None,
 ) -> Feed:
     """Read a GTFS feed (a .zip or a folder) into a :class:`Feed` of typed tables.
 
@@ -373,6 +432,21 @@ def read_gtfs(
         False: every record is kept and errors are only reported, unless an error makes a table
         unusable (a required file or column missing, an unparsable time or date, a blank or bad
         value where the column cannot hold a missing value).
+    dates
+        Read only what these service dates need (a date, text such as ``"2026-03-10"``, or a
+        list of them): the services active on each date and on the day before it (for trips
+        past midnight) are found first, then trips.txt and stop_times.txt are streamed in
+        blocks keeping only those services' trips, so memory follows the dates' stop_times, not
+        the feed's. Only the standard columns of trips and stop_times are read, and only the
+        records kept are checked (run :func:`validate_gtfs` for the whole feed). The
+        :class:`Feed` refuses other dates (see :attr:`Feed.dates`).
+    cache
+        Keep the parsed feed in the cache folder (:func:`kurszugang.io.feed_cache.cache_dir`)
+        and read it from there next time, keyed by the checksum of the feed, the reader's
+        version, ``strict`` and ``dates``. None (default): for feeds whose stop_times.txt has
+        at least :data:`kurszugang.io.feed_cache.CACHE_MIN_BYTES` (and not when the environment
+        variable ``KURSZUGANG_CACHE`` is ``0``); True: always; False: never.
+
     Returns
     -------
     Feed
@@ -390,6 +464,8 @@ def read_gtfs(
     DataValidationError
         If the feed has errors (``strict=True``) or unusable tables; its message lists the
         first problems, e.g. ``"stop_times.txt line 5: trip_id 'T9' is not in trips.txt"``.
+    InputError
+        If a date in ``dates`` is not a date.
 
     Examples
     --------
@@ -397,9 +473,20 @@ def read_gtfs(
     >>> feed.stop_times[["trip_id", "stop_id", "arrival_time"]].head(1)  # doctest: +SKIP
                      trip_id  stop_id  arrival_time
     0  1.TA.91-1-E-j21-1.1.H  8502287         23280
+    >>> day = read_gtfs("gtfs_ch_zg_2021.zip", dates=["2021-03-02"])  # doctest: +SKIP
     """
+    from kurszugang.io import feed_cache
+
     started = time.perf_counter()
-    loader = _Loader(path, lenient=strict is None, build=True)
+    days = _read_days(dates)
+    entry = feed_cache.entry_for(path, strict=strict, dates=days, enabled=cache)
+    if entry is not None:
+        cached = entry.load()
+        if cached is not None:
+            logger.info("read GTFS feed %s from the cache in %.2f s (%s)", Path(path).name,
+                        time.perf_counter() - started, entry.folder)
+            return cached
+    loader = _Loader(path, lenient=strict is None, build=True, dates=days)
     loader.run()
     report = loader.report
     loader.log_summaries()
@@ -412,9 +499,14 @@ def read_gtfs(
     feed = Feed(**loader.feed_parts())
     if loader.service is not None:
         feed.__dict__["_service_days"] = loader.service  # prime the cached_property
+    if loader.trip_counts is not None:
+        feed.__dict__["_trips_per_service"] = loader.trip_counts
+    if entry is not None:
+        entry.save(feed, loader.summary_lines())
     logger.info(
-        "read GTFS feed %s in %.2f s: %s stops, %s routes, %s trips, %s stop_times",
-        Path(path).name, time.perf_counter() - started, f"{len(feed.stops):,}", f"{len(feed.routes):,}",
+        "read GTFS feed %s%s in %.2f s: %s stops, %s routes, %s trips, %s stop_times",
+        Path(path).name, f" for {len(days)} date(s)" if days else "",
+        time.perf_counter() - started, f"{len(feed.stops):,}", f"{len(feed.routes):,}",
         f"{len(feed.trips):,}", f"{len(feed.stop_times):,}",
     )
     return feed
