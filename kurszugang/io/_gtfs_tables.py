@@ -359,6 +359,17 @@ class _ServiceBuilder:
         first = self.first if self.first is not None else np.datetime64("1970-01-01", "D")
         return _ServiceDays(ids, first, self.active[: self.n])
 
+    def running(self, lo: np.datetime64, hi: np.datetime64) -> pa.Array:
+        """The service ids that run on at least one day from ``lo`` to ``hi``."""
+        if self.first is None or not self.n:
+            return pa.array([], pa.string())
+        a = max(int((lo - self.first) // _DAY), 0)
+        b = min(int((hi - self.first) // _DAY) + 1, self.active.shape[1])
+        if a >= b:
+            return pa.array([], pa.string())
+        runs = self.active[: self.n, a:b].any(axis=1)
+        return self.keys.filter(pa.array(runs))
+
 
 # --------------------------------------------------------------------------------------------
 # Helpers
