@@ -255,40 +255,52 @@ class _ServiceBuilder:
     """The service x day matrix, built from calendar rows and calendar_dates rows in blocks.
 
     Rows and days grow as needed; calendar rows must come first (their weekday pattern is set,
-    then every calendar_dates row adds or removes its day, the last one for a day winning). With
+    then every calendar_dates row adds or removes its day, the last one for a day winning).
+    With ``window`` only the days inside it are kept (the extraction needs no more). With
     ``track_duplicates``, :meth:`add_dates` returns the rows that set a ``(service, day)`` cell
     set before by calendar_dates (for the duplicate warning).
     """
 
-    def __init__(self, *, track_duplicates: bool = False) -> None:
+    def __init__(self, *, track_duplicates: bool = False,
+                 window: tuple[np.datetime64, np.datetime64] | None = None) -> None:
+        self.window = window
         self.keys = pa.array([], pa.string())
         self.n = 0
         self.first: np.datetime64 | None = None
         self.active = np.zeros((0, 0), dtype=bool)
         self.seen: np.ndarray | None = np.zeros((0, 0), bool) if track_duplicates else None
+        self.index: _KeyIndex | None = None  # of the keys, rebuilt when keys are added
 
     def _rows(self, service: pa.Array) -> np.ndarray:
         """Row of each service id, adding unknown ones (null ids give -1)."""
         distinct, idx = _encoded(service)
-        rows = self._distinct_rows(distinct)
+        rows = self.distinct_rows(distinct)
         return np.append(rows, -1)[idx]
 
-    def _distinct_rows(self, service: pa.Array) -> np.ndarray:
-        pos = pc.index_in(service, value_set=self.keys)
-        new = pc.unique(service.filter(pc.and_(pc.is_null(pos), pc.is_valid(service))))
+    def distinct_rows(self, service: pa.Array) -> np.ndarray:
+        """Row of each of some service ids (not null), adding unknown ones."""
+        if self.index is None:
+            self.index = _KeyIndex(self.keys, unique=True)
+        pos = self.index.positions(service)
+        new = pc.unique(service.filter(pa.array(pos < 0)))
         if len(new):
             self.keys = pa.concat_arrays([self.keys, new.cast(pa.string())])
             self.n = len(self.keys)
+            self.index = _KeyIndex(self.keys, unique=True)
             if self.n > self.active.shape[0]:
                 grow = max(self.n, 2 * self.active.shape[0], 64) - self.active.shape[0]
                 self.active = np.pad(self.active, ((0, grow), (0, 0)))
                 if self.seen is not None:
                     self.seen = np.pad(self.seen, ((0, grow), (0, 0)))
-            pos = pc.index_in(service, value_set=self.keys)
-        return np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+            pos = self.index.positions(service)
+        return pos
 
     def _days(self, lo: np.datetime64, hi: np.datetime64) -> None:
-        """Make room for the days ``lo`` to ``hi``."""
+        """Make room for the days ``lo`` to ``hi`` (inside the window)."""
+        if self.window is not None:
+            lo, hi = max(lo, self.window[0]), min(hi, self.window[1])
+            if lo > hi:
+                return
         if self.first is None:
             self.first = lo
         n_days = self.active.shape[1]
@@ -337,6 +349,18 @@ class _ServiceBuilder:
             return none
         rows = self._rows(_pa(cd["service_id"]))[idx]
         dates = cd["date"].to_numpy().astype("datetime64[D]")[idx]
+        return self.set_days(rows, dates, exc[idx] == 1, idx)
+
+    def set_days(self, rows: np.ndarray, dates: np.ndarray, added: np.ndarray,
+                 idx: np.ndarray | None = None) -> np.ndarray:
+        """Add (``added``) or remove single days of services given by their rows.
+
+        Returns ``idx`` (default: the positions) of the rows repeating an earlier cell.
+        """
+        none = np.zeros(0, np.int64)
+        if not len(rows):
+            return none
+        idx = np.arange(len(rows)) if idx is None else idx
         self._days(dates.min(), dates.max())
         if self.first is None:
             return none
@@ -351,7 +375,7 @@ class _ServiceBuilder:
             again |= self.seen[rows, cols]
             self.seen[rows, cols] = True
             none = idx[again]
-        self.active[rows, cols] = exc[idx] == 1
+        self.active[rows, cols] = added[inside]
         return none
 
     def result(self) -> _ServiceDays:
@@ -501,6 +525,7 @@ class _KeyIndex:
             self.first = np.full(len(keys), -1, dtype=np.int64)
             valid = idx >= 0
             self.first[idx[valid][::-1]] = np.flatnonzero(valid)[::-1]  # first one wins
+        self.first = np.append(self.first, -1)  # a lookup's -1 (absent) picks the -1 at the end
         self.keys = keys.cast(pa.string())
         hashes = _hash_strings(self.keys)
         self.order = np.argsort(hashes)
@@ -511,7 +536,7 @@ class _KeyIndex:
                                                 dtype=object), dtype=object)
 
     def __len__(self) -> int:
-        return len(self.first)
+        return len(self.first) - 1
 
     def _find(self, distinct: pa.Array) -> np.ndarray:
         """Position in ``keys`` of each distinct value (-1 where absent)."""
@@ -532,9 +557,8 @@ class _KeyIndex:
     def positions(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """The position (in the indexed column) of each value, -1 where absent or null."""
         distinct, idx = _encoded(values)
-        found = self._find(distinct)
-        first = np.append(self.first, -1)  # found -1 (absent) picks the -1 at the end
-        return np.append(first[found], -1)[idx]
+        found = self.first[self._find(distinct)]
+        return np.append(found, -1)[idx]
 
     def contains(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Whether each value is one of the ids."""

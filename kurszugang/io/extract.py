@@ -53,7 +53,6 @@ from kurszugang.io._gtfs_tables import (
     _encoded,
     _hash_strings,
     _KeyIndex,
-    _period,
     _ServiceBuilder,
     _split_last_trip,
 )
@@ -377,29 +376,42 @@ def _numbers(table: pa.Table, lines: np.ndarray, file: str, column: str) -> np.n
 
 
 def _dates(table: pa.Table, lines: np.ndarray, file: str, column: str) -> np.ndarray:
-    """A YYYYMMDD column as datetime64[D]; raises for the first blank or bad date."""
-    text = _key(table.column(column))
+    """A YYYYMMDD column as datetime64[D]; raises for the first blank or bad date.
+
+    Each distinct text is parsed once (a feed's calendar_dates repeat a few hundred dates).
+    """
+    distinct, at = _encoded(table.column(column))
+    text = _key(distinct)
     ok = pc.fill_null(pc.match_substring_regex(text, _DATE_RE), False)
     parsed = pc.strptime(pc.if_else(ok, text, None), format="%Y%m%d", unit="s",
                          error_is_null=True)
-    bad = np.flatnonzero(~parsed.is_valid().to_numpy(zero_copy_only=False))
+    good = np.append(parsed.is_valid().to_numpy(zero_copy_only=False), False)  # blank: bad
+    bad = np.flatnonzero(~good[at])
     if len(bad):
         i = int(bad[0])
-        raise InputError(f"{_show(text[i].as_py())} is not a date (expected YYYYMMDD, e.g. "
-                         "20210302)", path=file, row=int(lines[i]), column=column)
-    return parsed.to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        value = text[int(at[i])].as_py() if at[i] >= 0 else None
+        raise InputError(f"{_show(value)} is not a date (expected YYYYMMDD, e.g. 20210302)",
+                         path=file, row=int(lines[i]), column=column)
+    values = parsed.to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    return values[at]
 
 
 def _flags(table: pa.Table, lines: np.ndarray, file: str, column: str,
-           allowed: Sequence[str]) -> pa.Array:
-    """A code column as trimmed text; raises for the first value not in ``allowed``."""
-    text = _key(table.column(column))
-    bad = np.flatnonzero(~_isin(text, pa.array(list(allowed))))
+           allowed: Sequence[str]) -> np.ndarray:
+    """Where a code column has ``allowed[0]`` (e.g. "1"); raises for the first value not in
+    ``allowed`` (each distinct text checked once)."""
+    distinct, at = _encoded(table.column(column))
+    text = _key(distinct)
+    known = np.append(_isin(text, pa.array(list(allowed))), False)  # blank: not allowed
+    bad = np.flatnonzero(~known[at])
     if len(bad):
         i = int(bad[0])
-        raise InputError(f"{_show(text[i].as_py())} is not one of {', '.join(allowed)}",
+        value = text[int(at[i])].as_py() if at[i] >= 0 else None
+        raise InputError(f"{_show(value)} is not one of {', '.join(allowed)}",
                          path=file, row=int(lines[i]), column=column)
-    return text
+    first = np.asarray(pc.equal(text, allowed[0]).fill_null(False)
+                       .to_numpy(zero_copy_only=False), dtype=bool)
+    return first[at]
 
 
 def _day(value: np.datetime64) -> dt.date:
@@ -417,38 +429,63 @@ def _calendar_frame(cal: pa.Table, lines: np.ndarray) -> pd.DataFrame:
     data: dict[str, Any] = {"service_id": pd.array(_key(cal.column("service_id")),
                                                    dtype=pd.StringDtype("pyarrow"))}
     for d in _WEEKDAYS:
-        data[d] = np.asarray(pc.equal(_flags(cal, lines, file, d, ("0", "1")), "1")
-                             .to_numpy(zero_copy_only=False), dtype=np.float64)
+        data[d] = _flags(cal, lines, file, d, ("1", "0")).astype(np.float64)
     data["start_date"] = _dates(cal, lines, file, "start_date")
     data["end_date"] = _dates(cal, lines, file, "end_date")
     return pd.DataFrame(data)
 
 
-def _dates_frame(cd: pa.Table, lines: np.ndarray) -> pd.DataFrame:
-    """A block of calendar_dates.txt as the service builder takes it."""
-    file = "calendar_dates.txt"
-    added = pc.equal(_flags(cd, lines, file, "exception_type", ("1", "2")), "1")
-    return pd.DataFrame({
-        "service_id": pd.array(_key(cd.column("service_id")), dtype=pd.StringDtype("pyarrow")),
-        "date": _dates(cd, lines, file, "date"),
-        "exception_type": np.where(added.to_numpy(zero_copy_only=False), 1.0, 2.0),
-    })
+@dataclass
+class _Services:
+    """The services running in the date range, the feed's service period, and the
+    calendar_dates rows inside the range (kept while they are few, to write them without
+    reading the file again)."""
+
+    running: pa.Array
+    period: tuple[dt.date, dt.date] | None
+    in_range: list[pa.Table] | None
+    records: int = 0  # calendar_dates records read
+
+
+#: calendar_dates rows inside the date range held for writing (more: the file is read again).
+_HELD_DATES = 5_000_000
 
 
 def _running(src: _Source, cal: pd.DataFrame | None, start: np.datetime64 | None,
-             end: np.datetime64 | None) -> tuple[pa.Array, tuple[dt.date, dt.date] | None]:
-    """The services running on a day of the range, and the feed's service period."""
-    builder = _ServiceBuilder()
-    if cal is not None:
-        builder.add_calendar(cal)
-    if src.has("calendar_dates.txt"):
-        for cd, lines in src.batches("calendar_dates.txt",
-                                     ("service_id", "date", "exception_type")):
-            builder.add_dates(_dates_frame(cd, lines))
-    period = _period(builder.result())
+             end: np.datetime64 | None) -> _Services:
+    """The services running on a day of the range (calendar_dates.txt in blocks), and the
+    first and last day any calendar row or added date covers (for the message when none
+    runs)."""
     lo = start if start is not None else _OPEN[0]
     hi = end if end is not None else _OPEN[1]
-    return builder.running(lo, hi), period
+    builder = _ServiceBuilder(window=(lo, hi))  # only the days of the range
+    span: list[np.datetime64] = []
+    if cal is not None:
+        builder.add_calendar(cal)
+        if len(cal):
+            span += [cal["start_date"].to_numpy().astype("datetime64[D]").min(),
+                     cal["end_date"].to_numpy().astype("datetime64[D]").max()]
+    held: list[pa.Table] | None = []
+    n = total = 0
+    if src.has("calendar_dates.txt"):
+        for cd, lines in src.batches("calendar_dates.txt",
+                                     required=("service_id", "date", "exception_type")):
+            file = "calendar_dates.txt"
+            added = _flags(cd, lines, file, "exception_type", ("1", "2"))
+            day = _dates(cd, lines, file, "date")
+            distinct, at = _encoded(cd.column("service_id"))
+            rows = np.append(builder.distinct_rows(_key(distinct)), -1)[at]
+            known = rows >= 0
+            builder.set_days(rows[known], day[known], added[known])
+            if added.any():
+                span += [day[added].min(), day[added].max()]
+            total += cd.num_rows
+            if held is not None:
+                inside = cd.filter(pa.array((day >= lo) & (day <= hi)))
+                n += inside.num_rows
+                held = [*held, inside] if n <= _HELD_DATES else None
+    period = (_day(min(span)), _day(max(span))) if span else None
+    return _Services(builder.running(lo, hi), period, held, total)
 
 
 def _clip_calendar(table: pa.Table, cal: pd.DataFrame, keep: np.ndarray,
@@ -702,6 +739,7 @@ class _Job:
     end: np.datetime64 | None
     progress: bool
     two_passes: bool = False  # stop_times.txt is not grouped by trip
+    services: _Services | None = None  # with a date range
 
     @property
     def dated(self) -> bool:
@@ -715,7 +753,9 @@ def _write_extract(job: _Job, dst: Path) -> tuple[_Out, int, tuple[str, ...]]:
     try:
         for _attempt in range(len(GTFS_FILES) + 2):
             try:
-                with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                # the fastest deflate level: the extract is small, the time goes elsewhere
+                with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED,
+                                     compresslevel=1) as zf:
                     out = _Out(zf)
                     stops_in_area, skipped = _extract_from(job, out)
                 os.replace(part, dst)
@@ -751,7 +791,8 @@ def _candidate_trips(job: _Job, cal: pd.DataFrame | None) -> pa.Array:
     """The trip ids that may be kept: all, or (with dates) those running in the range."""
     running: pa.Array | None = None
     if job.dated:
-        running, period = _running(job.src, cal, job.start, job.end)
+        job.services = _running(job.src, cal, job.start, job.end)
+        running, period = job.services.running, job.services.period
         if not len(running):
             span = f"{period[0]} to {period[1]}" if period else "no day at all"
             raise InputError(
@@ -833,16 +874,15 @@ def _copy_stop_times(job: _Job, out: _Out, inside: pa.Array, candidates: pa.Arra
                               "stop_times 2/2")
     else:
         def keep(table: pa.Table) -> np.ndarray:
-            trips, trip_at = _encoded(table.column("trip_id"))  # by the distinct values
-            stops, stop_at = _encoded(table.column("stop_id"))
-            trips = _key(trips)
-            seen.append(np.sort(_hash_strings(pc.drop_null(pc.unique(trips)))))
+            run, trips = _runs(table.column("trip_id"))  # by the runs of rows of one trip
+            seen.append(np.sort(_hash_strings(pc.drop_null(trips))))
+            stops, stop_at = _encoded(table.column("stop_id"))  # by the distinct stops
             inside_at = np.append(_isin(_key(stops), inside), False)[stop_at]
-            hit = np.zeros(len(trips) + 1, dtype=bool)
-            hit[trip_at[inside_at]] = True
-            found = pc.unique(trips.filter(pa.array(hit[:-1])))
+            hit = np.zeros(len(trips), dtype=bool)
+            hit[run[inside_at]] = True
+            found = pc.unique(trips.filter(pa.array(hit)))
             found = found.filter(pa.array(cand.contains(found)))
-            return np.append(_isin(trips, found), False)[trip_at]
+            return _isin(trips, found)[run]
 
         blocks = _copy_blocks(job, keep, "stop_times")
     used: list[pa.Array] = []
@@ -866,6 +906,20 @@ def _copy_stop_times(job: _Job, out: _Out, inside: pa.Array, candidates: pa.Arra
         raise InputError(f"no trip{when} stops at the {n_inside:,} stops inside the area",
                          path=job.src.path)
     return kept_trips, _unique(used)
+
+
+def _runs(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """The run (of consecutive rows with the same value) of each row, and each run's value
+    without surrounding spaces. In a file grouped by trip a block has one run per trip; a trip
+    met in two runs shows up as a repeated hash, and the file is read in two passes."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    n = len(arr)
+    change = np.ones(n, dtype=bool)
+    if n > 1:
+        same = pc.fill_null(pc.equal(arr.slice(1), arr.slice(0, n - 1)), False)
+        change[1:] = ~np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+    starts = np.flatnonzero(change)
+    return np.cumsum(change) - 1, _key(arr.take(pa.array(starts)))
 
 
 def _copy_blocks(job: _Job, keep: Callable[[pa.Table], np.ndarray],
@@ -937,9 +991,14 @@ def _copy_calendars(job: _Job, out: _Out, cal_table: pa.Table | None, cal: pd.Da
         return
 
     def rows() -> Iterator[tuple[pa.Table, int]]:
+        held = job.services.in_range if job.services is not None else None
+        if held is not None and job.services is not None:  # kept while they were read
+            for table in held:
+                yield _of_services(table, services), 0
+            yield pa.table({}), job.services.records  # no rows: the count of the records
+            return
         for cd, lines in src.batches("calendar_dates.txt", required=("service_id",)):
-            distinct, at = _encoded(cd.column("service_id"))
-            keep = np.append(_isin(_key(distinct), services), False)[at]
+            keep = _of_services_mask(cd, services)
             if job.dated:
                 day = _dates(cd, lines, "calendar_dates.txt", "date")
                 if job.start is not None:
@@ -949,6 +1008,15 @@ def _copy_calendars(job: _Job, out: _Out, cal_table: pa.Table | None, cal: pd.Da
             yield cd.filter(pa.array(keep)), cd.num_rows
 
     out.stream("calendar_dates.txt", src.header("calendar_dates.txt"), rows())
+
+
+def _of_services_mask(table: pa.Table, services: pa.Array) -> np.ndarray:
+    distinct, at = _encoded(table.column("service_id"))
+    return np.append(_isin(_key(distinct), services), False)[at]
+
+
+def _of_services(table: pa.Table, services: pa.Array) -> pa.Table:
+    return table.filter(pa.array(_of_services_mask(table, services)))
 
 
 def _copy_rest(src: _Source, out: _Out, known: dict[str, pa.Array], shapes: pa.Array) -> None:

@@ -628,3 +628,21 @@ def test_utf16_input_is_written_as_utf8(tmp_path, caplog):
     assert ("stops.txt is UTF-16 (little-endian), with a byte-order mark, not UTF-8 as GTFS "
             "requires; read as UTF-16 and written as UTF-8") in caplog.text
     assert _member(out, "stops.txt")[1][:2] == ["ST", "Bahnhofstraße"]
+
+
+def test_many_calendar_dates_in_the_range_are_read_again_with_the_same_result(
+    zug_feed_path, tmp_path, monkeypatch
+):
+    from kurszugang.io import extract
+
+    held = tmp_path / "held.zip"
+    extract_feed(zug_feed_path, held, bbox=ZUG_BBOX, buffer_km=2, start_date=WEEK[0],
+                 end_date=WEEK[1])
+    monkeypatch.setattr(extract, "_HELD_DATES", 10)  # more rows than that: a second pass
+    again = tmp_path / "again.zip"
+    summary = extract_feed(zug_feed_path, again, bbox=ZUG_BBOX, buffer_km=2,
+                           start_date=WEEK[0], end_date=WEEK[1])
+    pd.testing.assert_frame_equal(_csv(again, "calendar_dates.txt"),
+                                  _csv(held, "calendar_dates.txt"))
+    kept, total = summary.counts["calendar_dates.txt"]
+    assert total == 284_499 and kept == len(_csv(held, "calendar_dates.txt")) > 0
