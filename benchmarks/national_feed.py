@@ -2,17 +2,19 @@
 
 Usage (from the project root, with ../shared/data beside it)::
 
-    .venv/bin/python benchmarks/national_feed.py                  # benchmarks/.data/national.zip
-    .venv/bin/python benchmarks/national_feed.py --gib 0.2 --out /tmp/small.zip
+    .venv/bin/python benchmarks/national_feed.py     # 192 copies: benchmarks/.data/national.zip
+    .venv/bin/python benchmarks/national_feed.py --copies 32 --out benchmarks/.data/zug32.zip
 
-Every copy holds all trips and all stops of the Zug feed (all services, not one day) with its
-stop, trip, route and block ids prefixed ``"n<copy>:"`` (e.g. ``n042:8502204:0:1``) and its stops
-moved in EPSG:25832 so that the centre of the copy's dense core (5th to 95th percentile of the
-coordinates of its stop_times) lands on the centre of one cell of a grid laid over Germany's extent. Long-distance trips
-keep their far stops, which then lie in neighbouring cells, as in a real national feed. Services
-(calendar.txt, calendar_dates.txt), agencies and feed_info are shared by all copies. Enough copies
-are made for stop_times.txt to reach the target size (default 2.5 GiB uncompressed, about the
-size of DELFI's).
+Every copy holds all trips, all stops and all services of the Zug feed (not one day) with its
+stop, trip, route, block and service ids prefixed ``"n<copy>:"`` (e.g. ``n042:8502204:0:1``) and
+its stops moved in EPSG:25832 so that the centre of the copy's dense core (5th to 95th
+percentile of the coordinates of its stop_times) lands on the centre of one cell of a grid laid
+over Germany's extent. Long-distance trips keep their far stops, which then lie in neighbouring
+cells, as in a real national feed. Every copy has its own services, so calendar.txt and
+calendar_dates.txt grow with the copies as in a real national feed (192 copies: 54.6 million
+calendar_dates); agencies and feed_info are shared. Enough copies are made for stop_times.txt to
+reach a target size, or (default) 192 copies: stop_times.txt of 2.9 GiB uncompressed, a little
+more than DELFI's 2.6 GB.
 
 The zip is written member by member and copy by copy: only one copy's tables are in memory.
 Keep the output in ``benchmarks/.data/`` (git-ignored) or a temporary folder.
@@ -48,13 +50,19 @@ GERMANY = (280_000.0, 5_240_000.0, 920_000.0, 6_100_000.0)
 _PREFIXED = {
     "stops.txt": ("stop_id", "parent_station"),
     "routes.txt": ("route_id",),
-    "trips.txt": ("route_id", "trip_id", "block_id", "shape_id"),
+    "trips.txt": ("route_id", "service_id", "trip_id", "block_id", "shape_id"),
+    "calendar.txt": ("service_id",),
+    "calendar_dates.txt": ("service_id",),
     "stop_times.txt": ("trip_id", "stop_id"),
     "transfers.txt": ("from_stop_id", "to_stop_id", "from_route_id", "to_route_id",
                       "from_trip_id", "to_trip_id"),
     "frequencies.txt": ("trip_id",),
 }
-_SHARED = ("agency.txt", "calendar.txt", "calendar_dates.txt", "feed_info.txt")
+_SHARED = ("agency.txt", "feed_info.txt")
+_PER_COPY = ("stops.txt", "routes.txt", "trips.txt", "calendar.txt", "calendar_dates.txt",
+             "transfers.txt", "frequencies.txt")
+#: Default number of copies: stop_times.txt of 2.9 GiB (as written here, every text quoted).
+DEFAULT_COPIES = 192
 
 
 @dataclass(frozen=True)
@@ -146,12 +154,14 @@ class _Counter(io.RawIOBase):
 
 
 def build_national_feed(out: Path = DEFAULT_OUT, *, source: Path = ZUG,
-                        target_bytes: int = int(2.5 * 2**30),
+                        target_bytes: int | None = None, copies: int | None = DEFAULT_COPIES,
                         extent: tuple[float, float, float, float] = GERMANY,
                         reuse: bool = False, quiet: bool = False) -> NationalFeed:
     """Write the tiled feed to ``out`` (see the module docstring); returns its layout.
 
-    With ``reuse``, an existing ``out`` is kept (the build is deterministic, so its layout is
+    ``target_bytes`` (if given) instead of ``copies`` asks for enough copies for
+    stop_times.txt to reach that size. With
+    ``reuse``, an existing ``out`` is kept (the build is deterministic, so its layout is
     computed again without writing; ``seconds`` is then 0).
     """
     started = time.perf_counter()
@@ -163,10 +173,15 @@ def build_national_feed(out: Path = DEFAULT_OUT, *, source: Path = ZUG,
     one = io.BytesIO()
     pacsv.write_csv(_copy(st, "stop_times.txt", "n000:"), one)
     per_copy = len(one.getvalue()) - len(one.getvalue().split(b"\n", 1)[0]) - 1
-    n_needed = math.ceil(target_bytes / per_copy)
+    if target_bytes is not None:
+        copies = None
+    n_needed = copies if copies is not None else math.ceil((target_bytes or 0) / per_copy)
     w, h = extent[2] - extent[0], extent[3] - extent[1]
     ny = max(1, round(math.sqrt(n_needed * h / w)))
     nx = math.ceil(n_needed / ny)
+    while copies is not None and nx * ny != copies and ny > 1:  # exactly ``copies`` copies
+        ny -= 1
+        nx = math.ceil(copies / ny)
     # The dense core of the source and the shift of every copy onto its grid cell.
     stops = tables["stops.txt"]
     lon = pc.cast(stops.column("stop_lon"), pa.float64()).to_numpy()
@@ -209,7 +224,7 @@ def build_national_feed(out: Path = DEFAULT_OUT, *, source: Path = ZUG,
                     print(f"  stop_times: {k + 1} of {len(prefixes)} copies, "
                           f"{counter.n / 2**30:.2f} GiB", flush=True)
             writer.close()
-        for file in ("stops.txt", "routes.txt", "trips.txt", "transfers.txt", "frequencies.txt"):
+        for file in _PER_COPY:
             if file not in tables:
                 continue
             with zo.open(file, "w", force_zip64=True) as fh:
@@ -241,12 +256,15 @@ def _shift(stops: pa.Table, x: np.ndarray, y: np.ndarray, offset: np.ndarray) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="zip to write")
-    parser.add_argument("--gib", type=float, default=2.5,
-                        help="minimum size of stop_times.txt in GiB (default 2.5)")
+    parser.add_argument("--copies", type=int, default=DEFAULT_COPIES,
+                        help=f"number of copies (default {DEFAULT_COPIES})")
+    parser.add_argument("--gib", type=float,
+                        help="instead of --copies: minimum size of stop_times.txt in GiB")
     args = parser.parse_args()
     if not ZUG.exists():
         sys.exit(f"the Zug feed is missing: {ZUG}")
-    build_national_feed(args.out, target_bytes=int(args.gib * 2**30))
+    target = int(args.gib * 2**30) if args.gib else None
+    build_national_feed(args.out, target_bytes=target, copies=args.copies)
 
 
 if __name__ == "__main__":

@@ -223,6 +223,9 @@ class ValidationReport:
         ``"de"``: problems recorded with :meth:`error` and :meth:`warning` are
         :class:`GermanProblem` (their ``str()`` says "Zeile"); ``"en"`` (default): plain
         :class:`~kurszugang.errors.Problem`. :meth:`format` reads German either way.
+    omitted
+        Problems counted but not listed (a reader lists the first ones of a kind), per
+        ``"severity:code"``; :meth:`format` counts them in.
     """
 
     source: str
@@ -231,6 +234,7 @@ class ValidationReport:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     lang: str = "en"
+    omitted: dict[str, int] = field(default_factory=dict)
 
     def _add(self, severity: str, file: str, row: int | None, column: str | None,
              message: str, code: str) -> None:
@@ -244,6 +248,11 @@ class ValidationReport:
     def warning(self, file: str, row: int | None, column: str | None, message: str, code: str = "") -> None:
         """Record a warning (suspicious, but usable)."""
         self._add("warning", file, row, column, message, code)
+
+    def omit(self, severity: str, code: str, n: int) -> None:
+        """Count ``n`` more problems of a kind that are not listed."""
+        key = f"{severity}:{code}"
+        self.omitted[key] = self.omitted.get(key, 0) + n
 
     @property
     def errors(self) -> list[Problem]:
@@ -286,11 +295,14 @@ class ValidationReport:
         for severity, one, many in (("error", "Fehler", "Fehler"),
                                     ("warning", "Warnung", "Warnungen")):
             found = [p for p in self.problems if p.severity == severity]
-            lines.append(f"  {german_number(len(found))} {one if len(found) == 1 else many}")
-            per_code: Counter[str] = Counter()
+            hidden = {k.split(":", 1)[1]: n for k, n in self.omitted.items()
+                      if k.split(":", 1)[0] == severity}
+            total = len(found) + sum(hidden.values())
+            lines.append(f"  {german_number(total)} {one if total == 1 else many}")
+            per_code: Counter[str] = Counter(hidden)
             for p in found:
                 per_code[p.code] += 1
-                if per_code[p.code] <= max_per_code:
+                if per_code[p.code] - hidden.get(p.code, 0) <= max_per_code:
                     lines.append(f"    {one}: {problem_text(p)}")
             for n in per_code.values():
                 if n > max_per_code:

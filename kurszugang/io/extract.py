@@ -1,30 +1,31 @@
 """Cut a district plus a buffer (and a date range) out of a national-size GTFS feed.
 
-A national feed (DELFI: stop_times.txt about 2.6 GB) does not fit the in-memory reader
+A national feed (DELFI: stop_times.txt about 2.6 GB) does not fit the whole-feed reader
 :func:`kurszugang.io.gtfs.read_gtfs` on an office PC, and a district's analysis needs only the
 trips near it. :func:`extract_feed` writes a smaller, valid feed without ever holding
-stop_times.txt in memory:
+stop_times.txt or calendar_dates.txt in memory:
 
 1. stops.txt: the stops inside the area after buffering it (in metres, EPSG:25832);
-2. trips.txt, calendar.txt, calendar_dates.txt: with a date range, the trips whose service runs
-   on at least one day of it;
-3. stop_times.txt, first pass (two columns, in blocks): the trips that stop inside the area;
-4. stop_times.txt, second pass (in blocks): every row of those trips, also their stops outside
-   the area, written straight into the output zip;
-5. the rest follows the kept trips: their stops (and parent stations, and the entrances of those
-   stations), routes, agencies, services (calendar clipped to the date range), shapes,
-   frequencies; transfers between kept stops; feed_info.txt as it is.
+2. with a date range: calendar.txt, then calendar_dates.txt in blocks, give the services running
+   on at least one day of it; trips.txt (two columns, in blocks) the trips of those services;
+3. stop_times.txt, one pass in blocks of whole trips (the rows of the last trip of a block wait
+   for the next block): the rows of every trip that stops inside the area, also its stops outside
+   it, are written straight into the output zip. A file not grouped by trip (a trip's rows found
+   again later) is read twice instead: first the trips that stop inside, then their rows;
+4. the rest follows the kept trips, each big file in blocks again: trips.txt, their stops (and
+   parent stations, and the entrances of those stations), routes, agencies, services (calendar
+   clipped to the date range, calendar_dates.txt in blocks), shapes, frequencies; transfers
+   between kept stops; feed_info.txt as it is.
 
-Memory grows with the number of stops and trips (and the kept shape points), not with the number
-of stop_times. Ids and all other values are written unchanged, columns in their original order;
-the output is UTF-8 (a Windows-1252 input is converted, with a warning) with every text field
-quoted. Files other than the standard ones (fares, pathways, translations, ...) are not copied:
-the summary and a log line name them.
+Memory grows with the number of stops and trip ids, not with the number of stop_times or
+calendar_dates. Ids and all other values are written unchanged, columns in their original order;
+the output is UTF-8 (a Windows-1252 or UTF-16 input is converted, with a warning) with every text
+field quoted. Files other than the standard ones (fares, pathways, translations, ...) are not
+copied: the summary and a log line name them.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 import math
@@ -32,31 +33,38 @@ import os
 import re
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import shapely
-from pyproj import Transformer
 
+from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
+from kurszugang.dates import DATE_FORMS, parse_date
 from kurszugang.errors import InputError, InputFormatError
-from kurszugang.io.gtfs import GTFS_FILES, _open_source
+from kurszugang.io._feedfiles import GTFS_FILES, FeedFiles, NotUtf8
+from kurszugang.io._gtfs_tables import (
+    _encoded,
+    _hash_strings,
+    _KeyIndex,
+    _ServiceBuilder,
+    _split_last_trip,
+)
 
 __all__ = ["ExtractSummary", "extract_feed", "parse_bbox", "read_area"]
 
 logger = logging.getLogger(__name__)
 
 #: The CRS of areas and buffers.
-AREA_CRS = "EPSG:25832"
+AREA_CRS = ANALYSIS_CRS
 
-_TO_UTM = Transformer.from_crs("EPSG:4326", AREA_CRS, always_xy=True)
-_BLOCK_BYTES = 4 << 20  # bytes of CSV parsed per block of stop_times.txt and shapes.txt
+_TO_UTM = transformer(WEB_CRS, AREA_CRS)
 _REQUIRED = ("stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _FLOAT_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?$"
@@ -65,6 +73,7 @@ _TRANSFER_REFS = (("from_stop_id", "stop"), ("to_stop_id", "stop"),
                   ("from_route_id", "route"), ("to_route_id", "route"),
                   ("from_trip_id", "trip"), ("to_trip_id", "trip"))
 _BBOX_EXAMPLE = "8.45,47.12,8.56,47.21"
+_OPEN = (np.datetime64("1900-01-01", "D"), np.datetime64("2199-12-31", "D"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,156 +267,71 @@ def read_area(path: str | Path, *, kreis: str | None = None,
 
 
 # --------------------------------------------------------------------------------------------
-# Reading the feed's files (all columns as text)
+# Reading the feed's files (all columns as text, as written)
 # --------------------------------------------------------------------------------------------
 
 
-class _NotUtf8(Exception):
-    """A file turned out not to be UTF-8 after blocks of it were used: start again."""
-
-    def __init__(self, file: str) -> None:
-        super().__init__(file)
-        self.file = file
-
-
-def _utf8_failure(exc: Exception) -> bool:
-    text = str(exc)
-    return "UTF8" in text or "utf-8" in text.lower() or "utf8" in text.lower()
+class _Scattered(Exception):
+    """stop_times.txt is not grouped by trip: extract again with two passes."""
 
 
 class _Source:
-    """The .txt files of a feed (zip or folder) read as tables of text, whole or in blocks."""
+    """The .txt files of a feed (zip or folder) read as tables of text, whole or in blocks.
 
-    def __init__(self, path: Path, encodings: dict[str, str]) -> None:
-        self.path = path
-        self.openers, self.close = _open_source(path)
-        self.encodings = encodings  # file -> "utf8" or "cp1252" (learned on the way)
-        self.empty = {f for f in self.openers if self._is_empty(f)}
+    Values are as written (not trimmed; blank fields null). A file found not to be UTF-8 while
+    it is streamed raises :class:`~kurszugang.io._feedfiles.NotUtf8`; the extraction starts
+    again and the file is then read as Windows-1252.
+    """
+
+    def __init__(self, files: FeedFiles) -> None:
+        self.files = files
+        self.path = files.path
+        self.empty = {f for f in files.names if files.is_empty(f)}
+        self.warned: set[str] = set()
 
     def has(self, file: str) -> bool:
-        return file in self.openers and file not in self.empty
+        return self.files.has(file) and file not in self.empty
 
     def size(self, file: str) -> int | None:
-        opener = self.openers[file]
-        if isinstance(opener, partial) and isinstance(opener.args[0], zipfile.ZipInfo):
-            return int(opener.args[0].file_size)
-        return None
+        return self.files.size(file)
 
-    def _is_empty(self, file: str) -> bool:
-        with self.openers[file]() as fh:
-            return not fh.readline().strip(b" \t\r\n\xef\xbb\xbf")
-
-    def _header(self, fh: IO[bytes], file: str) -> tuple[list[str], str]:
-        raw = fh.readline().removeprefix(b"\xef\xbb\xbf")
-        encoding = self.encodings.get(file, "utf8")
-        try:
-            text = raw.decode("utf-8" if encoding == "utf8" else encoding)
-        except UnicodeDecodeError:
-            encoding = self.encodings[file] = "cp1252"
-            self._warn_encoding(file)
-            text = raw.decode("cp1252")
-        names = [n.strip() for n in next(csv.reader([text.rstrip("\r\n")]), [])]
+    def header(self, file: str) -> list[str]:
+        names = self.files.header(file)
         seen = [n for i, n in enumerate(names) if n in names[:i]]
         if seen:
             raise InputError(f"column {seen[0]!r} appears twice in the header", path=file, row=1)
-        return names, encoding
+        return names
 
-    def _warn_encoding(self, file: str) -> None:
-        logger.warning("GTFS %s: %s is not UTF-8; read as Windows-1252 (cp1252) and written as "
-                       "UTF-8: check umlauts", self.path.name, file)
-
-    def _options(self, names: list[str], encoding: str, columns: Sequence[str] | None,
-                 block: int | None) -> dict[str, Any]:
-        read = pacsv.ReadOptions(column_names=names, encoding=encoding,
-                                 **({"block_size": block} if block else {}))
-        convert = pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names}, strings_can_be_null=True,
-            null_values=[""], quoted_strings_can_be_null=True,
-            include_columns=list(columns) if columns is not None else None,
-        )
-        return {"read_options": read, "convert_options": convert}
-
-    def _check_columns(self, file: str, names: list[str], required: Sequence[str]) -> None:
+    def _names(self, file: str, required: Sequence[str]) -> list[str]:
+        names = self.header(file)
         for name in required:
             if name not in names:
                 raise InputError("is missing (a required column)", path=file, row=1, column=name)
+        return names
 
-    def read(self, file: str, required: Sequence[str] = ()) -> pa.Table:
-        """The whole file with every column as text (missing values null)."""
-        for _attempt in range(2):
-            with self.openers[file]() as fh:
-                names, encoding = self._header(fh, file)
-                self._check_columns(file, names, required)
-                try:
-                    return pacsv.read_csv(fh, **self._options(names, encoding, None, None))
-                except pa.ArrowInvalid as exc:
-                    if "Empty CSV file" in str(exc):
-                        return pa.table({n: pa.array([], pa.string()) for n in names})
-                    if encoding == "utf8" and _utf8_failure(exc):
-                        self.encodings[file] = "cp1252"
-                        self._warn_encoding(file)
-                        continue
-                    raise _unreadable(file, exc) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+    def _warn_encoding(self, file: str) -> None:
+        note = self.files.notes.get(file)
+        if note and file not in self.warned:
+            self.warned.add(file)
+            logger.warning("GTFS %s: %s %s and written as UTF-8", self.path.name, file, note)
 
-    def header(self, file: str) -> list[str]:
-        with self.openers[file]() as fh:
-            return self._header(fh, file)[0]
+    def read(self, file: str, required: Sequence[str] = (),
+             columns: Sequence[str] | None = None) -> tuple[pa.Table, np.ndarray]:
+        """The whole file with every column (or ``columns``) as text, and the lines."""
+        names = self._names(file, (*required, *(columns or ())))
+        table, lines = self.files.read(file, names, columns, trim=False)
+        self._warn_encoding(file)
+        return table, lines
 
     def batches(self, file: str, columns: Sequence[str] | None = None, *,
-                required: Sequence[str] = (), progress: Any = None) -> Iterator[pa.RecordBatch]:
-        """The file (only ``columns`` if given) in blocks of text columns.
-
-        Raises :class:`_NotUtf8` if a file read as UTF-8 turns out not to be.
-        """
-        with self.openers[file]() as fh:
-            names, encoding = self._header(fh, file)
-            self._check_columns(file, names, (*required, *(columns or ())))
-            stream: Any = _Counting(fh, progress) if progress is not None else fh
-            try:
-                reader = pacsv.open_csv(stream, **self._options(names, encoding, columns,
-                                                                _BLOCK_BYTES))
-                yield from reader
-            except pa.ArrowInvalid as exc:
-                if "Empty CSV file" in str(exc):
-                    return
-                if encoding == "utf8" and _utf8_failure(exc):
-                    self.encodings[file] = "cp1252"
-                    self._warn_encoding(file)
-                    raise _NotUtf8(file) from exc
-                raise _unreadable(file, exc) from exc
-
-
-class _Counting:
-    """A read-only stream that reports the bytes read to a progress bar."""
-
-    def __init__(self, fh: IO[bytes], bar: Any) -> None:
-        self.fh, self.bar = fh, bar
-        self.closed = False
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.fh.read(n)
-        self.bar.update(len(data))
-        return data
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def _unreadable(file: str, exc: Exception) -> InputFormatError:
-    text = str(exc).replace("CSV parse error: ", "").strip()
-    match = re.match(r"Row #(\d+): (.*)", text, flags=re.S)
-    if match:
-        return InputFormatError(f"cannot be read as CSV: {match.group(2).splitlines()[0]}",
-                                path=file, row=int(match.group(1)))
-    return InputFormatError(f"cannot be read as CSV: {text.splitlines()[0]} (run `kurszugang "
-                            "validate` on the feed for the line)", path=file)
+                required: Sequence[str] = (), progress: Any = None,
+                ) -> Iterator[tuple[pa.Table, np.ndarray]]:
+        """The file (only ``columns`` if given) in blocks of text columns, with the lines."""
+        names = self._names(file, (*required, *(columns or ())))
+        for batch, lines in self.files.blocks(file, names, columns, progress=progress,
+                                              trim=False):
+            self._warn_encoding(file)
+            yield pa.Table.from_batches([batch]), lines
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,7 +346,8 @@ def _key(column: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 def _isin(values: pa.Array, keys: pa.Array) -> np.ndarray:
-    return pc.fill_null(pc.is_in(values, value_set=keys), False).to_numpy(zero_copy_only=False)
+    return np.asarray(pc.fill_null(pc.is_in(values, value_set=keys), False)
+                      .to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _unique(parts: list[pa.Array]) -> pa.Array:
@@ -435,7 +360,7 @@ def _show(value: Any) -> str:
     return "blank" if value is None else repr(value)
 
 
-def _numbers(table: pa.Table, file: str, column: str) -> np.ndarray:
+def _numbers(table: pa.Table, lines: np.ndarray, file: str, column: str) -> np.ndarray:
     """A text column as float64 (NaN where blank); raises for the first non-number."""
     text = _key(table.column(column))
     ok = pc.fill_null(pc.match_substring_regex(text, _FLOAT_RE), False)
@@ -445,33 +370,48 @@ def _numbers(table: pa.Table, file: str, column: str) -> np.ndarray:
         i = int(bad[0])
         more = f" ({len(bad) - 1:,} more in this column)" if len(bad) > 1 else ""
         raise InputError(f"{_show(text[i].as_py())} is not a number{more}", path=file,
-                         row=i + 2, column=column)
-    return pc.cast(pc.if_else(ok, text, None), pa.float64()).to_numpy(zero_copy_only=False)
+                         row=int(lines[i]), column=column)
+    return np.asarray(pc.cast(pc.if_else(ok, text, None), pa.float64())
+                      .to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
-def _dates(table: pa.Table, file: str, column: str) -> np.ndarray:
-    """A YYYYMMDD column as datetime64[D]; raises for the first blank or bad date."""
-    text = _key(table.column(column))
+def _dates(table: pa.Table, lines: np.ndarray, file: str, column: str) -> np.ndarray:
+    """A YYYYMMDD column as datetime64[D]; raises for the first blank or bad date.
+
+    Each distinct text is parsed once (a feed's calendar_dates repeat a few hundred dates).
+    """
+    distinct, at = _encoded(table.column(column))
+    text = _key(distinct)
     ok = pc.fill_null(pc.match_substring_regex(text, _DATE_RE), False)
     parsed = pc.strptime(pc.if_else(ok, text, None), format="%Y%m%d", unit="s",
                          error_is_null=True)
-    bad = np.flatnonzero(~parsed.is_valid().to_numpy(zero_copy_only=False))
+    good = np.append(parsed.is_valid().to_numpy(zero_copy_only=False), False)  # blank: bad
+    bad = np.flatnonzero(~good[at])
     if len(bad):
         i = int(bad[0])
-        raise InputError(f"{_show(text[i].as_py())} is not a date (expected YYYYMMDD, e.g. "
-                         "20210302)", path=file, row=i + 2, column=column)
-    return parsed.to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        value = text[int(at[i])].as_py() if at[i] >= 0 else None
+        raise InputError(f"{_show(value)} is not a date (expected YYYYMMDD, e.g. 20210302)",
+                         path=file, row=int(lines[i]), column=column)
+    values = parsed.to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    return values[at]
 
 
-def _flags(table: pa.Table, file: str, column: str, allowed: Sequence[str]) -> pa.Array:
-    """A code column as trimmed text; raises for the first value not in ``allowed``."""
-    text = _key(table.column(column))
-    bad = np.flatnonzero(~_isin(text, pa.array(list(allowed))))
+def _flags(table: pa.Table, lines: np.ndarray, file: str, column: str,
+           allowed: Sequence[str]) -> np.ndarray:
+    """Where a code column has ``allowed[0]`` (e.g. "1"); raises for the first value not in
+    ``allowed`` (each distinct text checked once)."""
+    distinct, at = _encoded(table.column(column))
+    text = _key(distinct)
+    known = np.append(_isin(text, pa.array(list(allowed))), False)  # blank: not allowed
+    bad = np.flatnonzero(~known[at])
     if len(bad):
         i = int(bad[0])
-        raise InputError(f"{_show(text[i].as_py())} is not one of {', '.join(allowed)}",
-                         path=file, row=i + 2, column=column)
-    return text
+        value = text[int(at[i])].as_py() if at[i] >= 0 else None
+        raise InputError(f"{_show(value)} is not one of {', '.join(allowed)}",
+                         path=file, row=int(lines[i]), column=column)
+    first = np.asarray(pc.equal(text, allowed[0]).fill_null(False)
+                       .to_numpy(zero_copy_only=False), dtype=bool)
+    return first[at]
 
 
 def _day(value: np.datetime64) -> dt.date:
@@ -483,97 +423,87 @@ def _day(value: np.datetime64) -> dt.date:
 # --------------------------------------------------------------------------------------------
 
 
+def _calendar_frame(cal: pa.Table, lines: np.ndarray) -> pd.DataFrame:
+    """calendar.txt as the service builder takes it (bad dates and flags raise)."""
+    file = "calendar.txt"
+    data: dict[str, Any] = {"service_id": pd.array(_key(cal.column("service_id")),
+                                                   dtype=pd.StringDtype("pyarrow"))}
+    for d in _WEEKDAYS:
+        data[d] = _flags(cal, lines, file, d, ("1", "0")).astype(np.float64)
+    data["start_date"] = _dates(cal, lines, file, "start_date")
+    data["end_date"] = _dates(cal, lines, file, "end_date")
+    return pd.DataFrame(data)
+
+
 @dataclass
-class _Calendar:
-    """calendar.txt and calendar_dates.txt, parsed for the date filter."""
+class _Services:
+    """The services running in the date range, the feed's service period, and the
+    calendar_dates rows inside the range (kept while they are few, to write them without
+    reading the file again)."""
 
-    calendar: pa.Table | None
-    dates: pa.Table | None
-    cal_service: pa.Array = field(init=False)
-    cal_start: np.ndarray = field(init=False)
-    cal_end: np.ndarray = field(init=False)
-    cal_days: np.ndarray = field(init=False)  # bool (rows, 7)
-    cd_service: pa.Array = field(init=False)
-    cd_date: np.ndarray = field(init=False)
-    cd_added: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        empty_d = np.zeros(0, dtype="datetime64[D]")
-        cal = self.calendar
-        if cal is not None and cal.num_rows:
-            self.cal_service = _key(cal.column("service_id"))
-            self.cal_start = _dates(cal, "calendar.txt", "start_date")
-            self.cal_end = _dates(cal, "calendar.txt", "end_date")
-            self.cal_days = np.column_stack([
-                pc.equal(_flags(cal, "calendar.txt", d, ("0", "1")), "1")
-                .to_numpy(zero_copy_only=False) for d in _WEEKDAYS])
-        else:
-            self.cal_service = pa.array([], pa.string())
-            self.cal_start = self.cal_end = empty_d
-            self.cal_days = np.zeros((0, 7), dtype=bool)
-        cd = self.dates
-        if cd is not None and cd.num_rows:
-            self.cd_service = _key(cd.column("service_id"))
-            self.cd_date = _dates(cd, "calendar_dates.txt", "date")
-            self.cd_added = pc.equal(_flags(cd, "calendar_dates.txt", "exception_type",
-                                            ("1", "2")), "1").to_numpy(zero_copy_only=False)
-        else:
-            self.cd_service = pa.array([], pa.string())
-            self.cd_date = empty_d
-            self.cd_added = np.zeros(0, dtype=bool)
-
-    def period(self) -> tuple[np.datetime64, np.datetime64] | None:
-        """First and last day any calendar row or added date covers."""
-        firsts = [a.min() for a in (self.cal_start, self.cd_date[self.cd_added]) if len(a)]
-        lasts = [a.max() for a in (self.cal_end, self.cd_date[self.cd_added]) if len(a)]
-        if not firsts:
-            return None
-        return min(firsts), max(lasts)
-
-    def active(self, first: np.datetime64, last: np.datetime64) -> pa.Array:
-        """Service ids that run on at least one day from ``first`` to ``last``."""
-        ids = pc.unique(pa.concat_arrays([self.cal_service, self.cd_service]).cast(pa.string()))
-        ids = pc.drop_null(ids)
-        n_days = int((last - first) // np.timedelta64(1, "D")) + 1
-        if n_days <= 0 or len(ids) == 0:
-            return pa.array([], pa.string())
-        days = first + np.arange(n_days)
-        weekday = (days.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 1970-01-01: Thu
-        runs = np.zeros((len(ids), n_days), dtype=bool)
-        if len(self.cal_service):
-            row = pc.index_in(self.cal_service, value_set=ids).to_numpy(zero_copy_only=False)
-            ok = ~np.isnan(row.astype(float))
-            row = row[ok].astype(np.int64)
-            on = (self.cal_days[ok][:, weekday]
-                  & (self.cal_start[ok][:, None] <= days[None, :])
-                  & (self.cal_end[ok][:, None] >= days[None, :]))
-            np.logical_or.at(runs, row, on)
-        if len(self.cd_service):
-            inside = (self.cd_date >= first) & (self.cd_date <= last)
-            row = pc.index_in(self.cd_service, value_set=ids).to_numpy(zero_copy_only=False)
-            inside &= ~np.isnan(row.astype(float))
-            col = ((self.cd_date - first) // np.timedelta64(1, "D")).astype(np.int64)
-            add, rem = inside & self.cd_added, inside & ~self.cd_added
-            runs[row[add].astype(np.int64), col[add]] = True
-            runs[row[rem].astype(np.int64), col[rem]] = False
-        return ids.filter(pa.array(runs.any(axis=1)))
+    running: pa.Array
+    period: tuple[dt.date, dt.date] | None
+    in_range: list[pa.Table] | None
+    records: int = 0  # calendar_dates records read
 
 
-def _clip_calendar(table: pa.Table, cal: _Calendar, keep: np.ndarray,
+#: calendar_dates rows inside the date range held for writing (more: the file is read again).
+_HELD_DATES = 5_000_000
+
+
+def _running(src: _Source, cal: pd.DataFrame | None, start: np.datetime64 | None,
+             end: np.datetime64 | None) -> _Services:
+    """The services running on a day of the range (calendar_dates.txt in blocks), and the
+    first and last day any calendar row or added date covers (for the message when none
+    runs)."""
+    lo = start if start is not None else _OPEN[0]
+    hi = end if end is not None else _OPEN[1]
+    builder = _ServiceBuilder(window=(lo, hi))  # only the days of the range
+    span: list[np.datetime64] = []
+    if cal is not None:
+        builder.add_calendar(cal)
+        if len(cal):
+            span += [cal["start_date"].to_numpy().astype("datetime64[D]").min(),
+                     cal["end_date"].to_numpy().astype("datetime64[D]").max()]
+    held: list[pa.Table] | None = []
+    n = total = 0
+    if src.has("calendar_dates.txt"):
+        for cd, lines in src.batches("calendar_dates.txt",
+                                     required=("service_id", "date", "exception_type")):
+            file = "calendar_dates.txt"
+            added = _flags(cd, lines, file, "exception_type", ("1", "2"))
+            day = _dates(cd, lines, file, "date")
+            distinct, at = _encoded(cd.column("service_id"))
+            rows = np.append(builder.distinct_rows(_key(distinct)), -1)[at]
+            known = rows >= 0
+            builder.set_days(rows[known], day[known], added[known])
+            if added.any():
+                span += [day[added].min(), day[added].max()]
+            total += cd.num_rows
+            if held is not None:
+                inside = cd.filter(pa.array((day >= lo) & (day <= hi)))
+                n += inside.num_rows
+                held = [*held, inside] if n <= _HELD_DATES else None
+    period = (_day(min(span)), _day(max(span))) if span else None
+    return _Services(builder.running(lo, hi), period, held, total)
+
+
+def _clip_calendar(table: pa.Table, cal: pd.DataFrame, keep: np.ndarray,
                    start: np.datetime64 | None, end: np.datetime64 | None) -> pa.Table:
     """Calendar rows of kept services with start/end dates clipped to the range."""
     keep = keep.copy()
+    first = cal["start_date"].to_numpy().astype("datetime64[D]")
+    last = cal["end_date"].to_numpy().astype("datetime64[D]")
     columns = {n: table.column(n) for n in table.column_names}
     if start is not None:
-        later = cal.cal_start < start
         text = pa.scalar(_day(start).strftime("%Y%m%d"))
-        columns["start_date"] = pc.if_else(pa.array(later), text, table.column("start_date"))
+        columns["start_date"] = pc.if_else(pa.array(first < start), text,
+                                           table.column("start_date"))
     if end is not None:
-        earlier = cal.cal_end > end
         text = pa.scalar(_day(end).strftime("%Y%m%d"))
-        columns["end_date"] = pc.if_else(pa.array(earlier), text, table.column("end_date"))
-    lo = np.maximum(cal.cal_start, start) if start is not None else cal.cal_start
-    hi = np.minimum(cal.cal_end, end) if end is not None else cal.cal_end
+        columns["end_date"] = pc.if_else(pa.array(last > end), text, table.column("end_date"))
+    lo = np.maximum(first, start) if start is not None else first
+    hi = np.minimum(last, end) if end is not None else last
     keep &= lo <= hi  # rows wholly outside the range: the service runs on added dates only
     clipped = pa.table(list(columns.values()), names=list(columns))
     return clipped.filter(pa.array(keep))
@@ -587,14 +517,10 @@ def _clip_calendar(table: pa.Table, cal: _Calendar, keep: np.ndarray,
 def _as_date(value: dt.date | str | None, name: str) -> np.datetime64 | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value)
-        except ValueError:
-            raise InputError(f"{name} {value!r} is not a date (expected YYYY-MM-DD)") from None
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    return np.datetime64(value, "D")
+    try:
+        return np.datetime64(parse_date(value), "D")
+    except ValueError:
+        raise InputError(f"{name} {value!r} is not a date (expected {DATE_FORMS})") from None
 
 
 def _area_geometry(area: Any, bbox: Sequence[float] | None, buffer_km: float) -> Any:
@@ -626,12 +552,12 @@ def _area_geometry(area: Any, bbox: Sequence[float] | None, buffer_km: float) ->
     return geom
 
 
-def _inside_stops(stops: pa.Table, geom: Any, feed: Path,
+def _inside_stops(stops: pa.Table, lines: np.ndarray, geom: Any, feed: Path,
                   buffer_km: float) -> tuple[np.ndarray, pa.Array]:
     """Mask of the stops inside the area, and the stop keys."""
     ids = _key(stops.column("stop_id"))
-    lat = _numbers(stops, "stops.txt", "stop_lat")
-    lon = _numbers(stops, "stops.txt", "stop_lon")
+    lat = _numbers(stops, lines, "stops.txt", "stop_lat")
+    lon = _numbers(stops, lines, "stops.txt", "stop_lon")
     if "parent_station" in stops.column_names:  # platforms without coordinates: their station's
         missing = np.isnan(lat) | np.isnan(lon)
         if missing.any():
@@ -684,6 +610,21 @@ class _Out:
             pacsv.write_csv(table, fh)
         self.counts[file] = (table.num_rows, total)
 
+    def stream(self, file: str, names: list[str],
+               blocks: Iterator[tuple[pa.Table, int]]) -> None:
+        """Write the kept rows of each block (``(rows, records in the block)``)."""
+        kept = total = 0
+        schema = pa.schema([(n, pa.string()) for n in names])
+        with self.zf.open(file, "w", force_zip64=True) as fh:
+            writer = pacsv.CSVWriter(fh, schema)
+            for rows, n in blocks:
+                total += n
+                if rows.num_rows:
+                    writer.write_table(rows.cast(schema))
+                    kept += rows.num_rows
+            writer.close()
+        self.counts[file] = (kept, total)
+
 
 def extract_feed(
     feed_path: str | Path,
@@ -702,9 +643,10 @@ def extract_feed(
     least one day of it), with all its stop_times, also those outside the area, and everything
     these trips refer to: stops (with their parent stations and the entrances of those
     stations), routes, agencies, services, shapes, frequencies; transfers between kept stops;
-    feed_info.txt unchanged. The big files are read in blocks, twice for stop_times.txt, so
-    memory grows with the number of stops and trips, not of stop_times. Values are written
-    unchanged, columns in their original order.
+    feed_info.txt unchanged. The big files (stop_times, calendar_dates, trips, shapes,
+    transfers) are read in blocks, stop_times.txt once (twice if it is not grouped by trip), so
+    memory grows with the number of stops and trip ids, not of stop_times or calendar_dates.
+    Values are written unchanged, columns in their original order.
 
     Parameters
     ----------
@@ -722,7 +664,8 @@ def extract_feed(
         that leave the district and come back, and nearby centres, stay in.
     start_date, end_date
         Keep only trips that run on at least one day of this range (inclusive; either may be
-        omitted for an open end). calendar.txt rows are clipped to the range, calendar_dates.txt
+        omitted for an open end; ``datetime.date`` or text such as ``"2026-03-09"`` or
+        ``"09.03.2026"``). calendar.txt rows are clipped to the range, calendar_dates.txt
         keeps the dates inside it, so the output runs exactly on the range's service days.
     progress
         Show progress bars (tqdm) over the bytes of stop_times.txt.
@@ -764,24 +707,13 @@ def extract_feed(
     if dst_path.exists() and src_path.exists() and dst_path.resolve() == src_path.resolve():
         raise InputError("the output would replace the input feed; choose another --out",
                          path=dst_path)
-    dst_path.parent.mkdir(parents=True, exist_ok=True)
-    part = dst_path.with_name(dst_path.name + ".part")
-    encodings: dict[str, str] = {}
+    files = FeedFiles(src_path)
     try:
-        for _attempt in range(len(GTFS_FILES) + 1):  # again per file found not to be UTF-8
-            try:
-                with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                    out = _Out(zf)
-                    stops_in_area, skipped = _extract(src_path, out, geom, float(buffer_km),
-                                                      start, end, encodings, progress)
-                break
-            except _NotUtf8 as exc:
-                logger.info("restarting the extraction: %s is not UTF-8", exc.file)
-        else:  # pragma: no cover - each restart marks one more file as Windows-1252
-            raise AssertionError("the extraction restarted too often")
-        os.replace(part, dst_path)
+        dst_path.parent.mkdir(parents=True, exist_ok=True)
+        job = _Job(_Source(files), geom, float(buffer_km), start, end, progress)
+        out, stops_in_area, skipped = _write_extract(job, dst_path)
     finally:
-        part.unlink(missing_ok=True)
+        files.close()
     summary = ExtractSummary(
         source=str(src_path), out_path=str(dst_path), counts=out.counts,
         stops_in_area=stops_in_area, buffer_km=float(buffer_km),
@@ -796,200 +728,323 @@ def extract_feed(
     return summary
 
 
-def _extract(src_path: Path, out: _Out, geom: Any, buffer_km: float,
-             start: np.datetime64 | None, end: np.datetime64 | None, encodings: dict[str, str],
-             progress: bool) -> tuple[int, tuple[str, ...]]:
-    src = _Source(src_path, encodings)
+@dataclass
+class _Job:
+    """What to extract, and what was learnt about the input on the way."""
+
+    src: _Source
+    geom: Any
+    buffer_km: float
+    start: np.datetime64 | None
+    end: np.datetime64 | None
+    progress: bool
+    two_passes: bool = False  # stop_times.txt is not grouped by trip
+    services: _Services | None = None  # with a date range
+
+    @property
+    def dated(self) -> bool:
+        return self.start is not None or self.end is not None
+
+
+def _write_extract(job: _Job, dst: Path) -> tuple[_Out, int, tuple[str, ...]]:
+    """Write the extract to ``dst`` (through ``dst.part``), again from the start when a file
+    turns out not to be UTF-8 or stop_times.txt not to be grouped by trip."""
+    part = dst.with_name(dst.name + ".part")
     try:
-        return _extract_from(src, out, geom, buffer_km, start, end, progress)
+        for _attempt in range(len(GTFS_FILES) + 2):
+            try:
+                # the fastest deflate level: the extract is small, the time goes elsewhere
+                with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED,
+                                     compresslevel=1) as zf:
+                    out = _Out(zf)
+                    stops_in_area, skipped = _extract_from(job, out)
+                os.replace(part, dst)
+                return out, stops_in_area, skipped
+            except NotUtf8 as exc:
+                logger.info("restarting the extraction: %s is not UTF-8", exc.name)
+            except _Scattered:
+                logger.info("restarting the extraction: stop_times.txt is not grouped by trip; "
+                            "reading it twice")
+                job.two_passes = True
+        raise AssertionError("the extraction restarted too often")  # pragma: no cover
     finally:
-        src.close()
+        part.unlink(missing_ok=True)
 
 
-def _extract_from(src: _Source, out: _Out, geom: Any, buffer_km: float,
-                  start: np.datetime64 | None, end: np.datetime64 | None,
-                  progress: bool) -> tuple[int, tuple[str, ...]]:
+def _check_files(src: _Source) -> tuple[str, ...]:
     feed = src.path
     for file in _REQUIRED:
         if not src.has(file):
-            what = "is empty" if file in src.openers else "is missing"
+            what = "is empty" if src.files.has(file) else "is missing"
             raise InputFormatError(f"{what}: {file} is a required GTFS file", path=feed)
     if not src.has("calendar.txt") and not src.has("calendar_dates.txt"):
         raise InputFormatError("has neither calendar.txt nor calendar_dates.txt (GTFS needs one)",
                                path=feed)
-    skipped = tuple(sorted(f for f in src.openers if f not in GTFS_FILES))
+    skipped = tuple(sorted(f for f in src.files.names if f not in GTFS_FILES))
     if skipped:
         logger.warning("GTFS %s: %d files not copied to the extract (not standard files read "
                        "here): %s", feed.name, len(skipped), ", ".join(skipped))
+    return skipped
 
+
+def _candidate_trips(job: _Job, cal: pd.DataFrame | None) -> pa.Array:
+    """The trip ids that may be kept: all, or (with dates) those running in the range."""
+    running: pa.Array | None = None
+    if job.dated:
+        job.services = _running(job.src, cal, job.start, job.end)
+        running, period = job.services.running, job.services.period
+        if not len(running):
+            span = f"{period[0]} to {period[1]}" if period else "no day at all"
+            raise InputError(
+                f"no trip runs from {_day(job.start) if job.start is not None else 'the start'} "
+                f"to {_day(job.end) if job.end is not None else 'the end'}; the feed's services "
+                f"run from {span}", path=job.src.path)
+    parts: list[pa.Array] = []
+    columns = ("trip_id", "service_id") if running is not None else ("trip_id",)
+    for trips, _lines in job.src.batches("trips.txt", columns,
+                                         required=("route_id", "service_id")):
+        ids = _key(trips.column("trip_id"))
+        if running is not None:
+            ids = ids.filter(pa.array(_isin(_key(trips.column("service_id")), running)))
+        parts.append(ids)
+    candidates = _unique(parts)
+    if job.dated and not len(candidates):
+        raise InputError(f"no trip runs from {job.start} to {job.end}", path=job.src.path)
+    return candidates
+
+
+def _extract_from(job: _Job, out: _Out) -> tuple[int, tuple[str, ...]]:
+    src = job.src
+    skipped = _check_files(src)
     # 1. Stops inside the buffered area.
-    stops = src.read("stops.txt", ("stop_id", "stop_lat", "stop_lon"))
-    inside, stop_ids = _inside_stops(stops, geom, feed, buffer_km)
+    stops, stop_lines = src.read("stops.txt", ("stop_id", "stop_lat", "stop_lon"))
+    inside, stop_ids = _inside_stops(stops, stop_lines, job.geom, src.path, job.buffer_km)
     n_inside = int(inside.sum())
     logger.info("%s of %s stops lie inside the buffered area", f"{n_inside:,}",
                 f"{stops.num_rows:,}")
-
-    # 2. Trips, and the services running in the date range.
-    trips = src.read("trips.txt", ("route_id", "service_id", "trip_id"))
-    trip_ids = _key(trips.column("trip_id"))
-    trip_services = _key(trips.column("service_id"))
-    need_dates = start is not None or end is not None
-    cal_table = (src.read("calendar.txt", ("service_id",) + ((*_WEEKDAYS, "start_date",
-                 "end_date") if need_dates else ())) if src.has("calendar.txt") else None)
-    cd_table = (src.read("calendar_dates.txt", ("service_id",) + (("date", "exception_type")
-                if need_dates else ())) if src.has("calendar_dates.txt") else None)
-    candidate = trip_ids.is_valid().to_numpy(zero_copy_only=False)
-    cal: _Calendar | None = None
-    if need_dates:
-        cal = _Calendar(cal_table, cd_table)
-        period = cal.period()
-        first = start if start is not None else (period[0] if period else None)
-        last = end if end is not None else (period[1] if period else None)
-        if period is not None and first is not None and last is not None:
-            first, last = max(first, period[0]), min(last, period[1])
-            running = cal.active(first, last)
-        else:
-            running = pa.array([], pa.string())
-        candidate &= _isin(trip_services, running)
-        if not candidate.any():
-            span = f"{_day(period[0])} to {_day(period[1])}" if period else "no day at all"
-            raise InputError(
-                f"no trip runs from {_day(start) if start is not None else 'the start'} to "
-                f"{_day(end) if end is not None else 'the end'}; the feed's services run from "
-                f"{span}", path=feed)
-
-    # 3. First pass over stop_times: the trips that stop inside the area.
-    inside_keys = stop_ids.filter(pa.array(inside))
-    touched: list[pa.Array] = []
-    total_st = 0
-    for batch in _with_progress(src, "stop_times.txt", ("trip_id", "stop_id"), progress,
-                                "stop_times 1/2"):
-        total_st += batch.num_rows
-        hit = _isin(_key(batch.column("stop_id")), inside_keys)
-        if hit.any():
-            touched.append(pc.unique(_key(batch.column("trip_id")).filter(pa.array(hit))))
-    keep_trip = candidate & _isin(trip_ids, _unique(touched))
-    if not keep_trip.any():
-        when = " in the date range" if need_dates else ""
-        raise InputError(f"no trip{when} stops at the {n_inside:,} stops inside the area",
-                         path=feed)
-    kept_trip_ids = trip_ids.filter(pa.array(keep_trip))
-
-    # 4. Second pass: write the stop_times of the kept trips, collect their stops.
-    used: list[pa.Array] = []
-    kept_st = 0
-    with out.zf.open("stop_times.txt", "w", force_zip64=True) as fh:
-        writer: pacsv.CSVWriter | None = None
-        for batch in _with_progress(src, "stop_times.txt", None, progress, "stop_times 2/2"):
-            if writer is None:
-                writer = pacsv.CSVWriter(fh, batch.schema)
-            mask = pa.array(_isin(_key(batch.column("trip_id")), kept_trip_ids))
-            rows = batch.filter(mask)
-            if rows.num_rows:
-                writer.write_batch(rows)
-                used.append(pc.unique(_key(rows.column("stop_id"))))
-                kept_st += rows.num_rows
-        if writer is None:  # pragma: no cover - a feed without stop_times has no kept trip
-            raise AssertionError("stop_times.txt had no rows in the second pass")
-        writer.close()
-    out.counts["stop_times.txt"] = (kept_st, total_st)
-
-    # 5. Everything the kept trips refer to.
-    keep_stop = _family(stops, stop_ids, _isin(stop_ids, _unique(used)))
-    kept_stop_ids = stop_ids.filter(pa.array(keep_stop))
-    kept_trips = trips.filter(pa.array(keep_trip))
-    route_keys = pc.unique(_key(kept_trips.column("route_id")))
-    service_keys = pc.unique(trip_services.filter(pa.array(keep_trip)))
-
-    tables: dict[str, tuple[pa.Table, int]] = {
-        "stops.txt": (stops.filter(pa.array(keep_stop)), stops.num_rows),
-        "trips.txt": (kept_trips, trips.num_rows),
-    }
-    routes = src.read("routes.txt", ("route_id",))
-    keep_route = _isin(_key(routes.column("route_id")), route_keys)
-    tables["routes.txt"] = (routes.filter(pa.array(keep_route)), routes.num_rows)
-    if src.has("agency.txt"):
-        agency = src.read("agency.txt")
-        keep_agency = np.ones(agency.num_rows, dtype=bool)
-        if "agency_id" in agency.column_names and "agency_id" in routes.column_names:
-            refs = pc.drop_null(pc.unique(_key(routes.column("agency_id")).filter(
-                pa.array(keep_route))))
-            if len(refs):  # routes without agency_id: the feed's single agency stays
-                keep_agency = _isin(_key(agency.column("agency_id")), refs) | ~_key(
-                    agency.column("agency_id")).is_valid().to_numpy(zero_copy_only=False)
-        tables["agency.txt"] = (agency.filter(pa.array(keep_agency)), agency.num_rows)
-    if cal_table is not None:
-        keep_cal = _isin(_key(cal_table.column("service_id")), service_keys)
-        if cal is not None:
-            clipped = _clip_calendar(cal_table, cal, keep_cal, start, end)
-        else:
-            clipped = cal_table.filter(pa.array(keep_cal))
-        tables["calendar.txt"] = (clipped, cal_table.num_rows)
-    if cd_table is not None:
-        keep_cd = _isin(_key(cd_table.column("service_id")), service_keys)
-        if cal is not None:
-            if start is not None:
-                keep_cd &= cal.cd_date >= start
-            if end is not None:
-                keep_cd &= cal.cd_date <= end
-        tables["calendar_dates.txt"] = (cd_table.filter(pa.array(keep_cd)), cd_table.num_rows)
-    if src.has("frequencies.txt"):
-        fr = src.read("frequencies.txt", ("trip_id",))
-        keep_fr = _isin(_key(fr.column("trip_id")), kept_trip_ids)
-        tables["frequencies.txt"] = (fr.filter(pa.array(keep_fr)), fr.num_rows)
-    if src.has("transfers.txt"):
-        tr = src.read("transfers.txt")
-        known = {"stop": kept_stop_ids, "route": route_keys, "trip": kept_trip_ids}
-        keep_tr = np.ones(tr.num_rows, dtype=bool)
-        for column, kind in _TRANSFER_REFS:
-            if column in tr.column_names:
-                values = _key(tr.column(column))
-                blank = ~values.is_valid().to_numpy(zero_copy_only=False)
-                keep_tr &= blank | _isin(values, known[kind])
-        tables["transfers.txt"] = (tr.filter(pa.array(keep_tr)), tr.num_rows)
-    if src.has("feed_info.txt"):
-        info = src.read("feed_info.txt")
-        tables["feed_info.txt"] = (info, info.num_rows)
-    for file in GTFS_FILES:
-        if file in tables:
-            table, total = tables[file]
-            out.write(file, table, total)
-    if src.has("shapes.txt"):
-        shape_keys = pa.array([], pa.string())
-        if "shape_id" in kept_trips.column_names:
-            shape_keys = pc.drop_null(pc.unique(_key(kept_trips.column("shape_id"))))
-        _copy_shapes(src, out, shape_keys)
+    # 2. The trips that may be kept (with a date range: of the services running in it).
+    cal_table, cal = None, None
+    if src.has("calendar.txt"):
+        cal_table, cal_lines = src.read("calendar.txt", ("service_id",) + (
+            (*_WEEKDAYS, "start_date", "end_date") if job.dated else ()))
+        cal = _calendar_frame(cal_table, cal_lines) if job.dated else None
+    candidates = _candidate_trips(job, cal)
+    # 3. stop_times.txt: the rows of the trips that stop inside the area.
+    kept_trips, used_stops = _copy_stop_times(job, out, stop_ids.filter(pa.array(inside)),
+                                              candidates, n_inside)
+    # 4. Everything the kept trips refer to.
+    keep_stop = _family(stops, stop_ids, _isin(stop_ids, used_stops))
+    out.write("stops.txt", stops.filter(pa.array(keep_stop)), stops.num_rows)
+    refs = _copy_trips(src, out, kept_trips)
+    _copy_routes(src, out, refs["route"])
+    _copy_calendars(job, out, cal_table, cal, refs["service"])
+    _copy_rest(src, out, {"stop": stop_ids.filter(pa.array(keep_stop)), "route": refs["route"],
+                          "trip": kept_trips}, refs["shape"])
     out.counts = {f: out.counts[f] for f in GTFS_FILES if f in out.counts}
     return n_inside, skipped
 
 
-def _with_progress(src: _Source, file: str, columns: Sequence[str] | None, progress: bool,
-                   label: str) -> Iterator[pa.RecordBatch]:
-    if not progress:
-        yield from src.batches(file, columns, required=("trip_id", "stop_id"))
+def _stop_times_blocks(job: _Job, label: str, columns: Sequence[str] | None = None
+                       ) -> Iterator[tuple[pa.Table, np.ndarray]]:
+    """stop_times.txt in blocks, with a progress bar over its bytes if asked."""
+    src, file = job.src, "stop_times.txt"
+    required = ("trip_id", "stop_id")
+    if not job.progress:
+        yield from src.batches(file, columns, required=required)
         return
     from tqdm import tqdm
 
     with tqdm(total=src.size(file), unit="B", unit_scale=True, desc=label, leave=False) as bar:
-        yield from src.batches(file, columns, required=("trip_id", "stop_id"), progress=bar)
+        yield from src.batches(file, columns, required=required, progress=bar)
 
 
-def _copy_shapes(src: _Source, out: _Out, shape_keys: pa.Array) -> None:
-    """The points of the kept shapes (held in memory until the file is read: it may turn out
-    not to be UTF-8, and a zip member cannot be rewritten)."""
-    kept: list[pa.RecordBatch] = []
-    total = 0
-    schema = None
-    for batch in src.batches("shapes.txt", required=("shape_id",)):
-        total += batch.num_rows
-        schema = batch.schema
-        if len(shape_keys):
-            rows = batch.filter(pa.array(_isin(_key(batch.column("shape_id")), shape_keys)))
+def _copy_stop_times(job: _Job, out: _Out, inside: pa.Array, candidates: pa.Array,
+                     n_inside: int) -> tuple[pa.Array, pa.Array]:
+    """Write the rows of the candidate trips that stop inside; their ids and stops."""
+    cand = _KeyIndex(candidates, unique=True)
+    seen: list[np.ndarray] = []  # hashes of the trips of each block (are trips grouped?)
+    if job.two_passes:
+        touched: list[pa.Array] = []
+        for table, _lines in _stop_times_blocks(job, "stop_times 1/2", ("trip_id", "stop_id")):
+            trip, hit = _key(table.column("trip_id")), _isin(_key(table.column("stop_id")), inside)
+            found = pc.unique(trip.filter(pa.array(hit)))
+            touched.append(found.filter(pa.array(cand.contains(found))))
+        wanted = _unique(touched)
+        blocks = _copy_blocks(job, lambda table: _isin(_key(table.column("trip_id")), wanted),
+                              "stop_times 2/2")
+    else:
+        def keep(table: pa.Table) -> np.ndarray:
+            run, trips = _runs(table.column("trip_id"))  # by the runs of rows of one trip
+            seen.append(np.sort(_hash_strings(pc.drop_null(trips))))
+            stops, stop_at = _encoded(table.column("stop_id"))  # by the distinct stops
+            inside_at = np.append(_isin(_key(stops), inside), False)[stop_at]
+            hit = np.zeros(len(trips), dtype=bool)
+            hit[run[inside_at]] = True
+            found = pc.unique(trips.filter(pa.array(hit)))
+            found = found.filter(pa.array(cand.contains(found)))
+            return _isin(trips, found)[run]
+
+        blocks = _copy_blocks(job, keep, "stop_times")
+    used: list[pa.Array] = []
+    kept: list[pa.Array] = []
+
+    def written() -> Iterator[tuple[pa.Table, int]]:
+        for rows, n in blocks:
             if rows.num_rows:
-                kept.append(rows)
-    if schema is None:
-        names = src.header("shapes.txt")
-        schema = pa.schema([(n, pa.string()) for n in names])
-    table = pa.Table.from_batches(kept, schema=schema)
-    out.write("shapes.txt", table, total)
+                used.append(pc.unique(_key(rows.column("stop_id"))))
+                kept.append(pc.unique(_key(rows.column("trip_id"))))
+            yield rows, n
 
+    out.stream("stop_times.txt", job.src.header("stop_times.txt"), written())
+    if seen:  # a trip in two blocks (past the waiting rows of the last one): not grouped
+        hashes = np.sort(np.concatenate(seen))
+        if (hashes[1:] == hashes[:-1]).any():
+            raise _Scattered
+    kept_trips = _unique(kept)
+    if not len(kept_trips):
+        when = " in the date range" if job.dated else ""
+        raise InputError(f"no trip{when} stops at the {n_inside:,} stops inside the area",
+                         path=job.src.path)
+    return kept_trips, _unique(used)
+
+
+def _runs(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """The run (of consecutive rows with the same value) of each row, and each run's value
+    without surrounding spaces. In a file grouped by trip a block has one run per trip; a trip
+    met in two runs shows up as a repeated hash, and the file is read in two passes."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    n = len(arr)
+    change = np.ones(n, dtype=bool)
+    if n > 1:
+        same = pc.fill_null(pc.equal(arr.slice(1), arr.slice(0, n - 1)), False)
+        change[1:] = ~np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+    starts = np.flatnonzero(change)
+    return np.cumsum(change) - 1, _key(arr.take(pa.array(starts)))
+
+
+def _copy_blocks(job: _Job, keep: Callable[[pa.Table], np.ndarray],
+                 label: str) -> Iterator[tuple[pa.Table, int]]:
+    """The kept rows of stop_times.txt, block by block, each block holding whole trips: the
+    rows of its last trip wait for the next block."""
+    carry: pa.Table | None = None
+    for table, _lines in _stop_times_blocks(job, label):
+        n = table.num_rows
+        if carry is not None and carry.num_rows:
+            table = pa.concat_tables([carry, table])
+        body, carry = _split_last_trip(table) if table.num_rows else (table, None)
+        if body.num_rows:
+            yield body.filter(pa.array(keep(body))), n
+        else:
+            yield body, n
+    if carry is not None and carry.num_rows:
+        yield carry.filter(pa.array(keep(carry))), 0
+
+
+def _copy_trips(src: _Source, out: _Out, kept: pa.Array) -> dict[str, pa.Array]:
+    """Write the kept trips (in blocks); the routes, services and shapes they refer to."""
+    refs: dict[str, list[pa.Array]] = {"route": [], "service": [], "shape": []}
+    names = src.header("trips.txt")
+
+    def rows() -> Iterator[tuple[pa.Table, int]]:
+        for trips, _lines in src.batches("trips.txt"):
+            mine = trips.filter(pa.array(_isin(_key(trips.column("trip_id")), kept)))
+            refs["route"].append(_key(mine.column("route_id")))
+            refs["service"].append(_key(mine.column("service_id")))
+            if "shape_id" in mine.column_names:
+                refs["shape"].append(_key(mine.column("shape_id")))
+            yield mine, trips.num_rows
+
+    out.stream("trips.txt", names, rows())
+    return {k: _unique(v) for k, v in refs.items()}
+
+
+def _copy_routes(src: _Source, out: _Out, route_keys: pa.Array) -> None:
+    routes, _lines = src.read("routes.txt", ("route_id",))
+    keep_route = _isin(_key(routes.column("route_id")), route_keys)
+    out.write("routes.txt", routes.filter(pa.array(keep_route)), routes.num_rows)
+    if not src.has("agency.txt"):
+        return
+    agency, _lines = src.read("agency.txt")
+    keep_agency = np.ones(agency.num_rows, dtype=bool)
+    if "agency_id" in agency.column_names and "agency_id" in routes.column_names:
+        refs = pc.drop_null(pc.unique(_key(routes.column("agency_id")).filter(
+            pa.array(keep_route))))
+        if len(refs):  # routes without agency_id: the feed's single agency stays
+            ids = _key(agency.column("agency_id"))
+            keep_agency = _isin(ids, refs) | ~ids.is_valid().to_numpy(zero_copy_only=False)
+    out.write("agency.txt", agency.filter(pa.array(keep_agency)), agency.num_rows)
+
+
+def _copy_calendars(job: _Job, out: _Out, cal_table: pa.Table | None, cal: pd.DataFrame | None,
+                    services: pa.Array) -> None:
+    """calendar.txt (clipped to the range) and calendar_dates.txt (in blocks) of the kept
+    services."""
+    src = job.src
+    if cal_table is not None:
+        keep = _isin(_key(cal_table.column("service_id")), services)
+        if cal is not None:
+            table = _clip_calendar(cal_table, cal, keep, job.start, job.end)
+        else:
+            table = cal_table.filter(pa.array(keep))
+        out.write("calendar.txt", table, cal_table.num_rows)
+    if not src.has("calendar_dates.txt"):
+        return
+
+    def rows() -> Iterator[tuple[pa.Table, int]]:
+        held = job.services.in_range if job.services is not None else None
+        if held is not None and job.services is not None:  # kept while they were read
+            for table in held:
+                yield _of_services(table, services), 0
+            yield pa.table({}), job.services.records  # no rows: the count of the records
+            return
+        for cd, lines in src.batches("calendar_dates.txt", required=("service_id",)):
+            keep = _of_services_mask(cd, services)
+            if job.dated:
+                day = _dates(cd, lines, "calendar_dates.txt", "date")
+                if job.start is not None:
+                    keep &= day >= job.start
+                if job.end is not None:
+                    keep &= day <= job.end
+            yield cd.filter(pa.array(keep)), cd.num_rows
+
+    out.stream("calendar_dates.txt", src.header("calendar_dates.txt"), rows())
+
+
+def _of_services_mask(table: pa.Table, services: pa.Array) -> np.ndarray:
+    distinct, at = _encoded(table.column("service_id"))
+    return np.append(_isin(_key(distinct), services), False)[at]
+
+
+def _of_services(table: pa.Table, services: pa.Array) -> pa.Table:
+    return table.filter(pa.array(_of_services_mask(table, services)))
+
+
+def _copy_rest(src: _Source, out: _Out, known: dict[str, pa.Array], shapes: pa.Array) -> None:
+    """frequencies, transfers (in blocks), feed_info and shapes (in blocks)."""
+    if src.has("frequencies.txt"):
+        fr, _lines = src.read("frequencies.txt", ("trip_id",))
+        keep_fr = _isin(_key(fr.column("trip_id")), known["trip"])
+        out.write("frequencies.txt", fr.filter(pa.array(keep_fr)), fr.num_rows)
+    if src.has("transfers.txt"):
+        out.stream("transfers.txt", src.header("transfers.txt"), _transfers(src, known))
+    if src.has("feed_info.txt"):
+        info, _lines = src.read("feed_info.txt")
+        out.write("feed_info.txt", info, info.num_rows)
+    if src.has("shapes.txt"):
+        def rows() -> Iterator[tuple[pa.Table, int]]:
+            for block, _lines in src.batches("shapes.txt", required=("shape_id",)):
+                keep = _isin(_key(block.column("shape_id")), shapes)
+                yield block.filter(pa.array(keep)), block.num_rows
+
+        out.stream("shapes.txt", src.header("shapes.txt"), rows())
+
+
+def _transfers(src: _Source, known: dict[str, pa.Array]) -> Iterator[tuple[pa.Table, int]]:
+    for tr, _lines in src.batches("transfers.txt"):
+        keep = np.ones(tr.num_rows, dtype=bool)
+        for column, kind in _TRANSFER_REFS:
+            if column in tr.column_names:
+                values = _key(tr.column(column))
+                blank = ~values.is_valid().to_numpy(zero_copy_only=False)
+                keep &= blank | _isin(values, known[kind])
+        yield tr.filter(pa.array(keep)), tr.num_rows

@@ -404,10 +404,18 @@ def test_date_range_outside_the_service_period(zug_feed_path, tmp_path):
 
 
 def test_bad_start_date_text(tmp_path):
-    with pytest.raises(InputError, match=r"start date '1\.3\.2021' is not a date \(expected "
-                       r"YYYY-MM-DD\)"):
+    # Dates are read by kurszugang.dates: ISO or German (1.3.2021 is a date); 31.2.2021 is not.
+    with pytest.raises(InputError, match=r"start date '31\.2\.2021' is not a date \(expected "
+                       r"JJJJ-MM-TT oder TT\.MM\.JJJJ\)"):
         extract_feed(tmp_path / "x.zip", tmp_path / "o.zip", bbox=SMALL_BBOX,
-                     start_date="1.3.2021")
+                     start_date="31.2.2021")
+
+
+def test_german_dates_are_read(tmp_path):
+    out = tmp_path / "o.zip"
+    summary = extract_feed(_write_feed(tmp_path, SMALL), out, bbox=SMALL_BBOX, buffer_km=0.5,
+                           start_date="1.3.2026", end_date="31.03.2026")
+    assert (summary.start_date, summary.end_date) == (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 
 
 def test_bbox_text_with_three_numbers():
@@ -473,8 +481,8 @@ def test_bad_calendar_date_with_a_date_range(tmp_path):
 
 def test_bad_csv_record(tmp_path):
     files = dict(SMALL, **{"stop_times.txt": SMALL["stop_times.txt"] + "T3,10:00:00\n"})
-    with pytest.raises(InputFormatError, match=r"^stop_times\.txt: cannot be read as CSV: "
-                       r"Expected 5 columns, got 2"):
+    with pytest.raises(InputFormatError, match=r"^stop_times\.txt line 8: cannot be read as "
+                       r"CSV: Expected 5 columns, got 2"):
         extract_feed(_write_feed(tmp_path, files), tmp_path / "o.zip", bbox=SMALL_BBOX)
 
 
@@ -559,3 +567,82 @@ def test_cli_kreis_needs_boundaries(tmp_path, capsys):
     assert code == 2
     assert capsys.readouterr().err == ("kurszugang: Fehler: --kreis needs --boundaries FILE (e.g. "
                                        "the VG250 Gemeinden)\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming: blocks of whole trips, files not grouped by trip, other encodings
+# --------------------------------------------------------------------------------------------
+
+
+def _extract_frames(path: Path) -> dict[str, pd.DataFrame]:
+    return {name: _csv(path, name).sort_values(list(_csv(path, name).columns))
+            .reset_index(drop=True)
+            for name in ("stop_times.txt", "trips.txt", "stops.txt", "calendar_dates.txt")}
+
+
+def test_many_small_blocks_extract_the_same(zug_feed_path, zug_cut, tmp_path, monkeypatch):
+    from kurszugang.io import _feedfiles
+
+    monkeypatch.setattr(_feedfiles, "BLOCK_BYTES", 256 << 10)
+    out = tmp_path / "blocks.zip"
+    summary = extract_feed(zug_feed_path, out, bbox=ZUG_BBOX, buffer_km=2)
+    assert summary.counts == zug_cut[0].counts
+    for name, frame in _extract_frames(out).items():
+        pd.testing.assert_frame_equal(frame, _extract_frames(zug_cut[2])[name], obj=name)
+
+
+def test_stop_times_not_grouped_by_trip_are_read_twice(zug_feed_path, zug_cut, tmp_path,
+                                                        monkeypatch, caplog):
+    import random
+
+    from kurszugang.io import _feedfiles
+
+    monkeypatch.setattr(_feedfiles, "BLOCK_BYTES", 1 << 20)
+    src = zipfile.ZipFile(zug_feed_path)
+    shuffled = tmp_path / "shuffled.zip"
+    with zipfile.ZipFile(shuffled, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "stop_times.txt":
+                header, *rows = data.decode().splitlines()
+                random.Random(3).shuffle(rows)
+                data = "\n".join([header, *rows, ""]).encode()
+            zf.writestr(info.filename, data)
+    out = tmp_path / "cut.zip"
+    with caplog.at_level(logging.INFO, logger="kurszugang.io.extract"):
+        summary = extract_feed(shuffled, out, bbox=ZUG_BBOX, buffer_km=2)
+    assert "stop_times.txt is not grouped by trip; reading it twice" in caplog.text
+    assert summary.counts == zug_cut[0].counts
+    for name, frame in _extract_frames(out).items():
+        pd.testing.assert_frame_equal(frame, _extract_frames(zug_cut[2])[name], obj=name)
+
+
+def test_utf16_input_is_written_as_utf8(tmp_path, caplog):
+    folder = _write_feed(tmp_path / "in", SMALL, zipped=False)
+    (folder / "stops.txt").write_bytes(SMALL["stops.txt"].replace(
+        "Bahnhof,", "Bahnhofstraße,").encode("utf-16"))
+    out = tmp_path / "cut.zip"
+    with caplog.at_level(logging.WARNING, logger="kurszugang.io.extract"):
+        summary = extract_feed(folder, out, bbox=SMALL_BBOX, buffer_km=0.5)
+    assert summary.counts["stops.txt"] == (5, 6)
+    assert ("stops.txt is UTF-16 (little-endian), with a byte-order mark, not UTF-8 as GTFS "
+            "requires; read as UTF-16 and written as UTF-8") in caplog.text
+    assert _member(out, "stops.txt")[1][:2] == ["ST", "Bahnhofstraße"]
+
+
+def test_many_calendar_dates_in_the_range_are_read_again_with_the_same_result(
+    zug_feed_path, tmp_path, monkeypatch
+):
+    from kurszugang.io import extract
+
+    held = tmp_path / "held.zip"
+    extract_feed(zug_feed_path, held, bbox=ZUG_BBOX, buffer_km=2, start_date=WEEK[0],
+                 end_date=WEEK[1])
+    monkeypatch.setattr(extract, "_HELD_DATES", 10)  # more rows than that: a second pass
+    again = tmp_path / "again.zip"
+    summary = extract_feed(zug_feed_path, again, bbox=ZUG_BBOX, buffer_km=2,
+                           start_date=WEEK[0], end_date=WEEK[1])
+    pd.testing.assert_frame_equal(_csv(again, "calendar_dates.txt"),
+                                  _csv(held, "calendar_dates.txt"))
+    kept, total = summary.counts["calendar_dates.txt"]
+    assert total == 284_499 and kept == len(_csv(held, "calendar_dates.txt")) > 0
