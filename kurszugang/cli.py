@@ -35,7 +35,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         if i:
             print()
         try:
-            report = validate(path, kind=args.kind)
+            report = validate(path, kind=args.kind, strict=args.strict)
         except KurszugangError as exc:  # the path as typed, once
             row = getattr(exc, "row", None)
             message = getattr(exc, "message", None)
@@ -65,6 +65,10 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
         choices=["gtfs", "boundaries", "courses", "osm", "population"],
         help="Art der Eingabe (ohne Angabe aus dem Inhalt erkannt)",
     )
+    p.add_argument(
+        "--strict", action="store_true",
+        help="Fahrplan streng prüfen (für Herausgeber): jeder Datensatz, den die Auswertung "
+             "überspringt, ist ein Fehler")
     p.add_argument(
         "--max-examples", type=int, default=5, metavar="N",
         help="Beispiele je Art von Problem (Voreinstellung: 5)",
@@ -106,7 +110,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
 
     origins = read_points_csv(args.origins)
     destinations = read_points_csv(args.destinations)
-    feed = read_gtfs(args.gtfs)
+    feed = read_gtfs(args.gtfs, dates=[args.date])
     network = None
     if args.osm:
         from kurszugang.io.osm import read_walk_network
@@ -578,7 +582,7 @@ def _cmd_isochrones(args: argparse.Namespace) -> int:
     from kurszugang.routing.router import Router
 
     sites = read_points_csv(args.sites)
-    feed = read_gtfs(args.gtfs)
+    feed = read_gtfs(args.gtfs, dates=[args.date])
     network = None
     if args.osm:
         from kurszugang.io.osm import read_walk_network
@@ -690,10 +694,41 @@ def _add_map(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=fn)
 
 
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from kurszugang.io.feed_cache import cache_dir, clear_cache
+    from kurszugang.words import plural
+
+    folder = cache_dir()
+    if args.clear:
+        n = clear_cache(folder)
+        print(f"{plural(n, 'Fahrplan', 'Fahrpläne')} aus dem Zwischenspeicher {folder} entfernt")
+        return EXIT_OK
+    entries = [e for e in folder.iterdir() if (e / "meta.json").exists()] \
+        if folder.is_dir() else []
+    size = sum(f.stat().st_size for e in entries for f in e.rglob("*") if f.is_file())
+    print(f"Zwischenspeicher der Fahrpläne: {folder}")
+    print(f"  {plural(len(entries), 'Fahrplan', 'Fahrpläne')}, "
+          f"{size / 2**20:.1f} MiB".replace(".", ","))
+    return EXIT_OK
+
+
+def _add_cache(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "cache", help="Zwischenspeicher der gelesenen Fahrpläne zeigen oder leeren",
+        description=(
+            "Ein gelesener Fahrplan wird als Parquet zwischengespeichert (ab 32 MiB "
+            "stop_times.txt und bei Läufen über mehrere Landkreise), damit der nächste Lauf ihn "
+            "in Sekunden liest; erkannt an der Prüfsumme der Datei. Ordner: "
+            "KURSZUGANG_CACHE_DIR, sonst ~/.cache/kurszugang/feeds. KURSZUGANG_CACHE=0 "
+            "schaltet ihn ab."))
+    p.add_argument("--clear", action="store_true", help="alle gespeicherten Fahrpläne löschen")
+    p.set_defaults(func=_cmd_cache)
+
+
 # Each subcommand registers itself here: (name, add-parser function).
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_validate, _add_matrix, _add_demo, _add_extract, _add_download, _add_run, _add_plan,
-    _add_compare, _add_init, _add_isochrones, _add_map,
+    _add_compare, _add_init, _add_isochrones, _add_map, _add_cache,
 ]
 
 

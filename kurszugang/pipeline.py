@@ -17,6 +17,7 @@ repeated offline with the same numbers and rendered again without its inputs.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import logging
 import sys
@@ -182,6 +183,16 @@ class GivenInputs:
     cut: str = ""
 
 
+def analysis_days(cfg: Config) -> tuple[dt.date, ...]:
+    """The days a run routes on: the weeks (Monday to Sunday) of the school day and of the
+    holiday, since a course is analysed on its own weekday of that week."""
+    days = set()
+    for day in (cfg.date("school_day"), cfg.date("holiday")):
+        monday = day - dt.timedelta(days=day.weekday())
+        days |= {monday + dt.timedelta(days=i) for i in range(7)}
+    return tuple(sorted(days))
+
+
 def read_inputs(cfg: Config, stage: Callable[[str, Callable[[], Any]], Any],
                 given: GivenInputs | None = None) -> Any:
     """Read every input of the config (paths checked first, each reader checks its file).
@@ -206,7 +217,7 @@ def read_inputs(cfg: Config, stage: Callable[[str, Callable[[], Any]], Any],
         layer=cfg.inputs.boundaries_layer or None))
     box = given.bbox if given is not None else None
     feed = given.feed if given is not None else stage(
-        "Fahrplan lesen", lambda: read_gtfs(paths["gtfs"]))
+        "Fahrplan lesen", lambda: read_gtfs(paths["gtfs"], dates=analysis_days(cfg)))
     courses = given.courses if given is not None else stage(
         "Kursliste lesen", lambda: read_courses(paths["courses"]))
     pop = stage("Zensus-Raster lesen", lambda: read_population_grid(

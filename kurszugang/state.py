@@ -157,19 +157,20 @@ def _run_job(job: _Job) -> DistrictOutcome:
     import shapely
 
     from kurszugang.io.feed_cut import cut_feed
-    from kurszugang.pipeline import GivenInputs, run_analysis
+    from kurszugang.pipeline import GivenInputs, analysis_days, run_analysis
 
     t0 = time.perf_counter()
     cfg = job.cfg
     area = shapely.from_wkb(job.area)
-    dates = (cfg.date("school_day").isoformat(), cfg.date("holiday").isoformat())
+    dates = tuple(d.isoformat() for d in analysis_days(cfg))
     gtfs = cfg.path(cfg.inputs.gtfs)
     whole = _statewide_feed(str(gtfs), dates)
     feed = cut_feed(whole, area)
-    km = de_number(cfg.district.cut_buffer_km, 1)
+    buffer_km = float(cfg.district.cut_buffer_km)
+    km = de_number(buffer_km, 0 if buffer_km.is_integer() else 1)
     cut = (f"Landesweiter Fahrplan auf den Kreis und {km} km Rand zugeschnitten: "
            f"{de_number(len(feed.stops))} von {plural(len(whole.stops), 'Haltestelle', 'Haltestellen')}; "
-           "Verbindungen, die diesen Bereich verlassen, fehlen.")
+           "Kursorte außerhalb und Verbindungen, die diesen Bereich verlassen, fehlen.")
     bbox = tuple(float(v) for v in area.bounds)
     given = GivenInputs(feed, job.courses, bbox, job.checksums, cut)  # type: ignore[arg-type]
     run = run_analysis(cfg, progress=False, given=given)
@@ -223,7 +224,7 @@ def _progress(progress: bool, done: int, total: int, outcome: DistrictOutcome) -
     if not progress:
         return
     what = (f"{outcome.headline.get('share_pct', float('nan')):.0f} % mit besuchbarem Kurs"
-            .replace("nan", "–") if outcome.ok else f"Fehler: {outcome.error}")
+            .replace("nan", "–") if outcome.ok else "nicht gerechnet (Grund am Ende)")
     print(f"  … {done} von {total} Kreisen: {outcome.key} {outcome.name}: {what}",
           file=sys.stderr, flush=True)
 
@@ -304,7 +305,7 @@ def run_state(cfg: Config, *, scheduler: str | None = None, n_workers: int = 2,
     from kurszugang.io.courses import read_courses
     from kurszugang.io.gtfs import read_gtfs
     from kurszugang.output.state import render_state
-    from kurszugang.pipeline import REQUIRED_INPUTS, Stages, _required, checksums
+    from kurszugang.pipeline import REQUIRED_INPUTS, Stages, _required, analysis_days, checksums
 
     out = cfg.path(cfg.output.dir)
     if out is None:  # pragma: no cover - the setting has a default
@@ -316,7 +317,7 @@ def run_state(cfg: Config, *, scheduler: str | None = None, n_workers: int = 2,
         keys = [i.key for i in infos]
         outlines = stage("Kreisgrenzen lesen", lambda: _outlines(cfg, keys))
         sums = stage("Prüfsummen der Eingaben", lambda: checksums(cfg))
-        dates = (cfg.date("school_day").isoformat(), cfg.date("holiday").isoformat())
+        dates = tuple(d.isoformat() for d in analysis_days(cfg))
         feed = stage("Fahrplan einmal für alle Kreise lesen (Zwischenspeicher)",
                      lambda: read_gtfs(paths["gtfs"], dates=dates, cache=True))
         feed_report = feed.report.format(max_per_code=10)

@@ -85,3 +85,27 @@ def test_validate_missing_file():
     assert res.returncode == 1
     assert "does-not-exist.zip" in res.stdout and "gibt es nicht" in res.stdout
     assert "Traceback" not in res.stdout + res.stderr
+
+
+def test_the_feed_cache_is_shown_and_cleared(tmp_path: Path, monkeypatch) -> None:
+    import os
+
+    from kurszugang.demo import demo_files
+    from kurszugang.io.gtfs import read_gtfs
+
+    monkeypatch.setenv("KURSZUGANG_CACHE_DIR", str(tmp_path / "cache"))
+    first = read_gtfs(demo_files().gtfs, cache=True)
+    again = read_gtfs(demo_files().gtfs, cache=True)  # from the cache
+    assert len(again.stop_times) == len(first.stop_times) > 0
+    env = {**os.environ, "KURSZUGANG_CACHE_DIR": str(tmp_path / "cache")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kurszugang", "cache", *args],
+                              capture_output=True, text=True, env=env, timeout=120)
+
+    shown = cli()
+    assert shown.returncode == 0 and "1 Fahrplan," in shown.stdout
+    assert str(tmp_path / "cache") in shown.stdout
+    cleared = cli("--clear")
+    assert cleared.returncode == 0 and cleared.stdout.startswith("1 Fahrplan aus")
+    assert "0 Fahrpläne," in cli().stdout

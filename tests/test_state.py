@@ -2,7 +2,7 @@
 
 The statewide inputs are three copies of the demo district under the keys 09101-09103
 (benchmarks/bavaria_synthetic.py). The run over all of them must give every Kreis the numbers
-of a run of that Kreis alone on the same statewide inputs, report a Kreis that fails and keep
+of a run of that Kreis alone on the same inputs cut to it and its 20 km margin, report a Kreis that fails and keep
 the others, and write one row per Kreis in the combined overview.
 """
 
@@ -90,6 +90,21 @@ def _without_third_tile(paths: dict[str, Path], target: Path) -> Path:
     return target
 
 
+def _courses_near(paths: dict[str, Path], key: str, target: Path) -> Path:
+    """The course list cut as the state run cuts it: sites in the Kreis and 20 km around it."""
+    from kurszugang.io.boundaries import read_boundaries
+
+    kreis = read_boundaries(paths["boundaries"], kreis=key, layer="vg250_gem")
+    outline = shapely.union_all(np.asarray(kreis.geometry.values)).buffer(20_000)
+    area = gpd.GeoSeries([outline], crs=kreis.crs).to_crs("EPSG:4326").iloc[0]
+    rows = pd.read_csv(paths["courses"], sep=";", dtype=str, keep_default_na=False,
+                       encoding="utf-8-sig")
+    inside = shapely.contains_xy(area, rows["lon"].astype(float), rows["lat"].astype(float))
+    assert 0 < inside.sum() < len(rows)
+    rows[inside].to_csv(target, sep=";", index=False, encoding="utf-8")
+    return target
+
+
 def _tables(folder: Path) -> dict[str, bytes]:
     """The CSV tables of a Kreis's folder except the Datenlage (which also describes the cut)."""
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.csv"))
@@ -129,7 +144,7 @@ def test_all_districts_in_one_command_report_the_failing_one_and_keep_the_others
     assert "2 von 3 Kreisen gerechnet" in summary and "## Nicht gerechnet" in summary
     html = (out / "karte.html").read_text(encoding="utf-8")
     assert "09101/karte.html" in html and "Landkreis Beispiel 3 (fiktiv)" in html
-    layer = gpd.read_file(out / "ergebnisse.gpkg", layer="landkreise")
+    layer = gpd.read_file(out / "kurszugang.gpkg", layer="landkreise")
     assert layer["key"].tolist() == KEYS and layer.geometry.notna().all()
 
 
@@ -137,7 +152,9 @@ def test_a_district_of_the_run_equals_a_run_of_that_district_alone(
         state_run: Any, bayern: Any) -> None:
     res, out, folder, pop = state_run
     alone = folder / "allein_09102"
-    cfg = _config(folder, bayern.paths, 'key = "09102"', alone, population=pop)
+    paths = {**bayern.paths, "courses": _courses_near(bayern.paths, "09102",
+                                                      folder / "kursorte_09102.csv")}
+    cfg = _config(folder, paths, 'key = "09102"', alone, population=pop)
     single = _cli("run", cfg, "-q", env={"KURSZUGANG_CACHE": "0"})
     assert single.returncode == 0, single.stderr
     cut, whole = _tables(out / "09102"), _tables(alone)
@@ -168,12 +185,16 @@ def test_a_district_cut_from_the_cache_routes_like_the_whole_zip(bayern: Any, tm
     area = gpd.GeoSeries([outline.buffer(20_000)], crs=kreis.crs).to_crs("EPSG:4326").iloc[0]
     cut = cut_feed(cached, area)
     assert 0 < len(cut.stops) < len(whole.stops) and len(cut.stop_times) < len(whole.stop_times)
-    rng = np.random.default_rng(5)
-    x0, y0, x1, y1 = outline.bounds
-    pts = rng.uniform((x0, y0), (x1, y1), size=(400, 2))
-    pts = pts[shapely.contains_xy(outline, pts[:, 0], pts[:, 1])][:120]
-    origins = Points(np.array([f"o{i}" for i in range(len(pts))], dtype=object), pts)
-    dests = Points(origins.ids[::-1].copy(), pts[::-1].copy())
+    # places 50 m from the Kreis's stops (random places are mostly beyond walking distance)
+    stops = gpd.GeoSeries(gpd.points_from_xy(cut.stops["stop_lon"], cut.stops["stop_lat"]),
+                          crs="EPSG:4326").to_crs(kreis.crs)
+    xy = np.column_stack([stops.x, stops.y]) + 50.0
+    pts = xy[shapely.contains_xy(outline, xy[:, 0], xy[:, 1])]
+    pts = pts[np.random.default_rng(5).permutation(len(pts))[:120]]
+    assert len(pts) >= 40
+    origins = Points(np.array([f"o{i}" for i in range(len(pts))], dtype=object), pts,
+                     crs=str(kreis.crs))
+    dests = Points(origins.ids[::-1].copy(), pts[::-1].copy(), crs=str(kreis.crs))
     for day in dates:
         a = Router(cut, day).per_minute(origins, dests, departure="06:30", window=60,
                                         max_time_min=120)

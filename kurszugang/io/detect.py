@@ -293,7 +293,8 @@ def detect_kind(path: str | Path) -> str:
     return kind
 
 
-def validate(path: str | Path, kind: str | None = None) -> ValidationReport:
+def validate(path: str | Path, kind: str | None = None, *,
+             strict: bool = False) -> ValidationReport:
     """Validate any input file and return a report of counts, errors and warnings.
 
     Parameters
@@ -303,6 +304,9 @@ def validate(path: str | Path, kind: str | None = None) -> ValidationReport:
     kind
         One of ``"gtfs"``, ``"boundaries"``, ``"courses"``, ``"osm"``, ``"population"``; guessed
         from the file with :func:`detect_kind` when omitted.
+    strict
+        For a GTFS feed: every record routing would skip is an error (for feed authors); by
+        default such records are counted as skipped and the feed passes (as ``run`` reads it).
 
     Returns
     -------
@@ -325,5 +329,6 @@ def validate(path: str | Path, kind: str | None = None) -> ValidationReport:
                                path=path)
     module_name, func_name = _VALIDATORS[kind]
     module = importlib.import_module(module_name)
-    report: ValidationReport = getattr(module, func_name)(path)
+    check = getattr(module, func_name)
+    report: ValidationReport = check(path, strict=strict) if kind == "gtfs" else check(path)
     return report

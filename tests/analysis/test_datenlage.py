@@ -264,3 +264,39 @@ def test_a_timetable_covering_part_of_the_district_names_the_gemeinden_without_a
     summary = (out / "zusammenfassung.md").read_text(encoding="utf-8").split("## ")[1]
     names = dict(zip(gem["ags"], gem["gen"], strict=True))
     assert all(names[a] in summary for a in sorted(missing)[:8])
+
+
+def _dangle_agency(gtfs: Path) -> str:
+    """Point the first route at an agency that agency.txt does not have (as a real rural feed
+    does); returns the route id."""
+    with zipfile.ZipFile(gtfs) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    routes = pd.read_csv(io.BytesIO(files["routes.txt"]), dtype=str, keep_default_na=False)
+    if "agency_id" not in routes.columns:
+        routes.insert(1, "agency_id", "")
+    routes.loc[0, "agency_id"] = "GIBT_ES_NICHT"
+    files["routes.txt"] = routes.to_csv(index=False).encode()
+    with zipfile.ZipFile(gtfs, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return str(routes.loc[0, "route_id"])
+
+
+def test_a_feed_with_a_dangling_agency_is_read_and_gives_the_same_answer(
+        tmp_path: Path, demo_run) -> None:
+    config = _demo_copy(tmp_path)
+    gtfs = config.parent / "gtfs_beispiel.zip"
+    route = _dangle_agency(gtfs)
+    lenient = _cli("validate", gtfs)
+    assert lenient.returncode == 0, lenient.stdout
+    assert "GIBT_ES_NICHT" in lenient.stdout and "Warnung" in lenient.stdout
+    strict = _cli("validate", "--strict", gtfs)
+    assert strict.returncode == 1 and "GIBT_ES_NICHT" in strict.stdout
+    out = tmp_path / "aus"
+    res = _cli("run", config, "--out", out, "-q")
+    assert res.returncode == 0, res.stderr
+    assert "GIBT_ES_NICHT" in (out / "pruefbericht.txt").read_text(encoding="utf-8")
+    for table in ("gemeinden_kursbesuch.csv", "gemeinden_schultag_ferien.csv",
+                  "kurse_klassengroessen.csv"):
+        assert (out / table).read_bytes() == (demo_run.out_dir / table).read_bytes(), table
+    assert route  # its trips still count: the tables above equal the unedited feed's

@@ -104,17 +104,25 @@ def test_several_dates(zug_feed_path: Path, zug_full: Feed) -> None:
         assert_same_timetable(compile_timetable(feed, day), compile_timetable(zug_full, day))
 
 
-def test_a_date_without_service_reads_an_empty_day(malente_feed_path: Path) -> None:
+def test_a_date_without_service_reads_an_empty_day(
+    malente_feed_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
     feed = read_gtfs(malente_feed_path, dates=["2018-12-25"], cache=False)  # a holiday
     full = read_gtfs(malente_feed_path, cache=False)
     assert len(feed.trips) == len(full.trips_on("2018-12-25")) + len(full.trips_on("2018-12-24"))
     assert len(feed.trips_on("2018-12-25")) == 0
-    with pytest.raises(ServiceDateError, match="no trip runs on 2018-12-25"):
-        compile_timetable(feed, "2018-12-25")
+    # A day inside the service period without a trip is walk-only, said out loud ...
+    with caplog.at_level("WARNING", logger="kurszugang.routing.timetable"):
+        tt = compile_timetable(feed, "2018-12-25")
+    assert tt.counts["trips_of_the_date"] == 0
+    assert "Am 2018-12-25 (Dienstag) fährt laut Fahrplan keine Fahrt" in caplog.text
+    # ... a day outside it is refused.
+    with pytest.raises(ServiceDateError, match="no trip runs on 2021-01-05"):
+        compile_timetable(full, "2021-01-05")
 
 
 def test_bad_dates_argument(zug_feed_path: Path) -> None:
-    with pytest.raises(InputError, match=r"dates: '2021-02-30' is not a date \(expected "):
+    with pytest.raises(InputError, match=r"dates: '2021-02-30' ist kein Datum \(erwartet "):
         read_gtfs(zug_feed_path, dates=["2021-02-30"])
     with pytest.raises(InputError, match="dates is empty: give at least one service date"):
         read_gtfs(zug_feed_path, dates=[])
