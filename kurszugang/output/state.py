@@ -6,7 +6,8 @@ sheet), the GeoPackage layer ``landkreise`` with its style, the map of the Kreis
 attend a course, a Kreis without result grey and hatched, a popup per Kreis with its figures,
 its Datenlage and a link to its own map) and the summary ``zusammenfassung.md``.
 
-Every text from the inputs (names, error messages) is escaped before it becomes markup.
+Every text from the inputs (names, error messages) is escaped before it becomes markup, also
+for the JavaScript template literals folium puts popups and tooltips in.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from kurszugang.files import atomic_path
+from kurszugang.output.webmap import _esc
 from kurszugang.results import Results
 from kurszugang.words import de_number
 
@@ -52,7 +54,7 @@ def _count(x: Any) -> str:
 
 
 def _popup(row: pd.Series) -> str:
-    e = html.escape
+    e = _esc
     head = f"<b>{e(str(row['name']))}</b> ({e(str(row['key']))})"
     if row["status"] != "fertig":
         return f"{head}<br>Nicht gerechnet: {e(str(row['error']))}"
@@ -66,7 +68,7 @@ def _popup(row: pd.Series) -> str:
     if not pd.isna(row["datenlage_text"]):
         lines.append(f"<small>{e(str(row['datenlage_text']))}</small>")
     link = f"{row['folder']}/{MAP_NAME}"
-    lines.append(f'<a href="{e(link, quote=True)}" target="_blank" rel="noopener">Karte des '
+    lines.append(f'<a href="{e(link)}" target="_blank" rel="noopener">Karte des '
                  "Kreises öffnen</a>")
     return "<br>".join(lines)
 
@@ -84,9 +86,39 @@ def _legend() -> str:
             f"{items}</div>")
 
 
+#: Binds each Kreis's tooltip and popup from its feature's properties (text, not a template):
+#: folium's own Popup needs jQuery, which the offline page does not carry.
+_BIND = """{% macro script(this, kwargs) %}
+    {{ this.layer }}.eachLayer(function (shape) {
+        var p = shape.feature.properties;
+        shape.bindTooltip(p.tooltip, {sticky: true});
+        shape.bindPopup(p.popup, {maxWidth: 360});
+    });
+{% endmacro %}"""
+
+
+def _features(wgs: Any) -> dict[str, Any]:
+    features = []
+    for _, row in wgs.iterrows():
+        features.append({
+            "type": "Feature", "geometry": json.loads(gpd_to_json(row.geometry)),
+            "properties": {
+                "fill": _colour(row["share_pct"]), "done": row["status"] == "fertig",
+                "tooltip": _esc(f"{row['name']} ({row['key']}): {_pct(row['share_pct'])}"),
+                "popup": _popup(row)}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _style(feature: dict[str, Any]) -> dict[str, Any]:
+    p = feature["properties"]
+    return {"fillColor": p["fill"], "color": "#333333", "weight": 1, "fillOpacity": 0.7,
+            "dashArray": None if p["done"] else "4 4"}
+
+
 def render_state_map(results: Results, path: Path) -> Path:
     """The map of the Kreise as one HTML file (libraries inlined, works offline)."""
     import folium
+    from branca.element import MacroElement, Template
 
     from kurszugang.output.webmap import write_webmap
 
@@ -96,22 +128,17 @@ def render_state_map(results: Results, path: Path) -> Path:
     west, south, east, north = wgs.total_bounds if len(wgs) else (8.9, 47.2, 13.9, 50.6)
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=7,
                    tiles="OpenStreetMap", control_scale=True)
-    for _, row in wgs.iterrows():
-        colour = _colour(row["share_pct"])
-        feature = {"type": "Feature", "properties": {},
-                   "geometry": json.loads(gpd_to_json(row.geometry))}
-        style = {"fillColor": colour, "color": "#333333", "weight": 1, "fillOpacity": 0.7,
-                 "dashArray": None if row["status"] == "fertig" else "4 4"}
-        shape = folium.GeoJson(feature, style_function=lambda _f, s=style: s,
-                               tooltip=folium.Tooltip(html.escape(
-                                   f"{row['name']} ({row['key']}): {_pct(row['share_pct'])}")))
-        folium.Popup(_popup(row), max_width=360).add_to(shape)
-        shape.add_to(m)
+    shapes = folium.GeoJson(_features(wgs), name="Landkreise", style_function=_style)
+    shapes.add_to(m)
+    bind = MacroElement()
+    bind._template = Template(_BIND)
+    bind.layer = shapes.get_name()  # type: ignore[attr-defined]
+    m.add_child(bind)
     if len(wgs):
         m.fit_bounds([[south, west], [north, east]])
     root: Any = m.get_root()
     root.html.add_child(folium.Element(_legend()))
-    title = html.escape(f"Erreichbarkeit der Integrationskurse – {results.info.district_name}")
+    title = _esc(f"Erreichbarkeit der Integrationskurse – {results.info.district_name}")
     root.header.add_child(folium.Element(f"<title>{title}</title>"))
     return write_webmap(m, path)
 

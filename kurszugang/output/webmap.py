@@ -438,9 +438,15 @@ def _t(language: str, key: str) -> str:
     return _TEXT[language][key]
 
 
+_TEMPLATE_CHARACTERS = str.maketrans({"{": "&#123;", "}": "&#125;", "`": "&#96;", "$": "&#36;",
+                                       "\\": "&#92;"})
+
+
 def _esc(value: object) -> str:
-    """Text as HTML: markup characters and the braces of templates as entities."""
-    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
+    """Text as HTML: markup characters, the braces of templates and what would end or
+    interpolate a JavaScript template literal (folium puts popups and tooltips in them) as
+    entities."""
+    return html.escape(str(value), quote=True).translate(_TEMPLATE_CHARACTERS)
 
 
 def _number(values: pd.Series, language: str, decimals: int) -> pd.Series:

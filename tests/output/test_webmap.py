@@ -794,3 +794,84 @@ def test_the_page_is_english_with_the_runs_language(demo_results, browser, tmp_p
     assert "Legend" in legend and "Course types" in legend
     assert placeholder == "Place, street or address …"
     assert '<html lang="en">' in path.read_text("utf-8")
+
+
+def _state_results(tmp_path: Path, payloads: bool):
+    """The Results of a run over three square Kreise, one failed; names and the error message
+    carry markup and template syntax when ``payloads``."""
+    import geopandas as gpd
+    import shapely
+
+    from kurszugang.config import config_from_dict
+    from kurszugang.state import DistrictOutcome, combined_results
+
+    keys = ["09101", "09102", "09103"]
+    cfg = config_from_dict({"district": {"keys": keys},
+                            "dates": {"school_day": "2026-11-24", "holiday": "2026-12-29"},
+                            "output": {"dir": str(tmp_path)}}, base_dir=tmp_path)
+
+    def name(i: int) -> str:
+        return f"{PAYLOADS[i]} Kreis {i}" if payloads else f"Kreis {i}"
+
+    outcomes = [DistrictOutcome(
+        key=k, name=name(i), type="Landkreis", folder=str(tmp_path / k),
+        headline={"share_pct": 40.0 + 30 * i, "participants": 100.0 + i,
+                  "participants_any": 50.0, "gemeinden": 10, "gemeinden_without_course": i},
+        datenlage="gut", datenlage_text=PAYLOADS[3] if payloads else "")
+        for i, k in enumerate(keys[:2])]
+    outcomes.append(DistrictOutcome(key=keys[2], name=name(2), type="Landkreis",
+                                    folder=str(tmp_path / keys[2]), headline={},
+                                    error=(f"{PAYLOADS[1]} {PAYLOADS[2]}" if payloads
+                                           else "Zensus fehlt")))
+    squares = [shapely.box(600_000 + 30_000 * i, 5_450_000, 625_000 + 30_000 * i, 5_475_000)
+               for i in range(3)]
+    outlines = gpd.GeoDataFrame({"key": keys}, geometry=squares, crs="EPSG:25832"
+                                ).set_index("key")
+    return combined_results(cfg, outcomes, outlines, {}, ())
+
+
+_STATE_TEXTS = """() => {
+  const texts = [];
+  document.querySelectorAll('.leaflet-interactive').forEach(p => {
+    p.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+    p.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+    document.querySelectorAll('.leaflet-tooltip, .leaflet-popup-content').forEach(
+      e => texts.push(e.innerText));
+  });
+  return {texts: texts.join('\\n'), colours: [...document.querySelectorAll('.leaflet-interactive')]
+          .map(p => p.getAttribute('fill'))};
+}"""
+
+
+def test_state_map_shows_every_kreis_and_runs_no_script_from_names(browser, tmp_path):
+    from kurszugang.output.state import render_state_map
+
+    path = render_state_map(_state_results(tmp_path, payloads=True), tmp_path / "karte.html")
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/*", lambda r: r.abort() if r.request.url.startswith(("http:", "https:"))
+               else r.continue_())
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_selector(".leaflet-interactive")
+        got = page.evaluate(_STATE_TEXTS)
+        xss = page.evaluate("() => window.__xss || 0")
+    finally:
+        page.close()
+    assert errors == [] and xss == 0
+    # every name, the failed Kreis's error and the Datenlage are shown as the text they are
+    for i in range(3):
+        assert f"{PAYLOADS[i]} Kreis {i}" in got["texts"], got["texts"][:400]
+    assert f"{PAYLOADS[1]} {PAYLOADS[2]}" in got["texts"]
+    assert PAYLOADS[3] in got["texts"]
+    assert "70 %" in got["texts"] and "Nicht gerechnet" in got["texts"]
+    # 40 % orange, 70 % light yellow, the failed Kreis grey
+    assert sorted(got["colours"]) == sorted(["#fdae61", "#ffffbf", "#bdbdbd"])
+    assert "<img src=x" not in page_html(path)
+
+
+def page_html(path: Path) -> str:
+    """The page's own text outside the inlined libraries (where input text would land)."""
+    text = path.read_text("utf-8")
+    return text[text.find("L.map("):] if "L.map(" in text else text
