@@ -5,6 +5,7 @@ from .analysis.catchments import TravelTimeSurface as TravelTimeSurface
 from .analysis.catchments import isochrones as isochrones
 from .analysis.catchments import site_surfaces as site_surfaces
 from .analysis.catchments import travel_time_surface as travel_time_surface
+from .analysis.compare import compare_results as compare_results
 from .analysis.coverage import CourseAccess as CourseAccess
 from .analysis.coverage import RouterPool as RouterPool
 from .analysis.coverage import compare_days as compare_days
@@ -17,6 +18,10 @@ from .analysis.grid import analysis_grid as analysis_grid
 from .analysis.layers import result_layers as result_layers
 from .analysis.layers import stop_departures as stop_departures
 from .analysis.layers import travel_time_to_nearest as travel_time_to_nearest
+from .analysis.plan import best_sites as best_sites
+from .analysis.plan import evaluate_sites as evaluate_sites
+from .analysis.plan import start_time_sweep as start_time_sweep
+from .analysis.planning import plan_run as plan_run
 from .analysis.subsidy import subsidy_distances as subsidy_distances
 from .analysis.subsidy import subsidy_summary as subsidy_summary
 from .analysis.waiting import earliest_starts as earliest_starts
@@ -32,13 +37,17 @@ from .errors import KurszugangError as KurszugangError
 from .errors import RoutingError as RoutingError
 from .errors import ServiceDateError as ServiceDateError
 from .io._report import ValidationReport as ValidationReport
+from .io.boundaries import district_info as district_info
+from .io.boundaries import list_districts as list_districts
 from .io.boundaries import read_boundaries as read_boundaries
 from .io.boundaries import validate_boundaries as validate_boundaries
 from .io.courses import COURSE_TYPES as COURSE_TYPES
 from .io.courses import CourseList as CourseList
 from .io.courses import ScheduleRule as ScheduleRule
 from .io.courses import read_courses as read_courses
+from .io.courses import read_sites as read_sites
 from .io.courses import validate_courses as validate_courses
+from .io.courses import validate_sites as validate_sites
 from .io.detect import detect_kind as detect_kind
 from .io.detect import validate as validate
 from .io.download import DownloadResult as DownloadResult
@@ -46,6 +55,8 @@ from .io.download import download as download
 from .io.extract import ExtractSummary as ExtractSummary
 from .io.extract import extract_feed as extract_feed
 from .io.extract import read_area as read_area
+from .io.feed_cut import cut_courses as cut_courses
+from .io.feed_cut import cut_feed as cut_feed
 from .io.gtfs import Feed as Feed
 from .io.gtfs import read_gtfs as read_gtfs
 from .io.gtfs import validate_gtfs as validate_gtfs
@@ -63,7 +74,10 @@ from .output.geopackage import write_surfaces as write_surfaces
 from .output.render import render as render
 from .output.tables import write_csv as write_csv
 from .output.tables import write_xlsx as write_xlsx
+from .output.webmap import MapInputs as MapInputs
 from .output.webmap import build_webmap as build_webmap
+from .output.webmap import map_inputs as map_inputs
+from .output.webmap import render_webmap as render_webmap
 from .output.webmap import write_webmap as write_webmap
 from .pipeline import compute as compute
 from .pipeline import run_analysis as run_analysis
@@ -74,5 +88,7 @@ from .routing.router import Router as Router
 from .routing.router import TravelTimes as TravelTimes
 from .routing.timetable import Timetable as Timetable
 from .routing.timetable import compile_timetable as compile_timetable
+from .state import StateResult as StateResult
+from .state import run_state as run_state
 
 __version__: str
