@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from kurszugang import __version__
 from kurszugang.crs import ANALYSIS_CRS, WEB_CRS
@@ -149,45 +149,48 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
 def _add_matrix(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "matrix",
-        help="travel-time matrix between points over a departure window",
+        help="Reisezeitmatrix zwischen Orten über ein Abfahrtsfenster",
         description=(
-            "Timetable-exact public-transport travel times from every origin to every destination, "
-            "for every departure minute of a window, summarised as nearest-rank percentiles in "
-            "whole minutes (empty where unreachable within --max-time). Semantics: docs/benutzerhandbuch/reisezeiten.md."
+            "Fahrplangenaue Reisezeiten mit Bus, Bahn und zu Fuß von jedem Start zu jedem Ziel, "
+            "für jede Abfahrtsminute eines Fensters, zusammengefasst als Perzentile (nächster "
+            "Rang) in ganzen Minuten (leer, wo innerhalb von --max-time nicht erreichbar). "
+            "Bedeutung: docs/benutzerhandbuch/reisezeiten.md."
         ),
     )
-    p.add_argument("--gtfs", required=True, type=Path, metavar="FEED", help="GTFS .zip or folder")
-    p.add_argument("--date", required=True, type=_parse_date_arg, metavar="YYYY-MM-DD",
-                   help="service date")
-    p.add_argument("--departure", required=True, metavar="HH:MM", help="first departure minute")
-    p.add_argument("--window", type=int, default=60, metavar="MINUTES",
-                   help="number of departure minutes (default: 60)")
-    p.add_argument("--origins", required=True, type=Path, metavar="ORIGINS.csv",
-                   help="CSV with columns id,lon,lat (WGS84)")
-    p.add_argument("--destinations", required=True, type=Path, metavar="DESTS.csv",
-                   help="CSV with columns id,lon,lat (WGS84)")
-    p.add_argument("--out", required=True, type=Path, metavar="MATRIX.csv", help="output CSV")
-    p.add_argument("--osm", type=Path, metavar="OSMFILE",
-                   help="OSM extract (.osm, .osm.gz, .osm.bz2, .osm.pbf) for walking on footways; "
-                        "without it walking legs are straight lines × --detour-factor")
+    p.add_argument("--gtfs", required=True, type=Path, metavar="FEED", help="GTFS-Zip oder -Ordner")
+    p.add_argument("--date", required=True, type=_parse_date_arg, metavar="JJJJ-MM-TT",
+                   help="Verkehrstag (JJJJ-MM-TT oder TT.MM.JJJJ)")
+    p.add_argument("--departure", required=True, metavar="HH:MM", help="erste Abfahrtsminute")
+    p.add_argument("--window", type=int, default=60, metavar="MINUTEN",
+                   help="Zahl der Abfahrtsminuten (Voreinstellung: 60)")
+    p.add_argument("--origins", required=True, type=Path, metavar="STARTS.csv",
+                   help="CSV mit den Spalten id,lon,lat (WGS84)")
+    p.add_argument("--destinations", required=True, type=Path, metavar="ZIELE.csv",
+                   help="CSV mit den Spalten id,lon,lat (WGS84)")
+    p.add_argument("--out", required=True, type=Path, metavar="MATRIX.csv", help="die CSV-Datei, die geschrieben wird")
+    p.add_argument("--osm", type=Path, metavar="OSMDATEI",
+                   help="OSM-Auszug (.osm, .osm.gz, .osm.bz2, .osm.pbf) für Fußwege auf dem "
+                        "Wegenetz; ohne ihn Luftlinie × --detour-factor")
     p.add_argument("--walk-speed", type=float, default=4.5, metavar="KMH",
-                   help="walking speed in km/h (default: 4.5)")
-    p.add_argument("--max-walk-m", type=float, default=1000.0, metavar="METRES",
-                   help="longest walking leg to, between and from stops in metres (default: 1000)")
-    p.add_argument("--max-direct-walk-m", type=float, default=None, metavar="METRES",
-                   help="longest walk straight from origin to destination without any vehicle, "
-                        "in metres (default: the same as --max-walk-m)")
+                   help="Gehgeschwindigkeit in km/h (Voreinstellung: 4,5)")
+    p.add_argument("--max-walk-m", type=float, default=1000.0, metavar="METER",
+                   help="längster Fußweg zur, zwischen und ab Haltestellen in Metern "
+                        "(Voreinstellung: 1000)")
+    p.add_argument("--max-direct-walk-m", type=float, default=None, metavar="METER",
+                   help="längster Fußweg vom Start direkt zum Ziel ohne Fahrzeug, in Metern "
+                        "(Voreinstellung: wie --max-walk-m)")
     p.add_argument("--detour-factor", type=float, default=1.3, metavar="F",
-                   help="walked / straight-line distance without --osm, and with --osm for "
-                        "points more than 500 m off the network (default: 1.3)")
-    p.add_argument("--board-slack", type=int, default=60, metavar="SECONDS",
-                   help="seconds between arriving at a stop and boarding (default: 60)")
-    p.add_argument("--max-time", type=float, default=120.0, metavar="MINUTES",
-                   help="longer journeys count as unreachable (default: 120)")
+                   help="Fußweg / Luftlinie ohne --osm, mit --osm für Orte mehr als 500 m "
+                        "neben dem Wegenetz (Voreinstellung: 1,3)")
+    p.add_argument("--board-slack", type=int, default=60, metavar="SEKUNDEN",
+                   help="Sekunden zwischen Ankunft an der Haltestelle und Einsteigen "
+                        "(Voreinstellung: 60)")
+    p.add_argument("--max-time", type=float, default=120.0, metavar="MINUTEN",
+                   help="längere Reisen zählen als nicht erreichbar (Voreinstellung: 120)")
     p.add_argument("--max-rides", type=int, default=5, metavar="N",
-                   help="maximum vehicles per journey (default: 5)")
+                   help="höchstens so viele Fahrzeuge je Reise (Voreinstellung: 5)")
     p.add_argument("--percentiles", type=_parse_percentiles, default=(50,), metavar="5,50,95",
-                   help="percentiles of the travel time over the window (default: 50)")
+                   help="Perzentile der Reisezeit über das Fenster (Voreinstellung: 50)")
     p.set_defaults(func=_cmd_matrix)
 
 
@@ -307,27 +310,27 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "download",
-        help="download official data (VG250, Zensus grid, DELFI GTFS, OSM extracts) into data/raw",
+        help="amtliche Daten (VG250, Zensus-Raster, DELFI-GTFS, OSM-Auszüge) nach data/raw laden",
         description=(
-            "Fetch an official open data source with progress, resume after an interruption "
-            "and a checksum check; beside the file go FILE.sha256 and FILE.download.json "
-            "(source, address, date, size). Offizielle Daten herunterladen. "
-            "Sources and licences: kurszugang download --list and docs/downloads.md."
+            "Eine amtliche offene Datenquelle herunterladen, mit Fortschritt, Fortsetzen nach "
+            "einer Unterbrechung und Prüfsumme; neben die Datei kommen DATEI.sha256 und "
+            "DATEI.download.json (Quelle, Adresse, Datum, Größe). Quellen und Lizenzen: "
+            "kurszugang download --list und docs/downloads.md."
         ),
     )
-    p.add_argument("source", nargs="?", metavar="SOURCE",
-                   help="a source of --list, e.g. vg250 or geofabrik:oberbayern")
+    p.add_argument("source", nargs="?", metavar="QUELLE",
+                   help="eine Quelle aus --list, z. B. vg250 oder geofabrik:oberbayern")
     p.add_argument("--list", action="store_true",
-                   help="print the sources with address, official page and licence, then exit")
+                   help="die Quellen mit Adresse, amtlicher Seite und Lizenz zeigen und enden")
     p.add_argument("--region", metavar="NAME",
-                   help="Geofabrik region (same as geofabrik:NAME), e.g. oberbayern")
+                   help="Geofabrik-Region (wie geofabrik:NAME), z. B. oberbayern")
     p.add_argument("--out", type=Path, default=Path("data") / "raw", metavar="DIR",
-                   help="output folder (default: data/raw in the current folder)")
+                   help="Zielordner (Voreinstellung: data/raw im aktuellen Ordner)")
     p.add_argument("--base-url", metavar="URL",
-                   help="fetch from this folder address instead (a mirror, an older Jahrgang, "
-                        "a local server); the file keeps its official name")
+                   help="stattdessen von dieser Ordneradresse laden (Spiegel, älterer Jahrgang, "
+                        "lokaler Server); die Datei behält ihren amtlichen Namen")
     p.add_argument("--sha256", metavar="HEX",
-                   help="the SHA-256 the file must have (64 hex digits)")
+                   help="die SHA-256-Prüfsumme, die die Datei haben muss (64 Hexadezimalziffern)")
     p.set_defaults(func=run)
 
 
@@ -416,7 +419,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 def _add_plan(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "plan",
-        help="plan where, when and how soon courses would reach the most people",
+        help="planen, wo, wann und wie bald Kurse die meisten erreichen",
         description=(
             "Planung nach einer Einstellungsdatei ([plan]): wo ein Kursformat die meisten "
             "potenziellen Teilnehmenden erreicht (k = 1 bis plan.k_max Standorte, jeder mit der "
@@ -453,7 +456,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _add_compare(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "compare", help="compare two runs: the differences per Gemeinde and per format",
+        "compare", help="zwei Läufe vergleichen: Unterschiede je Gemeinde und Kursformat",
         description=("Zwei Läufe vergleichen (z. B. heute und ein Szenario): Unterschiede je "
                      "Gemeinde und je Kursart, Zeitform und Kinderbetreuung (B minus A) als "
                      "Tabellen und als Differenzkarte."))
@@ -734,7 +737,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kurszugang",
         description=(
             "Wer erreicht welchen Integrationskurs mit Bus, Bahn und zu Fuß – zu den Zeiten, zu "
@@ -746,7 +749,7 @@ def build_parser() -> argparse.ArgumentParser:
     verbosity.add_argument("-v", "--verbose", action="store_true",
                            help="Einzelheiten und bei Fehlern den Python-Ablauf zeigen")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="nur Fehler zeigen")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="BEFEHL")
     for add in _SUBCOMMANDS:
         add(sub)
     # -q/-v work before and after the command name ("kurszugang run x.toml -q").
@@ -756,7 +759,47 @@ def build_parser() -> argparse.ArgumentParser:
                            help="Einzelheiten und bei Fehlern den Python-Ablauf zeigen")
         group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
                            help="nur Fehler zeigen")
+    for p in (parser, *sub.choices.values()):
+        _german_headings(p)
     return parser
+
+
+_ARGPARSE_WORDS = (("the following arguments are required", "es fehlt"),
+                   ("unrecognized arguments", "unbekannte Angaben"),
+                   ("invalid choice", "ungültige Wahl"), ("choose from", "möglich sind"),
+                   ("expected one argument", "erwartet einen Wert"),
+                   ("not allowed with argument", "geht nicht zusammen mit"),
+                   ("invalid int value", "ist keine ganze Zahl"),
+                   ("invalid float value", "ist keine Zahl"),
+                   ("argument ", "Angabe "))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its messages for wrong command lines in German (exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        for en, de in _ARGPARSE_WORDS:
+            message = message.replace(en, de)
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: Fehler: {message}\n")
+
+
+class _GermanFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "Aufruf: " if prefix is None else prefix)
+
+
+def _german_headings(parser: argparse.ArgumentParser) -> None:
+    """argparse's own headings, usage line and -h line in German."""
+    if parser.formatter_class is argparse.HelpFormatter:
+        parser.formatter_class = _GermanFormatter
+    parser._positionals.title = "Argumente"
+    parser._optionals.title = "Optionen"
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            action.help = "diese Hilfe zeigen und beenden"
+        elif isinstance(action, argparse._VersionAction):
+            action.help = "die Version zeigen und beenden"
 
 
 _LEVELS = {"DEBUG": "Details", "INFO": "Info", "WARNING": "Warnung", "ERROR": "Fehler",

@@ -24,16 +24,37 @@ def test_bare_help_lists_the_commands():
     assert "Integrationskurs" in res.stdout
 
 
+ENGLISH = ("usage:", "show this help", "positional arguments", "options:", " the ", " and ",
+           " of ", "default", "error:")
+
+
+def test_help_and_wrong_command_lines_speak_german():
+    from kurszugang.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.choices and "run" in a.choices)
+    for name, command in {"kurszugang": parser, **sub.choices}.items():
+        text = command.format_help()
+        assert text.startswith("Aufruf: ") and "diese Hilfe zeigen und beenden" in text, name
+        found = [w for w in ENGLISH if w in text.replace("\n", " ")]
+        assert found == [], (name, found)
+    res = run_cli("run")
+    assert res.returncode == 2
+    assert res.stderr.splitlines()[-1] == "kurszugang run: Fehler: es fehlt: CONFIG"
+    res = run_cli("matrx")
+    assert res.returncode == 2 and "ungültige Wahl: 'matrx' (möglich sind 'validate'," in res.stderr
+
+
 @pytest.mark.parametrize(
     ("relative", "expected"),
     [
         ("gtfs-ch-kanton-zug-2021/gtfs_ch_zg_2021.zip",
          ["GTFS-Fahrplan: gtfs_ch_zg_2021.zip", "Haltestellen: 905", "Fahrten: 13.884",
-          "Halte (stop_times): 198.554", "Fahrplanzeitraum: 2020-12-13 to 2021-12-11",
+          "Halte (stop_times): 198.554", "Fahrplanzeitraum: 2020-12-13 bis 2021-12-11",
           "0 Fehler"]),
         ("gtfs-buergerbus-malente/buergerbus_malente_gtfs.zip",
          ["Haltestellen: 60", "Fahrten: 18", "Halte (stop_times): 566",
-          "Fahrplanzeitraum: 2018-11-01 to 2020-12-31", "0 Fehler"]),
+          "Fahrplanzeitraum: 2018-11-01 bis 2020-12-31", "0 Fehler"]),
         ("gtfs-vbb-berlin-subset-gtfsrouter/berlin_gtfs_vbb_subset.zip",
          ["Haltestellen: 957", "Halte (stop_times): 22.666", "0 Fehler"]),
     ],

@@ -100,6 +100,12 @@ _UNIT = {"feature": "Objekt", "line": "Zeile"}
 _FEATURE_FILES = (".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml")
 
 
+def _de_value(value: object) -> str:
+    """A text-valued count in German: ``"2021-03-01 to 2021-03-31"`` -> ``"... bis ..."``."""
+    text = str(value)
+    return "keiner" if text == "none" else text.replace(" to ", " bis ")
+
+
 def german_number(value: int | float) -> str:
     """A number as German text: ``12403851`` -> ``"12.403.851"``, ``2.5`` -> ``"2,5"``.
 
@@ -288,7 +294,7 @@ class ValidationReport:
         name = Path(self.source).name or str(self.source)
         lines = [f"{KIND_LABELS.get(self.kind, self.kind)}: {name}"]
         for key, value in self.counts.items():
-            shown = german_number(value) if isinstance(value, int | float) else str(value)
+            shown = german_number(value) if isinstance(value, int | float) else _de_value(value)
             lines.append(f"  {COUNT_LABELS.get(key, key)}: {shown}")
         for note in self.notes:
             lines.append(f"  Hinweis: {note}")

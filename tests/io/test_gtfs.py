@@ -667,7 +667,7 @@ def test_validate_broken_feed_does_not_raise(tmp_path: Path) -> None:
     assert "GTFS-Fahrplan: feed" in text
     assert "  Haltestellen: 4" in text
     assert "  Halte (stop_times): 7" in text
-    assert "  Fahrplanzeitraum: 2021-03-01 to 2021-03-31" in text
+    assert "  Fahrplanzeitraum: 2021-03-01 bis 2021-03-31" in text
     assert "  2 Fehler" in text
 
 
