@@ -827,10 +827,12 @@ def parameter_rows(cfg: Config, *, language: str = "de") -> list[tuple[str, str,
     rows = []
     for section, key, _tp, _default, spec in iter_settings():
         value = getattr(getattr(cfg, section), key)
+        num = _de_number if language == "de" else (lambda x: f"{x:g}")
         if isinstance(value, tuple):
-            value = ", ".join(_de_number(v) if isinstance(v, float) else str(v) for v in value)
+            value = ", ".join(num(v) if isinstance(v, float) else str(v) for v in value)
         elif isinstance(value, dict):
-            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+            value = ", ".join(f"{k}: {num(v) if isinstance(v, float) else v}"
+                              for k, v in value.items())
         elif isinstance(value, dt.date):
             value = value.isoformat()
         elif value is None:

@@ -224,13 +224,21 @@ def _plan(results: Results) -> Blocks:
                 "potenzielle Teilnehmende.")]
 
 
+def _setting_number(value: float) -> str:
+    """A setting as given: whole numbers with thousands points, else up to 4 significant digits
+    (0.02 stays "0,02", not "0,0")."""
+    if value.is_integer():
+        return de_number(value, 0)
+    return f"{value:.4g}".replace(".", ",")
+
+
 def _settings(results: Results) -> list[str]:
     out = []
     for key, label, _en, value, unit, _m, _me in results.info.parameters:
         if key.startswith(("inputs.", "output.")) or (
                 key.startswith("plan.") and "plan_standorte" not in results.tables):
             continue
-        shown = de_number(value, 1 if value % 1 else 0) if isinstance(value, float) else value
+        shown = _setting_number(value) if isinstance(value, float) else value
         if isinstance(shown, str) and len(shown) == 10 and shown[4] == "-" and shown[7] == "-":
             shown = f"{shown[8:]}.{shown[5:7]}.{shown[:4]}"  # an ISO date, in German form
         unit_txt = f" {unit}" if unit not in ("–", "", "Datei", "HH:MM") else ""

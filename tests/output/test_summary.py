@@ -105,6 +105,8 @@ def test_settings_are_listed_by_their_german_labels_with_units(demo_results: Res
     assert "Gehgeschwindigkeit: 4,5 km/h" in settings
     assert "Höchstdauer je Weg: 45 min" in settings
     assert "Schultag: 10.03.2026" in settings
+    assert "Anteil potenzieller Teilnehmender: 0,05" in settings  # as given, not rounded to 0,1
+    assert "Längster Fußweg direkt zum Kurs: 3.375 m" in settings
     assert "walk_speed" not in settings and "{" not in settings
 
 
