@@ -122,8 +122,14 @@ def read_addresses(path: str | Path) -> OsmPlaces:
 
     Examples
     --------
-    >>> found = read_addresses("region.osm.pbf")  # doctest: +SKIP
-    >>> found.addresses.head()  # doctest: +SKIP
+    >>> found = read_addresses(demo.osm)
+    >>> len(found.addresses), len(found.streets), len(found.places)  # no house numbers mapped
+    (0, 544, 68)
+    >>> found.places.head(3)
+                 name    place        lon        lat
+    0   Beispielstadt     town  12.446602  49.299464
+    1     Annahmsdorf  village  12.345000  49.255686
+    2  Attrappenreuth  village  12.303842  49.384558
     """
     import osmium
 

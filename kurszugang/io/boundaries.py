@@ -289,7 +289,13 @@ def missing_companions(shp: str | Path, *, need_prj: bool = True) -> list[str]:
 
     Examples
     --------
-    >>> missing_companions("VG5000_GEM.shp")  # doctest: +SKIP
+    >>> gemeinden[["ags", "geometry"]].to_file("gem.shp")
+    >>> missing_companions("gem.shp")
+    []
+    >>> Path("gem.prj").unlink()
+    >>> missing_companions("gem.shp")
+    ['gem.prj']
+    >>> missing_companions("gem.shp", need_prj=False)
     []
     """
     path = Path(shp)
@@ -851,13 +857,13 @@ def read_boundaries(
 
     Examples
     --------
-    >>> gem = read_boundaries("VG5000_GEM.shp", kreis="09472")  # doctest: +SKIP
-    >>> gem[["ags", "gen"]].head(2)  # doctest: +SKIP
-            ags                            gen
-    0  09472111                       Ahorntal
-    1  09472116  Bad Berneck i. Fichtelgebirge
-    >>> int((~gem["gemeindefrei"]).sum())  # doctest: +SKIP
-    33
+    >>> gem = read_boundaries(demo.boundaries, layer="vg250_gem", kreis=KREIS)
+    >>> gem[["ags", "gen"]].head(2)
+            ags            gen
+    0  09999111  Beispielstadt
+    1  09999112    Annahmsdorf
+    >>> int((~gem["gemeindefrei"]).sum())
+    20
     """
     p = Path(path)
     report = ValidationReport(source=str(p), kind="boundaries", lang="de")
@@ -892,7 +898,20 @@ def validate_boundaries(path: str | Path) -> ValidationReport:
 
     Examples
     --------
-    >>> print(validate_boundaries("VG5000_GEM.shp").format())  # doctest: +SKIP
+    >>> print(validate_boundaries(demo.boundaries).format())
+    Verwaltungsgrenzen: vg250_beispiel.gpkg
+      Quelle: VG250
+      Ebene: vg250_gem
+      gelesene Objekte: 20
+      Ebene (Verwaltung): Gemeinde 20
+      Wasserflächen: 0
+      Wasserflächen entfernt: 0
+      gemeindefreie Gebiete: 0
+      reparierte Geometrien: 0
+      Objekte: 20
+      Koordinatensystem: EPSG:25832 -> EPSG:25832
+      0 Fehler
+      0 Warnungen
     """
     p = Path(path)
     report = ValidationReport(source=str(p), kind="boundaries", lang="de")
@@ -931,8 +950,8 @@ def boundary_source(path: str | Path, *, layer: str | None = None) -> str:
 
     Examples
     --------
-    >>> boundary_source("VG5000_GEM.shp")  # doctest: +SKIP
-    'VG5000'
+    >>> boundary_source(demo.boundaries)
+    'VG250'
     """
     p = Path(path)
     source, layer_name = _open_source(p, layer, need_prj=False)
@@ -1063,9 +1082,9 @@ def district_info(path: str | Path, key: str, *, layer: str | None = None) -> Di
 
     Examples
     --------
-    >>> info = district_info("VG5000_GEM.shp", "09472")  # doctest: +SKIP
-    >>> info.name, info.type  # doctest: +SKIP
-    ('Bayreuth', 'Landkreis')
+    >>> info = district_info(demo.boundaries, KREIS)
+    >>> info.name, info.type
+    ('Landkreis Beispiel (fiktiv)', 'Landkreis')
     """
     p = Path(path)
     if not isinstance(key, str) or not re.fullmatch(r"\d{5}", key):

@@ -525,8 +525,20 @@ class CourseList:
 
         Examples
         --------
-        >>> courses = read_courses("kursorte.csv")  # doctest: +SKIP
-        >>> courses.courses_on(datetime.date(2026, 3, 3))  # a Tuesday  # doctest: +SKIP
+        >>> courses = read_courses(demo.courses)
+        >>> tuesday = courses.courses_on(dt.date(2026, 3, 3))
+        >>> tuesday[["course_id", "schedule", "weekdays"]]
+           course_id  schedule weekdays
+        0     KS01-1  vollzeit  1111100
+        2     KS02-1  vollzeit  1111100
+        3     KS02-2  vollzeit  1111100
+        4     KS03-1  vollzeit  1111100
+        5     KS03-2  vollzeit  1111100
+        6     KS04-1  teilzeit  1101000
+        7     KS05-1  teilzeit  0101000
+        8     KS06-1  vollzeit  1111100
+        10    KS07-1  vollzeit  1111100
+        11    KS07-2  vollzeit  1111100
         """
         weekday = (parse_date(day) if isinstance(day, str) else pd.Timestamp(day)).weekday()
         held = (self.courses["weekday_mask"].to_numpy(np.int64) >> weekday) & 1
@@ -543,8 +555,8 @@ class CourseList:
 
         Examples
         --------
-        >>> read_courses("kursorte.csv").to_geodataframe().crs  # doctest: +SKIP
-        <Projected CRS: EPSG:25832>
+        >>> read_courses(demo.courses).to_geodataframe().crs.to_epsg()
+        25832
         """
         site_cols = self.sites[["site_id", "site_name", "address", "geometry"]]
         joined = self.courses.merge(pd.DataFrame(site_cols), on="site_id", how="left")
@@ -603,9 +615,9 @@ def read_courses(
 
     Examples
     --------
-    >>> courses = read_courses("kursorte.csv", as_of="2026-03-01")  # doctest: +SKIP
-    >>> courses.sites.crs.to_epsg(), len(courses.courses)  # doctest: +SKIP
-    (25832, 6)
+    >>> courses = read_courses(demo.courses, as_of="2026-03-01")
+    >>> courses.sites.crs.to_epsg(), len(courses.sites), len(courses.courses)
+    (25832, 8, 13)
     """
     result, report = _read(
         Path(path),
@@ -651,8 +663,8 @@ def validate_courses(
 
     Examples
     --------
-    >>> report = validate_courses("kursorte.csv")  # doctest: +SKIP
-    >>> report.ok  # doctest: +SKIP
+    >>> report = validate_courses(demo.courses)
+    >>> report.ok
     True
     """
     p = Path(path)
@@ -728,8 +740,15 @@ def read_sites(
 
     Examples
     --------
-    >>> sites = read_sites("kursorte.csv", crs="EPSG:25832")  # doctest: +SKIP
-    >>> sites[["site_id", "has_childcare"]]  # doctest: +SKIP
+    >>> _ = Path("standorte.csv").write_text(
+    ...     "site_id;site_name;lon;lat;childcare\\n"
+    ...     "A;Rathaus Beispielstadt;12.4478;49.3004;ja\\n"
+    ...     "B;Pfarrheim Annahmsdorf;12.3921;49.2706;nein\\n", encoding="utf-8")
+    >>> sites = read_sites("standorte.csv")
+    >>> sites[["site_id", "has_childcare"]]
+      site_id  has_childcare
+    0       A           True
+    1       B          False
     """
     sites, report = _read_sites(Path(path), crs=crs, sheet=sheet, id_aliases=id_aliases)
     if sites is None:
@@ -767,7 +786,11 @@ def validate_sites(
 
     Examples
     --------
-    >>> validate_sites("kursorte.csv").ok  # doctest: +SKIP
+    >>> validate_sites(demo.courses).ok  # one row per course, not per site
+    False
+    >>> _ = Path("standorte.csv").write_text(
+    ...     "site_id;lon;lat\\nA;12.4478;49.3004\\n", encoding="utf-8")
+    >>> validate_sites("standorte.csv").ok
     True
     """
     p = Path(path)

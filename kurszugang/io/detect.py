@@ -273,8 +273,10 @@ def detect_kind(path: str | Path) -> str:
 
     Examples
     --------
-    >>> detect_kind("gtfs_ch_zg_2021.zip")  # doctest: +SKIP
+    >>> detect_kind(demo.gtfs)
     'gtfs'
+    >>> [detect_kind(p) for p in (demo.boundaries, demo.courses, demo.osm, demo.population)]
+    ['boundaries', 'courses', 'osm', 'population']
     """
     p = Path(path)
     if not p.exists():
@@ -320,8 +322,21 @@ def validate(path: str | Path, kind: str | None = None, *,
 
     Examples
     --------
-    >>> report = validate("gtfs_ch_zg_2021.zip")  # doctest: +SKIP
-    >>> print(report.format())  # doctest: +SKIP
+    >>> report = validate(demo.gtfs)
+    >>> report.ok
+    True
+    >>> print(report.format())
+    GTFS-Fahrplan: gtfs_beispiel.zip
+      Verkehrsunternehmen: 3
+      Haltestellen: 41
+      Linien: 9
+      Fahrten: 268
+      Halte (stop_times): 1.611
+      Verkehrstage-Kalender: 4
+      Fahrplanzeitraum: 2025-12-14 bis 2026-12-12
+      interpolierte Zeiten: 0
+      0 Fehler
+      0 Warnungen
     """
     kind = kind or detect_kind(path)
     if kind not in _VALIDATORS:

@@ -16,10 +16,17 @@ address, date, size, checksums), which a run records as the data version.
 
 Examples
 --------
->>> from kurszugang.io.download import download
+>>> from kurszugang.io.download import download, resolve_source
+>>> # needs the internet
 >>> result = download("geofabrik:oberbayern")  # doctest: +SKIP
 >>> result.path, result.bytes  # doctest: +SKIP
 (PosixPath('data/raw/oberbayern-latest.osm.pbf'), 712345678)
+
+Where the file would come from and go to is known offline:
+
+>>> resolve_source("geofabrik:oberbayern")[1:]
+('https://download.geofabrik.de/europe/germany/bayern/oberbayern-latest.osm.pbf',
+ 'oberbayern-latest.osm.pbf')
 """
 
 from __future__ import annotations
@@ -801,8 +808,19 @@ def read_download_record(path: str | Path) -> dict[str, Any] | None:
 
     Examples
     --------
-    >>> read_download_record("data/raw/oberbayern-latest.osm.pbf")["sha256"]  # doctest: +SKIP
-    '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'
+    >>> read_download_record("data/raw/oberbayern-latest.osm.pbf") is None  # no such record
+    True
+
+    A file already in place that matches ``expected_sha256`` is kept (offline) and gets its
+    record:
+
+    >>> Path("data/raw").mkdir(parents=True)
+    >>> _ = Path("data/raw/vg250_12-31.utm32s.gpkg.ebenen.zip").write_bytes(b"test")
+    >>> sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    >>> r = download("vg250", expected_sha256=sha, progress=False)
+    >>> record = read_download_record(r.path)
+    >>> record["sha256"] == sha, record["bytes"], record["source"]
+    (True, 4, 'vg250')
     """
     from kurszugang.errors import InputFormatError
 
@@ -887,10 +905,21 @@ def download(
 
     Examples
     --------
+    >>> # needs the internet
     >>> r = download("vg250", out_dir="data/raw")  # doctest: +SKIP
     >>> r.path.name, r.resumed  # doctest: +SKIP
     ('vg250_12-31.utm32s.gpkg.ebenen.zip', False)
+    >>> # needs the internet
     >>> download("geofabrik", region="oberbayern", progress=False)  # doctest: +SKIP
+
+    Offline, a file already in place is kept when it matches ``expected_sha256``:
+
+    >>> import hashlib
+    >>> Path("data/raw").mkdir(parents=True)
+    >>> _ = Path("data/raw/vg250_12-31.utm32s.gpkg.ebenen.zip").write_bytes(b"test")
+    >>> r = download("vg250", expected_sha256=hashlib.sha256(b"test").hexdigest())
+    >>> r.path, r.bytes, r.reused
+    (PosixPath('data/raw/vg250_12-31.utm32s.gpkg.ebenen.zip'), 4, True)
     """
     target = _resolve(source, region=region, base_url=base_url)
     if expected_sha256 is not None:

@@ -224,9 +224,9 @@ def read_area(path: str | Path, *, kreis: str | None = None,
 
     Examples
     --------
-    >>> area = read_area("VG250_GEM.shp", kreis="09187")  # doctest: +SKIP
-    >>> round(area.area / 1e6)  # km²  # doctest: +SKIP
-    1439
+    >>> area = read_area(demo.boundaries, kreis=KREIS)
+    >>> round(area.area / 1e6)  # km²
+    1040
     """
     p = Path(path)
     if kreis is not None:
@@ -689,11 +689,13 @@ def extract_feed(
 
     Examples
     --------
-    >>> summary = extract_feed("DELFI_gtfs.zip", "landkreis.zip",
-    ...                        area=read_area("VG250_GEM.shp", kreis="09187"),
-    ...                        start_date="2026-03-09", end_date="2026-03-15")  # doctest: +SKIP
-    >>> summary.counts["stop_times.txt"]  # doctest: +SKIP
-    (1234567, 41234567)
+    >>> dorf = gemeinden[gemeinden["ags"] == "09999128"]  # Übungsdorf
+    >>> summary = extract_feed(demo.gtfs, "uebungsdorf.zip", area=dorf, buffer_km=0,
+    ...                        start_date="2026-03-09", end_date="2026-03-15")
+    >>> summary.counts["stop_times.txt"]
+    (176, 1611)
+    >>> summary.counts["trips.txt"]
+    (22, 268)
     """
     started = time.perf_counter()
     src_path, dst_path = Path(feed_path), Path(out_path)

@@ -65,9 +65,10 @@ def cache_dir() -> Path:
 
     Examples
     --------
-    >>> import os; os.environ["KURSZUGANG_CACHE_DIR"] = "/tmp/kz"  # doctest: +SKIP
-    >>> cache_dir()  # doctest: +SKIP
+    >>> os.environ["KURSZUGANG_CACHE_DIR"] = "/tmp/kz"
+    >>> cache_dir()
     PosixPath('/tmp/kz')
+    >>> del os.environ["KURSZUGANG_CACHE_DIR"]
     """
     folder = os.environ.get("KURSZUGANG_CACHE_DIR", "").strip()
     if folder:
@@ -92,8 +93,14 @@ def clear_cache(folder: str | Path | None = None) -> int:
 
     Examples
     --------
-    >>> clear_cache()  # doctest: +SKIP
-    3
+    >>> from kurszugang.io.gtfs import read_gtfs
+    >>> os.environ["KURSZUGANG_CACHE_DIR"] = "cache"
+    >>> _ = read_gtfs(demo.gtfs, cache=True)  # parsed once, kept in ./cache
+    >>> clear_cache()
+    1
+    >>> clear_cache()
+    0
+    >>> del os.environ["KURSZUGANG_CACHE_DIR"]
     """
     root = Path(folder) if folder is not None else cache_dir()
     if not root.is_dir():

@@ -208,9 +208,13 @@ class Feed:
 
         Examples
         --------
-        >>> feed = read_gtfs("gtfs_ch_zg_2021.zip")  # doctest: +SKIP
-        >>> "TA" in feed.active_service_ids(datetime.date(2021, 3, 2))  # doctest: +SKIP
-        True
+        >>> feed = read_gtfs(demo.gtfs)
+        >>> sorted(feed.active_service_ids(dt.date(2026, 3, 10)))  # a school day
+        ['MOFR', 'SCHULE']
+        >>> sorted(feed.active_service_ids("11.08.2026"))  # in the Sommerferien
+        ['MOFR']
+        >>> feed.active_service_ids(dt.date(2030, 1, 1))  # after the timetable year
+        frozenset()
         """
         day = _as_date(date)
         self._check_day(day)
@@ -241,9 +245,8 @@ class Feed:
 
         Examples
         --------
-        >>> feed = read_gtfs("gtfs_ch_zg_2021.zip")  # doctest: +SKIP
-        >>> len(feed.trips_on(datetime.date(2021, 3, 2)))  # doctest: +SKIP
-        3569
+        >>> len(feed.trips_on(SCHOOL_DAY)), len(feed.trips_on(HOLIDAY))
+        (173, 158)
         """
         active = self.active_service_ids(date)
         return self.trips[_isin(self.trips["service_id"], sorted(active))]
@@ -266,8 +269,8 @@ class Feed:
 
         Examples
         --------
-        >>> read_gtfs("gtfs_ch_zg_2021.zip").service_period()  # doctest: +SKIP
-        (datetime.date(2020, 12, 13), datetime.date(2021, 12, 11))
+        >>> read_gtfs(demo.gtfs).service_period()
+        (datetime.date(2025, 12, 14), datetime.date(2026, 12, 12))
         """
         period = _period(self._service_days)
         if period is None:
@@ -299,9 +302,17 @@ class Feed:
 
         Examples
         --------
-        >>> counts = read_gtfs("gtfs_ch_zg_2021.zip").service_counts()  # doctest: +SKIP
-        >>> int(counts.loc["2021-03-02"])  # doctest: +SKIP
-        3569
+        >>> counts = feed.service_counts("2026-03-09", "2026-03-15")
+        >>> counts
+        date
+        2026-03-09    173
+        2026-03-10    173
+        2026-03-11    173
+        2026-03-12    173
+        2026-03-13    173
+        2026-03-14     60
+        2026-03-15     35
+        Name: trips, dtype: int64
         """
         sd = self._service_days
         if start is None or end is None:
@@ -342,8 +353,8 @@ class Feed:
 
         Examples
         --------
-        >>> read_gtfs("gtfs_ch_zg_2021.zip").on_demand_route_ids()  # doctest: +SKIP
-        frozenset()
+        >>> feed.on_demand_route_ids()  # the Rufbus, line 490
+        frozenset({'490'})
         """
         routes = self.routes
         by_type = routes["route_type"].isin(ON_DEMAND_ROUTE_TYPES).to_numpy(bool)
@@ -469,11 +480,16 @@ def read_gtfs(
 
     Examples
     --------
-    >>> feed = read_gtfs("gtfs_ch_zg_2021.zip")  # doctest: +SKIP
-    >>> feed.stop_times[["trip_id", "stop_id", "arrival_time"]].head(1)  # doctest: +SKIP
-                     trip_id  stop_id  arrival_time
-    0  1.TA.91-1-E-j21-1.1.H  8502287         23280
-    >>> day = read_gtfs("gtfs_ch_zg_2021.zip", dates=["2021-03-02"])  # doctest: +SKIP
+    >>> feed = read_gtfs(demo.gtfs)
+    >>> feed.stop_times[["trip_id", "stop_id", "arrival_time"]].head(1)
+                    trip_id        stop_id  arrival_time
+    0  401-0-full-MOFR-0608  de:09999:1002         22080
+    >>> day = read_gtfs(demo.gtfs, dates=["2026-03-10"])
+    >>> len(day.trips), len(feed.trips)
+    (173, 268)
+    >>> zug = read_gtfs(ZUG_FEED, dates=["2021-03-02"])  # a real feed
+    >>> len(zug.trips_on("2021-03-02"))
+    3569
     """
     from kurszugang.io import feed_cache
 
@@ -544,10 +560,18 @@ def validate_gtfs(path: str | Path, *, strict: bool = False) -> ValidationReport
 
     Examples
     --------
-    >>> print(validate_gtfs("gtfs_ch_zg_2021.zip").format())  # doctest: +SKIP
-    GTFS feed: gtfs_ch_zg_2021.zip
-      agencies: 459
-      ...
+    >>> print(validate_gtfs(demo.gtfs).format())
+    GTFS-Fahrplan: gtfs_beispiel.zip
+      Verkehrsunternehmen: 3
+      Haltestellen: 41
+      Linien: 9
+      Fahrten: 268
+      Halte (stop_times): 1.611
+      Verkehrstage-Kalender: 4
+      Fahrplanzeitraum: 2025-12-14 bis 2026-12-12
+      interpolierte Zeiten: 0
+      0 Fehler
+      0 Warnungen
     """
     loader = _Loader(path, lenient=not strict, build=False)
     try:

@@ -62,9 +62,15 @@ def read_points_csv(path: str | Path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> pts = read_points_csv("origins.csv")  # doctest: +SKIP
-    >>> list(pts.columns)  # doctest: +SKIP
+    >>> _ = Path("origins.csv").write_text(
+    ...     "id;lon;lat\\nRathaus;12,4478;49,3004\\n007;12.3921;49.2706\\n", encoding="utf-8")
+    >>> pts = read_points_csv("origins.csv")
+    >>> list(pts.columns)
     ['id', 'lon', 'lat']
+    >>> pts
+            id      lon      lat
+    0  Rathaus  12.4478  49.3004
+    1      007  12.3921  49.2706
     """
     p = Path(path)
     if not p.is_file():

@@ -573,10 +573,13 @@ def read_population_grid(
 
     Examples
     --------
-    >>> grid = read_population_grid(  # doctest: +SKIP
-    ...     "zensus2011_1km_einwohner_auslaenderanteil_bayern.csv")
-    >>> grid["inhabitants"].sum()  # doctest: +SKIP
-    np.float64(12403851.0)
+    >>> grid = read_population_grid(demo.population)
+    >>> grid["inhabitants"].sum()
+    np.float64(46092.0)
+    >>> grid[["cell_id", "resolution_m", "inhabitants", "foreigners"]].head(2)
+                              cell_id  resolution_m  inhabitants  foreigners
+    0  CRS3035RES100mN2898400E4495300           100          1.0         0.0
+    1  CRS3035RES100mN2898400E4495400           100          1.0         0.0
     """
     p = Path(path)
     report = ValidationReport(source=str(p), kind="population grid", lang="de")
@@ -624,7 +627,17 @@ def validate_population_grid(path: str | Path) -> ValidationReport:
 
     Examples
     --------
-    >>> print(validate_population_grid("zensus2011_100m_auslaender_bayern.csv"))  # doctest: +SKIP
+    >>> print(validate_population_grid(demo.population).format())
+    Bevölkerungsraster (Zensus): zensus_beispiel_100m.csv
+      Datensätze: 2.466
+      Zellen ohne Einwohnerwert: 0
+      Zellen ohne Ausländerwert: 0
+      Zellen: 2.466
+      Zellgröße: 100 m
+      Einwohner (Summe): 46.092
+      Ausländer (Summe): 5.026
+      0 Fehler
+      0 Warnungen
     """
     p = Path(path)
     report = ValidationReport(source=str(p), kind="population grid", lang="de")
