@@ -287,7 +287,10 @@ def new_state(data: TransitData, n_dest: int, max_rides: int, *,
 
     Examples
     --------
-    >>> state = new_state(data, n_dest=905, max_rides=5)  # doctest: +SKIP
+    >>> data = router._data  # the transit data a Router compiled
+    >>> state = new_state(data, n_dest=8, max_rides=5)
+    >>> state.walk_lbl.shape == (6, data.n_stops)
+    True
     """
     n, n_pat, k1 = data.n_stops, data.n_patterns, int(max_rides) + 1
     shape = (k1, n) if track else (1, 1)

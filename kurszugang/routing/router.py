@@ -253,11 +253,20 @@ class Router:
     Examples
     --------
     >>> import kurszugang as kz
-    >>> feed = kz.read_gtfs("gtfs_ch_zg_2021.zip")  # doctest: +SKIP
-    >>> router = kz.Router(feed, "2021-03-02")  # doctest: +SKIP
+    >>> feed = kz.read_gtfs(demo.gtfs)
+    >>> router = kz.Router(feed, "2026-03-10")
+    >>> origins = pd.DataFrame({"id": ["Probing", "Übungsdorf"], "lon": [12.6165, 12.2801],
+    ...                         "lat": [49.3691, 49.2287]})
+    >>> sites = kz.read_courses(demo.courses).sites.rename(columns={"site_id": "id"})
     >>> tt = router.travel_times(origins, sites, departure="07:00", window=60,
-    ...                          percentiles=(5, 50, 95))  # doctest: +SKIP
-    >>> tt.to_frame().head()  # doctest: +SKIP
+    ...                          percentiles=(5, 50, 95))
+    >>> tt.to_frame().head()
+       from_id to_id  travel_time_p5  travel_time_p50  travel_time_p95
+    0  Probing  KS01              44               80              107
+    1  Probing  KS02              55               80              101
+    2  Probing  KS03              35              102             <NA>
+    3  Probing  KS04              82              109             <NA>
+    4  Probing  KS05              90              117             <NA>
     """
 
     def __init__(
@@ -334,8 +343,14 @@ class Router:
 
         Examples
         --------
-        >>> router.off_network  # doctest: +SKIP
-        {'stops': 3, 'origins': 41}
+        >>> router.off_network  # no walking network
+        {}
+        >>> osm_router = Router(feed, SCHOOL_DAY, walk_network=walk, max_snap_m=100)
+        >>> points = pd.DataFrame({"id": ["Probing", "Feld bei Probing"],
+        ...                        "lon": [12.6165, 12.6194], "lat": [49.3691, 49.3721]})
+        >>> _ = osm_router.travel_times(points, points, departure="07:00", window=1)
+        >>> osm_router.off_network
+        {'origins': 1, 'destinations': 1}
         """
         return {kind: len(ids) for kind, ids in self._off_network.items() if ids}
 
@@ -522,9 +537,13 @@ class Router:
 
         Examples
         --------
-        >>> res = router.arrive_by(cells, site, arrive_by="08:30",
-        ...                        earliest_arrival="08:00")  # doctest: +SKIP
-        >>> res.latest_departure[:, 0]  # doctest: +SKIP
+        >>> site = courses.sites.iloc[[0]].rename(columns={"site_id": "id"})  # in Beispielstadt
+        >>> villages = pd.DataFrame({"id": ["Probing", "Übungsdorf"],
+        ...                          "lon": [12.6165, 12.2801], "lat": [49.3691, 49.2287]})
+        >>> res = router.arrive_by(villages, site, arrive_by="08:30",
+        ...                        earliest_arrival="08:00")
+        >>> res.latest_departure[:, 0]
+        array([25672., 27051.])
         """
         deadline = parse_clock(arrive_by)
         lower = -int(INF) if earliest_arrival is None else parse_clock(earliest_arrival)
@@ -597,11 +616,14 @@ class Router:
 
         Examples
         --------
-        >>> j = router.journey(home, site, departure="07:12")  # doctest: +SKIP
-        >>> print(j)  # doctest: +SKIP
-        07:12-07:19  walk 520 m to Dorfplatz
-        07:24-07:51  ride 402 (trip 402-0715) from Dorfplatz to Bahnhof
-        ...
+        >>> home = pd.DataFrame({"id": ["Probing"], "lon": [12.6165], "lat": [49.3691]})
+        >>> site = courses.sites.iloc[[0]].rename(columns={"site_id": "id"})  # in Beispielstadt
+        >>> j = router.journey(home, site, departure="07:00")
+        >>> print(j)
+        07:00-07:00  walk 10 m to Probing, Ortsmitte
+        07:09-07:38  ride 405 (trip 405-1-school-SCHULE-0709) from Probing, Ortsmitte to Beispielstadt, Krankenhaus
+        07:38-07:49  walk 837 m to KS01
+        arrival 07:49, 49 min after leaving at 07:00
         """
         t0 = parse_clock(departure)
         q = self._prepare(origin, destination)

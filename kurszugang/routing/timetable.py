@@ -154,8 +154,11 @@ class Timetable:
 
         Examples
         --------
-        >>> deps = router.timetable.departures_per_stop()  # doctest: +SKIP
-        >>> deps.loc[deps["departures"].idxmax(), "stop_name"]  # doctest: +SKIP
+        >>> deps = router.timetable.departures_per_stop()
+        >>> deps.loc[deps["departures"].idxmax(), "stop_name"]
+        'Beispielstadt, Marktplatz'
+        >>> int(deps["departures"].sum()), int(deps["dep_h07"].sum())
+        (916, 83)
         """
         per_hour = _departures_per_hour(self)
         station = (np.zeros(self.n_stops, dtype=bool) if self.stop_location_type is None
@@ -375,10 +378,12 @@ def compile_timetable(feed: Feed, date: dt.date | str, *,
     Examples
     --------
     >>> from kurszugang.io.gtfs import read_gtfs
-    >>> feed = read_gtfs("gtfs_ch_zg_2021.zip")  # doctest: +SKIP
-    >>> tt = compile_timetable(feed, "2021-03-02")  # doctest: +SKIP
-    >>> tt.n_trips  # doctest: +SKIP
-    3569
+    >>> feed = read_gtfs(demo.gtfs)
+    >>> tt = compile_timetable(feed, "2026-03-10")
+    >>> tt.n_trips
+    174
+    >>> compile_timetable(feed, "2026-08-11").n_trips  # Sommerferien: no school buses
+    159
     """
     day = _parse_date(date)
     st, n_today, n_prev = _active_trips(feed, day, frozenset(exclude_route_ids))
