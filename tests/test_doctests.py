@@ -12,8 +12,18 @@ show real outputs:
 ``gemeinden``, ``kreis``, ``feed``, ``courses``, ``population``, ``walk`` (also ``net``), ``cells``
     the demo's inputs read once per session with the package's readers (only read when a
     docstring uses the name).
+``grid``
+    the whole analysis grid (100 m, also the unpopulated cells); ``cells`` only the populated.
 ``router``
-    one :class:`~kurszugang.routing.router.Router` of the demo feed for ``SCHOOL_DAY``.
+    one :class:`~kurszugang.routing.router.Router` of the demo feed for ``SCHOOL_DAY`` (straight
+    walking legs).
+``pool``, ``access``, ``surface``
+    a :class:`~kurszugang.analysis.coverage.RouterPool` of the demo feed and walking network,
+    the course access of ``cells`` on ``SCHOOL_DAY``, the travel-time surface of site ``KS01``
+    (arriving by 08:30) on ``grid``.
+``cands``, ``fmt``, ``cov``
+    the planning candidates (:func:`~kurszugang.analysis.plan.plan_candidates`), the format
+    ``alpha Mo-Fr 08:30-12:45`` and its coverage on ``SCHOOL_DAY``.
 ``demo_run``
     the results of one demo run (``kurszugang demo``).
 ``ZUG_FEED``
@@ -141,6 +151,61 @@ def _cells() -> Any:
 
 
 @functools.cache
+def _grid() -> Any:
+    from kurszugang.analysis.grid import analysis_grid
+
+    return analysis_grid(_gemeinden(), _population(), participant_factor=0.05)
+
+
+@functools.cache
+def _pool() -> Any:
+    from kurszugang.analysis.coverage import RouterPool
+
+    return RouterPool(_feed(), _walk())
+
+
+@functools.cache
+def _access() -> Any:
+    from kurszugang.analysis.coverage import course_access
+    from kurszugang.demo import SCHOOL_DAY
+
+    return course_access(_pool(), _cells(), _courses(), SCHOOL_DAY)
+
+
+@functools.cache
+def _surface() -> Any:
+    from kurszugang.analysis.catchments import travel_time_surface
+    from kurszugang.demo import SCHOOL_DAY
+
+    site = _courses().sites.set_index("site_id").geometry["KS01"]
+    return travel_time_surface(_pool().get(SCHOOL_DAY), _grid(), (site.x, site.y),
+                               arrive_by="08:30", site_id="KS01")
+
+
+@functools.cache
+def _cands() -> Any:
+    from kurszugang.analysis.plan import plan_candidates
+    from kurszugang.demo import SCHOOL_DAY
+
+    return plan_candidates(_gemeinden(), courses=_courses(), router=_pool().get(SCHOOL_DAY))
+
+
+@functools.cache
+def _fmt() -> Any:
+    from kurszugang.analysis.plan import CourseFormat
+
+    return CourseFormat.parse("alpha", "Mo-Fr", "08:30", "12:45")
+
+
+@functools.cache
+def _cov() -> Any:
+    from kurszugang.analysis.plan import format_coverage
+    from kurszugang.demo import SCHOOL_DAY
+
+    return format_coverage(_pool(), _cells(), _cands(), _fmt(), SCHOOL_DAY)
+
+
+@functools.cache
 def _router() -> Any:
     from kurszugang.demo import SCHOOL_DAY
     from kurszugang.routing.router import Router
@@ -188,6 +253,13 @@ GLOBS: dict[str, Callable[[], Any]] = {
     "net": _walk,
     "cells": _cells,
     "router": _router,
+    "grid": _grid,
+    "pool": _pool,
+    "access": _access,
+    "surface": _surface,
+    "cands": _cands,
+    "fmt": _fmt,
+    "cov": _cov,
     "demo_run": _results,
 }
 

@@ -166,8 +166,12 @@ class TravelTimeSurface:
 
         Examples
         --------
-        >>> surface.to_geotiff("reisezeit_KS01.tif")  # doctest: +SKIP
+        >>> surface.to_geotiff("reisezeit_KS01.tif")
         PosixPath('reisezeit_KS01.tif')
+        >>> import rasterio
+        >>> with rasterio.open("reisezeit_KS01.tif") as tif:
+        ...     print(tif.crs, tif.dtypes[0], tif.descriptions[0])
+        EPSG:3035 float32 Reisezeit zum Kursort KS01 in Minuten / travel time to course site KS01 in minutes
         """
         import rasterio
 
@@ -300,10 +304,13 @@ def travel_time_surface(
 
     Examples
     --------
-    >>> router = pool.get(SCHOOL_DAY)  # doctest: +SKIP
+    >>> router = pool.get(SCHOOL_DAY)
     >>> s = travel_time_surface(router, grid, (750638.4, 5466567.3), arrive_by="08:30",
-    ...                         site_id="KS01")  # doctest: +SKIP
-    >>> s.to_geotiff("reisezeit_KS01.tif")  # doctest: +SKIP
+    ...                         site_id="KS01")
+    >>> s.to_geotiff("reisezeit_KS01.tif")
+    PosixPath('reisezeit_KS01.tif')
+    >>> int((s.minutes <= 30).sum()), int((s.minutes <= 60).sum())  # cells within 30, 60 min
+    (844, 4874)
     """
     _check_window(early_arrival_min, max_time_min)
     site = _as_site(site_xy, site_id)
@@ -405,8 +412,16 @@ def site_surfaces(
 
     Examples
     --------
-    >>> surfaces = site_surfaces(router, grid, courses, arrive_by="08:30")  # doctest: +SKIP
-    >>> iso = pd.concat([isochrones(s) for s in surfaces.values()])  # doctest: +SKIP
+    >>> router = pool.get(SCHOOL_DAY)
+    >>> surfaces = site_surfaces(router, cells, courses, arrive_by="08:30",
+    ...                          site_ids=["KS01", "KS04", "KS08"])
+    >>> iso = pd.concat([isochrones(s) for s in surfaces.values()])
+    >>> iso.pivot(index="site_id", columns="label", values="n_cells")
+    label    0-15 min  15-30 min  30-45 min  45-60 min  60-90 min
+    site_id
+    KS01          356        257        599        350        226
+    KS04          173        224        523        340        464
+    KS08           91          0          0          0          0
     """
     table = sites if isinstance(sites, gpd.GeoDataFrame) else getattr(sites, "sites", None)
     if not isinstance(table, gpd.GeoDataFrame):
@@ -518,9 +533,13 @@ def isochrones(
 
     Examples
     --------
-    >>> iso = isochrones(surface, (15, 30, 45))  # doctest: +SKIP
-    >>> iso[["label", "area_km2"]]  # doctest: +SKIP
-    >>> isochrones(surface, cumulative=True, crs="EPSG:25832").to_file("iso.gpkg")  # doctest: +SKIP
+    >>> iso = isochrones(surface, (15, 30, 45))
+    >>> iso[["label", "area_km2"]]
+           label  area_km2
+    0   0-15 min      3.68
+    1  15-30 min      4.76
+    2  30-45 min     19.64
+    >>> isochrones(surface, cumulative=True, crs="EPSG:25832").to_file("iso.gpkg")
     """
     from rasterio.features import shapes
 

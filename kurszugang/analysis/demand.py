@@ -75,7 +75,27 @@ def class_sizes(
 
     Examples
     --------
-    >>> sizes = class_sizes(access, thresholds=(30, 45, 60))  # doctest: +SKIP
+    >>> sizes = class_sizes(access, thresholds=(30, 45))
+    >>> sizes[["course_id", "min_class_size", "participants_30", "feasible_30",
+    ...        "feasible_45"]].round(1)
+       course_id  min_class_size  participants_30  feasible_30  feasible_45
+    0     KS01-1              15            110.4         True         True
+    1     KS01-2              15             89.4         True         True
+    2     KS02-1              15             63.7         True         True
+    3     KS02-2              12             63.7         True         True
+    4     KS03-1              10             90.1         True         True
+    5     KS03-2               8            109.5         True         True
+    6     KS04-1              10             23.7         True         True
+    7     KS05-1              15             17.6         True         True
+    8     KS06-1              15             18.4         True         True
+    9     KS06-2              10             18.4         True         True
+    10    KS07-1              10             54.2         True         True
+    11    KS07-2              15             54.2         True         True
+    12    KS08-1              15              6.6        False        False
+    >>> class_sizes(access, thresholds=(30, 60))
+    Traceback (most recent call last):
+    ...
+    kurszugang.errors.ConfigError: threshold 60 min ...
     """
     ths = _check_thresholds(thresholds, access)
     sizes = {**DEFAULT_MIN_CLASS_SIZE, **(min_class_size or {})}

@@ -337,8 +337,17 @@ def from_here(pool: RouterPool, access: CourseAccess, *,
 
     Examples
     --------
-    >>> fh = from_here(pool, access)  # doctest: +SKIP
-    >>> fh.pairs.groupby("cell_id")["course_id"].apply(list).head()  # doctest: +SKIP
+    >>> fh = from_here(pool, access)
+    >>> fh.pairs.groupby("cell_id")["course_id"].apply(list).head()
+    cell_id
+    CRS3035RES100mN2900900E4496800    [KS08-1]
+    CRS3035RES100mN2900900E4496900    [KS08-1]
+    CRS3035RES100mN2901000E4496600    [KS08-1]
+    CRS3035RES100mN2901000E4496700    [KS08-1]
+    CRS3035RES100mN2901000E4496800    [KS08-1]
+    Name: course_id, dtype: object
+    >>> len(fh.pairs) == int(access.attend().sum())
+    True
     """
     att = access.attend(threshold_min)
     sh = _shared(pool, access)

@@ -100,8 +100,16 @@ def analysis_grid(
 
     Examples
     --------
-    >>> grid = analysis_grid(gemeinden, population, participant_factor=0.1)  # doctest: +SKIP
-    >>> grid.groupby("ags")["participants"].sum()  # doctest: +SKIP
+    >>> grid = analysis_grid(gemeinden, population, participant_factor=0.1,
+    ...                      populated_only=True)
+    >>> grid.groupby("ags")["participants"].sum().round(1).head()
+    ags
+    09999111    227.5
+    09999112     10.1
+    09999113      5.5
+    09999114     14.8
+    09999115     19.6
+    Name: participants, dtype: float64
     """
     if resolution_m not in (100, 1000):
         raise ConfigError(f"grid resolution must be 100 or 1000 m, got {resolution_m}")

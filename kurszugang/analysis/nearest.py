@@ -22,8 +22,13 @@ def nearest_site_minutes(router: Router, homes: Points, sites: Points, *, depart
 
     Examples
     --------
-    >>> minutes = nearest_site_minutes(router, cells, sites, departure="07:00",
-    ...                                window=60, max_time_min=120)  # doctest: +SKIP
+    >>> homes = Points(cells["cell_id"].to_numpy(object), cells[["x_utm", "y_utm"]].to_numpy())
+    >>> sites = Points(courses.sites["site_id"].to_numpy(object),
+    ...                np.column_stack([courses.sites.geometry.x, courses.sites.geometry.y]))
+    >>> minutes = nearest_site_minutes(router, homes, sites, departure="07:00",
+    ...                                window=60, max_time_min=120)
+    >>> minutes.shape, float(np.nanmedian(minutes)), int(np.isnan(minutes).sum())
+    ((2466,), 27.0, 563)
     """
     tt = router.travel_times(homes, sites, departure=departure, window=window,
                              percentiles=(percentile,), max_time_min=max_time_min)

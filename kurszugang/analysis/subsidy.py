@@ -151,8 +151,19 @@ def subsidy_distances(
 
     Examples
     --------
-    >>> d = subsidy_distances(grid, courses, walk_network=net)  # doctest: +SKIP
-    >>> subsidy_summary(d).head()  # doctest: +SKIP
+    >>> d = subsidy_distances(cells, courses, walk_network=net)
+    >>> d[["gen", "distance_m", "nearest_site_id", "eligible"]].round(0).head(3)
+             gen  distance_m nearest_site_id  eligible
+    0  Skizzenau      3573.0            KS08     False
+    1  Skizzenau      3549.0            KS08     False
+    2  Skizzenau      3562.0            KS08     False
+    >>> subsidy_summary(d)[["gen", "participants", "part_ge_5km", "share_part_ge_5km"]].head()
+                  gen  participants  part_ge_5km  share_part_ge_5km
+    0   Beispielstadt        113.75         0.00           0.000000
+    1     Annahmsdorf          5.05         5.05         100.000000
+    2  Attrappenreuth          2.75         2.75         100.000000
+    3      Entwurfing          7.40         2.40          32.432432
+    4      Fiktivried          9.80         9.25          94.387755
     """
     if not distance_km > 0 or not math.isfinite(distance_km):
         raise ConfigError(f"subsidy distance must be a positive number of km, got {distance_km}")
@@ -329,7 +340,17 @@ def subsidy_summary(
 
     Examples
     --------
-    >>> subsidy_summary(d, distances_km=(5,))  # doctest: +SKIP
+    >>> d = subsidy_distances(cells, courses, walk_network=net)
+    >>> subsidy_summary(d, by="district", distances_km=(5,)).iloc[0]
+    district              district
+    inhabitants            46092.0
+    participants             251.3
+    inh_ge_5km             14229.0
+    part_ge_5km              54.25
+    share_part_ge_5km    21.587744
+    inh_unknown                0.0
+    part_unknown               0.0
+    Name: 0, dtype: object
     """
     if by not in ("ags", "vg", "district"):
         raise ConfigError(f"the subsidy summary can be grouped by 'ags', 'vg' or 'district', "

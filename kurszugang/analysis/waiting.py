@@ -117,8 +117,16 @@ def earliest_starts(
 
     Examples
     --------
-    >>> access = course_access(pool, cells, courses, SCHOOL_DAY)  # doctest: +SKIP
-    >>> earliest_starts(access, as_of=courses.as_of)  # doctest: +SKIP
+    >>> from kurszugang.analysis.coverage import course_access
+    >>> access = course_access(pool, cells, courses, SCHOOL_DAY)
+    >>> starts = earliest_starts(access, as_of=courses.as_of)
+    >>> starts[["gen", "course_type", "n_courses", "course_id", "weeks_to_start"]].head()
+                 gen course_type  n_courses course_id  weeks_to_start
+    0  Beispielstadt   allgemein          5    KS01-1             4.0
+    1  Beispielstadt       alpha          1    KS03-2             2.0
+    2  Beispielstadt      eltern          0      <NA>             NaN
+    3  Beispielstadt     foerder          1    KS07-1            17.0
+    4  Beispielstadt      frauen          0      <NA>             NaN
     """
     ref = _as_date(as_of, "as_of") or getattr(access, "as_of", None)
     if ref is None:
@@ -212,7 +220,13 @@ def providers_by_start(
 
     Examples
     --------
-    >>> providers_by_start(courses, course_type="allgemein")  # doctest: +SKIP
+    >>> providers_by_start(courses, course_type="allgemein")[
+    ...     ["rank", "provider", "weeks_to_start", "free_places"]]
+       rank                              provider  weeks_to_start  free_places
+    0     1  Bildungszentrum Probe gGmbH (fiktiv)             2.0           15
+    1     2                 VHS Beispiel (fiktiv)             4.0           15
+    2     3          Sprachschule Muster (fiktiv)            11.0            5
+    3     4   Bildungswerk Beispiel e.V. (fiktiv)            17.0            4
     """
     ref = _as_date(as_of, "as_of") or courses.as_of
     if ref is None:

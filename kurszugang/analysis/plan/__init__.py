@@ -25,9 +25,14 @@ Examples
 >>> from kurszugang.analysis import plan
 >>> fmt = plan.CourseFormat.parse("alpha", "Mo-Fr", "08:30", "12:45")
 >>> cands = plan.plan_candidates(gemeinden, courses=courses,
-...                              router=pool.get(SCHOOL_DAY))  # doctest: +SKIP
->>> cov = plan.format_coverage(pool, cells, cands, fmt, SCHOOL_DAY)  # doctest: +SKIP
->>> plan.best_sites(cov, k_max=5).per_k  # doctest: +SKIP
+...                              router=pool.get(SCHOOL_DAY))
+>>> cov = plan.format_coverage(pool, cells, cands, fmt, SCHOOL_DAY)
+>>> per_k = plan.best_sites(cov, k_max=3).per_k
+>>> for row in per_k.itertuples():
+...     print(row.k, row.candidate_ids, round(row.participants_covered, 1))
+1 KS03 180.6
+2 KS03, KS05 193.0
+3 KS03, KS04, KS05 201.5
 """
 
 from kurszugang.analysis.plan._candidates import (

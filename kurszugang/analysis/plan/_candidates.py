@@ -82,7 +82,14 @@ def read_candidates(path: str | Path, *, crs: str | int | CRS | None = None,
 
     Examples
     --------
-    >>> read_candidates("kandidaten.csv", crs="EPSG:25832")  # doctest: +SKIP
+    >>> _ = Path("kandidaten.csv").write_text(
+    ...     "Kandidat;name;x;y;Kinderbetreuung\\n"
+    ...     "K1;Rathaus Musterbach;761500;5462100;ja\\n"
+    ...     "K2;Pfarrheim Probing;762200;5470300;nein\\n", encoding="utf-8")
+    >>> read_candidates("kandidaten.csv", crs="EPSG:25832")
+      candidate_id                name  has_childcare         x          y  line
+    0           K1  Rathaus Musterbach           True  761500.0  5462100.0     2
+    1           K2   Pfarrheim Probing          False  762200.0  5470300.0     3
     """
     sites = read_sites(path, crs=crs, sheet=sheet, id_aliases=_ID_ALIASES)
     ids = sites["site_id"].astype(str)
@@ -256,8 +263,14 @@ def plan_candidates(
     Examples
     --------
     >>> cands = plan_candidates(gemeinden, courses=courses,
-    ...                         router=pool.get(SCHOOL_DAY))  # doctest: +SKIP
-    >>> cands["source"].value_counts()  # doctest: +SKIP
+    ...                         router=pool.get(SCHOOL_DAY))
+    >>> cands["source"].value_counts().to_dict()
+    {'Haltestelle': 20, 'bestehend': 8}
+    >>> cands[["candidate_id", "name", "source"]].tail(3)
+             candidate_id                        name       source
+    25  hst:de:09999:1041  Ginsterthal, Feuerwehrhaus  Haltestelle
+    26  hst:de:09999:1025     Vorbildsried, Ortsmitte  Haltestelle
+    27  hst:de:09999:1008          Vorlaging, Bahnhof  Haltestelle
     """
     gem = _gemeinden(gemeinden)
     notes: list[str] = []

@@ -431,8 +431,14 @@ def format_coverage(
     Examples
     --------
     >>> fmt = CourseFormat.parse("alpha", "Mo-Fr", "08:30", "12:45")
-    >>> cov = format_coverage(pool, cells, cands, fmt, "2026-03-10")  # doctest: +SKIP
-    >>> cov.candidates[["candidate_id", "participants"]]  # doctest: +SKIP
+    >>> cov = format_coverage(pool, cells, cands, fmt, "2026-03-10")
+    >>> cov.candidates[["candidate_id", "participants"]].head()
+      candidate_id  participants
+    0         KS01        175.85
+    1         KS02        160.70
+    2         KS03        180.60
+    3         KS04         31.15
+    4         KS05         12.40
     """
     day0 = as_date(date)
     check_rule(threshold_min, early_arrival_min)

@@ -221,8 +221,14 @@ def rotation(
 
     Examples
     --------
-    >>> rot = rotation(cov, ["KS01", "hst:405_3"], term_weeks=26)  # doctest: +SKIP
-    >>> rot.gemeinden[["gen", "first_turn_week", "mean_wait_weeks"]]  # doctest: +SKIP
+    >>> rot = rotation(cov, ["KS01", "hst:de:09999:1008"], term_weeks=26)
+    >>> rot.gemeinden[["gen", "first_turn_week", "mean_wait_weeks"]].head()
+                  gen  first_turn_week  mean_wait_weeks
+    0   Beispielstadt              0.0             26.0
+    1     Annahmsdorf              0.0             26.0
+    2  Attrappenreuth              NaN              NaN
+    3      Entwurfing              0.0             26.0
+    4      Fiktivried              0.0             26.0
     """
     if not (term_weeks > 0 and horizon_weeks > 0):
         raise ConfigError(f"Semesterlänge und Zeitraum müssen positiv sein, nicht {term_weeks} "

@@ -152,9 +152,16 @@ def start_time_sweep(
 
     Examples
     --------
-    >>> site = cands.set_index("candidate_id", drop=False).loc["KS01"]  # doctest: +SKIP
-    >>> sweep = start_time_sweep(pool, cells, site, fmt, "2026-03-10")  # doctest: +SKIP
-    >>> sweep.district[["start", "participants"]]  # doctest: +SKIP
+    >>> site = cands.set_index("candidate_id", drop=False).loc["KS01"]
+    >>> sweep = start_time_sweep(pool, cells, site, fmt, "2026-03-10",
+    ...                          starts=["07:30", "08:30", "09:30", "13:00", "18:00"])
+    >>> sweep.district[["start", "participants"]]
+       start  participants
+    0  07:30        173.15
+    1  08:30        175.85
+    2  09:30        173.15
+    3  13:00         99.00
+    4  18:00         89.35
     """
     day0 = as_date(date)
     check_rule(threshold_min, early_arrival_min)

@@ -363,8 +363,16 @@ def best_sites(
 
     Examples
     --------
-    >>> plan = best_sites(cov, k_max=5, min_class_size={"alpha": 8})  # doctest: +SKIP
-    >>> plan.per_k[["k", "candidate_ids", "participants_covered", "weeks_to_start_mean"]]  # doctest: +SKIP
+    >>> plan = best_sites(cov, k_max=5, min_class_size={"alpha": 8})
+    >>> plan.per_k[["k", "participants_covered", "weeks_to_start_mean"]].round(1)
+       k  participants_covered  weeks_to_start_mean
+    0  1                 180.6                  9.6
+    1  2                 193.0                 18.0
+    2  3                 201.5                 25.9
+    3  4                 202.4                 34.4
+    4  5                 202.8                 42.9
+    >>> plan.per_k["candidate_ids"].iloc[2]
+    'KS03, KS04, KS05'
     """
     _check_share(inflow_share_per_month)
     m = min_class_size_for(coverage.course_format.course_type, min_class_size)
@@ -481,7 +489,10 @@ def evaluate_sites(
 
     Examples
     --------
-    >>> evaluate_sites(cov, ["KS01", "hst:405_3"]).per_k  # doctest: +SKIP
+    >>> evaluate_sites(cov, ["KS01", "hst:de:09999:1008"]).per_k[
+    ...     ["k", "candidate_ids", "participants_covered", "weeks_to_start_mean"]].round(1)
+       k            candidate_ids  participants_covered  weeks_to_start_mean
+    0  2  KS01, hst:de:09999:1008                 175.8                 19.8
     """
     _check_share(inflow_share_per_month)
     m = min_class_size_for(coverage.course_format.course_type, min_class_size)
