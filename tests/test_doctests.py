@@ -24,8 +24,6 @@ show real outputs:
 ``cands``, ``fmt``, ``cov``
     the planning candidates (:func:`~kurszugang.analysis.plan.plan_candidates`), the format
     ``alpha Mo-Fr 08:30-12:45`` and its coverage on ``SCHOOL_DAY``.
-``demo_run``
-    the results of one demo run (``kurszugang demo``).
 ``ZUG_FEED``
     the real Zug feed in ``../shared/data``; a docstring that uses it is skipped when it is
     absent.
@@ -36,6 +34,7 @@ download) and says why on the line before.
 
 from __future__ import annotations
 
+import ast
 import doctest
 import functools
 import importlib
@@ -213,16 +212,6 @@ def _router() -> Any:
     return Router(_feed(), SCHOOL_DAY)
 
 
-@functools.cache
-def _results() -> Any:
-    import tempfile
-
-    from kurszugang.pipeline import demo_config, run_analysis
-
-    out = Path(tempfile.mkdtemp(prefix="kurszugang-doctest-run-"))
-    return run_analysis(demo_config(out), progress=False).results
-
-
 def _constant(value: Any) -> Callable[[], Any]:
     return lambda: value
 
@@ -260,14 +249,20 @@ GLOBS: dict[str, Callable[[], Any]] = {
     "cands": _cands,
     "fmt": _fmt,
     "cov": _cov,
-    "demo_run": _results,
 }
 
 
 def _names_used(test: doctest.DocTest) -> set[str]:
     """The names a docstring's examples use (without those it assigns itself)."""
     source = "\n".join(example.source for example in test.examples)
-    assigned = set(re.findall(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=[^=]", source, re.MULTILINE))
+    assigned: set[str] = set()
+    for example in test.examples:
+        try:
+            tree = ast.parse(example.source)
+        except SyntaxError:
+            continue
+        assigned.update(node.id for node in ast.walk(tree)
+                        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store))
     return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", source)) - assigned
 
 

@@ -1230,6 +1230,13 @@ def download_walk_network(
     --------
     >>> # needs the internet (Overpass API)
     >>> net = download_walk_network(bbox=(11.56, 49.93, 11.60, 49.96))  # doctest: +SKIP
+
+    The area is checked before anything is downloaded:
+
+    >>> download_walk_network()
+    Traceback (most recent call last):
+    ...
+    kurszugang.errors.InputError: download_walk_network needs exactly one of bbox and polygon ...
     """
     import osmnx as ox
     from osmnx._errors import InsufficientResponseError
