@@ -206,9 +206,13 @@ def static_map(
 
     Examples
     --------
-    >>> static_map(gemeinden=gem, kreis=krs, courses=courses, coverage=summary,
-    ...            path="karte.pdf", analysis_date=SCHOOL_DAY)  # doctest: +SKIP
+    >>> from kurszugang.analysis.coverage import coverage_summary
+    >>> summary = coverage_summary(access)
+    >>> static_map(gemeinden=gemeinden, kreis=kreis, courses=courses, coverage=summary,
+    ...            path="karte.pdf", analysis_date=SCHOOL_DAY)
     PosixPath('karte.pdf')
+    >>> Path("karte.pdf").read_bytes()[:5]
+    b'%PDF-'
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -281,8 +281,15 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
 
     Examples
     --------
-    >>> qml = standard_style("gemeinden", layers["gemeinden"])  # doctest: +SKIP
-    >>> Path("gemeinden.qml").write_text(qml, encoding="utf-8")  # doctest: +SKIP
+    >>> from kurszugang.analysis.layers import result_layers
+    >>> layers = result_layers(access, gemeinden, courses=courses)
+    >>> qml = standard_style("gemeinden", layers["gemeinden"])
+    >>> Path("gemeinden.qml").write_text(qml, encoding="utf-8")
+    10636
+    >>> qml.splitlines()[0]
+    "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+    >>> standard_style("gemeinden", layers["gemeinden"][["ags", "geometry"]]) is None
+    True
     """
     _check_language(language)
     de = language == "de"
@@ -387,7 +394,10 @@ def surface_style(*, max_time_min: float = 90.0, language: str = "de") -> str:
 
     Examples
     --------
-    >>> Path("reisezeit_KS01.qml").write_text(surface_style())  # doctest: +SKIP
+    >>> Path("reisezeit_KS01.qml").write_text(surface_style())
+    1521
+    >>> "singlebandpseudocolor" in surface_style(max_time_min=45, language="en")
+    True
     """
     _check_language(language)
     classes = [(lo, hi, c) for lo, hi, c in _MINUTE_CLASSES if lo < max_time_min]
@@ -533,9 +543,14 @@ def write_geopackage(
 
     Examples
     --------
-    >>> layers = result_layers(access, gemeinden, courses=courses, stops=feed)  # doctest: +SKIP
-    >>> write_geopackage("ergebnisse.gpkg", layers)  # doctest: +SKIP
+    >>> from kurszugang.analysis.layers import result_layers
+    >>> layers = result_layers(access, gemeinden, courses=courses, stops=feed)
+    >>> write_geopackage("ergebnisse.gpkg", layers)
     PosixPath('ergebnisse.gpkg')
+    >>> import pyogrio
+    >>> pyogrio.list_layers("ergebnisse.gpkg").tolist()
+    [['gemeinden', 'MultiPolygon'], ['raster', 'Polygon'], ['kursorte', 'Point'],
+     ['kurse', 'Point'], ['haltestellen', 'Point'], ['layer_styles', None]]
     """
     import pyogrio
 
@@ -644,9 +659,13 @@ def write_surfaces(
 
     Examples
     --------
-    >>> write_surfaces(site_surfaces(router, grid, courses, arrive_by="08:30"),
-    ...                "out/reisezeiten")  # doctest: +SKIP
+    >>> from kurszugang.analysis.catchments import site_surfaces
+    >>> router = pool.get(SCHOOL_DAY)
+    >>> write_surfaces(site_surfaces(router, cells, courses, arrive_by="08:30"),
+    ...                "out/reisezeiten")
     [PosixPath('out/reisezeiten/reisezeit_KS01.tif'), ...]
+    >>> sorted(p.name for p in Path("out/reisezeiten").iterdir())[:4]
+    ['reisezeit_KS01.qml', 'reisezeit_KS01.tif', 'reisezeit_KS02.qml', 'reisezeit_KS02.tif']
     """
     raw = list(surfaces.values()) if isinstance(surfaces, Mapping) else list(surfaces)
     items: list[Surface] = [s if isinstance(s, Surface) else s.to_surface() for s in raw]

@@ -561,13 +561,19 @@ def write_qgis_project(
 
     Examples
     --------
+    >>> from kurszugang.analysis.layers import result_layers
+    >>> from kurszugang.output.geopackage import write_geopackage, write_surfaces
+    >>> Path("out").mkdir()
+    >>> _ = write_geopackage("out/kurszugang.gpkg", result_layers(access, gemeinden,
+    ...                                                           courses=courses))
+    >>> _ = write_surfaces([surface], "out/reisezeitflaechen")
     >>> write_qgis_project(
     ...     "out/kurszugang.qgz", gpkg="out/kurszugang.gpkg", title="Kurse im Landkreis",
     ...     groups={"Kursorte": [GpkgLayer("kursorte", "Kursorte")],
     ...             "Erreichbarkeit": [GpkgLayer("gemeinden", "Gemeinden")],
     ...             "Reisezeitflächen": [RasterLayer("reisezeitflaechen/reisezeit_KS01.tif",
     ...                                              "Reisezeitfläche KS01", visible=False)]},
-    ...     render_order=["Kursorte"])  # doctest: +SKIP
+    ...     render_order=["Kursorte"])
     PosixPath('out/kurszugang.qgz')
     """
     _check_language(language)
@@ -759,8 +765,16 @@ def write_run_project(
 
     Examples
     --------
-    >>> write_run_project("data/processed/demo")  # doctest: +SKIP
+    >>> from kurszugang.analysis.layers import result_layers
+    >>> from kurszugang.output.geopackage import write_geopackage
+    >>> Path("data/processed/demo").mkdir(parents=True)
+    >>> _ = write_geopackage("data/processed/demo/kurszugang.gpkg",
+    ...                      result_layers(access, gemeinden, courses=courses))
+    >>> write_run_project("data/processed/demo")
     PosixPath('data/processed/demo/kurszugang.qgz')
+    >>> import zipfile
+    >>> zipfile.ZipFile("data/processed/demo/kurszugang.qgz").namelist()
+    ['kurszugang.qgs']
     """
     _check_language(language)
     folder = Path(out_dir)
