@@ -98,6 +98,7 @@ def run_districts(configs: Sequence[Config], *, scheduler: str | None = None, n_
 
     Examples
     --------
+    >>> # starts a Dask cluster of worker processes and runs two whole districts (minutes)
     >>> results = run_districts([cfg_a, cfg_b], n_workers=2)  # doctest: +SKIP
     >>> [r.ok for r in results]  # doctest: +SKIP
     [True, True]

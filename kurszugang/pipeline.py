@@ -336,9 +336,14 @@ def run_analysis(cfg: Config, *, progress: bool = True, plan: bool = False,
 
     Examples
     --------
-    >>> import tempfile
-    >>> cfg = demo_config(tempfile.mkdtemp())
-    >>> run = run_analysis(cfg, progress=False)  # doctest: +SKIP
+    >>> import dataclasses
+    >>> cfg = demo_config("ergebnisse")
+    >>> cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, formats=("csv",)))
+    >>> run = run_analysis(cfg, progress=False)
+    >>> [f.name for f in run.files][:4]
+    ['pruefbericht.txt', 'datenlage.csv', 'gemeinden_uebersicht.csv', 'gemeinden_kursbesuch.csv']
+    >>> round(run.headline["share_pct"], 1), run.headline["gemeinden_without_course"]
+    (85.4, 8)
     """
     from kurszugang.output.render import render
 

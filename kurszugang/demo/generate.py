@@ -203,7 +203,8 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        The files written: boundaries, OSM, GTFS, courses, population grid, README.
+        The files written: boundaries, OSM, GTFS, courses, population grid, README and the run
+        configuration (as :meth:`kurszugang.demo.DemoFiles.all`).
 
     Raises
     ------
@@ -213,10 +214,13 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
     Examples
     --------
     >>> from kurszugang.demo.generate import generate
-    >>> paths = generate("/tmp/beispiel")  # doctest: +SKIP
-    >>> [p.name for p in paths]  # doctest: +SKIP
-    ['vg250_beispiel.gpkg', 'beispiel.osm', 'gtfs_beispiel.zip', 'kursorte_beispiel.csv', \
-'zensus_beispiel_100m.csv', 'README.md']
+    >>> paths = generate("beispiel")
+    >>> [p.name for p in paths]
+    ['vg250_beispiel.gpkg', 'beispiel.osm', 'gtfs_beispiel.zip', 'kursorte_beispiel.csv',
+     'zensus_beispiel_100m.csv', 'README.md', 'kurszugang_beispiel.toml']
+    >>> from kurszugang.demo import demo_files
+    >>> paths[2].read_bytes() == demo_files().gtfs.read_bytes()  # the bundled files
+    True
     """
     if int(seed) < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
@@ -277,7 +281,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["--out", "/tmp/beispiel", "--seed", "7"])  # doctest: +SKIP
+    >>> main(["--out", "beispiel", "--seed", "7"])
+    beispiel/vg250_beispiel.gpkg  (229376 bytes)
+    beispiel/beispiel.osm  (318644 bytes)
+    beispiel/gtfs_beispiel.zip  (13770 bytes)
+    beispiel/kursorte_beispiel.csv  (3360 bytes)
+    beispiel/zensus_beispiel_100m.csv  (123392 bytes)
+    beispiel/README.md  (2448 bytes)
+    beispiel/kurszugang_beispiel.toml  (541 bytes)
     0
     """
     parser = argparse.ArgumentParser(

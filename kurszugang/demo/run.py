@@ -64,8 +64,8 @@ def run_demo(out_dir: str | Path = DEFAULT_OUT_DIR, *, quiet: bool = False,
 
     Examples
     --------
-    >>> import tempfile
-    >>> paths = run_demo(tempfile.mkdtemp(), quiet=True)  # doctest: +SKIP
+    >>> # the whole demo with every output (maps, QGIS project): about half a minute
+    >>> paths = run_demo("demo", quiet=True)  # doctest: +SKIP
     """
     from kurszugang.config import load_config
     from kurszugang.pipeline import run_analysis
