@@ -29,7 +29,8 @@ show real outputs:
     absent.
 
 An example keeps ``# doctest: +SKIP`` only where it truly cannot run offline in a test (a
-download) and says why on the line before.
+download; the whole demo with every output, or a Dask cluster running several districts, which
+take far longer than a docstring should) and says why on the line before.
 """
 
 from __future__ import annotations
