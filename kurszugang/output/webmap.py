@@ -1410,11 +1410,10 @@ def _marker(site: pd.Series, code: str, sched: str, language: str, dx: int) -> A
 _PLAN_CSS = """
 .kz-plan{position:relative;width:30px;height:44px;
  filter:drop-shadow(0 0 1px #fff) drop-shadow(0 1px 2px rgba(0,0,0,.6))}
-.kz-plan svg{display:block}
+.kz-plan svg{display:block;overflow:visible}
 .kz-plan .kz-plan-badge{position:absolute;left:21px;top:-4px;min-width:15px;height:14px;
  padding:0 2px;border-radius:3px;border:1px solid #fff;color:#fff;box-sizing:border-box;
  font:bold 8px/12px Arial,sans-serif;text-align:center}
-.kz-plan svg{overflow:visible}
 .kz-plan-sym{display:inline-block;vertical-align:middle;margin-right:3px}
 .kz-popup.kz-plan-popup{min-width:330px}
 .kz-popup.kz-plan-popup td{white-space:normal}
@@ -1462,6 +1461,7 @@ def _proposal_frame(inp: MapInputs) -> pd.DataFrame:
     horizontal shift of formats proposed at the same site (side by side)."""
     assert inp.proposals is not None
     frame = inp.proposals.to_crs(WEB_CRS)
+    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
     frame = frame.assign(lat=frame.geometry.y.to_numpy(), lon=frame.geometry.x.to_numpy(),
                          format=frame["format"].astype(str),
                          candidate_id=frame["candidate_id"].astype(str))
@@ -1490,7 +1490,7 @@ def _proposal_popup(row: pd.Series, language: str) -> tuple[str, str]:
     code, words = _format_words(row["format"], language)
     name = row["name"] if isinstance(row.get("name"), str) and row["name"] else row[
         "candidate_id"]
-    source = str(row.get("source", ""))
+    source = row.get("source") if isinstance(row.get("source"), str) else ""
     rows = [(t["plan_format"], words),
             (t["plan_source"], t.get(f"source_{source}", source) or t["unknown"]),
             (t["plan_reached"], _figure(row.get("reached"), language)),
