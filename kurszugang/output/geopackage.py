@@ -40,6 +40,8 @@ from kurszugang.output.style import (
     COURSE_TYPE_STYLES,
     COVERAGE_CLASSES,
     OTHER_TYPE_COLOUR,
+    PROPOSAL_AREA_COLOUR,
+    PROPOSAL_COLOUR,
     TRAVEL_TIME_CLASSES,
     class_ranges,
 )
@@ -352,12 +354,12 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
             for i, lab in enumerate(labels)])
         geometry = 2
     elif name == "plan_vorschlaege":
-        renderer = _single("marker", _marker_props("#d7191c", size=6.0, shape="star",
+        renderer = _single("marker", _marker_props(PROPOSAL_COLOUR, size=6.0, shape="star",
                                                    outline="#000000", outline_width=0.4))
         geometry = 0
     elif name == "plan_einzugsbereiche":
-        renderer = _single("fill", _fill_props("#fdae61", alpha=90, outline="#d7191c",
-                                               outline_width=0.4))
+        renderer = _single("fill", _fill_props(PROPOSAL_AREA_COLOUR, alpha=90,
+                                               outline=PROPOSAL_COLOUR, outline_width=0.4))
         geometry = 2
     elif name == "kreis":
         renderer = _single("fill", {"color": "0,0,0,0", "style": "no",

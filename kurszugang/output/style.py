@@ -10,7 +10,9 @@ browser, in QGIS and on paper:
   Gemeinden), 0-15-30-45-60-90 min, green (near) to red (far), ColorBrewer RdYlGn;
 - :data:`NO_DATA_COLOUR`: no participants, no result, or beyond the last class;
 - :data:`COURSE_TYPE_STYLES` and :data:`SCHEDULE_STYLES`: colour, symbol and names of each course
-  type and the badge of each schedule (colour-blind-safe palette, Okabe-Ito plus two).
+  type and the badge of each schedule (colour-blind-safe palette, Okabe-Ito plus two);
+- :data:`PROPOSAL_COLOUR` and :data:`PROPOSAL_AREA_COLOUR`: the planning's proposed sites (a
+  star, never a round course-site marker) and their catchments.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ __all__ = [
     "COVERAGE_CLASSES",
     "NO_DATA_COLOUR",
     "OTHER_TYPE_COLOUR",
+    "PROPOSAL_AREA_COLOUR",
+    "PROPOSAL_COLOUR",
     "SCHEDULE_STYLES",
     "TRAVEL_TIME_CLASSES",
     "CourseTypeStyle",
@@ -97,6 +101,11 @@ NO_DATA_COLOUR = "#bdbdbd"
 #: Fill colours of clustered course markers (few, some, many): dark blue-greys, never a class
 #: colour, so that a cluster is not read as a travel-time or coverage class.
 CLUSTER_COLOURS: tuple[str, str, str] = ("#546e7a", "#37474f", "#263238")
+#: Colour of a site proposed by the planning (``kurszugang plan``), drawn as a star with a dark
+#: outline: the star tells it apart from the round course-site markers, whatever their colour.
+PROPOSAL_COLOUR = "#d7191c"
+#: Fill of a proposed site's catchment (light, outlined in :data:`PROPOSAL_COLOUR`).
+PROPOSAL_AREA_COLOUR = "#fdae61"
 
 
 def class_ranges(classes: tuple[tuple[float, str], ...]) -> list[tuple[float, float, str]]:

@@ -16,6 +16,8 @@
 - "von hier aus": a click in a populated cell (or an address found by the search) lists the
   courses that can be attended from there at their times, there and back, with the journeys leg
   by leg (computed in the run, :mod:`kurszugang.analysis.from_here`);
+- the planning's proposed sites (``kurszugang plan``) as stars with their catchments, a popup
+  per site with its course format, source, participants and weeks to a class start;
 - a grouped layer control (collapsed at start), legend, info box, scale, fullscreen, a search of
   Gemeinden, places, streets and addresses, the attribution of every data source.
 
@@ -59,6 +61,8 @@ from kurszugang.output.style import (
     COVERAGE_CLASSES,
     NO_DATA_COLOUR,
     OTHER_TYPE_COLOUR,
+    PROPOSAL_AREA_COLOUR,
+    PROPOSAL_COLOUR,
     SCHEDULE_STYLES,
     TRAVEL_TIME_CLASSES,
     CourseTypeStyle,
@@ -229,6 +233,21 @@ _TEXT: dict[str, dict[str, str]] = {
         "here_hint": "Klick in eine bewohnte Rasterzelle oder Adresssuche: welche Kurse von dort erreichbar sind",
         "here_stats": "Von hier aus: {n} von {m} Wegen ohne Einzelheiten der Verbindung",
         "min_short": "min",
+        "group_plan": "Planung",
+        "plan_layer": "Vorschläge der Planung",
+        "plan_format": "Kursformat",
+        "plan_source": "Herkunft",
+        "plan_reached": "Potenzielle Teilnehmende in Reichweite",
+        "plan_assigned": "davon diesem Standort zugeordnet",
+        "plan_weeks": "Wochen bis Kursstart",
+        "plan_k": "Standorte im Vorschlag",
+        "plan_care": "mit Kinderbetreuung",
+        "plan_tip": "Vorschlag",
+        "legend_plan": "Vorgeschlagener Standort (Planung)",
+        "legend_plan_area": "Einzugsbereich eines Vorschlags",
+        "source_bestehend": "bestehender Kursort",
+        "source_Haltestelle": "Haltestelle",
+        "source_Liste": "eigene Liste",
     },
     "en": {
         "title": "Access to integration courses",
@@ -340,6 +359,21 @@ _TEXT: dict[str, dict[str, str]] = {
         "here_hint": "Click a populated grid cell or search an address: which courses can be reached from there",
         "here_stats": "From here: {n} of {m} ways without journey details",
         "min_short": "min",
+        "group_plan": "Planning",
+        "plan_layer": "Planning proposals",
+        "plan_format": "Course format",
+        "plan_source": "Source",
+        "plan_reached": "Potential participants within reach",
+        "plan_assigned": "of them assigned to this site",
+        "plan_weeks": "Weeks to a class start",
+        "plan_k": "Sites in the proposal",
+        "plan_care": "with childcare",
+        "plan_tip": "Proposal",
+        "legend_plan": "Proposed site (planning)",
+        "legend_plan_area": "Catchment of a proposal",
+        "source_bestehend": "existing course site",
+        "source_Haltestelle": "stop",
+        "source_Liste": "own list",
     },
 }
 
@@ -659,6 +693,13 @@ class MapInputs:
         Per Gemeinde the course behind its median time (table ``naechster_kurs``).
     early_arrival_min
         The coverage's earliest arrival before the start (minutes).
+    proposals
+        The planning's proposed sites (layer ``plan_vorschlaege``: ``format``, ``candidate_id``,
+        ``name``; optionally ``source``, ``k``, ``participants_assigned``, ``weeks_to_start``;
+        points, any CRS); None or empty: no proposals overlay.
+    proposal_catchments
+        Their catchments (layer ``plan_einzugsbereiche``: ``format``, ``candidate_id``;
+        optionally ``participants``; polygons, any CRS), drawn with the proposals.
     """
 
     gemeinden: gpd.GeoDataFrame
@@ -676,6 +717,8 @@ class MapInputs:
     addresses: pd.DataFrame | None = None
     nearest: pd.DataFrame | None = None
     early_arrival_min: float = 30.0
+    proposals: gpd.GeoDataFrame | None = None
+    proposal_catchments: gpd.GeoDataFrame | None = None
 
 
 @dataclass
@@ -719,6 +762,12 @@ def _check_inputs(inputs: MapInputs, language: str) -> None:
     if inputs.stops is not None:
         _need_columns(inputs.stops, ("stop_id", "stop_name", "departures"), "the stops")
         _need_crs(inputs.stops, "the stops")
+    for frame, what in ((inputs.proposals, "the proposals"),
+                        (inputs.proposal_catchments, "the proposals' catchments")):
+        if frame is not None:
+            _need_columns(frame, ("format", "candidate_id", *(
+                ("name",) if frame is inputs.proposals else ())), what)
+            _need_crs(frame, what)
 
 
 def build_webmap(inputs: MapInputs | None = None, /, *, course_type: str | None = None,
@@ -787,6 +836,8 @@ def build_webmap(inputs: MapInputs | None = None, /, *, course_type: str | None 
         folium.map.CustomPane(name, z_index=z, pointer_events=name in ("kz-fill", "kz-stops")
                               ).add_to(m)
     cluster = _sites(m, page, inp.courses)
+    if _has_proposals(inp):
+        _proposals(m, page, inp)
     gem_wgs = _to_wgs84(inp.gemeinden[["ags", "gen", inp.gemeinden.geometry.name]],
                         simplify_m=10.0)
     gem_wgs["ags"] = gem_wgs["ags"].astype("string")
@@ -1353,6 +1404,166 @@ def _marker(site: pd.Series, code: str, sched: str, language: str, dx: int) -> A
                                              class_name="kz-site-icon"))
 
 
+# --------------------------------------------------------------------------------------------
+# The planning's proposals (kurszugang plan): a star per proposed site, its catchment
+# --------------------------------------------------------------------------------------------
+_PLAN_CSS = """
+.kz-plan{position:relative;width:30px;height:44px;
+ filter:drop-shadow(0 0 1px #fff) drop-shadow(0 1px 2px rgba(0,0,0,.6))}
+.kz-plan svg{display:block;overflow:visible}
+.kz-plan .kz-plan-badge{position:absolute;left:21px;top:-4px;min-width:15px;height:14px;
+ padding:0 2px;border-radius:3px;border:1px solid #fff;color:#fff;box-sizing:border-box;
+ font:bold 8px/12px Arial,sans-serif;text-align:center}
+.kz-plan-sym{display:inline-block;vertical-align:middle;margin-right:3px}
+.kz-popup.kz-plan-popup{min-width:330px}
+.kz-popup.kz-plan-popup td{white-space:normal}
+"""
+_STAR = "M15 1.5l3.9 8.2 9 1.1-6.6 6.2 1.7 8.9L15 21.5l-8 4.4 1.7-8.9-6.6-6.2 9-1.1z"
+
+
+def _has_proposals(inp: MapInputs) -> bool:
+    return inp.proposals is not None and len(inp.proposals) > 0
+
+
+def _star_svg(width: int, height: int, foot_dx: int = 0) -> str:
+    """A star, or (taller than wide) a star on a stem whose foot, ``foot_dx`` units beside
+    the star, is the site (30 x 44 units: the star on top)."""
+    foot = 15 + foot_dx
+    stem = (f'<path d="M15 26L{foot} 41" stroke="#000" stroke-width="2"/>'
+            f'<circle cx="{foot}" cy="41" r="2.6" fill="#000" stroke="#fff" stroke-width="1"/>'
+            if height > width else "")
+    box = "0 0 30 44" if height > width else "0 0 30 28"
+    return (f'<svg width="{width}" height="{height}" viewBox="{box}" aria-hidden="true">'
+            f'{stem}<path d="{_STAR}" fill="{PROPOSAL_COLOUR}" stroke="#000" '
+            'stroke-width="1.3" stroke-linejoin="round"/></svg>')
+
+
+def _format_words(label: str, language: str) -> tuple[str, str]:
+    """The course type of a planned format and the format in words (not escaped):
+    ``"alpha Mo,Di,Mi,Do,Fr 08:30-12:45"`` -> ``"Alphabetisierungskurs (Mo–Fr 08:30–12:45)"``;
+    a label of another form is returned as it is."""
+    parts = str(label).split(" ", 3)
+    days = parts[1].split(",") if len(parts) >= 3 else []
+    if not days or not set(days) <= set(_WEEKDAYS["de"]):
+        return "", str(label)
+    pattern = "".join("1" if d in days else "0" for d in _WEEKDAYS["de"])
+    day_text = _weekday_text(pd.Series([pattern]), language).iloc[0]
+    rest = parts[3] if len(parts) > 3 else ""
+    if rest == "mit Kinderbetreuung":
+        rest = _t(language, "plan_care")
+    extra = f", {rest}" if rest else ""
+    return parts[0], (f"{_type_name(parts[0], language)} ({day_text} "
+                      f"{parts[2].replace('-', '–')}{extra})")
+
+
+def _proposal_frame(inp: MapInputs) -> pd.DataFrame:
+    """The proposals in lat/lon with their catchment's participants (``reached``) and the
+    horizontal shift of formats proposed at the same site (side by side)."""
+    assert inp.proposals is not None
+    frame = inp.proposals.to_crs(WEB_CRS)
+    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+    frame = frame.assign(lat=frame.geometry.y.to_numpy(), lon=frame.geometry.x.to_numpy(),
+                         format=frame["format"].astype(str),
+                         candidate_id=frame["candidate_id"].astype(str))
+    areas = inp.proposal_catchments
+    if areas is not None and "participants" in areas.columns:
+        reached = pd.DataFrame(areas.drop(columns=areas.geometry.name)).astype(
+            {"format": str, "candidate_id": str}).drop_duplicates(["format", "candidate_id"])
+        frame = frame.merge(reached[["format", "candidate_id", "participants"]].rename(
+            columns={"participants": "reached"}), on=["format", "candidate_id"], how="left")
+    else:
+        frame = frame.assign(reached=np.nan)
+    pos = frame.groupby("candidate_id", sort=False).cumcount()
+    n = frame.groupby("candidate_id", sort=False)["candidate_id"].transform("size")
+    return frame.assign(dx=((pos - (n - 1) / 2.0) * 32.0).round().astype(int))
+
+
+def _figure(value: object, language: str, decimals: int = 1) -> str:
+    num = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    ok = pd.notna(num) and math.isfinite(float(num))
+    return _one_number(float(num), language, decimals) if ok else _t(language, "unknown")
+
+
+def _proposal_popup(row: pd.Series, language: str) -> tuple[str, str]:
+    """A proposal's popup (escaped HTML) and its tooltip (plain text)."""
+    t = _TEXT[language]
+    code, words = _format_words(row["format"], language)
+    name = row["name"] if isinstance(row.get("name"), str) and row["name"] else row[
+        "candidate_id"]
+    source = row.get("source") if isinstance(row.get("source"), str) else ""
+    rows = [(t["plan_format"], words),
+            (t["plan_source"], t.get(f"source_{source}", source) or t["unknown"]),
+            (t["plan_reached"], _figure(row.get("reached"), language)),
+            (t["plan_assigned"], _figure(row.get("participants_assigned"), language)),
+            (t["plan_weeks"], _figure(row.get("weeks_to_start"), language)),
+            (t["plan_k"], _figure(row.get("k"), language, 0))]
+    sym = _symbol_html(code, language) if code else ""
+    body = "".join(f"<tr><td>{_esc(k)}</td><td>{sym if i == 0 else ''}{_esc(v)}</td></tr>"
+                   for i, (k, v) in enumerate(rows))
+    popup = (f"<div class='kz-popup kz-plan-popup'><h4>{_plan_sym(16)}{_esc(name)}</h4>"
+             f"<table>{body}</table></div>")
+    return popup, f"{t['plan_tip']}: {name} – {words}"
+
+
+def _plan_sym(size: int) -> str:
+    return f'<span class="kz-plan-sym">{_star_svg(size, size)}</span>'
+
+
+def _proposal_marker(row: pd.Series, language: str) -> Any:
+    import folium
+
+    code, _ = _format_words(row["format"], language)
+    style = _type_style(code) if code else None
+    badge = "" if style is None else (
+        f'<span class="kz-plan-badge" style="background:{style.colour}">'
+        f"{_esc(style.symbol_de if language == 'de' else style.symbol_en)}</span>")
+    icon_html = (f'<div class="kz-plan" data-kz="{_esc(row["candidate_id"])}">'
+                 f"{_star_svg(30, 44, -int(row['dx']))}{badge}</div>")
+    return folium.Marker([float(row["lat"]), float(row["lon"])], z_index_offset=1000,
+                         icon=folium.DivIcon(html=icon_html, icon_size=(30, 44),
+                                             icon_anchor=(15 - int(row["dx"]), 41),
+                                             class_name="kz-plan-icon"))
+
+
+def _proposals(m: folium.Map, page: _Page, inp: MapInputs) -> None:
+    """One overlay (on at start): a star per proposed site and format with its popup, and the
+    catchments below them (not clickable: clicks reach the Gemeinden and "von hier aus")."""
+    import folium
+
+    root: Any = m.get_root()
+    root.header.add_child(folium.Element(f"<style>{_PLAN_CSS}</style>"), name="kz_plan_css")
+    folium.map.CustomPane("kz-plan", z_index=398, pointer_events=False).add_to(m)
+    name = page.t("plan_layer")
+    group = folium.FeatureGroup(name=name, show=True)
+    group.add_to(m)
+    areas = inp.proposal_catchments
+    if areas is not None and len(areas):
+        frame = _to_wgs84(areas[[areas.geometry.name]], simplify_m=25.0)
+        frame = frame[~frame.geometry.is_empty].copy()
+        frame["style"] = [{"fillColor": PROPOSAL_AREA_COLOUR, "color": PROPOSAL_COLOUR,
+                           "weight": 1.5, "fillOpacity": 0.35}] * len(frame)
+        layer = _geo_layer(page, _geojson(frame, ["style"]), name=name, pane="kz-plan",
+                           interactive=False)
+        layer.add_to(group)
+        page.refs["plan_areas"] = layer
+    for _, row in _proposal_frame(inp).iterrows():  # one marker per format and site
+        popup, tip = _proposal_popup(row, page.language)
+        marker = _proposal_marker(row, page.language)
+        marker.add_to(group)
+        marker.add_child(_popup_element(popup, 380))
+        marker.add_child(_tooltip_element(tip))
+    g = page.group("plan", page.t("group_plan"), open_=True)
+    page.add(g, name, group, show=True, symbol=["★", PROPOSAL_COLOUR])
+
+
+def _plan_legend(language: str) -> list[str]:
+    t = _TEXT[language]
+    return [f"<div><b>{t['group_plan']}</b></div>",
+            f"<div>{_plan_sym(18)}{t['legend_plan']}</div>",
+            f'<div><span class="kz-swatch" style="background:{PROPOSAL_AREA_COLOUR};'
+            f'border-color:{PROPOSAL_COLOUR}"></span>{t["legend_plan_area"]}</div>']
+
+
 def _type_order(values: pd.Series) -> pd.Series:
     """Sort key: course types in the order of COURSE_TYPE_STYLES, schedules as listed."""
     if values.name == "course_type":
@@ -1373,7 +1584,8 @@ def _boxes(m: folium.Map, page: _Page, inp: MapInputs, course_type: str | None) 
     travel = (inp.isochrones is not None or inp.surface is not None
               or "minutes_nearest" in inp.coverage.columns)
     m.add_child(_control_element("bottomleft", _legend_html(inp.courses, lang, course_type,
-                                                            travel), "kz-legend"))
+                                                            travel, _has_proposals(inp)),
+                                 "kz-legend"))
 
 
 def _datenlage_html(table: pd.DataFrame | None, language: str) -> str:
@@ -1410,7 +1622,7 @@ def _info_html(date: dt.date, parameters: Mapping[str, object], courses: CourseL
 
 
 def _legend_html(courses: CourseList | CourseView, language: str, course_type: str | None,
-                 travel_times: bool) -> str:
+                 travel_times: bool, proposals: bool = False) -> str:
     t = _TEXT[language]
     type_label = (t["coverage_any"] if course_type is None
                   else _type_name(course_type, language))
@@ -1447,6 +1659,8 @@ def _legend_html(courses: CourseList | CourseView, language: str, course_type: s
                      f"{_esc(_schedule_name(code, language))}</div>")
     parts.append(f'<div><span class="kz-sym" style="background:{CLUSTER_COLOURS[1]}">3</span>'
                  f"{t['legend_cluster']}</div>")
+    if proposals:
+        parts += _plan_legend(language)
     parts.append("</details>")
     return "".join(parts)
 
@@ -1881,7 +2095,8 @@ def write_webmap(m: folium.Map, path: str | Path, *, offline: bool = True) -> Pa
 
 def map_inputs(results: Results) -> MapInputs:
     """What :func:`build_webmap` draws, from a run's Results alone (older Results without the
-    tables of "von hier aus" give a map without it)."""
+    tables of "von hier aus" give a map without it; the proposals of ``kurszugang plan`` where
+    the Results have its layers)."""
     from kurszugang.output.render import course_view, map_parameters
 
     kreis = results.layer("kreis").rename(columns={"name": "gen"})
@@ -1890,6 +2105,9 @@ def map_inputs(results: Results) -> MapInputs:
 
     def table(name: str) -> pd.DataFrame | None:
         return results.table(name) if name in tables else None
+
+    def layer(name: str) -> gpd.GeoDataFrame | None:
+        return results.layer(name) if name in results.layers else None
 
     here = None
     if "von_hier" in tables and "verbindungen" in tables and "raster" in results.layers:
@@ -1905,7 +2123,8 @@ def map_inputs(results: Results) -> MapInputs:
         if "haltestellen" in results.layers else None,
         attribution=list(results.info.attribution), datenlage=table("datenlage"),
         from_here=here, addresses=table("adressen"), nearest=table("naechster_kurs"),
-        early_arrival_min=results.info.early_arrival_min)
+        early_arrival_min=results.info.early_arrival_min, proposals=layer("plan_vorschlaege"),
+        proposal_catchments=layer("plan_einzugsbereiche"))
 
 
 def render_webmap(results: Results, path: str | Path) -> Path:
