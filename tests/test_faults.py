@@ -209,3 +209,20 @@ def test_a_run_that_failed_in_this_process_leaves_the_folder_marked_and_a_retry_
         with pytest.raises(OutputError, match="anderen Lauf"), RunLock(tmp_path):
             pass  # while a run lives, the folder stays its own
     assert not (tmp_path / LOCK_NAME).exists()
+
+
+def test_two_demo_runs_into_two_folders_give_the_same_bytes_in_every_file(
+        tmp_path: Path, clean_run: Path) -> None:
+    """Every file, not only the tables: GeoPackage, GeoTIFFs, workbook, maps, PDF, summary,
+    QGIS project, saved Results. The second run starts from another working folder into a
+    folder of another name, so neither may leak into a file."""
+    out = tmp_path / "zweiter Lauf"
+    res = subprocess.run([sys.executable, "-m", "kurszugang", "demo", "--out", str(out), "-q"],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    first = sorted(str(p.relative_to(clean_run)) for p in _final_files(clean_run))
+    second = sorted(str(p.relative_to(out)) for p in _final_files(out))
+    assert first == second and len(first) >= 30
+    differ = [name for name in first
+              if (clean_run / name).read_bytes() != (out / name).read_bytes()]
+    assert differ == []
