@@ -19,13 +19,14 @@ import datetime as dt
 import logging
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _docs import write_section  # noqa: E402
 
 from kurszugang.analysis.catchments import isochrones, site_surfaces  # noqa: E402
 from kurszugang.analysis.coverage import RouterPool, course_access, coverage_summary, gaps  # noqa: E402
@@ -101,15 +102,7 @@ def main() -> None:
             f"Measured {dt.date.today().isoformat()} on {machine} with\n"
             "`.venv/bin/python benchmarks/bench_analysis.py --write` (second of two runs).\n"
             "Goal: seconds, not minutes.\n\n" + text + "\n")
-        path = ROOT / "docs" / "benchmarks.md"
-        old = path.read_text() if path.exists() else "# Benchmarks\n"
-        pattern = r"## Analysis of the demo district\n.*?(?=\n## |\Z)"
-        if re.search(pattern, old, flags=re.S):
-            old = re.sub(pattern, section.rstrip() + "\n", old, flags=re.S)
-        else:
-            old = old.rstrip() + "\n\n" + section
-        path.write_text(old)
-        print(f"updated {path}")
+        write_section("## Analysis of the demo district", section)
 
 
 if __name__ == "__main__":

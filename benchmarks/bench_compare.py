@@ -32,7 +32,6 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -47,6 +46,8 @@ from pyproj import Transformer
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _docs import write_section  # noqa: E402
 
 from kurszugang.io.gtfs import read_gtfs  # noqa: E402
 from kurszugang.routing.raptor import INF, Window, expand_events  # noqa: E402
@@ -801,17 +802,7 @@ def _explain(p1: dict, p2: dict) -> None:
 
 
 def _write_section(text: str) -> Path:
-    path = ROOT / "docs" / "benchmarks.md"
-    section = HEADING + "\n\n" + text.rstrip() + "\n"
-    old = path.read_text() if path.exists() else (
-        "# Benchmarks\n\nSpeed and memory, measured on this project's 2-core machine.\n")
-    pattern = re.escape(HEADING) + r"\n.*?(?=\n## |\Z)"
-    if re.search(pattern, old, flags=re.S):
-        new = re.sub(pattern, lambda _: section, old, flags=re.S)
-    else:
-        new = old.rstrip() + "\n\n" + section
-    path.write_text(new)
-    return path
+    return write_section(HEADING, HEADING + "\n\n" + text.rstrip() + "\n")
 
 
 def main() -> None:

@@ -32,7 +32,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _docs import write_section  # noqa: E402
 from national_feed import DEFAULT_OUT, ZUG, NationalFeed, build_national_feed  # noqa: E402
 
 from kurszugang.io.gtfs import read_gtfs  # noqa: E402
@@ -255,16 +255,7 @@ def _write(args: argparse.Namespace, commands: list[str], text: str, minutes: fl
         "The commands:\n\n"
         f"{cmds}\n\n{text}\n\n{_EXPLAINED}"
     )
-    path = ROOT / "docs" / "benchmarks.md"
-    old = path.read_text() if path.exists() else (
-        "# Benchmarks\n\nSpeed and memory, measured on this project's 2-core machine.\n")
-    pattern = re.escape(HEADING) + r"\n.*?(?=\n## |\Z)"
-    if HEADING in old:
-        old = re.sub(pattern, lambda _: section.rstrip() + "\n", old, flags=re.S)
-    else:
-        old = old.rstrip() + "\n\n" + section
-    path.write_text(old)
-    print(f"updated {path}")
+    write_section(HEADING, section)
 
 
 if __name__ == "__main__":

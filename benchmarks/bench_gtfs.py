@@ -42,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _docs import write_section  # noqa: E402
 from bench_extract import _machine  # noqa: E402
 from national_feed import DEFAULT_OUT, ZUG, build_national_feed  # noqa: E402
 
@@ -309,15 +310,7 @@ def main() -> None:
         "What ran:\n\n"
         f"{cmds}\n\n{text}\n\n{_EXPLAINED}"
     )
-    path = ROOT / "docs" / "benchmarks.md"
-    old = path.read_text()
-    pattern = re.escape(HEADING) + r"\n.*?(?=\n## |\Z)"
-    if HEADING in old:
-        old = re.sub(pattern, lambda _: section.rstrip() + "\n", old, flags=re.S)
-    else:
-        old = old.rstrip() + "\n\n" + section
-    path.write_text(old)
-    print(f"updated {path}")
+    write_section(HEADING, section)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import datetime as dt
 import logging
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _docs import write_section  # noqa: E402
 
 from kurszugang.analysis.coverage import RouterPool  # noqa: E402
 from kurszugang.analysis.grid import analysis_grid  # noqa: E402
@@ -226,15 +227,7 @@ def main() -> None:
             "with best_sites' formulation alone and with the alternative that maximises the sum "
             "of x with x_gj <= P_g y_j instead of z (ratio in the same run). \"Warm-up run\" is the first run in the process (numba kernels compiled or "
             "loaded from the cache, routers and walking legs built).\n\n" + text + "\n")
-        path = ROOT / "docs" / "benchmarks.md"
-        old = path.read_text() if path.exists() else "# Benchmarks\n"
-        pattern = r"## Planning on the demo district\n.*?(?=\n## |\Z)"
-        if re.search(pattern, old, flags=re.S):
-            old = re.sub(pattern, section.rstrip() + "\n", old, flags=re.S)
-        else:
-            old = old.rstrip() + "\n\n" + section
-        path.write_text(old)
-        print(f"updated {path}")
+        write_section("## Planning on the demo district", section)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -32,6 +31,8 @@ from pyproj import Transformer
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _docs import write_section  # noqa: E402
 
 from kurszugang.io.gtfs import read_gtfs  # noqa: E402
 from kurszugang.routing.raptor import Window, reduce_events  # noqa: E402
@@ -162,14 +163,7 @@ def main() -> None:
             "process's CPU time, the steadier figure when other work shares the cores).\n\n"
             + text + "\n"
         )
-        path = ROOT / "docs" / "benchmarks.md"
-        old = path.read_text() if path.exists() else "# Benchmarks\n\nSpeed and memory, measured on this project's 2-core machine.\n"
-        if "## Router (Zug feed)" in old:
-            old = re.sub(r"## Router \(Zug feed\)\n.*?(?=\n## |\Z)", section.rstrip() + "\n", old, flags=re.S)
-        else:
-            old = old.rstrip() + "\n\n" + section
-        path.write_text(old)
-        print(f"updated {path}")
+        write_section("## Router (Zug feed)", section)
 
 
 if __name__ == "__main__":

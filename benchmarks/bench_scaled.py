@@ -28,7 +28,6 @@ import json
 import math
 import os
 import platform
-import re
 import resource
 import statistics
 import subprocess
@@ -44,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _docs import write_section  # noqa: E402
 from scaled_feed import scaled_feed, tile_grid  # noqa: E402
 
 from kurszugang.io.gtfs import read_gtfs  # noqa: E402
@@ -390,16 +390,7 @@ def _report(results: list[dict], fixed: dict[str, dict], meta: dict, *, write: b
     print(build + "\n\n" + query)
     if write:
         section = _section(results, fixed, meta)
-        path = ROOT / "docs" / "benchmarks.md"
-        old = path.read_text() if path.exists() else (
-            "# Benchmarks\n\nSpeed and memory, measured on this project's 2-core machine.\n")
-        pattern = re.escape(HEADING) + r"\n.*?(?=\n## |\Z)"
-        if re.search(pattern, old, flags=re.S):
-            new = re.sub(pattern, lambda _: section.rstrip() + "\n", old, flags=re.S)
-        else:
-            new = old.rstrip() + "\n\n" + section
-        path.write_text(new)
-        print(f"updated {path}")
+        write_section(HEADING, section)
 
 
 if __name__ == "__main__":
