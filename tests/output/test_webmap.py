@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import folium
@@ -30,10 +29,8 @@ from kurszugang.output.webmap import (
     render_webmap,
     write_webmap,
 )
+from tests.output.conftest import open_map as _open
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SURFACE_SITES = ("KS01", "KS06")
 PARAMETERS = {"Reisezeit je Weg": "höchstens 45 min", "Ankunft": "frühestens 30 min vor Beginn"}
 
@@ -241,21 +238,6 @@ def test_english_page(wm, tmp_path):
 
 
 # --- the page in a real browser -------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
-                    "chromium; .ci/run does)")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright is not installed (pip install playwright)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
 
 def _offline_page(browser, path: Path):
     """Open the page with every http(s) request aborted (no internet); collect errors."""
@@ -481,17 +463,6 @@ def _with_payloads(results):
 @pytest.fixture(scope="module")
 def run_page(demo_results, tmp_path_factory):
     return render_webmap(demo_results, tmp_path_factory.mktemp("karte") / "karte.html")
-
-
-def _open(browser, path: Path, size=(1366, 768)):
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.route("**/*", lambda r: r.abort() if r.request.url.startswith(("http:", "https:"))
-               else r.continue_())
-    page.goto(path.as_uri())
-    page.wait_for_function("() => window.kurszugangKarte && window.kurszugangKarte.ready")
-    return page, errors
 
 
 _EVERY_FEATURE = """() => {

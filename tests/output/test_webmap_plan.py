@@ -5,17 +5,13 @@ run without planning, and input text with markup and template syntax shown as te
 from __future__ import annotations
 
 import dataclasses
-import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from kurszugang.output.webmap import map_inputs, render_webmap
+from tests.output.conftest import open_map as _open
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 FORMATS = ("alpha Mo-Fr 08:30-12:45", "allgemein Di,Do 09:00-12:15")
 LAYER = "Vorschläge der Planung"
 PAYLOADS = ('<img src=x onerror="window.__xss=1">', "`${window.__xss=2}`", "{{ 7*7 }}{% raw %}",
@@ -32,33 +28,6 @@ def plan_run(tmp_path_factory):
         cfg, plan=dataclasses.replace(cfg.plan, formats=FORMATS, k_max=3),
         output=dataclasses.replace(cfg.output, formats=("html",)))
     return run_analysis(cfg, progress=False, plan=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
-                    "chromium; .ci/run does)")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="playwright is not installed (pip install playwright)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def _open(browser, path: Path, size=(1366, 768)):
-    """The page with every http(s) request aborted (no internet), and its script errors."""
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.route("**/*", lambda r: r.abort() if r.request.url.startswith(("http:", "https:"))
-               else r.continue_())
-    page.goto(path.as_uri())
-    page.wait_for_function("() => window.kurszugangKarte && window.kurszugangKarte.ready")
-    return page, errors
 
 
 def _de(value: float) -> str:
