@@ -65,6 +65,7 @@ __all__ = [
     "generate_bavaria",
     "main",
     "tile_layout",
+    "write_config",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -773,6 +774,37 @@ def generate_bavaria(
     _say(quiet, f"done in {seconds['total']:.1f} s")
     return BavariaSet(out_dir=out, paths=paths, tiles=tiles, counts=counts, moved_cells=moved,
                       seconds=seconds)
+
+
+def write_config(path: Path, paths: dict[str, Path], out: Path, *,
+                 district: str = 'keys = "alle"', population: Path | None = None,
+                 formats: Sequence[str] | None = None) -> Path:
+    """A run config over the set (``district`` is the body of its [district] section): the
+    demo's school day and holiday, participant factor 0.05, output to ``out``."""
+    from kurszugang.demo import HOLIDAY_WEEKDAY, SCHOOL_DAY
+
+    listed = "" if formats is None else \
+        "formats = [" + ", ".join(f'"{f}"' for f in formats) + "]\n"
+    path.write_text(f"""[district]
+{district}
+
+[inputs]
+boundaries = "{paths['boundaries']}"
+gtfs = "{paths['gtfs']}"
+courses = "{paths['courses']}"
+population = "{population or paths['population']}"
+
+[dates]
+school_day = {SCHOOL_DAY.isoformat()}
+holiday = {HOLIDAY_WEEKDAY.isoformat()}
+
+[grid]
+participant_factor = 0.05
+
+[output]
+dir = "{out}"
+{listed}""", encoding="utf-8")
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,35 +35,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bavaria_synthetic import DEFAULT_OUT, generate_bavaria  # noqa: E402
+from bavaria_synthetic import DEFAULT_OUT, generate_bavaria, write_config  # noqa: E402
 from bench_extract import _machine  # noqa: E402
-
-from kurszugang.demo import HOLIDAY_WEEKDAY, SCHOOL_DAY  # noqa: E402
-
-
-def _config(paths: dict[str, Path], out: Path, folder: Path) -> Path:
-    text = f"""[district]
-keys = "alle"
-
-[inputs]
-boundaries = "{paths['boundaries']}"
-gtfs = "{paths['gtfs']}"
-courses = "{paths['courses']}"
-population = "{paths['population']}"
-
-[dates]
-school_day = {SCHOOL_DAY.isoformat()}
-holiday = {HOLIDAY_WEEKDAY.isoformat()}
-
-[grid]
-participant_factor = 0.05
-
-[output]
-dir = "{out}"
-"""
-    path = folder / "bayern.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 class _Sampler(threading.Thread):
@@ -135,7 +108,7 @@ def main() -> None:
     bavaria = generate_bavaria(data, n=args.n, columns=args.columns, quiet=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        cfg = _config(bavaria.paths, folder / "ausgabe", folder)
+        cfg = write_config(folder / "bayern.toml", bavaria.paths, folder / "ausgabe")
         load = os.getloadavg()[0]
         m = measure(cfg, args.workers, folder / "cache")
         done, median, lo, hi = per_kreis(folder / "ausgabe")

@@ -13,6 +13,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("KURSZUGANG_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
+def load_bavaria_script() -> Any:
+    """benchmarks/bavaria_synthetic.py as a module (the benchmarks are not a package)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "bavaria_synthetic", ROOT / "benchmarks" / "bavaria_synthetic.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def shared_file(relative: str) -> Path:
     """Path of a file in ../shared/data, or skip the test saying what is missing."""
     path = SHARED_DATA / relative

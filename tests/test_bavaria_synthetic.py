@@ -7,10 +7,7 @@ district cut from the set behaves like the demo district all the same.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -25,22 +22,12 @@ from kurszugang.io.boundaries import read_boundaries
 from kurszugang.io.courses import GERMANY_BBOX, read_courses
 from kurszugang.io.gtfs import read_gtfs
 from kurszugang.io.population import read_population_grid
+from tests.conftest import load_bavaria_script
 
-ROOT = Path(__file__).resolve().parents[1]
 KEYS = ["09101", "09102", "09103"]
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "bavaria_synthetic", ROOT / "benchmarks" / "bavaria_synthetic.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bs = _load_script()
+bs = load_bavaria_script()
 
 
 @pytest.fixture(scope="module")

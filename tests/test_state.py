@@ -8,11 +8,9 @@ the others, and write one row per Kreis in the combined overview.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import geopandas as gpd
@@ -22,55 +20,26 @@ import pytest
 import shapely
 
 from kurszugang.demo import HOLIDAY_WEEKDAY, SCHOOL_DAY
+from tests.conftest import load_bavaria_script
 
-ROOT = Path(__file__).resolve().parents[1]
 KEYS = ["09101", "09102", "09103"]
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "bavaria_synthetic", ROOT / "benchmarks" / "bavaria_synthetic.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+bs = load_bavaria_script()
 
 
 @pytest.fixture(scope="module")
 def bayern(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Three tiles in one row, 60 km apart (as in the 96-Kreis set)."""
-    bs = _load_script()
     return bs.generate_bavaria(tmp_path_factory.mktemp("bayern3"), n=3, columns=3,
                                spacing_km=60, quiet=True)
 
 
 def _config(folder: Path, paths: dict[str, Path], district: str, out: Path,
             population: Path | None = None) -> Path:
-    text = f"""
-[district]
-{district}
-
-[inputs]
-boundaries = "{paths['boundaries']}"
-gtfs = "{paths['gtfs']}"
-courses = "{paths['courses']}"
-population = "{population or paths['population']}"
-
-[dates]
-school_day = {SCHOOL_DAY.isoformat()}
-holiday = {HOLIDAY_WEEKDAY.isoformat()}
-
-[grid]
-participant_factor = 0.05
-
-[output]
-dir = "{out}"
-formats = ["csv", "xlsx", "gpkg", "html", "summary"]
-"""
-    path = folder / f"{out.name}.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return bs.write_config(folder / f"{out.name}.toml", paths, out, district=district,
+                           population=population,
+                           formats=("csv", "xlsx", "gpkg", "html", "summary"))
 
 
 def _cli(*args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
