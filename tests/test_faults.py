@@ -214,11 +214,12 @@ def test_a_run_that_failed_in_this_process_leaves_the_folder_marked_and_a_retry_
 def test_two_demo_runs_into_two_folders_give_the_same_bytes_in_every_file(
         tmp_path: Path, clean_run: Path) -> None:
     """Every file, not only the tables: GeoPackage, GeoTIFFs, workbook, maps, PDF, summary,
-    QGIS project, saved Results. The second run starts from another working folder into a
-    folder of another name, so neither may leak into a file."""
-    out = tmp_path / "zweiter Lauf"
+    QGIS project, saved Results. The second run writes into a folder of another name at another
+    depth, which must not leak into a file. (Both start from the same working folder, so both
+    import the same copy of the package: the settings record where its demo inputs lie.)"""
+    out = tmp_path / "tiefer" / "zweiter Lauf"
     res = subprocess.run([sys.executable, "-m", "kurszugang", "demo", "--out", str(out), "-q"],
-                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+                         capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     first = sorted(str(p.relative_to(clean_run)) for p in _final_files(clean_run))
     second = sorted(str(p.relative_to(out)) for p in _final_files(out))
