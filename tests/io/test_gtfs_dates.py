@@ -117,7 +117,7 @@ def test_a_date_without_service_reads_an_empty_day(
     assert tt.counts["trips_of_the_date"] == 0
     assert "Am 2018-12-25 (Dienstag) fährt laut Fahrplan keine Fahrt" in caplog.text
     # ... a day outside it is refused.
-    with pytest.raises(ServiceDateError, match="no trip runs on 2021-01-05"):
+    with pytest.raises(ServiceDateError, match="am 2021-01-05 \\(Dienstag\\) fährt keine Fahrt"):
         compile_timetable(full, "2021-01-05")
 
 
