@@ -402,7 +402,7 @@ def test_windows_1252_file_is_read_with_a_warning(tmp_path: Path) -> None:
     feed = read_gtfs(write_feed(tmp_path, {"routes.txt": routes}))
     assert feed.routes["route_long_name"].tolist() == ["Bahnhof - Brücke"]
     assert [str(p) for p in feed.report.warnings] == [
-        "routes.txt: is not UTF-8; read as Windows-1252 (cp1252): check umlauts"
+        "routes.txt: ist nicht UTF-8; gelesen als Windows-1252 (cp1252): Umlaute prüfen"
     ]
 
 
@@ -598,20 +598,21 @@ def test_empty_stops_file(tmp_path: Path) -> None:
 def test_text_file_named_zip(tmp_path: Path) -> None:
     path = tmp_path / "feed.zip"
     path.write_text("stop_id,stop_name\n1,Bahnhof\n", encoding="utf-8")
-    with pytest.raises(InputFormatError, match=r"feed.zip: is not a zip archive nor a folder"):
+    with pytest.raises(InputFormatError, match=r"feed.zip: ist weder ein Zip-Archiv noch ein Ordner"):
         read_gtfs(path)
 
 
 def test_zip_with_two_feeds(tmp_path: Path) -> None:
     files: dict[str, str | bytes | None] = {f"{d}/{k}": v for d in "ab" for k, v in BASE.items()}
     with pytest.raises(InputFormatError, match=(
-        r"feed.zip: holds several GTFS feeds \(in a/, b/\); unpack it and read one folder"
+        r"feed.zip: enthält mehrere GTFS-Fahrpläne \(in a/, b/\); entpacken und einen Ordner "
+        r"lesen"
     )):
         read_gtfs(write_feed(tmp_path, files, as_zip=True, base=False))
 
 
 def test_path_does_not_exist(tmp_path: Path) -> None:
-    with pytest.raises(InputFormatError, match="nothing.zip: does not exist"):
+    with pytest.raises(InputFormatError, match="nothing.zip: gibt es nicht"):
         read_gtfs(tmp_path / "nothing.zip")
 
 
@@ -676,8 +677,8 @@ def test_validate_not_a_zip(tmp_path: Path) -> None:
     path.write_text("hello", encoding="utf-8")
     report = validate_gtfs(path)
     assert [str(p) for p in report.errors] == [
-        "feed.zip: is not a zip archive nor a folder (expected a GTFS .zip or a folder of .txt "
-        "files)"
+        "feed.zip: ist weder ein Zip-Archiv noch ein Ordner (erwartet ein GTFS-.zip oder einen "
+        "Ordner mit .txt-Dateien)"
     ]
 
 
