@@ -60,7 +60,8 @@ from kurszugang.io._gtfs_tables import (
     _timed_neighbours,
     _untimed_message,
 )
-from kurszugang.io._report import ValidationReport
+from kurszugang.io._report import ValidationReport, german_number
+from kurszugang.words import plural
 
 logger = logging.getLogger("kurszugang.io.gtfs")
 
@@ -1004,9 +1005,9 @@ class _Loader:
                 p = _Pass(keys, gather=gather)
                 for trip in keys.filter(pa.array(rows > MAX_TRIP_STOP_TIMES)).to_pylist():
                     self._mark_long(p, trip, None)
-                logger.info("GTFS %s: stop_times.txt is not grouped by trip (%s trips are "
-                            "scattered); reading it again", self.path.name,
-                            f"{int(gather.sum()):,}")
+                logger.info("GTFS %s: stop_times.txt ist nicht nach Fahrten geordnet (%s "
+                            "verstreut) und wird noch einmal gelesen", self.path.name,
+                            plural(int(gather.sum()), "Fahrt", "Fahrten"))
             except InputFormatError as exc:
                 self._unreadable(file, exc)
                 p = _Pass(keys)
@@ -1147,12 +1148,16 @@ class _Loader:
             text = (f"copied the other time into {copied_arr:,} blank arrival_time and "
                     f"{copied_dep:,} blank departure_time fields")
             self.report.notes.append(text)
-            logger.info("GTFS %s: %s", self.path.name, text)
+            logger.info("GTFS %s: die jeweils andere Zeit in %s leere arrival_time und %s leere "
+                        "departure_time kopiert", self.path.name, german_number(copied_arr),
+                        german_number(copied_dep))
         if p.interpolated:
             text = (f"interpolated {p.interpolated:,} blank arrival/departure times in "
                     f"{p.interpolated_trips:,} trips")
             self.report.notes.append(text)
-            logger.info("GTFS %s: %s", self.path.name, text)
+            logger.info("GTFS %s: %s leere arrival_time/departure_time in %s interpoliert",
+                        self.path.name, german_number(p.interpolated),
+                        plural(p.interpolated_trips, "Fahrt", "Fahrten"))
         if not self.build:
             return
         if p.sink:
@@ -1607,7 +1612,8 @@ class _Loader:
             else:
                 floats = values.to_numpy(np.float64)
                 if np.isnan(floats).any():  # every such case is a fatal problem: a bug if not
-                    raise InputError(f"has blank {col.name} values that could not be filled",
+                    raise InputError(f"hat leere Werte in {col.name}, die sich nicht füllen "
+                                     f"ließen",
                                      path=file)
                 data[col.name] = floats.astype(col.dtype)
         if self.build:

@@ -303,7 +303,7 @@ def test_blank_times_interpolated_by_position(
     assert feed.stop_times["timepoint"].tolist() == [1, 0, 0, 1, 1, 0, 1]
     assert feed.report.counts["interpolated times"] == 3
     assert "interpolated 3 blank arrival/departure times in 2 trips" in feed.report.notes
-    assert "interpolated 3 blank arrival/departure times" in caplog.text
+    assert "3 leere arrival_time/departure_time in 2 Fahrten interpoliert" in caplog.text
 
 
 def test_blank_times_interpolated_by_distance(tmp_path: Path) -> None:
@@ -642,7 +642,7 @@ def test_no_service_at_all(tmp_path: Path) -> None:
     calendar = BASE["calendar.txt"].replace("WD,1,1,1,1,1,0,0", "WD,0,0,0,0,0,0,0")
     feed = read_gtfs(write_feed(tmp_path, {"calendar.txt": calendar, "calendar_dates.txt": None}))
     assert {p.code for p in feed.report.warnings} == {"service_never_runs"}
-    with pytest.raises(ServiceDateError, match="has no day with service"):
+    with pytest.raises(ServiceDateError, match="hat keinen Verkehrstag"):
         feed.service_period()
 
 

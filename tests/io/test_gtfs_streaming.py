@@ -165,8 +165,8 @@ def test_stop_times_not_grouped_by_trip_are_read_again(
     path = edit_feed(zug_feed_path, tmp_path, {"stop_times.txt": shuffle})
     with caplog.at_level("INFO", logger="kurszugang.io.gtfs"):
         feed = read_gtfs(path)
-    assert "stop_times.txt is not grouped by trip (13,884 trips are scattered); reading it " \
-           "again" in caplog.text
+    assert "stop_times.txt ist nicht nach Fahrten geordnet (13.884 Fahrten verstreut) und " \
+           "wird noch einmal gelesen" in caplog.text
     original = read_gtfs(zug_feed_path)
     pd.testing.assert_frame_equal(feed.stop_times, original.stop_times)
     assert [str(p) for p in feed.report.problems] == [str(p) for p in original.report.problems]
