@@ -398,7 +398,7 @@ class FeedRefusedError(DataValidationError):
                  reasons: Sequence[str]) -> None:
         super().__init__(problems, path=path)
         self.reasons = list(reasons)
-        text = f"{Path(path).name}: not read: {'; '.join(self.reasons)}\n{self.message}"
+        text = f"{Path(path).name}: nicht gelesen: {'; '.join(self.reasons)}\n{self.message}"
         InputError.__init__(self, text)
         self.problems = list(problems)
         self.path = path

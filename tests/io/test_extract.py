@@ -566,8 +566,8 @@ def test_cli_kreis_needs_boundaries(tmp_path, capsys):
     code = main(["extract", str(tmp_path / "feed.zip"), "--kreis", "09187", "--out",
                  str(tmp_path / "o.zip")])
     assert code == 2
-    assert capsys.readouterr().err == ("kurszugang: Fehler: --kreis needs --boundaries FILE (e.g. "
-                                       "the VG250 Gemeinden)\n")
+    assert capsys.readouterr().err == ("kurszugang: Fehler: --kreis braucht --boundaries FILE (z. B. "
+                                       "die VG250-Gemeinden)\n")
 
 
 # --------------------------------------------------------------------------------------------

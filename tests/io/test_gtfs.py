@@ -139,7 +139,7 @@ def test_zug_clipped_references_are_warnings(zug: Feed) -> None:
     assert codes["missing_parent_station"] == 429
     assert codes["transfer_unknown_ref"] == 5_916
     assert len(zug.transfers) == 8_092 - 5_916
-    assert "dropped 5,916 of 8,092 transfers" in zug.report.notes[0]
+    assert "5.916 von 8.092 transfers weggelassen" in zug.report.notes[0]
     assert zug.stops["parent_station"].iloc[0] == "8014586P"  # kept as given
 
 
@@ -302,7 +302,7 @@ def test_blank_times_interpolated_by_position(
     assert _times(feed, "T2")[1] == (25_350, 25_350)
     assert feed.stop_times["timepoint"].tolist() == [1, 0, 0, 1, 1, 0, 1]
     assert feed.report.counts["interpolated times"] == 3
-    assert "interpolated 3 blank arrival/departure times in 2 trips" in feed.report.notes
+    assert "3 leere arrival_time/departure_time in 2 Fahrten interpoliert" in feed.report.notes
     assert "3 leere arrival_time/departure_time in 2 Fahrten interpoliert" in caplog.text
 
 
@@ -333,7 +333,7 @@ def test_blank_arrival_or_departure_copied(tmp_path: Path) -> None:
     feed = read_gtfs(write_feed(tmp_path, {"stop_times.txt": stop_times}))
     assert _times(feed, "T1") == [(25_200, 25_200), (25_800, 25_800)]
     assert feed.report.notes == [
-        "copied the other time into 1 blank arrival_time and 1 blank departure_time fields"
+        "die jeweils andere Zeit in 1 leere arrival_time und 1 leere departure_time kopiert"
     ]
 
 
@@ -424,7 +424,7 @@ def test_warnings_are_logged_once_per_kind(
         "trips.txt line 5: trip_id 'T9' has no stop_times",
     ]
     lines = [r.getMessage() for r in caplog.records]
-    assert lines == ["GTFS feed: 2 warnings: trips without stop_times (e.g. T8, T9)"]
+    assert lines == ["GTFS feed: 2 Warnungen: Fahrten ohne stop_times (z. B. T8, T9)"]
 
 
 def test_fast_hop_warns_about_coordinates(tmp_path: Path) -> None:

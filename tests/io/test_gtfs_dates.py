@@ -154,7 +154,7 @@ def test_the_second_read_comes_from_the_cache(zug_feed_path: Path, cache: Path,
     with caplog.at_level(logging.INFO, logger="kurszugang.io.gtfs"):
         second = read_gtfs(zug_feed_path, dates=[TUESDAY], cache=True)
     assert "aus dem Zwischenspeicher gelesen" in caplog.text
-    assert "429 warnings: stops whose parent_station is not in stops.txt" in caplog.text
+    assert "429 Warnungen: Haltestellen, deren parent_station nicht in stops.txt ist" in caplog.text
     assert_same_feed(first, second)
     assert_same_timetable(compile_timetable(second, TUESDAY),
                           compile_timetable(first, TUESDAY))

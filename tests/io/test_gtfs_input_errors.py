@@ -119,8 +119,8 @@ def test_an_unclosed_quote_within_the_block_size_names_the_lines_it_swallows(
         "quote opened on this line runs over the 999 lines after it: is a closing quote "
         "missing?)"
     ]
-    assert "refused: 1,000 of 1,005 records of stop_times.txt (99.5%) cannot be used for " \
-           "routing, more than the 5% a file may lose" in report.notes
+    assert "abgelehnt: 1.000 von 1.005 Datensätzen von stop_times.txt (99,5 %) sind für das " \
+           "Routing unbrauchbar, mehr als die 5 %, die eine Datei verlieren darf" in report.notes
 
 
 def test_an_unclosed_quote_in_a_small_stops_file(tmp_path: Path) -> None:

@@ -123,9 +123,9 @@ def test_a_hostile_trip_is_skipped_while_streaming(tmp_path: Path) -> None:
         "(real trips have a few hundred at most); its records are skipped"
     ]
     assert report.counts["stop_times"] == 5 + 400_000
-    assert [n for n in report.notes if n.startswith("refused")] == [
-        "refused: 400,003 of 400,005 records of stop_times.txt (100.0%) cannot be used for "
-        "routing, more than the 5% a file may lose"]  # T1's 3 + 400,000 records
+    assert [n for n in report.notes if n.startswith("abgelehnt")] == [
+        "abgelehnt: 400.003 von 400.005 Datensätzen von stop_times.txt (100 %) sind für das "
+        "Routing unbrauchbar, mehr als die 5 %, die eine Datei verlieren darf"]  # T1's 3 + 400,000 records
 
 
 # --------------------------------------------------------------------------------------------
