@@ -99,7 +99,8 @@ def _parse_percentiles(text: str) -> tuple[int, ...]:
         values = ()
     if not values or any(v < 1 or v > 100 for v in values):
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a list of percentiles (expected whole numbers 1-100, e.g. 5,50,95)")
+            f"{text!r} ist keine Liste von Perzentilen (erwartet ganze Zahlen von 1 bis 100, "
+            f"z. B. 5,50,95)")
     return values
 
 
@@ -124,12 +125,14 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     )
     if router.timetable.n_trips == 0:  # walks only: most likely the wrong date for a matrix
         from kurszugang.errors import ServiceDateError
+        from kurszugang.routing.timetable import _WEEKDAYS
 
         first, last = feed.service_period()
         raise ServiceDateError(
-            f"no trip runs on {args.date.isoformat()} ({args.date:%A}), a day inside the feed's "
-            f"service period {first.isoformat()} to {last.isoformat()}: the matrix would hold "
-            "walks only; choose a date with service", path=feed.source)
+            f"am {args.date.isoformat()} ({_WEEKDAYS[args.date.weekday()]}) fährt keine Fahrt, "
+            f"obwohl der Tag im Gültigkeitszeitraum {first.isoformat()} bis {last.isoformat()} "
+            "liegt: die Matrix enthielte nur Fußwege; einen Tag mit Fahrten wählen",
+            path=feed.source)
     result = router.travel_times(
         origins, destinations, departure=args.departure, window=args.window,
         percentiles=args.percentiles, max_time_min=args.max_time, progress=not args.quiet,
@@ -222,9 +225,9 @@ def _add_extract(sub: argparse._SubParsersAction) -> None:
         from kurszugang.io.extract import extract_feed, parse_bbox, read_area
 
         if args.kreis is not None and args.boundaries is None:
-            raise InputError("--kreis needs --boundaries FILE (e.g. the VG250 Gemeinden)")
+            raise InputError("--kreis braucht --boundaries FILE (z. B. die VG250-Gemeinden)")
         if args.boundaries is not None and args.kreis is None:
-            raise InputError("--boundaries is used only with --kreis KEY")
+            raise InputError("--boundaries gilt nur zusammen mit --kreis KEY")
         bbox = parse_bbox(args.bbox) if args.bbox is not None else None
         area = None
         if args.area is not None:
@@ -568,7 +571,7 @@ def _parse_thresholds(text: str) -> tuple[float, ...]:
         values = ()
     if not values or any(b <= a for a, b in zip(values, values[1:], strict=False)) or values[0] <= 0:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a list of increasing minutes (expected e.g. 15,30,45,60,90)")
+            f"{text!r} ist keine Liste steigender Minuten (erwartet z. B. 15,30,45,60,90)")
     return values
 
 

@@ -38,8 +38,8 @@ def _client(scheduler: str | None, n_workers: int, *,
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise KurszugangError("distributed runs need Dask: pip install 'kurszugang[distributed]'"
-                              ) from exc
+        raise KurszugangError("verteilte Läufe brauchen Dask: pip install "
+                              "'kurszugang[distributed]'") from exc
     # Dask logs every scheduler and nanny step at INFO level: keep the user's terminal readable.
     if not log.isEnabledFor(logging.DEBUG):
         logging.getLogger("distributed").setLevel(logging.WARNING)
@@ -47,7 +47,8 @@ def _client(scheduler: str | None, n_workers: int, *,
         try:
             return Client(scheduler, timeout="5s"), None
         except OSError as exc:
-            raise KurszugangError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+            raise KurszugangError(f"der Dask-Scheduler {scheduler} ist nicht erreichbar: "
+                                  f"{exc}") from None
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                            dashboard_address=":0", memory_limit=memory_limit)
     return Client(cluster), cluster
@@ -105,7 +106,7 @@ def run_districts(configs: Sequence[Config], *, scheduler: str | None = None, n_
     """
     outs = [str(c.path(c.output.dir)) for c in configs]
     if len(set(outs)) != len(outs):
-        raise KurszugangError("every district needs its own output folder (output.dir)")
+        raise KurszugangError("jeder Landkreis braucht seinen eigenen Ausgabeordner (output.dir)")
     client, cluster = _client(scheduler, n_workers)
     try:
         futures = [client.submit(_run_one, cfg, retries=retries, pure=False,
@@ -116,7 +117,7 @@ def run_districts(configs: Sequence[Config], *, scheduler: str | None = None, n_
             try:
                 results.append(fut.result())
             except Exception as exc:
-                log.error("district %s failed: %s", cfg.district.key, exc)
+                log.error("Landkreis %s fehlgeschlagen: %s", cfg.district.key, exc)
                 results.append(DistrictResult(cfg.district.key, out,
                                               error=f"{type(exc).__name__}: {exc}"))
         return results

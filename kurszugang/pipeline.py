@@ -36,6 +36,7 @@ from kurszugang.errors import ConfigError, KurszugangError
 from kurszugang.files import RunLock
 from kurszugang.results import Results, RunInfo, Table
 from kurszugang.schema import LAYERS, TABLES
+from kurszugang.words import de_number
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class Stages:
         t = time.perf_counter()
         out = fn()
         self.timings[name] = time.perf_counter() - t
-        log.info("%s: %.1f s", name, self.timings[name])
+        log.info("%s: %s s", name, de_number(self.timings[name], 1))
         return out
 
 
@@ -123,8 +124,8 @@ def checksums(cfg: Config) -> dict[str, str]:
             sums[key] = sha256_of(p)
     changed = [k for k, v in cfg.checksums.items() if k in sums and sums[k] != v]
     if changed:
-        log.warning("inputs changed since the recorded run (%s): results may differ",
-                    ", ".join(changed))
+        log.warning("die Eingaben haben sich seit dem aufgezeichneten Lauf geändert (%s): die "
+                    "Ergebnisse können abweichen", ", ".join(changed))
     return sums
 
 
@@ -160,7 +161,7 @@ def _district_info(cfg: Config, key: str) -> str:
     try:
         info = district_info(path, key)
     except KurszugangError as exc:  # the name is a nicety; the key was checked when read
-        log.info("no district name from %s: %s", path, exc)
+        log.info("kein Name des Landkreises aus %s: %s", path, exc)
         return ""
     if not info.name:
         return ""

@@ -85,8 +85,8 @@ def test_matrix_date_without_service_names_the_period(small_feed: Path, tmp_path
     res = run_cli("matrix", "--gtfs", small_feed, "--date", "2026-03-14", "--departure", "07:00",
                   "--origins", origins, "--destinations", origins, "--out", tmp_path / "m.csv")
     assert res.returncode == 2
-    assert "no trip runs on 2026-03-14 (Saturday)" in res.stderr
-    assert "2026-01-01 to 2026-12-31" in res.stderr
+    assert "am 2026-03-14 (Samstag) fährt keine Fahrt" in res.stderr
+    assert "2026-01-01 bis 2026-12-31" in res.stderr
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "m.csv").exists()
 
@@ -134,7 +134,7 @@ def test_isochrones_bad_thresholds(small_feed: Path, tmp_path: Path):
     res = run_cli("isochrones", "--gtfs", small_feed, "--date", "2026-03-10", "--sites", sites,
                   "--thresholds", "30,15", "--out", tmp_path / "x.gpkg")
     assert res.returncode == 2
-    assert "'30,15' is not a list of increasing minutes" in res.stderr
+    assert "'30,15' ist keine Liste steigender Minuten" in res.stderr
 
 
 def test_matrix_direct_walk_limit(small_feed: Path, tmp_path: Path):

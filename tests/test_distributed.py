@@ -152,4 +152,4 @@ def test_run_command_with_several_configs_and_a_bad_scheduler(tmp_path: Path):
     assert _tables(tmp_path / "ergebnisse") == _tables(tmp_path / "ergebnisse_b")
     res = cli("run", "a.toml", "--scheduler", "tcp://127.0.0.1:9")
     assert res.returncode == 2
-    assert "cannot reach the Dask scheduler tcp://127.0.0.1:9" in res.stderr
+    assert "der Dask-Scheduler tcp://127.0.0.1:9 ist nicht erreichbar" in res.stderr

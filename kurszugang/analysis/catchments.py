@@ -35,6 +35,8 @@ from kurszugang.analysis import coverage
 from kurszugang.crs import ANALYSIS_CRS, GRID_CRS
 from kurszugang.errors import ConfigError, InputError
 from kurszugang.routing.router import Points, Router, parse_clock
+from kurszugang.routing.walking import de_g
+from kurszugang.words import de_number
 
 if TYPE_CHECKING:
     from kurszugang.io.courses import CourseList
@@ -189,8 +191,8 @@ class TravelTimeSurface:
                    f"travel time to course site {self.site_id} in minutes")
             dst.update_tags(**self.tags())
             dst.update_tags(1, units="minutes")
-        log.info("wrote travel-time surface of site %s (%d x %d cells) to %s", self.site_id,
-                 n_rows, n_cols, out)
+        log.info("Reisezeitfläche des Kursorts %s (%s × %s Zellen) nach %s geschrieben",
+                 self.site_id, de_number(n_rows), de_number(n_cols), out)
         return out
 
 
@@ -354,9 +356,9 @@ def _surface(router: Router, cells: _GridRaster, site: Points, deadline: int,
     raster = np.full(cells.shape, np.nan)
     raster[cells.row, cells.col] = minutes  # vectorised scatter into the raster
     reached = int(np.isfinite(minutes).sum())
-    log.info("travel-time surface of site %s arriving by %s on %s: %d of %d cells reach it "
-             "within %g min", site.ids[0], _hhmm(deadline), router.date, reached, len(minutes),
-             max_time_min)
+    log.info("Reisezeitfläche des Kursorts %s mit Ankunft bis %s am %s: %s von %s Zellen "
+             "erreichen ihn in %s min", site.ids[0], _hhmm(deadline), router.date,
+             de_number(reached), de_number(len(minutes)), de_g(max_time_min))
     return TravelTimeSurface(
         site_id=str(site.ids[0]), minutes=raster, transform=cells.transform, crs=SURFACE_CRS,
         cell_ids=cells.home.ids, cell_minutes=minutes, cell_row=cells.row, cell_col=cells.col,

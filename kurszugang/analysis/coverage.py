@@ -27,6 +27,8 @@ import pandas as pd
 from kurszugang.errors import ConfigError
 from kurszugang.results import Table, build_table
 from kurszugang.routing.router import Points, Router
+from kurszugang.routing.timetable import _WEEKDAYS
+from kurszugang.words import plural
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -209,7 +211,8 @@ def course_access(
     for k in range(n_k):
         day = days[k]
         if day is None:
-            notes.append(f"course {table['course_id'].iloc[k]} runs on no weekday: not analysed")
+            notes.append(f"Kurs {table['course_id'].iloc[k]} läuft an keinem Wochentag: nicht "
+                         f"ausgewertet")
             continue
         site = Points(np.array([str(table["site_id"].iloc[k])], dtype=object), site_xy[k:k + 1])
         t_there, t_back = _legs_for_course(pool.get(day), home, site, int(starts[k]),
@@ -226,8 +229,9 @@ def course_access(
             needs[:, k] = with_od & ~without
     moved = table[table["analysis_day"].notna() & (table["analysis_day"] != date)]
     if len(moved):
-        notes.append(f"{len(moved)} courses do not run on {date:%A} {date}; analysed on their "
-                     f"day of the same week (e.g. {moved['course_id'].iloc[0]} on "
+        notes.append(f"{plural(len(moved), 'Kurs läuft', 'Kurse laufen')} nicht am "
+                     f"{_WEEKDAYS[date.weekday()]} {date}; ausgewertet an ihrem Tag derselben "
+                     f"Woche (z. B. {moved['course_id'].iloc[0]} am "
                      f"{moved['analysis_day'].iloc[0]})")
     for n in notes:
         log.info(n)

@@ -35,6 +35,7 @@ import pandas as pd
 
 from kurszugang.results import Table, build_table
 from kurszugang.routing.router import Points
+from kurszugang.words import de_number
 
 if TYPE_CHECKING:
     from kurszugang.analysis.context import RunContext
@@ -363,11 +364,13 @@ def from_here(pool: RouterPool, access: CourseAccess, *,
     result = FromHere(pairs, legs[LEG_COLUMNS])
     missing = pairs[(pairs["there_via"] == "") | (pairs["back_via"] == "")]
     if len(missing):
-        log.warning("von hier aus: %d of %d journeys (cell and course, there or back) cannot be "
-                    "shown leg by leg and keep only their times (e.g. cell %s, course %s)",
-                    result.not_explained, 2 * len(pairs), missing["cell_id"].iloc[0],
+        log.warning("von hier aus: %s von %s Wegen (Zelle und Kurs, hin oder zurück) lassen "
+                    "sich nicht Abschnitt für Abschnitt zeigen und behalten nur ihre Zeiten "
+                    "(z. B. Zelle %s, Kurs %s)", de_number(result.not_explained),
+                    de_number(2 * len(pairs)), missing["cell_id"].iloc[0],
                     missing["course_id"].iloc[0])
-    log.info("von hier aus: %d cell-course pairs, %d shared journeys", len(pairs), sh.next_id)
+    log.info("von hier aus: %s Paare aus Zelle und Kurs, %s gemeinsame Verbindungen",
+             de_number(len(pairs)), de_number(sh.next_id))
     return result
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from kurszugang.errors import ConfigError, InputError
+from kurszugang.words import de_number, plural
 
 log = logging.getLogger(__name__)
 
@@ -112,19 +113,19 @@ def analysis_grid(
     Name: participants, dtype: float64
     """
     if resolution_m not in (100, 1000):
-        raise ConfigError(f"grid resolution must be 100 or 1000 m, got {resolution_m}")
+        raise ConfigError(f"die Rastergröße muss 100 oder 1000 m sein, nicht {resolution_m}")
     if buffer_m < 0 or participant_factor < 0:
-        raise ConfigError("buffer and participant factor must not be negative")
+        raise ConfigError("Puffer und Teilnehmerfaktor dürfen nicht negativ sein")
     if participant_source not in PARTICIPANT_SOURCES:
-        raise ConfigError(f"participant source {participant_source!r} is unknown; expected one "
-                          f"of {', '.join(PARTICIPANT_SOURCES)}")
+        raise ConfigError(f"die Teilnehmerquelle {participant_source!r} ist unbekannt; erwartet "
+                          f"eine von {', '.join(PARTICIPANT_SOURCES)}")
     if participant_source != "foreigners" and participants_per_gemeinde is None:
-        raise ConfigError(f"participant source {participant_source!r} needs "
-                          "participants_per_gemeinde (counts per AGS)")
+        raise ConfigError(f"die Teilnehmerquelle {participant_source!r} braucht "
+                          "participants_per_gemeinde (Anzahlen je AGS)")
     if gemeinden is None or len(gemeinden) == 0:
-        raise InputError("no Gemeinden given for the analysis grid")
+        raise InputError("keine Gemeinden für das Analyseraster angegeben")
     if gemeinden.crs is None:
-        raise InputError("the Gemeinden have no CRS")
+        raise InputError("die Gemeinden haben kein Koordinatensystem")
 
     gem = gemeinden.to_crs(GRID_CRS).reset_index(drop=True)
     district = shapely.union_all(np.asarray(gem.geometry.values))
@@ -162,9 +163,9 @@ def analysis_grid(
         off_grid = (~hit) & shapely.contains_xy(area, pop["x"].to_numpy(float), pop["y"].to_numpy(float))
         if off_grid.any():
             raise InputError(
-                f"{int(off_grid.sum())} population cells inside the area are not on the "
-                f"{res} m analysis grid (e.g. {pop['cell_id'].to_numpy()[off_grid][0]}): read a "
-                f"grid of the same resolution")
+                f"{de_number(int(off_grid.sum()))} Bevölkerungszellen im Gebiet liegen nicht auf "
+                f"dem {res}-m-Analyseraster (z. B. {pop['cell_id'].to_numpy()[off_grid][0]}): ein "
+                f"Raster derselben Auflösung lesen")
         inhabitants[pos[hit]] = pop["inhabitants"].fillna(0).to_numpy(float)[hit]
         foreigners[pos[hit]] = pop["foreigners"].fillna(0).to_numpy(float)[hit]
 
@@ -193,9 +194,11 @@ def analysis_grid(
     grid.attrs["gemeindefrei"] = _moved_report(gem, moved, inhabitants, participants)
     if populated_only:
         grid = grid[grid["inhabitants"] > 0].reset_index(drop=True)
-    log.info("analysis grid: %d cells of %d m (%d in the district, %d populated), %.0f inhabitants, "
-             "%.0f potential participants", len(grid), res, int(grid["in_district"].sum()),
-             int((grid["inhabitants"] > 0).sum()), grid["inhabitants"].sum(), grid["participants"].sum())
+    log.info("Analyseraster: %s Zellen zu %s m (%s im Landkreis, %s bewohnt), %s Einwohner, "
+             "%s mögliche Teilnehmende", de_number(len(grid)), de_number(res),
+             de_number(int(grid["in_district"].sum())),
+             de_number(int((grid["inhabitants"] > 0).sum())), de_number(grid["inhabitants"].sum()),
+             de_number(grid["participants"].sum()))
     return grid
 
 
@@ -235,8 +238,9 @@ def _moved_report(gem: gpd.GeoDataFrame, moved: np.ndarray, inhabitants: np.ndar
             f"stehen in keiner Tabelle; {cells} bewohnte Rasterzellen mit {number} Einwohnern "
             "lagen nach den Grenzdaten in ihnen und zählen zur nächsten Gemeinde.")
     if cells:
-        log.warning("%d populated cells (%.0f inhabitants) lie in unincorporated areas by the "
-                    "boundaries; given to the nearest Gemeinde", cells, people)
+        log.warning("%s bewohnte Rasterzellen (%s Einwohner) liegen nach den Grenzdaten in "
+                    "gemeindefreien Gebieten; sie zählen zur nächsten Gemeinde", de_number(cells),
+                    de_number(people))
     return {"areas": n_free, "cells": cells, "people": people,
             "participants": float(participants[moved].sum()), "text": text}
 
@@ -262,7 +266,8 @@ def _participants(source: str, ags: pd.Series, inhabitants: np.ndarray,
     lost = {str(k): float(v) for k, v in counts.items() if k not in known or
             frame.loc[frame["ags"] == k, "w"].sum() <= 0}
     if lost:
-        log.warning("participants of %d Gemeinden (%.0f people) could not be placed: no populated "
-                    "grid cell in them (AGS %s)", len(lost), sum(lost.values()),
+        log.warning("die Teilnehmenden von %s (%s Personen) ließen sich nicht verorten: keine "
+                    "bewohnte Rasterzelle darin (AGS %s)",
+                    plural(len(lost), "Gemeinde", "Gemeinden"), de_number(sum(lost.values())),
                     ", ".join(sorted(lost)[:5]))
     return out

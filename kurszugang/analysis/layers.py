@@ -21,6 +21,7 @@ from kurszugang.analysis.demand import class_sizes
 from kurszugang.crs import ANALYSIS_CRS, WEB_CRS
 from kurszugang.errors import ConfigError, InputError
 from kurszugang.results import Table, build_table
+from kurszugang.words import de_number
 
 if TYPE_CHECKING:
     from kurszugang.analysis.catchments import TravelTimeSurface
@@ -150,8 +151,9 @@ def gemeinden_layer_of(access: CourseAccess, gemeinden: gpd.GeoDataFrame,
     merged[counts] = merged[counts].fillna(0.0)  # no inhabited cell: nobody
     unmatched = sorted(set(summary["ags"]) - set(gem["ags"]))
     if unmatched:
-        log.warning("%d Gemeinde key(s) of the grid are not among the boundaries given and are "
-                    "missing from the gemeinden layer, e.g. %s", len(unmatched), unmatched[0])
+        log.warning("Gemeindeschlüssel des Rasters, die nicht unter den angegebenen Grenzen sind "
+                    "und in der Ebene gemeinden fehlen: %s, z. B. %s", de_number(len(unmatched)),
+                    unmatched[0])
     merged["share_inh_any"] = _share(merged, "inh_any", "inhabitants")
     merged["share_part_any"] = _share(merged, "part_any", "participants")
     merged["share_part_childcare"] = _share(merged, "part_childcare", "participants")
@@ -331,7 +333,7 @@ def result_layers(
                                         [["stop_id", "stop_name", "departures", "geometry"]])
     empty = [k for k, v in layers.items() if len(v) == 0]
     if empty:
-        log.warning("result layer(s) without features: %s", ", ".join(empty))
+        log.warning("Ergebnisebenen ohne Objekte: %s", ", ".join(empty))
     return layers
 
 

@@ -30,7 +30,8 @@ from scipy.spatial import cKDTree
 from kurszugang.crs import ANALYSIS_CRS
 from kurszugang.errors import ConfigError, InputError, RoutingError
 from kurszugang.results import Table, build_table
-from kurszugang.routing.walking import NetworkWalking
+from kurszugang.routing.walking import NetworkWalking, de_g
+from kurszugang.words import de_number
 
 if TYPE_CHECKING:
     from kurszugang.analysis.context import RunContext
@@ -190,11 +191,11 @@ def subsidy_distances(
     cell_ids = cells["cell_id"].astype(str).to_numpy(dtype=object)
     if walk_network is None:
         dist, nearest = _straight(cell_xy, site_xy, detour_factor)
-        how = f"straight line x {detour_factor:g}"
+        how = f"Luftlinie × {de_g(detour_factor)}"
     else:
         dist, nearest = _on_network(walk_network, cell_xy, cell_ids, site_xy, site_ids,
                                     max_snap_m)
-        how = "on the footway network"
+        how = "auf dem Fußwegenetz"
     has = np.isfinite(dist)
     eligible = pd.array(np.where(has, dist >= distance_km * 1000.0, False), dtype="boolean")
     eligible[~has] = pd.NA
@@ -215,10 +216,12 @@ def subsidy_distances(
         "eligible": eligible,
     })
     elig = eligible.fillna(False).to_numpy(bool)
-    log.info("travel subsidy: %d populated cells, %d suitable sites, walking distance %s; "
-             "%.0f inhabitants (%.0f participants) live %g km or more away, %d cells without a "
-             "distance", n, len(site_ids), how, out["inhabitants"].to_numpy()[elig].sum(),
-             out["participants"].to_numpy()[elig].sum(), distance_km, int((~has).sum()))
+    log.info("Fahrtkostenzuschuss: %s bewohnte Zellen, %s geeignete Kursorte, Fußweg %s; "
+             "%s Einwohner (%s Teilnehmende) wohnen %s km oder weiter entfernt, %s Zellen ohne "
+             "Entfernung", de_number(n), de_number(len(site_ids)), how,
+             de_number(out["inhabitants"].to_numpy()[elig].sum()),
+             de_number(out["participants"].to_numpy()[elig].sum()), de_g(distance_km),
+             de_number(int((~has).sum())))
     return out
 
 
@@ -237,14 +240,15 @@ def _on_network(net: WalkNetwork, cell_xy: np.ndarray, cell_ids: np.ndarray,
     walking = NetworkWalking(net, max_snap_m=max_snap_m)
     s_site = walking.snap(site_xy)
     if not s_site.ok.any():
-        raise RoutingError(f"none of the {len(site_xy)} suitable course sites lies within "
-                           f"{max_snap_m:g} m of the walking network: check their coordinates and "
-                           "the OSM extract's area")
+        raise RoutingError(f"keiner der {de_number(len(site_xy))} geeigneten Kursorte liegt "
+                           f"näher als {de_g(max_snap_m)} m am Fußwegenetz: die Koordinaten und "
+                           "das Gebiet des OSM-Auszugs prüfen")
     if not s_site.ok.all():
         bad = site_ids[~s_site.ok]
-        log.warning("%d of %d course sites lie more than %g m from the walking network and are "
-                    "left out of the subsidy distances (site_id %s)", len(bad), len(site_ids),
-                    max_snap_m, ", ".join(map(str, bad[:5])))
+        log.warning("%s von %s Kursorten liegen mehr als %s m vom Fußwegenetz entfernt und "
+                    "bleiben bei den Entfernungen für den Zuschuss außen vor (site_id %s)",
+                    de_number(len(bad)), de_number(len(site_ids)), de_g(max_snap_m),
+                    ", ".join(map(str, bad[:5])))
     n = net.n_nodes
     k = np.flatnonzero(s_site.ok)
     e = s_site.edge[k]
@@ -291,14 +295,15 @@ def _on_network(net: WalkNetwork, cell_xy: np.ndarray, cell_ids: np.ndarray,
             dist[bc[better]] = bd[better]
             nearest[bc[better]] = bs[better]
     if (~ok).any():
-        log.warning("%d of %d populated cells lie more than %g m from the walking network and "
-                    "get no subsidy distance (e.g. %s)", int((~ok).sum()), len(cell_xy),
-                    max_snap_m, ", ".join(map(str, cell_ids[~ok][:5])))
+        log.warning("%s von %s bewohnten Zellen liegen mehr als %s m vom Fußwegenetz entfernt "
+                    "und bekommen keine Entfernung für den Zuschuss (z. B. %s)",
+                    de_number(int((~ok).sum())), de_number(len(cell_xy)), de_g(max_snap_m),
+                    ", ".join(map(str, cell_ids[~ok][:5])))
     apart = ok & ~np.isfinite(dist)
     if apart.any():
-        log.warning("%d populated cells are not connected to any suitable course site on the "
-                    "walking network and get no subsidy distance (e.g. %s)", int(apart.sum()),
-                    ", ".join(map(str, cell_ids[apart][:5])))
+        log.warning("%s bewohnte Zellen sind auf dem Fußwegenetz mit keinem geeigneten Kursort "
+                    "verbunden und bekommen keine Entfernung für den Zuschuss (z. B. %s)",
+                    de_number(int(apart.sum())), ", ".join(map(str, cell_ids[apart][:5])))
     dist[~np.isfinite(dist)] = np.nan
     nearest = np.where(nearest >= 0, k[np.maximum(nearest, 0)], -1)  # back to suitable sites
     nearest[np.isnan(dist)] = -1

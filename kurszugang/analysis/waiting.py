@@ -25,6 +25,7 @@ import pandas as pd
 from kurszugang.dates import parse_date
 from kurszugang.errors import ConfigError
 from kurszugang.results import Table, build_table
+from kurszugang.words import plural
 
 if TYPE_CHECKING:
     from kurszugang.analysis.context import RunContext
@@ -68,8 +69,9 @@ def _started(courses: pd.DataFrame, as_of: dt.date, what: str) -> np.ndarray:
     past = (start < pd.Timestamp(as_of)).fillna(False).to_numpy(bool)
     if past.any():
         ids = courses["course_id"].astype(str).to_numpy()[past]
-        log.warning("%s: %d courses started before %s and are left out (course_id %s)", what,
-                    int(past.sum()), as_of, ", ".join(ids[:5]))
+        log.warning("%s: %s vor dem %s begonnen und bleiben außen vor (course_id %s)", what,
+                    plural(int(past.sum()), "Kurs hat", "Kurse haben"), as_of,
+                    ", ".join(ids[:5]))
     return past
 
 
@@ -130,8 +132,8 @@ def earliest_starts(
     """
     ref = _as_date(as_of, "as_of") or getattr(access, "as_of", None)
     if ref is None:
-        raise ConfigError("the waiting weeks need a reference date: pass as_of= (e.g. "
-                          "courses.as_of, the course list's 'Stand')")
+        raise ConfigError("die Wartewochen brauchen ein Bezugsdatum: as_of= angeben (z. B. "
+                          "courses.as_of, den 'Stand' der Kursliste)")
     att = access.attend(threshold_min)
     cells = access.cells.reset_index(drop=True)
     courses = access.courses.reset_index(drop=True)
@@ -146,7 +148,7 @@ def earliest_starts(
     pairs.insert(0, "ags", per_gem.index.to_numpy()[g_idx])
     free = pairs["free_places"].astype("Int32")
     start = pd.to_datetime(pairs["next_start"])
-    past = _started(courses, ref, "waiting times")
+    past = _started(courses, ref, "Wartezeiten")
     started = np.isin(pairs["course_id"].to_numpy(), courses["course_id"].to_numpy()[past])
     has_free = (free.fillna(0) > 0).to_numpy(bool) & start.notna().to_numpy() & ~started
     unknown = free.isna().to_numpy() & ~started
@@ -230,18 +232,18 @@ def providers_by_start(
     """
     ref = _as_date(as_of, "as_of") or courses.as_of
     if ref is None:
-        raise ConfigError("the course list has no as-of date ('Stand'): pass as_of= to count "
-                          "the waiting weeks from")
+        raise ConfigError("die Kursliste hat kein Datum ('Stand'): as_of= angeben, ab dem die "
+                          "Wartewochen zählen")
     table = courses.courses.reset_index(drop=True)
     if course_type is not None:
         offered = sorted(table["course_type"].astype(str).unique())
         if course_type not in offered:
-            raise ConfigError(f"course type {course_type!r} is not in the course list; it has "
+            raise ConfigError(f"die Kursart {course_type!r} ist nicht in der Kursliste; sie hat "
                               f"{', '.join(offered)}")
         table = table[table["course_type"] == course_type].reset_index(drop=True)
     free = table["free_places"].astype("Int32")
     start = pd.to_datetime(table["next_start"])
-    started = _started(table, ref, "provider ranking")
+    started = _started(table, ref, "Anbieterrangfolge")
     ok = (free.fillna(0) > 0).to_numpy(bool) & start.notna().to_numpy() & ~started
     frame = pd.DataFrame({
         "provider": table["provider"].astype(str).to_numpy(),
@@ -278,7 +280,7 @@ def waiting_table(ctx: RunContext) -> Table:
     """Producer of ``wartezeiten`` (empty when the course list has no "Stand")."""
     courses = ctx.inputs.courses
     if courses.as_of is None:
-        log.warning("the course list has no 'Stand': the waiting weeks cannot be counted "
+        log.warning("die Kursliste hat keinen 'Stand': die Wartewochen lassen sich nicht zählen "
                     "(Stand unbekannt)")
         return build_table("wartezeiten", pd.DataFrame(columns=list(EARLIEST_START_COLUMNS)))
     return build_table("wartezeiten", earliest_starts(ctx.school, as_of=courses.as_of))

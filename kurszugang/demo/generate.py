@@ -257,7 +257,7 @@ def generate(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path]:
                 timetable.tables, courses, grid),
     )
     write_text(files.config, config_text())
-    logger.info("generated Landkreis Beispiel (seed %d) in %s", seed, out)
+    logger.info("Landkreis Beispiel (Seed %d) in %s erzeugt", seed, out)
     return files.all()
 
 

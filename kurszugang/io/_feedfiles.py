@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from kurszugang.errors import InputFormatError
+from kurszugang.io._report import german_number
 
 __all__ = ["BLOCK_BYTES", "FeedFiles", "NotUtf8", "ZipLimits", "zip_limits"]
 
@@ -105,8 +106,8 @@ def zip_limits() -> ZipLimits:
         except ValueError:
             value = 0
         if value <= 0:
-            raise InputFormatError(f"environment variable {key}={text!r} is not a positive "
-                                   f"number (default {getattr(defaults, field):g})")
+            raise InputFormatError(f"die Umgebungsvariable {key}={text!r} ist keine positive "
+                                   f"Zahl (Vorgabe {german_number(getattr(defaults, field))})")
         values[field] = value
     return ZipLimits(**{**defaults.__dict__, **values})
 
@@ -116,16 +117,19 @@ def _check_member(info: zipfile.ZipInfo, archive: Path, limits: ZipLimits) -> No
     name = info.filename
     if size > limits.max_bytes:
         raise InputFormatError(
-            f"{name} declares {size:,} bytes uncompressed, more than the limit of "
-            f"{limits.max_bytes:,} bytes for one file (a damaged or hostile archive? a real "
-            "feed that large: set KURSZUGANG_ZIP_MAX_BYTES)", path=archive)
+            f"{name} gibt {german_number(size)} Bytes entpackt an, mehr als die Grenze von "
+            f"{german_number(limits.max_bytes)} Bytes für eine Datei (ein beschädigtes oder "
+            "bösartiges Archiv? ein echter Fahrplan dieser Größe: KURSZUGANG_ZIP_MAX_BYTES "
+            "setzen)", path=archive)
     ratio = size / max(packed, 1)
     if size > limits.ratio_from_bytes and ratio > limits.max_ratio:
         raise InputFormatError(
-            f"{name} declares {size:,} bytes uncompressed from {packed:,} bytes compressed "
-            f"(ratio {ratio:,.0f}:1), more than the limit of {limits.max_ratio:g}:1 for files "
-            f"over {limits.ratio_from_bytes >> 20:,} MiB (real GTFS files compress about 10:1; "
-            "a zip bomb? a real feed: set KURSZUGANG_ZIP_MAX_RATIO)", path=archive)
+            f"{name} gibt {german_number(size)} Bytes entpackt aus {german_number(packed)} Bytes "
+            f"gepackt an (Verhältnis {german_number(round(ratio))}:1), mehr als die Grenze von "
+            f"{german_number(limits.max_ratio)}:1 für Dateien über "
+            f"{german_number(limits.ratio_from_bytes >> 20)} MiB (echte GTFS-Dateien packen etwa "
+            "10:1; eine Zip-Bombe? ein echter Fahrplan: KURSZUGANG_ZIP_MAX_RATIO setzen)",
+            path=archive)
 
 
 class NotUtf8(Exception):
@@ -266,7 +270,8 @@ def _pick_folder(entries: dict[tuple[str, ...], Any], source: Path,
     if len(best) > 1:
         shown = ", ".join("/".join(f) + "/" for f in sorted(best))
         raise InputFormatError(
-            f"holds several GTFS feeds (in {shown}); unpack it and read one folder", path=source
+            f"enthält mehrere GTFS-Fahrpläne (in {shown}); entpacken und einen Ordner lesen",
+            path=source
         )
     return folders[best[0]]
 
@@ -292,7 +297,7 @@ def _zip_files(path: Path, limits: ZipLimits) -> tuple[dict[str, _File], zipfile
         zf = zipfile.ZipFile(path)
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InputFormatError(f"is not a readable zip archive ({exc})", path=path) from exc
+        raise InputFormatError(f"ist kein lesbares Zip-Archiv ({exc})", path=path) from exc
     found: dict[tuple[str, ...], Any] = {}
     for info in infos:
         parts = tuple(p for p in info.filename.split("/") if p)
@@ -344,13 +349,13 @@ class FeedFiles:
         self.path = Path(path)
         self._zip: zipfile.ZipFile | None = None
         if not self.path.exists():
-            raise InputFormatError("does not exist (expected a GTFS .zip or a folder)",
+            raise InputFormatError("gibt es nicht (erwartet ein GTFS-.zip oder einen Ordner)",
                                    path=self.path)
         if self.path.is_dir():
             self.files = _folder_files(self.path)
         elif not zipfile.is_zipfile(self.path):
-            raise InputFormatError("is not a zip archive nor a folder (expected a GTFS .zip or "
-                                   "a folder of .txt files)", path=self.path)
+            raise InputFormatError("ist weder ein Zip-Archiv noch ein Ordner (erwartet ein "
+                                   "GTFS-.zip oder einen Ordner mit .txt-Dateien)", path=self.path)
         else:
             self.files, self._zip = _zip_files(self.path, zip_limits())
         self.notes: dict[str, str] = {}  # file -> what was noticed about its encoding
@@ -393,7 +398,7 @@ class FeedFiles:
         try:
             return self.files[name].opener()
         except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
-            raise InputFormatError(f"cannot be opened ({exc})", path=name) from exc
+            raise InputFormatError(f"lässt sich nicht öffnen ({exc})", path=name) from exc
 
     def encoding(self, name: str) -> str:
         """The encoding of a file (``"utf-8"``, ``"utf-16-le"``, ``"utf-16-be"``, ``"cp1252"``)."""
@@ -408,11 +413,12 @@ class FeedFiles:
     def _note(self, name: str, encoding: str, bom: int) -> None:
         label = _ENCODING_NAMES[encoding]
         if encoding == "cp1252":
-            self.notes[name] = "is not UTF-8; read as Windows-1252 (cp1252): check umlauts"
+            self.notes[name] = ("ist nicht UTF-8; gelesen als Windows-1252 (cp1252): Umlaute "
+                                "prüfen")
         else:
-            mark = "with" if bom else "without"
-            self.notes[name] = (f"is {label}, {mark} a byte-order mark, not UTF-8 as GTFS "
-                                f"requires; read as {label.split(' ')[0]}")
+            mark = "mit" if bom else "ohne"
+            self.notes[name] = (f"ist {label}, {mark} Byte-Order-Mark, nicht UTF-8, wie GTFS "
+                                f"verlangt; gelesen als {label.split(' ')[0]}")
 
     def use_cp1252(self, name: str) -> None:
         """Read a file as Windows-1252 from now on (it is not valid UTF-8)."""
@@ -436,14 +442,14 @@ class FeedFiles:
     def _header_line(self, name: str, fh: IO[bytes]) -> str:
         raw = _read_line(fh, BLOCK_BYTES)
         if len(raw) > BLOCK_BYTES:
-            raise InputFormatError(f"has a header line longer than {BLOCK_BYTES >> 20} MiB "
-                                   "(a file without line breaks?)", path=name, row=1)
+            raise InputFormatError(f"hat eine Kopfzeile länger als {BLOCK_BYTES >> 20} MiB "
+                                   "(eine Datei ohne Zeilenumbrüche?)", path=name, row=1)
         raw = raw.removeprefix(_UTF8_BOM)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             if self.encoding(name) != "utf-8":
-                raise InputFormatError(f"cannot be decoded as {self.encoding(name)}",
+                raise InputFormatError(f"lässt sich nicht als {self.encoding(name)} lesen",
                                        path=name, row=1) from None
             self.use_cp1252(name)
             return raw.decode("cp1252")
@@ -565,7 +571,8 @@ class FeedFiles:
                 bad_records.extend(found)
             elif found:
                 line, k, _more = found[0]
-                raise InputFormatError(f"has {k} fields, expected {len(names)} as in the header",
+                raise InputFormatError(f"hat {k} Felder, erwartet {len(names)} wie in der "
+                                       f"Kopfzeile",
                                        path=name, row=line)
             schema = pa.schema([(n, pa.string()) for n in (columns or names)])
             table = pa.Table.from_batches(batches, schema=schema)
@@ -578,8 +585,9 @@ class FeedFiles:
         if "straddl" in text or "out of sync with chunker" in text:
             return self._long_record(name)
         if n_bad >= MAX_BAD_RECORDS:
-            return InputFormatError(f"has more than {MAX_BAD_RECORDS:,} records with another "
-                                    "number of fields than its header: is it this GTFS file?",
+            return InputFormatError(f"hat mehr als {german_number(MAX_BAD_RECORDS)} Datensätze "
+                                    "mit einer anderen Zahl von Feldern als die Kopfzeile: ist "
+                                    "es wirklich diese GTFS-Datei?",
                                     path=name)
         if self.encoding(name) == "utf-8" and re.search(r"utf-?8", text, flags=re.I):
             self.use_cp1252(name)
@@ -588,10 +596,10 @@ class FeedFiles:
         match = re.match(r"Row #(\d+): (.*)", text, flags=re.S)
         if match:
             first = match.group(2).splitlines()[0]
-            return InputFormatError(f"cannot be read as CSV: {first}", path=name,
+            return InputFormatError(f"lässt sich nicht als CSV lesen: {first}", path=name,
                                     row=int(match.group(1)) + 1)
         first = text.splitlines()[0] if text else type(exc).__name__
-        return InputFormatError(f"cannot be read as CSV: {first}", path=name)
+        return InputFormatError(f"lässt sich nicht als CSV lesen: {first}", path=name)
 
     def _long_record(self, name: str) -> InputFormatError:
         """The error for a record longer than a block: its line, length and an open quote."""
@@ -599,14 +607,16 @@ class FeedFiles:
             found = find_long_record(fh, BLOCK_BYTES)
         limit = f"{BLOCK_BYTES >> 20} MiB"
         if found is None:  # pragma: no cover - Arrow found one, so the scan does too
-            return InputFormatError(f"has a record longer than {limit} (a line break missing?)",
-                                    path=name)
+            return InputFormatError(f"hat einen Datensatz länger als {limit} (fehlt ein "
+                                    f"Zeilenumbruch?)", path=name)
         line, length, several_lines, complete = found
-        size = f"is {length:,} bytes long" if complete else f"is longer than {length:,} bytes"
-        why = ("a quote opened on this line is not closed where it should be" if several_lines
-               else "a line break missing?")
-        return InputFormatError(f"the record starting on this line {size}, more than the "
-                                f"{limit} a record may have ({why})", path=name, row=line)
+        size = (f"ist {german_number(length)} Bytes lang" if complete
+                else f"ist länger als {german_number(length)} Bytes")
+        why = ("ein in dieser Zeile geöffnetes Anführungszeichen wird nicht geschlossen, wo es "
+               "sollte" if several_lines else "fehlt ein Zeilenumbruch?")
+        return InputFormatError(f"der in dieser Zeile beginnende Datensatz {size}, mehr als die "
+                                f"{limit}, die ein Datensatz haben darf ({why})", path=name,
+                                row=line)
 
 
 def _split_header(text: str) -> list[str]:

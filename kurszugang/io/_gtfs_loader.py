@@ -60,7 +60,8 @@ from kurszugang.io._gtfs_tables import (
     _timed_neighbours,
     _untimed_message,
 )
-from kurszugang.io._report import ValidationReport
+from kurszugang.io._report import ValidationReport, german_number
+from kurszugang.words import plural
 
 logger = logging.getLogger("kurszugang.io.gtfs")
 
@@ -357,10 +358,11 @@ class _Loader:
         name = self.path.name
         lines = []
         for (severity, _code, summary), (count, examples) in merged.items():
-            shown = f" (e.g. {', '.join(examples)})" if examples else ""
-            word = ("error" if severity == "error" else "warning") + "s" * (count != 1)
+            shown = f" (z. B. {', '.join(examples)})" if examples else ""
+            counted = (plural(count, "Fehler", "Fehler") if severity == "error"
+                       else plural(count, "Warnung", "Warnungen"))
             level = logging.ERROR if severity == "error" else logging.WARNING
-            lines.append((level, f"GTFS {name}: {count:,} {word}: {summary}{shown}"))
+            lines.append((level, f"GTFS {name}: {counted}: {summary}{shown}"))
         return lines
 
     # ---- reading -------------------------------------------------------------------------
@@ -408,7 +410,7 @@ class _Loader:
             if name in names:
                 self.add("error", file, [1], name, ["appears twice in the header; the second "
                          "column is kept as " + f"{name}_{i + 1}"], "duplicate_column",
-                         summary="duplicate columns", examples=[f"{file}:{name}"])
+                         summary="doppelte Spalten", examples=[f"{file}:{name}"])
                 name = f"{name}_{i + 1}"
             names.append(name)
         self.names[file] = names
@@ -420,30 +422,30 @@ class _Loader:
         if file in _REQUIRED_FILES:
             self.add("error", file, [None], None,
                      ["is empty (0 bytes); expected a header line and records"], "empty_file",
-                     summary="empty required files", examples=[file], fatal=True)
+                     summary="leere Pflichtdateien", examples=[file], fatal=True)
         else:
             self.add("warning", file, [None], None, ["is empty (0 bytes); read as absent"],
-                     "empty_file", summary="empty optional files", examples=[file])
+                     "empty_file", summary="leere optionale Dateien", examples=[file])
 
     def _unreadable(self, file: str, exc: InputFormatError) -> None:
         self.present[file] = False
         self.names.pop(file, None)
         self.add("error", file, [exc.row], None, [exc.message], "unreadable",
-                 summary="unreadable files", examples=[file], fatal=True)
+                 summary="unlesbare Dateien", examples=[file], fatal=True)
 
     def _note_encoding(self, file: str) -> None:
         note = self.src.notes.get(file)
         if note and file not in self.encoding_noted:
             self.encoding_noted.add(file)
             self.add("warning", file, [None], None, [note], "encoding",
-                     summary="files not in UTF-8", examples=[file])
+                     summary="Dateien nicht in UTF-8", examples=[file])
 
     def _warn_unknown_files(self) -> None:
         unknown = [f for f in self.files if f not in GTFS_FILES]
         for file in unknown:
             self.add("warning", file, [None], None,
                      ["is not read (kurszugang does not use it for routing)"], "unknown_file",
-                     summary="files not read", examples=unknown[:3])
+                     summary="nicht gelesene Dateien", examples=unknown[:3])
 
     def _columns(self, file: str) -> list[str] | None:
         """The columns to read: all, or (validating, or with ``dates`` for the big files) the
@@ -473,7 +475,7 @@ class _Loader:
             return text
 
         self.flag(file, np.arange(len(bad)), lines, None, lambda i: [message(j) for j in i],
-                  "bad_record", summary="records with a wrong number of fields (skipped)",
+                  "bad_record", summary="Datensätze mit falscher Zahl von Feldern (übersprungen)",
                   examples=[f"{file} line {r}" for r in lines[:3]], skip=True,
                   drop=np.zeros(len(bad), dtype=bool))
         if self.lenient:
@@ -571,7 +573,7 @@ class _Loader:
                for p in self.fatal):
             return
         self.add("error", file, [1], col.name, ["is missing (a required column)"],
-                 "missing_column", summary="required columns missing",
+                 "missing_column", summary="fehlende Pflichtspalten",
                  examples=[f"{file}:{col.name}"], fatal=True)
 
     def _parse_column(self, file: str, col: _Col, arr: pa.ChunkedArray, lines: np.ndarray,
@@ -584,7 +586,7 @@ class _Loader:
             skip = col.blank_unusable
             self.flag(file, idx, lines, col.name,
                       lambda i: ["is empty (a value is required)"] * len(i), "missing_value",
-                      summary=f"blank {col.name} values in {file}", skip=skip, drop=drop,
+                      summary=f"leere Werte in {col.name} in {file}", skip=skip, drop=drop,
                       fatal=col.no_value, strict_error=not skip)
         if col.kind == "str":
             return pd.array(arr, dtype=_STRING), none, present
@@ -652,7 +654,7 @@ class _Loader:
         examples = [f"'{v}'" if quote else str(v) for v in raw]
         skip = col.bad_unusable
         self.flag(file, idx, lines, col.name, messages, code,
-                  summary=f"{file} {col.name} values: {_PROBLEM_LABELS[code]}",
+                  summary=f"Werte in {file} {col.name}: {_PROBLEM_LABELS[code]}",
                   examples=examples, skip=skip, drop=drop,
                   fatal=code in ("bad_time", "bad_date") or (col.needed and col.no_value),
                   strict_error=not skip)
@@ -665,12 +667,12 @@ class _Loader:
                 p.file == file and p.code in ("empty_file", "unreadable") for p in self.fatal
             ):
                 self.add("error", file, [None], None, ["is missing (a required file)"],
-                         "missing_file", summary="required files missing", examples=[file],
+                         "missing_file", summary="fehlende Pflichtdateien", examples=[file],
                          fatal=True)
         if not self.present["calendar.txt"] and not self.present["calendar_dates.txt"]:
             self.add("error", "calendar.txt", [None], None,
                      ["is missing, and so is calendar_dates.txt (the feed needs one of them)"],
-                     "missing_file", summary="required files missing",
+                     "missing_file", summary="fehlende Pflichtdateien",
                      examples=["calendar.txt"], fatal=True)
 
     def _duplicates(self, file: str, columns: list[str]) -> None:
@@ -701,7 +703,7 @@ class _Loader:
                     f"on line {firsts[j]})" for j in k]
 
         self.reject(file, mask, key, messages, "duplicate_key",
-                    summary=f"duplicate {' + '.join(columns)} in {file}",
+                    summary=f"doppelte {' + '.join(columns)} in {file}",
                     examples=values[:3].tolist())
 
     def _refs(self, file: str, column: str, known: pd.Series | pd.Index) -> np.ndarray:
@@ -719,18 +721,19 @@ class _Loader:
         if not missing.any():
             return
         values = self.tables[file][column].to_numpy(object)
+        suffix_de = suffix.replace(" nor in ", " und nicht in ")
         pool = self.skipped_ids.get(target)
         skipped = np.zeros(len(missing), dtype=bool)
         if pool is not None and len(pool):
             skipped = missing & _isin(self.tables[file][column], pool.to_pylist())
         cases = ((missing & ~skipped, codes[0], f"is not in {target}{suffix}",
-                  f"not in {target}{suffix}"),
+                  f"nicht in {target}{suffix_de}"),
                  (skipped, codes[1], f"is skipped in {target} (see there)",
-                  f"skipped in {target}"))
+                  f"in {target} übersprungen"))
         for mask, code, text, summary in cases:
             if mask.any():
                 self.reject(file, mask, column, _quoted(values, text), code,
-                            summary=f"{file} {column} values {summary}",
+                            summary=f"Werte in {file} {column} {summary}",
                             examples=pd.unique(values[mask])[:3])
 
     def _skipped_ids(self, file: str, column: str, gone: pd.DataFrame) -> None:
@@ -754,7 +757,7 @@ class _Loader:
             blank = ~present & located
             self.reject(file, blank, column,
                         lambda i: ["is empty (required for location_type 0, 1 and 2)"] * len(i),
-                        "missing_value", summary=f"stops without {column}",
+                        "missing_value", summary=f"Haltestellen ohne {column}",
                         examples=stops["stop_id"][blank].tolist()[:3])
         self._check_coordinates(located)
         ps = stops["parent_station"]
@@ -764,7 +767,7 @@ class _Loader:
             self.flag(file, np.flatnonzero(dangling), stops[_LINE].to_numpy(), "parent_station",
                       lambda i: [f"'{vals[j]}' is not in stops.txt (kept as given)" for j in i],
                       "missing_parent_station", severity="warning",
-                      summary="stops whose parent_station is not in stops.txt (kept as given)",
+                      summary="Haltestellen, deren parent_station nicht in stops.txt ist (unverändert behalten)",
                       examples=pd.unique(vals[dangling])[:3])
         self._skipped_ids(file, "stop_id", self._apply_drop(file))
 
@@ -793,11 +796,11 @@ class _Loader:
                               "(coordinates missing?)"] * len(i), "stops at 0,0"),
             (swapped, lambda i: [f"{lat[j]:g} and stop_lon {lon[j]:g} look swapped: the feed's "
                                  f"other stops lie around {around}" for j in i],
-             "stops with latitude and longitude swapped"),
+             "Haltestellen mit vertauschter Breite und Länge"),
             (far, lambda i: [f"{lat[j]:g} and stop_lon {lon[j]:g} lie {km[j]:,.0f} km from the "
                              f"middle of the feed's stops ({around}); expected within "
                              f"{radius:,.0f} km: check the coordinates" for j in i],
-             "stops far from all the others"),
+             "Haltestellen weit weg von allen anderen"),
         ]
         lines = stops[_LINE].to_numpy()
         for mask, messages, summary in cases:
@@ -813,7 +816,7 @@ class _Loader:
             values = self.tables[file]["agency_id"].to_numpy(object)
             self.flag(file, np.flatnonzero(missing), self.tables[file][_LINE].to_numpy(),
                       "agency_id", lambda i: [f"'{values[j]}' is not in agency.txt" for j in i],
-                      "missing_agency", summary="routes.txt agency_id values not in agency.txt",
+                      "missing_agency", summary="Werte in routes.txt agency_id, die nicht in agency.txt sind",
                       examples=pd.unique(values[missing])[:3], strict_error=True)
         self._skipped_ids(file, "route_id", self._apply_drop(file))
 
@@ -830,7 +833,7 @@ class _Loader:
         self.reject(file, reversed_, "end_date",
                     lambda i: [f"{ends.iloc[j]:%Y%m%d} is before start_date "
                                f"{starts.iloc[j]:%Y%m%d}" for j in i], "bad_date_range",
-                    summary="calendar rows ending before they start",
+                    summary="calendar-Zeilen, die vor ihrem Beginn enden",
                     examples=cal["service_id"][reversed_].tolist()[:3])
         gone = self._apply_drop(file)
         self.service = self._read_calendar_dates().result()
@@ -893,10 +896,10 @@ class _Loader:
                   lambda i: [f"'{dates[j]}' appears more than once for service_id "
                              f"'{services[j]}' (also on line {firsts[j]})" for j in i],
                   "duplicate_calendar_date",
-                  summary="duplicate service_id + date in calendar_dates.txt",
+                  summary="doppelte service_id + date in calendar_dates.txt",
                   examples=dates[:3].tolist(), severity="warning")
         group = self.groups[(file, "duplicate_calendar_date",
-                             "duplicate service_id + date in calendar_dates.txt", False)]
+                             "doppelte service_id + date in calendar_dates.txt", False)]
         group.count += self._repeated_dates - len(rows)
 
     def _first_lines(self, file: str, keys: pa.Array) -> pd.Series:
@@ -1004,9 +1007,9 @@ class _Loader:
                 p = _Pass(keys, gather=gather)
                 for trip in keys.filter(pa.array(rows > MAX_TRIP_STOP_TIMES)).to_pylist():
                     self._mark_long(p, trip, None)
-                logger.info("GTFS %s: stop_times.txt is not grouped by trip (%s trips are "
-                            "scattered); reading it again", self.path.name,
-                            f"{int(gather.sum()):,}")
+                logger.info("GTFS %s: stop_times.txt ist nicht nach Fahrten geordnet (%s "
+                            "verstreut) und wird noch einmal gelesen", self.path.name,
+                            plural(int(gather.sum()), "Fahrt", "Fahrten"))
             except InputFormatError as exc:
                 self._unreadable(file, exc)
                 p = _Pass(keys)
@@ -1081,7 +1084,7 @@ class _Loader:
         return table
 
     def _count_long(self, n: int) -> None:
-        summary = f"trips with more than {MAX_TRIP_STOP_TIMES:,} stop_times (skipped)"
+        summary = f"Fahrten mit mehr als {german_number(MAX_TRIP_STOP_TIMES)} stop_times (übersprungen)"
         if self.lenient:
             self.count_skipped("stop_times.txt", "trip_too_long", n, summary)
 
@@ -1100,7 +1103,7 @@ class _Loader:
         self.add("error", "stop_times.txt", [line], "trip_id",
                  [f"'{trip}' has more than {MAX_TRIP_STOP_TIMES:,} stop_times (real trips have a "
                   "few hundred at most); its records are skipped"], "trip_too_long",
-                 summary=f"trips with more than {MAX_TRIP_STOP_TIMES:,} stop_times (skipped)",
+                 summary=f"Fahrten mit mehr als {german_number(MAX_TRIP_STOP_TIMES)} stop_times (übersprungen)",
                  examples=[trip], skip=True, fatal=True)
 
     def _long_trips_in_block(self, p: _Pass, table: pa.Table) -> pa.Table:
@@ -1144,13 +1147,13 @@ class _Loader:
         self.interpolated = p.interpolated
         copied_arr, copied_dep = p.copied
         if copied_arr + copied_dep:
-            text = (f"copied the other time into {copied_arr:,} blank arrival_time and "
-                    f"{copied_dep:,} blank departure_time fields")
+            text = (f"die jeweils andere Zeit in {german_number(copied_arr)} leere arrival_time "
+                    f"und {german_number(copied_dep)} leere departure_time kopiert")
             self.report.notes.append(text)
             logger.info("GTFS %s: %s", self.path.name, text)
         if p.interpolated:
-            text = (f"interpolated {p.interpolated:,} blank arrival/departure times in "
-                    f"{p.interpolated_trips:,} trips")
+            text = (f"{german_number(p.interpolated)} leere arrival_time/departure_time in "
+                    f"{plural(p.interpolated_trips, 'Fahrt', 'Fahrten')} interpoliert")
             self.report.notes.append(text)
             logger.info("GTFS %s: %s", self.path.name, text)
         if not self.build:
@@ -1220,7 +1223,7 @@ class _Loader:
                       lambda i: [f"'{vals[j]}' is a station, entrance or node in stops.txt, not "
                                  "a stop or platform (location_type 0)" for j in i],
                       "stop_time_at_station", severity="warning",
-                      summary="stop_times at stations (location_type not 0)",
+                      summary="stop_times an Stationen (location_type nicht 0)",
                       examples=pd.unique(vals[station])[:3])
         return trip_pos, stop_pos
 
@@ -1242,7 +1245,7 @@ class _Loader:
                         lambda i: [f"{int(seq[j])} appears more than once in trip "
                                    f"'{trip_ids[j]}' (also on line {lines[j - 1]})" for j in i],
                         "duplicate_key",
-                        summary="duplicate trip_id + stop_sequence in stop_times.txt",
+                        summary="doppelte trip_id + stop_sequence in stop_times.txt",
                         examples=pd.unique(trip_ids[dup])[:3])
             if self.lenient:
                 keep = ~dup
@@ -1279,7 +1282,7 @@ class _Loader:
         self.reject(file, flagged, "arrival_time",
                     lambda i: [_untimed_message(j, first, last, prev, trip_ids) for j in i],
                     "missing_end_time",
-                    summary="trips without times at their first or last stop",
+                    summary="Fahrten ohne Zeiten an ihrem ersten oder letzten Halt",
                     examples=pd.unique(trip_ids[flagged])[:3], fatal=True)
         interpolated = _interpolate(st, codes, arr, dep, timed, blank & ~stuck, prev, nxt)
         if interpolated.any():
@@ -1315,14 +1318,14 @@ class _Loader:
                     lambda i: [f"{_fmt_time(dep[j])} is before arrival_time {_fmt_time(arr[j])} "
                                f"(trip '{trip_ids[j]}', stop_sequence {_fmt_seq(seq[j])})"
                                for j in i], "time_backwards",
-                    summary="times going backwards along a trip (trip skipped)",
+                    summary="rückwärts laufende Zeiten entlang einer Fahrt (Fahrt übersprungen)",
                     examples=pd.unique(trip_ids[here])[:3], skipped=trips)
         self.reject(file, hop, "arrival_time",
                     lambda i: [f"{_fmt_time(arr[j])} is before the departure "
                                f"{_fmt_time(prev_dep[j])} at the previous stop (trip "
                                f"'{trip_ids[j]}', stop_sequence {_fmt_seq(seq[j])})" for j in i],
                     "time_backwards",
-                    summary="times going backwards along a trip (trip skipped)",
+                    summary="rückwärts laufende Zeiten entlang einer Fahrt (Fahrt übersprungen)",
                     examples=pd.unique(trip_ids[hop])[:3], skipped=trips)
 
     def _check_fast_hops(self, st: pd.DataFrame, first: np.ndarray, arr: np.ndarray,
@@ -1348,7 +1351,7 @@ class _Loader:
                              f"previous stop in {(arr[j] - dep[j - 1]) / 60:.0f} min (trip "
                              f"'{trip_ids[j]}'); check the times or the stop coordinates"
                              for j in i], "fast_hop", severity="warning",
-                  summary=f"hops faster than {_FAST_HOP_SPEED * 3.6:.0f} km/h",
+                  summary=f"Fahrtabschnitte schneller als {_FAST_HOP_SPEED * 3.6:.0f} km/h",
                   examples=pd.unique(trip_ids[idx])[:3])
 
     # ---- the rest ------------------------------------------------------------------------
@@ -1371,7 +1374,7 @@ class _Loader:
             self.flag("trips.txt", np.flatnonzero(missing), trips[_LINE].to_numpy(), "shape_id",
                       lambda i: [f"'{values[j]}' is not in shapes.txt" for j in i],
                       "missing_shape", severity="warning",
-                      summary="trips.txt shape_id values not in shapes.txt",
+                      summary="Werte in trips.txt shape_id, die nicht in shapes.txt sind",
                       examples=pd.unique(values[missing])[:3])
 
     def _stream_shapes(self, wanted: pa.Array | None) -> pd.Index:
@@ -1421,7 +1424,7 @@ class _Loader:
         self.reject(file, back, "end_time",
                     lambda i: [f"{_fmt_time(ends[j])} is not after start_time "
                                f"{_fmt_time(starts[j])}" for j in i], "time_backwards",
-                    summary="frequencies ending before they start",
+                    summary="frequencies, die vor ihrem Beginn enden",
                     examples=fr["trip_id"][back].tolist()[:3])
         self._apply_drop(file)
 
@@ -1451,14 +1454,14 @@ class _Loader:
             self.flag(file, np.flatnonzero(missing), df[_LINE].to_numpy(), column,
                       _quoted(bad, f"is not in {target}; the transfer is dropped"),
                       "transfer_unknown_ref", severity="warning",
-                      summary="transfers to stops, routes or trips not in the feed (dropped)",
+                      summary="transfers zu stops, routes oder trips, die nicht im Fahrplan sind (weggelassen)",
                       examples=pd.unique(bad[missing])[:3])
             self.tables[file] = df[~missing]
         self.drops[file] = np.zeros(len(self.tables[file]), dtype=bool)
         dropped = before - len(self.tables[file])
         if dropped:
-            text = (f"dropped {dropped:,} of {before:,} transfers that refer to stops, routes or "
-                    "trips not in the feed")
+            text = (f"{german_number(dropped)} von {german_number(before)} transfers weggelassen, "
+                    "die auf stops, routes oder trips verweisen, die nicht im Fahrplan sind")
             self.report.notes.append(text)
 
     def _check_unused(self) -> None:
@@ -1472,15 +1475,15 @@ class _Loader:
         unused = ((stops["location_type"].to_numpy() == 0) & ~stop_used
                   & stops["stop_id"].notna().to_numpy(bool))
         self._warn_ids("stops.txt", stops, unused, "stop_id", "has no stop_times",
-                       "stops_without_stop_times", "stops (location_type 0) without stop_times")
+                       "stops_without_stop_times", "Haltestellen (location_type 0) ohne stop_times")
         trip_used = _isin(trips["trip_id"], self._used_trip_ids())
         no_times = ~trip_used & trips["trip_id"].notna().to_numpy(bool)
         self._warn_ids("trips.txt", trips, no_times, "trip_id", "has no stop_times",
-                       "trips_without_stop_times", "trips without stop_times")
+                       "trips_without_stop_times", "Fahrten ohne stop_times")
         no_trips = (~_isin(routes["route_id"], trips["route_id"])
                     & routes["route_id"].notna().to_numpy(bool))
         self._warn_ids("routes.txt", routes, no_trips, "route_id", "has no trips",
-                       "routes_without_trips", "routes without trips")
+                       "routes_without_trips", "Linien ohne Fahrten")
         sd = self.service
         assert sd is not None
         never = sd.ids[~np.asarray(sd.active.any(axis=1), dtype=bool)]
@@ -1488,7 +1491,7 @@ class _Loader:
         idle = known & _isin(trips["service_id"], never)
         self._warn_ids("trips.txt", trips, idle, "service_id",
                        "never runs (calendar.txt and calendar_dates.txt give it no day)",
-                       "service_never_runs", "trips whose service never runs")
+                       "service_never_runs", "Fahrten, deren Verkehrstage nie gelten")
 
     def _used_trip_ids(self) -> pd.Index:
         p = self.stop_times_pass
@@ -1513,17 +1516,21 @@ class _Loader:
                 lost = self.dropped.get(file, 0)
                 if total and lost / total > MAX_SKIPPED_SHARE:
                     self.refusal.append(
-                        f"{lost:,} of {total:,} records of {file} ({lost / total:.1%}) cannot be "
-                        f"used for routing, more than the {MAX_SKIPPED_SHARE:.0%} a file may lose")
+                        f"{german_number(lost)} von {german_number(total)} Datensätzen von "
+                        f"{file} ({german_number(round(100 * lost / total, 1))} %) sind für das "
+                        f"Routing unbrauchbar, mehr als die "
+                        f"{german_number(round(100 * MAX_SKIPPED_SHARE))} %, die eine Datei "
+                        f"verlieren darf")
         if self.refusal:
             self._promote()
         for (file, _code), (count, examples, summary) in self.skips.items():
             total = self.records.get(file, 0)
-            shown = f" (e.g. {', '.join(examples)})" if examples else ""
-            self.report.notes.append(f"skipped {count:,} of {total:,} records of {file}: "
+            shown = f" (z. B. {', '.join(examples)})" if examples else ""
+            self.report.notes.append(f"{german_number(count)} von {german_number(total)} "
+                                     f"Datensätzen von {file} übersprungen: "
                                      f"{summary}{shown}")
         for text in self.refusal:
-            self.report.notes.append(f"refused: {text}")
+            self.report.notes.append(f"abgelehnt: {text}")
         for (_file, code, _summary, _skip), g in self.groups.items():
             if g.count > g.listed:
                 self.report.omit(g.severity, code, g.count - g.listed)
@@ -1607,7 +1614,8 @@ class _Loader:
             else:
                 floats = values.to_numpy(np.float64)
                 if np.isnan(floats).any():  # every such case is a fatal problem: a bug if not
-                    raise InputError(f"has blank {col.name} values that could not be filled",
+                    raise InputError(f"hat leere Werte in {col.name}, die sich nicht füllen "
+                                     f"ließen",
                                      path=file)
                 data[col.name] = floats.astype(col.dtype)
         if self.build:

@@ -426,10 +426,10 @@ def _expected_range(col: _Col) -> str:
 
 
 _PROBLEM_LABELS = {
-    "bad_time": "not a time",
-    "bad_date": "not a date",
-    "bad_number": "not a number",
-    "out_of_range": "out of range",
+    "bad_time": "keine Uhrzeit",
+    "bad_date": "kein Datum",
+    "bad_number": "keine Zahl",
+    "out_of_range": "außerhalb des Wertebereichs",
 }
 
 

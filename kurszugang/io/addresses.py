@@ -29,6 +29,7 @@ import pandas as pd
 
 from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
 from kurszugang.errors import InputError, InputFormatError
+from kurszugang.words import de_number
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -79,8 +80,13 @@ def _file(path: Path) -> Any:
                         (".pbf", "pbf"), (".o5m", "o5m"), (".osm", "osm")):
         if name.endswith(suffix):
             return osmium.io.File(str(path), fmt)
-    raise InputError("is not an OpenStreetMap extract (expected .osm, .osm.gz, .osm.bz2 or "
+    raise InputError("ist kein OpenStreetMap-Auszug (erwartet .osm, .osm.gz, .osm.bz2 oder "
                      ".osm.pbf)", path=path)
+
+
+#: The reasons of :attr:`OsmPlaces.skipped` in German, for the log.
+_SKIPPED_DE = {"address without street or place": "Adresse ohne Straße oder Ort",
+               "way without node locations": "Weg ohne Knotenkoordinaten"}
 
 
 def _way_point(way: Any, middle: bool) -> tuple[float, float] | None:
@@ -135,7 +141,7 @@ def read_addresses(path: str | Path) -> OsmPlaces:
 
     p = Path(path)
     if not p.is_file():
-        raise InputError("does not exist", path=p)
+        raise InputError("gibt es nicht", path=p)
     processor = (osmium.FileProcessor(_file(p), osmium.osm.NODE | osmium.osm.WAY)
                  .with_locations()
                  .with_filter(osmium.filter.KeyFilter("addr:housenumber", "place", "highway")))
@@ -165,14 +171,17 @@ def read_addresses(path: str | Path) -> OsmPlaces:
             elif not is_way and tags.get("place") in PLACE_KINDS and "name" in tags:
                 places.append((tags["name"], tags["place"], obj.location.lon, obj.location.lat))
     except RuntimeError as exc:
-        raise InputFormatError(f"cannot be read as OpenStreetMap ({exc})", path=p) from exc
+        raise InputFormatError(f"lässt sich nicht als OpenStreetMap lesen ({exc})",
+                               path=p) from exc
     out = OsmPlaces(pd.DataFrame(addresses, columns=_ADDRESS_COLUMNS),
                     pd.DataFrame(streets, columns=["name", "lon", "lat"]),
                     pd.DataFrame(places, columns=["name", "place", "lon", "lat"]),
                     {k: v for k, v in skipped.items() if v}, str(p))
-    log.info("%s: %d addresses, %d named street ways, %d places%s", p.name, len(out.addresses),
-             len(out.streets), len(out.places),
-             "".join(f"; skipped {v} ({k})" for k, v in out.skipped.items()))
+    log.info("%s: %s Adressen, %s benannte Straßenzüge, %s Orte%s", p.name,
+             de_number(len(out.addresses)), de_number(len(out.streets)),
+             de_number(len(out.places)),
+             "".join(f"; {de_number(v)} übersprungen ({_SKIPPED_DE.get(k, k)})"
+                     for k, v in out.skipped.items()))
     return out
 
 

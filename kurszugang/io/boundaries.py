@@ -237,7 +237,7 @@ def _choose_layer(path: Path, layers: np.ndarray, layer: str | None) -> str:
     gemeinde = [n for n in polygonal if _GEMEINDE_LAYER.search(n)]
     if gemeinde:
         if len(gemeinde) > 1:
-            logger.info("%s: several Gemeinde layers (%s); reading %s (choose with layer=)",
+            logger.info("%s: mehrere Gemeinde-Ebenen (%s); gelesen wird %s (Auswahl mit layer=)",
                         path.name, ", ".join(gemeinde), gemeinde[0])
         return gemeinde[0]
     raise InputError(_MSG["no_gemeinde_layer"].format(n=len(polygonal),
@@ -525,8 +525,8 @@ def _drop_water(gdf: gpd.GeoDataFrame, feature_no: pd.Series, include_water: boo
         logger.warning("%s: %s", name, msg)
     report.counts["water features dropped"] = int(water.sum()) if not include_water else 0
     if water.any() and not include_water:
-        logger.info("%s: dropped %d water features (GF 1, 2 or 8; keep them with "
-                    "include_water=True), AGS %s", name, int(water.sum()),
+        logger.info("%s: %s Wasserflächen weggelassen (GF 1, 2 oder 8; mit include_water=True "
+                    "behalten), AGS %s", name, german_number(int(water.sum())),
                     _examples(gdf.loc[water, "ags"].dropna()))
         report.notes.append(_MSG["water_dropped"].format(n=german_number(int(water.sum()))))
         return gdf.loc[~water], feature_no.loc[~water]
@@ -872,7 +872,7 @@ def read_boundaries(
                 include_water=include_water, select=select)
     if report.errors:
         raise data_error(report.errors, path=p)
-    logger.info("read %d boundary features from %s (layer %s)", len(gdf), p.name,
+    logger.info("%s Grenzobjekte aus %s gelesen (Ebene %s)", german_number(len(gdf)), p.name,
                 report.counts.get("layer", ""))
     return gdf
 

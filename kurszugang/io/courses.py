@@ -51,6 +51,7 @@ from kurszugang.io._report import (
     german_number,
 )
 from kurszugang.io.detect import decode_text, sniff_separator
+from kurszugang.words import plural
 
 __all__ = [
     "COURSE_TYPES",
@@ -1638,7 +1639,7 @@ def _read_sites(
     report.counts["sites"] = len(sites)
     report.counts["sites with childcare"] = int(sites["has_childcare"].sum())
     _finish(report)
-    logger.info("read %d sites from %s", len(sites), ctx.file)
+    logger.info("%s aus %s gelesen", plural(len(sites), "Kursort", "Kursorte"), ctx.file)
     return sites, report
 
 
@@ -1682,7 +1683,8 @@ def _assemble(ctx: _Ctx, site_id: pd.Series, site_text: dict[str, pd.Series], lo
     ctx.report.counts["courses with childcare"] = int(childcare.sum())
     ctx.report.counts["as of"] = ctx.report.counts.pop("as of")  # after the other counts
     _finish(ctx.report)
-    logger.info("read %d courses at %d sites from %s", len(courses), len(sites), ctx.file)
+    logger.info("%s an %s aus %s gelesen", plural(len(courses), "Kurs", "Kurse"),
+                plural(len(sites), "Kursort", "Kursorten"), ctx.file)
     return CourseList(sites=sites, courses=courses, as_of=the_date, source=str(path),
                       report=ctx.report)
 

@@ -609,10 +609,11 @@ def _resume_point(url: str, part: Path, meta_path: Path) -> tuple[int, dict[str,
     if not start:
         return 0, meta
     if meta.get("url") != url:
-        logger.info("%s: the partial file came from another address; starting again", part.name)
+        logger.info("%s: die angefangene Datei kam von einer anderen Adresse; neuer Beginn",
+                    part.name)
     elif _validator(meta) is None:
-        logger.info("%s: the server named no version (ETag/Last-Modified) of the file; starting "
-                    "again from zero instead of resuming", part.name)
+        logger.info("%s: der Server nannte keine Version (ETag/Last-Modified) der Datei; sie "
+                    "wird von vorn geladen statt fortgesetzt", part.name)
     else:
         return start, meta
     _remove(part, meta_path)
@@ -692,8 +693,8 @@ def _accept(resp: Any, target: _Target, part: Path, meta_path: Path, start: int,
             raise _Retry(_MSG["size_changed"].format(old=meta.get("size"), new=total))
         return start, total, True
     if start:
-        logger.info("%s: the server sent the whole file instead of the rest (HTTP %s); "
-                    "starting again from zero", target.file_name, resp.status)
+        logger.info("%s: der Server schickte die ganze Datei statt des Rests (HTTP %s); sie "
+                    "wird von vorn geladen", target.file_name, resp.status)
     length = resp.headers.get("Content-Length")
     total = int(length) if length and length.isdigit() else None
     record = {"url": target.url, "etag": resp.headers.get("ETag"),
@@ -945,14 +946,14 @@ def download(
         if (expected_sha256 is None or have.sha256.hexdigest() == expected_sha256) and \
                 (expected_md5 is None or have.md5.hexdigest() == expected_md5):
             size = final.stat().st_size
-            logger.info("%s is already there and matches its checksum; not downloaded again",
-                        final)
+            logger.info("%s ist schon da und passt zu seiner Prüfsumme; nicht noch einmal "
+                        "heruntergeladen", final)
             if not (out / f"{final.name}.download.json").exists():
                 _write_records(target, final, size, have.sha256.hexdigest(), expected_md5)
             return DownloadResult(final, size, have.sha256.hexdigest(), False, target.label,
                                   target.url, reused=True)
 
-    logger.info("downloading %s from %s", target.file_name, target.url)
+    logger.info("%s wird von %s heruntergeladen", target.file_name, target.url)
     hashes, resumed = _fetch(target, part, meta_path, timeout=timeout, retries=retries,
                              backoff_s=backoff_s, progress=progress)
     sha256 = hashes.sha256.hexdigest()
@@ -976,6 +977,6 @@ def download(
     _remove(meta_path)
     size = final.stat().st_size
     _write_records(target, final, size, sha256, expected_md5)
-    logger.info("downloaded %s: %s bytes, sha256 %s%s", final, f"{size:,}", sha256,
-                " (resumed)" if resumed else "")
+    logger.info("%s heruntergeladen: %s Bytes, sha256 %s%s", final, german_number(size),
+                sha256, " (fortgesetzt)" if resumed else "")
     return DownloadResult(final, size, sha256, resumed, target.label, target.url)

@@ -56,6 +56,8 @@ from kurszugang.io._gtfs_tables import (
     _ServiceBuilder,
     _split_last_trip,
 )
+from kurszugang.io._report import german_number
+from kurszugang.words import de_number, plural
 
 __all__ = ["ExtractSummary", "extract_feed", "parse_bbox", "read_area"]
 
@@ -166,8 +168,8 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     parts = [p.strip() for p in str(text).split(",")]
     if len(parts) != 4 or not all(re.fullmatch(_FLOAT_RE, p) for p in parts):
         raise InputError(
-            f"bbox {text!r} is not a bounding box: expected 4 numbers MINLON,MINLAT,MAXLON,MAXLAT "
-            f"in degrees (WGS84), e.g. {_BBOX_EXAMPLE}"
+            f"bbox {text!r} ist kein Rechteck: erwartet 4 Zahlen MINLON,MINLAT,MAXLON,MAXLAT "
+            f"in Grad (WGS84), z. B. {_BBOX_EXAMPLE}"
         )
     w, s, e, n = (float(p) for p in parts)
     _check_bbox((w, s, e, n))
@@ -176,16 +178,16 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 def _check_bbox(bbox: Sequence[float]) -> None:
     if len(bbox) != 4 or not all(isinstance(v, int | float) and math.isfinite(v) for v in bbox):
-        raise InputError(f"bbox {tuple(bbox)!r} is not 4 finite numbers "
-                         f"(min_lon, min_lat, max_lon, max_lat), e.g. ({_BBOX_EXAMPLE})")
+        raise InputError(f"bbox {tuple(bbox)!r} sind nicht 4 endliche Zahlen "
+                         f"(min_lon, min_lat, max_lon, max_lat), z. B. ({_BBOX_EXAMPLE})")
     w, s, e, n = bbox
     if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
-        raise InputError(f"bbox {w:g},{s:g},{e:g},{n:g} is outside the world: expected "
-                         "longitudes -180..180 and latitudes -90..90, in the order "
+        raise InputError(f"bbox {w:g},{s:g},{e:g},{n:g} liegt außerhalb der Erde: erwartet "
+                         "Längen -180..180 und Breiten -90..90, in der Reihenfolge "
                          "MINLON,MINLAT,MAXLON,MAXLAT")
     if not (w < e and s < n):
-        raise InputError(f"bbox {w:g},{s:g},{e:g},{n:g} is empty: expected MINLON < MAXLON and "
-                         "MINLAT < MAXLAT, in the order MINLON,MINLAT,MAXLON,MAXLAT")
+        raise InputError(f"bbox {w:g},{s:g},{e:g},{n:g} ist leer: erwartet MINLON < MAXLON und "
+                         "MINLAT < MAXLAT, in der Reihenfolge MINLON,MINLAT,MAXLON,MAXLAT")
 
 
 def _bbox_polygon(bbox: Sequence[float]) -> shapely.Geometry:
@@ -237,31 +239,33 @@ def read_area(path: str | Path, *, kreis: str | None = None,
     from pyogrio.errors import DataLayerError, DataSourceError
 
     if not p.exists():
-        raise InputFormatError("does not exist (expected a polygon file, e.g. .geojson or .gpkg)",
-                               path=p)
+        raise InputFormatError("gibt es nicht (erwartet eine Polygondatei, z. B. .geojson oder "
+                               ".gpkg)", path=p)
     if p.is_file() and p.stat().st_size == 0:
-        raise InputFormatError("is empty (0 bytes); expected a polygon file", path=p)
+        raise InputFormatError("ist leer (0 Bytes); erwartet eine Polygondatei", path=p)
     try:
         gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
     except (DataSourceError, DataLayerError, ValueError) as exc:
-        raise InputFormatError(f"cannot be read as a polygon file ({exc})", path=p) from exc
+        raise InputFormatError(f"lässt sich nicht als Polygondatei lesen ({exc})",
+                               path=p) from exc
     if gdf.crs is None:
-        raise InputError("has no CRS; save it with one (e.g. EPSG:25832 or EPSG:4326)", path=p)
+        raise InputError("hat kein Koordinatensystem; mit einem speichern (z. B. EPSG:25832 oder "
+                         "EPSG:4326)", path=p)
     types = gdf.geometry.geom_type
     polygonal = types.isin(["Polygon", "MultiPolygon"]).to_numpy(bool)
     if not polygonal.any():
-        found = ", ".join(sorted(types.dropna().unique())) or "no geometries"
-        raise InputError(f"has no polygons (found {found}); expected the area as polygons",
-                         path=p)
+        found = ", ".join(sorted(types.dropna().unique())) or "keine Geometrien"
+        raise InputError(f"hat keine Polygone (gefunden: {found}); erwartet das Gebiet als "
+                         f"Polygone", path=p)
     if not polygonal.all():
-        logger.warning("%s: %d of %d features are not polygons and are ignored", p.name,
-                       int((~polygonal).sum()), len(gdf))
+        logger.warning("%s: %s von %s Objekten sind keine Polygone und werden übergangen",
+                       p.name, de_number(int((~polygonal).sum())), de_number(len(gdf)))
     geoms = gdf.geometry[polygonal].to_crs(AREA_CRS).to_numpy()
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
-        logger.warning("%s: repaired %d invalid polygons (features %s)", p.name,
-                       int(invalid.sum()), ", ".join(str(i + 1) for i in
-                                                     np.flatnonzero(invalid)[:5]))
+        logger.warning("%s: %s ungültige Polygone repariert (Objekte %s)", p.name,
+                       de_number(int(invalid.sum())), ", ".join(str(i + 1) for i in
+                                                                np.flatnonzero(invalid)[:5]))
         geoms = shapely.make_valid(geoms)
     return shapely.union_all(geoms)
 
@@ -299,21 +303,23 @@ class _Source:
         names = self.files.header(file)
         seen = [n for i, n in enumerate(names) if n in names[:i]]
         if seen:
-            raise InputError(f"column {seen[0]!r} appears twice in the header", path=file, row=1)
+            raise InputError(f"die Spalte {seen[0]!r} steht zweimal in der Kopfzeile", path=file,
+                             row=1)
         return names
 
     def _names(self, file: str, required: Sequence[str]) -> list[str]:
         names = self.header(file)
         for name in required:
             if name not in names:
-                raise InputError("is missing (a required column)", path=file, row=1, column=name)
+                raise InputError("fehlt (eine Pflichtspalte)", path=file, row=1, column=name)
         return names
 
     def _warn_encoding(self, file: str) -> None:
         note = self.files.notes.get(file)
         if note and file not in self.warned:
             self.warned.add(file)
-            logger.warning("GTFS %s: %s %s and written as UTF-8", self.path.name, file, note)
+            logger.warning("GTFS %s: %s %s und wird als UTF-8 geschrieben", self.path.name, file,
+                           note)
 
     def read(self, file: str, required: Sequence[str] = (),
              columns: Sequence[str] | None = None) -> tuple[pa.Table, np.ndarray]:
@@ -357,7 +363,12 @@ def _unique(parts: list[pa.Array]) -> pa.Array:
 
 
 def _show(value: Any) -> str:
-    return "blank" if value is None else repr(value)
+    return "leer" if value is None else repr(value)
+
+
+def _deg(value: float) -> str:
+    """Degrees with four decimals and a German decimal comma."""
+    return f"{value:.4f}".replace(".", ",")
 
 
 def _numbers(table: pa.Table, lines: np.ndarray, file: str, column: str) -> np.ndarray:
@@ -368,8 +379,8 @@ def _numbers(table: pa.Table, lines: np.ndarray, file: str, column: str) -> np.n
         zero_copy_only=False))
     if len(bad):
         i = int(bad[0])
-        more = f" ({len(bad) - 1:,} more in this column)" if len(bad) > 1 else ""
-        raise InputError(f"{_show(text[i].as_py())} is not a number{more}", path=file,
+        more = f" ({de_number(len(bad) - 1)} weitere in dieser Spalte)" if len(bad) > 1 else ""
+        raise InputError(f"{_show(text[i].as_py())} ist keine Zahl{more}", path=file,
                          row=int(lines[i]), column=column)
     return np.asarray(pc.cast(pc.if_else(ok, text, None), pa.float64())
                       .to_numpy(zero_copy_only=False), dtype=np.float64)
@@ -390,7 +401,7 @@ def _dates(table: pa.Table, lines: np.ndarray, file: str, column: str) -> np.nda
     if len(bad):
         i = int(bad[0])
         value = text[int(at[i])].as_py() if at[i] >= 0 else None
-        raise InputError(f"{_show(value)} is not a date (expected YYYYMMDD, e.g. 20210302)",
+        raise InputError(f"{_show(value)} ist kein Datum (erwartet JJJJMMTT, z. B. 20210302)",
                          path=file, row=int(lines[i]), column=column)
     values = parsed.to_numpy(zero_copy_only=False).astype("datetime64[D]")
     return values[at]
@@ -407,7 +418,7 @@ def _flags(table: pa.Table, lines: np.ndarray, file: str, column: str,
     if len(bad):
         i = int(bad[0])
         value = text[int(at[i])].as_py() if at[i] >= 0 else None
-        raise InputError(f"{_show(value)} is not one of {', '.join(allowed)}",
+        raise InputError(f"{_show(value)} ist keiner der Werte {', '.join(allowed)}",
                          path=file, row=int(lines[i]), column=column)
     first = np.asarray(pc.equal(text, allowed[0]).fill_null(False)
                        .to_numpy(zero_copy_only=False), dtype=bool)
@@ -520,14 +531,14 @@ def _as_date(value: dt.date | str | None, name: str) -> np.datetime64 | None:
     try:
         return np.datetime64(parse_date(value), "D")
     except ValueError:
-        raise InputError(f"{name} {value!r} is not a date (expected {DATE_FORMS})") from None
+        raise InputError(f"{name} {value!r} ist kein Datum (erwartet {DATE_FORMS})") from None
 
 
 def _area_geometry(area: Any, bbox: Sequence[float] | None, buffer_km: float) -> Any:
     if (area is None) == (bbox is None):
-        raise InputError("give the area to extract either as area (a polygon in EPSG:25832) or "
-                         "as bbox (min_lon, min_lat, max_lon, max_lat), not "
-                         + ("both" if area is not None else "neither"))
+        raise InputError("das Gebiet entweder als area (ein Polygon in EPSG:25832) oder als bbox "
+                         "(min_lon, min_lat, max_lon, max_lat) angeben, nicht "
+                         + ("beides" if area is not None else "keines von beiden"))
     if bbox is not None:
         _check_bbox(bbox)
         geom = _bbox_polygon(bbox)
@@ -535,15 +546,17 @@ def _area_geometry(area: Any, bbox: Sequence[float] | None, buffer_km: float) ->
         geom = area
         if hasattr(geom, "to_crs") and hasattr(geom, "union_all"):  # a GeoSeries/GeoDataFrame
             if geom.crs is None:
-                raise InputError("area has no CRS: set one (e.g. .set_crs('EPSG:25832'))")
+                raise InputError("area hat kein Koordinatensystem: eines setzen "
+                                 "(z. B. .set_crs('EPSG:25832'))")
             geom = geom.to_crs(AREA_CRS).union_all()
         if not isinstance(geom, shapely.Geometry) or geom.is_empty or geom.area <= 0:
-            raise InputError("area is not a polygon with an area: expected a shapely Polygon or "
-                             "MultiPolygon in EPSG:25832 (metres)")
+            raise InputError("area ist kein Polygon mit einer Fläche: erwartet ein shapely "
+                             "Polygon oder MultiPolygon in EPSG:25832 (Meter)")
         x0, y0, x1, y1 = geom.bounds
         if abs(x0) <= 360 and abs(x1) <= 360 and abs(y0) <= 90 and abs(y1) <= 90:
-            raise InputError(f"area bounds {x0:g},{y0:g},{x1:g},{y1:g} look like degrees: "
-                             "expected EPSG:25832 (metres); use bbox=... or reproject")
+            raise InputError(f"die Grenzen von area {x0:g},{y0:g},{x1:g},{y1:g} sehen nach Grad "
+                             "aus: erwartet EPSG:25832 (Meter); bbox=... verwenden oder "
+                             "umprojizieren")
         if not geom.is_valid:
             geom = shapely.make_valid(geom)
     if buffer_km > 0:
@@ -571,10 +584,12 @@ def _inside_stops(stops: pa.Table, lines: np.ndarray, geom: Any, feed: Path,
     inside &= ids.is_valid().to_numpy(zero_copy_only=False)
     if not inside.any():
         ok = ~(np.isnan(lat) | np.isnan(lon))
-        where = (f"; its stops lie within lon {np.min(lon[ok]):.4f} to {np.max(lon[ok]):.4f}, "
-                 f"lat {np.min(lat[ok]):.4f} to {np.max(lat[ok]):.4f}") if ok.any() else ""
-        raise InputError(f"the area (with its {buffer_km:g} km buffer) contains none of the "
-                         f"feed's {stops.num_rows:,} stops{where}", path=feed)
+        where = (f"; seine Haltestellen liegen bei lon {_deg(np.min(lon[ok]))} bis "
+                 f"{_deg(np.max(lon[ok]))}, lat {_deg(np.min(lat[ok]))} bis "
+                 f"{_deg(np.max(lat[ok]))}") if ok.any() else ""
+        raise InputError(f"das Gebiet (mit {german_number(buffer_km)} km Puffer) enthält keine der "
+                         f"{de_number(stops.num_rows)} Haltestellen des Fahrplans{where}",
+                         path=feed)
     return inside, ids
 
 
@@ -701,13 +716,14 @@ def extract_feed(
     src_path, dst_path = Path(feed_path), Path(out_path)
     if not (isinstance(buffer_km, int | float) and math.isfinite(buffer_km) and buffer_km >= 0):
         shown = f"{buffer_km:g}" if isinstance(buffer_km, int | float) else repr(buffer_km)
-        raise InputError(f"buffer {shown} km is not a distance: expected 0 or more km")
+        raise InputError(f"der Puffer {shown} km ist keine Entfernung: erwartet 0 km oder mehr")
     geom = _area_geometry(area, bbox, float(buffer_km))
-    start, end = _as_date(start_date, "start date"), _as_date(end_date, "end date")
+    start, end = _as_date(start_date, "das Startdatum"), _as_date(end_date, "das Enddatum")
     if start is not None and end is not None and start > end:
-        raise InputError(f"start date {_day(start)} is after end date {_day(end)}")
+        raise InputError(f"das Startdatum {_day(start)} liegt nach dem Enddatum {_day(end)}")
     if dst_path.exists() and src_path.exists() and dst_path.resolve() == src_path.resolve():
-        raise InputError("the output would replace the input feed; choose another --out",
+        raise InputError("die Ausgabe würde den Eingabe-Fahrplan ersetzen; ein anderes --out "
+                         "wählen",
                          path=dst_path)
     files = FeedFiles(src_path)
     try:
@@ -724,9 +740,10 @@ def extract_feed(
         skipped_files=skipped, seconds=time.perf_counter() - started,
     )
     kept, total = summary.counts["stop_times.txt"]
-    logger.info("extracted %s -> %s in %.1f s: %s of %s stop_times, %s of %s trips",
-                src_path.name, dst_path.name, summary.seconds, f"{kept:,}", f"{total:,}",
-                f"{summary.kept('trips.txt'):,}", f"{summary.counts['trips.txt'][1]:,}")
+    logger.info("%s -> %s ausgeschnitten in %s s: %s von %s stop_times, %s von %s trips",
+                src_path.name, dst_path.name, de_number(summary.seconds, 1), de_number(kept),
+                de_number(total), de_number(summary.kept("trips.txt")),
+                de_number(summary.counts["trips.txt"][1]))
     return summary
 
 
@@ -763,10 +780,10 @@ def _write_extract(job: _Job, dst: Path) -> tuple[_Out, int, tuple[str, ...]]:
                 os.replace(part, dst)
                 return out, stops_in_area, skipped
             except NotUtf8 as exc:
-                logger.info("restarting the extraction: %s is not UTF-8", exc.name)
+                logger.info("der Ausschnitt beginnt neu: %s ist nicht UTF-8", exc.name)
             except _Scattered:
-                logger.info("restarting the extraction: stop_times.txt is not grouped by trip; "
-                            "reading it twice")
+                logger.info("der Ausschnitt beginnt neu: stop_times.txt ist nicht nach Fahrten "
+                            "geordnet und wird zweimal gelesen")
                 job.two_passes = True
         raise AssertionError("the extraction restarted too often")  # pragma: no cover
     finally:
@@ -777,15 +794,16 @@ def _check_files(src: _Source) -> tuple[str, ...]:
     feed = src.path
     for file in _REQUIRED:
         if not src.has(file):
-            what = "is empty" if src.files.has(file) else "is missing"
-            raise InputFormatError(f"{what}: {file} is a required GTFS file", path=feed)
+            what = "ist leer" if src.files.has(file) else "fehlt"
+            raise InputFormatError(f"{file} {what}: eine Pflichtdatei von GTFS", path=feed)
     if not src.has("calendar.txt") and not src.has("calendar_dates.txt"):
-        raise InputFormatError("has neither calendar.txt nor calendar_dates.txt (GTFS needs one)",
-                               path=feed)
+        raise InputFormatError("hat weder calendar.txt noch calendar_dates.txt (GTFS braucht "
+                               "eine davon)", path=feed)
     skipped = tuple(sorted(f for f in src.files.names if f not in GTFS_FILES))
     if skipped:
-        logger.warning("GTFS %s: %d files not copied to the extract (not standard files read "
-                       "here): %s", feed.name, len(skipped), ", ".join(skipped))
+        logger.warning("GTFS %s: %s nicht in den Ausschnitt übernommen (keine hier gelesenen "
+                       "Standarddateien): %s", feed.name, plural(len(skipped), "Datei", "Dateien"),
+                       ", ".join(skipped))
     return skipped
 
 
@@ -796,11 +814,11 @@ def _candidate_trips(job: _Job, cal: pd.DataFrame | None) -> pa.Array:
         job.services = _running(job.src, cal, job.start, job.end)
         running, period = job.services.running, job.services.period
         if not len(running):
-            span = f"{period[0]} to {period[1]}" if period else "no day at all"
+            span = f"von {period[0]} bis {period[1]}" if period else "an keinem Tag"
             raise InputError(
-                f"no trip runs from {_day(job.start) if job.start is not None else 'the start'} "
-                f"to {_day(job.end) if job.end is not None else 'the end'}; the feed's services "
-                f"run from {span}", path=job.src.path)
+                f"von {_day(job.start) if job.start is not None else 'Beginn'} bis "
+                f"{_day(job.end) if job.end is not None else 'Ende'} fährt keine Fahrt; die "
+                f"Verkehrstage des Fahrplans reichen {span}", path=job.src.path)
     parts: list[pa.Array] = []
     columns = ("trip_id", "service_id") if running is not None else ("trip_id",)
     for trips, _lines in job.src.batches("trips.txt", columns,
@@ -811,7 +829,7 @@ def _candidate_trips(job: _Job, cal: pd.DataFrame | None) -> pa.Array:
         parts.append(ids)
     candidates = _unique(parts)
     if job.dated and not len(candidates):
-        raise InputError(f"no trip runs from {job.start} to {job.end}", path=job.src.path)
+        raise InputError(f"von {job.start} bis {job.end} fährt keine Fahrt", path=job.src.path)
     return candidates
 
 
@@ -822,8 +840,8 @@ def _extract_from(job: _Job, out: _Out) -> tuple[int, tuple[str, ...]]:
     stops, stop_lines = src.read("stops.txt", ("stop_id", "stop_lat", "stop_lon"))
     inside, stop_ids = _inside_stops(stops, stop_lines, job.geom, src.path, job.buffer_km)
     n_inside = int(inside.sum())
-    logger.info("%s of %s stops lie inside the buffered area", f"{n_inside:,}",
-                f"{stops.num_rows:,}")
+    logger.info("%s von %s Haltestellen liegen im Gebiet mit Puffer", de_number(n_inside),
+                de_number(stops.num_rows))
     # 2. The trips that may be kept (with a date range: of the services running in it).
     cal_table, cal = None, None
     if src.has("calendar.txt"):
@@ -904,8 +922,9 @@ def _copy_stop_times(job: _Job, out: _Out, inside: pa.Array, candidates: pa.Arra
             raise _Scattered
     kept_trips = _unique(kept)
     if not len(kept_trips):
-        when = " in the date range" if job.dated else ""
-        raise InputError(f"no trip{when} stops at the {n_inside:,} stops inside the area",
+        when = " im Zeitraum" if job.dated else ""
+        raise InputError(f"keine Fahrt{when} hält an den {de_number(n_inside)} Haltestellen im "
+                         f"Gebiet",
                          path=job.src.path)
     return kept_trips, _unique(used)
 

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kurszugang.errors import Problem
+from kurszugang.words import plural
 
 if TYPE_CHECKING:
     from kurszugang.io.gtfs import Feed
@@ -110,7 +111,8 @@ def clear_cache(folder: str | Path | None = None) -> int:
         if (entry.is_dir() and (entry / "meta.json").exists()) or entry.name.startswith(".tmp-"):
             shutil.rmtree(entry, ignore_errors=True)
             removed += not entry.name.startswith(".tmp-")
-    logger.info("removed %d cached feeds from %s", removed, root)
+    logger.info("%s aus %s entfernt", plural(removed, "zwischengespeicherter Fahrplan",
+                                             "zwischengespeicherte Fahrpläne"), root)
     return removed
 
 
@@ -184,7 +186,8 @@ class CacheEntry:
         try:
             return self._load()
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
-            logger.warning("ignoring the unreadable cache entry %s (%s)", self.folder, exc)
+            logger.warning("der unlesbare Eintrag %s im Zwischenspeicher wird übergangen (%s)",
+                           self.folder, exc)
             return None
 
     def _load(self) -> Feed:
@@ -247,9 +250,10 @@ class CacheEntry:
             if self.folder.exists():
                 shutil.rmtree(self.folder, ignore_errors=True)
             tmp.rename(self.folder)
-            logger.info("cached the parsed feed in %s", self.folder)
+            logger.info("den gelesenen Fahrplan in %s zwischengespeichert", self.folder)
         except OSError as exc:
-            logger.warning("could not write the feed cache %s (%s); reading works without it",
+            logger.warning("der Zwischenspeicher %s ließ sich nicht schreiben (%s); das Lesen "
+                           "geht auch ohne ihn",
                            self.folder, exc)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -65,7 +65,8 @@ from kurszugang.io._gtfs_tables import (
     _service_days,
     _ServiceDays,
 )
-from kurszugang.io._report import ValidationReport
+from kurszugang.io._report import ValidationReport, german_number
+from kurszugang.words import plural
 
 __all__ = [
     "Feed",
@@ -177,9 +178,10 @@ class Feed:
         if day not in read:
             shown = ", ".join(d.isoformat() for d in self.dates)
             raise InputError(
-                f"was read for {shown} only (read_gtfs(..., dates=...)), so its trips on "
-                f"{day.isoformat()} are not known (a date's timetable also needs the day before, "
-                "for trips past midnight); read it with the date you need among the dates",
+                f"wurde nur für {shown} gelesen (read_gtfs(..., dates=...)), daher sind seine "
+                f"Fahrten am {day.isoformat()} nicht bekannt (der Fahrplan eines Tages braucht "
+                "auch den Vortag, für Fahrten nach Mitternacht); mit dem gebrauchten Tag unter "
+                "den dates lesen",
                 path=Path(self.source))
 
     def active_service_ids(self, date: dt.date | str) -> frozenset[str]:
@@ -275,7 +277,8 @@ class Feed:
         period = _period(self._service_days)
         if period is None:
             raise ServiceDateError(
-                "has no day with service (calendar.txt and calendar_dates.txt activate nothing)",
+                "hat keinen Verkehrstag (calendar.txt und calendar_dates.txt aktivieren "
+                "nichts)",
                 path=self.source,
             )
         return period
@@ -395,7 +398,7 @@ class FeedRefusedError(DataValidationError):
                  reasons: Sequence[str]) -> None:
         super().__init__(problems, path=path)
         self.reasons = list(reasons)
-        text = f"{Path(path).name}: not read: {'; '.join(self.reasons)}\n{self.message}"
+        text = f"{Path(path).name}: nicht gelesen: {'; '.join(self.reasons)}\n{self.message}"
         InputError.__init__(self, text)
         self.problems = list(problems)
         self.path = path
@@ -414,7 +417,8 @@ def _read_days(dates: Iterable[dt.date | str] | dt.date | str | None) -> tuple[d
         except ValueError as exc:
             raise InputError(f"dates: {exc}") from None
     if not days:
-        raise InputError("dates is empty: give at least one service date, e.g. dates=['2026-03-10']")
+        raise InputError("dates ist leer: mindestens einen Verkehrstag angeben, z. B. "
+                         "dates=['2026-03-10']")
     return tuple(sorted(days))
 
 
@@ -499,8 +503,9 @@ def read_gtfs(
     if entry is not None:
         cached = entry.load()
         if cached is not None:
-            logger.info("read GTFS feed %s from the cache in %.2f s (%s)", Path(path).name,
-                        time.perf_counter() - started, entry.folder)
+            logger.info("GTFS-Fahrplan %s in %s s aus dem Zwischenspeicher gelesen (%s)",
+                        Path(path).name, german_number(round(time.perf_counter() - started, 2)),
+                        entry.folder)
             return cached
     loader = _Loader(path, lenient=strict is None, build=True, dates=days)
     loader.run()
@@ -520,10 +525,11 @@ def read_gtfs(
     if entry is not None:
         entry.save(feed, loader.summary_lines())
     logger.info(
-        "read GTFS feed %s%s in %.2f s: %s stops, %s routes, %s trips, %s stop_times",
-        Path(path).name, f" for {len(days)} date(s)" if days else "",
-        time.perf_counter() - started, f"{len(feed.stops):,}", f"{len(feed.routes):,}",
-        f"{len(feed.trips):,}", f"{len(feed.stop_times):,}",
+        "GTFS-Fahrplan %s%s in %s s gelesen: %s stops, %s routes, %s trips, %s stop_times",
+        Path(path).name, f" für {plural(len(days), 'Tag', 'Tage')}" if days else "",
+        german_number(round(time.perf_counter() - started, 2)), german_number(len(feed.stops)),
+        german_number(len(feed.routes)), german_number(len(feed.trips)),
+        german_number(len(feed.stop_times)),
     )
     return feed
 

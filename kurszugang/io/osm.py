@@ -28,7 +28,7 @@ from scipy.sparse import csgraph
 
 from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, transformer
 from kurszugang.errors import InputError, InputFormatError
-from kurszugang.io._report import ValidationReport
+from kurszugang.io._report import ValidationReport, german_number
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -88,7 +88,7 @@ FOOT_FORBIDDEN = frozenset({"no", "private"})
 ACCESS_FORBIDDEN = frozenset({"no", "private"})
 
 _KIND = "walking network (OpenStreetMap)"
-_FORMATS = "an OpenStreetMap extract (.osm, .osm.gz, .osm.bz2 or .osm.pbf)"
+_FORMATS = "einen OpenStreetMap-Auszug (.osm, .osm.gz, .osm.bz2 oder .osm.pbf)"
 # the tags read from every highway way, in the column order of the way table
 _TAG_KEYS = ("highway", "foot", "access", "area", "service", "motorroad")
 # pyosmium's marker of a node reference without a location (node missing from the file)
@@ -382,8 +382,9 @@ class WalkNetwork:
         mask = labels == largest
         dropped = int(self.n_nodes - mask.sum())
         note = (
-            f"kept the largest connected component: {int(mask.sum()):,} of "
-            f"{self.n_nodes:,} nodes ({dropped:,} nodes in other components left out)"
+            f"die größte zusammenhängende Komponente behalten: {german_number(int(mask.sum()))} "
+            f"von {german_number(self.n_nodes)} Knoten ({german_number(dropped)} Knoten in "
+            f"anderen Komponenten weggelassen)"
         )
         logger.info("%s: %s", Path(self.source).name or self.source, note)
         return self.subset(mask, note=note)
@@ -638,9 +639,10 @@ def _network_from_segments(
     report.counts["repeated consecutive nodes dropped"] = n_loops
     if n_loops:
         logger.info(
-            "%s: dropped %d zero-length segments of a node repeated in its way (ways %s)",
+            "%s: %s Abschnitte der Länge null weggelassen, an einem im Weg wiederholten Knoten "
+            "(Wege %s)",
             name,
-            n_loops,
+            german_number(n_loops),
             _examples(np.unique(seg_way_id[loops])),
         )
     keep = ~loops
@@ -671,9 +673,10 @@ def _network_from_segments(
     report.counts["duplicate segments dropped"] = n_dup
     if n_dup:
         logger.info(
-            "%s: dropped %d segments joining a node pair already joined (kept the shortest)",
+            "%s: %s Abschnitte zwischen schon verbundenen Knoten weggelassen (der kürzeste "
+            "bleibt)",
             name,
-            n_dup,
+            german_number(n_dup),
         )
 
     x, y = transformer(WEB_CRS, WALK_CRS).transform(lon, lat)
@@ -706,15 +709,15 @@ def _network_from_segments(
 def _check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, float] | None:
     if bbox is None:
         return None
-    expected = "(west, south, east, north) in degrees (EPSG:4326)"
+    expected = "(west, south, east, north) in Grad (EPSG:4326)"
     try:
         values = tuple(float(b) for b in bbox)
     except (TypeError, ValueError):
         raise InputError(
-            f"{bbox!r} is not a bounding box; expected {expected}", column="bbox"
+            f"{bbox!r} ist kein Rechteck; erwartet {expected}", column="bbox"
         ) from None
     if len(values) != 4 or not all(np.isfinite(values)):
-        raise InputError(f"{bbox!r} is not a bounding box; expected {expected}", column="bbox")
+        raise InputError(f"{bbox!r} ist kein Rechteck; erwartet {expected}", column="bbox")
     west, south, east, north = values
     if not (
         west < east
@@ -725,8 +728,8 @@ def _check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, floa
         and north <= 90
     ):
         raise InputError(
-            f"{bbox!r} is empty or out of range; expected {expected} with west < east and "
-            "south < north",
+            f"{bbox!r} ist leer oder außerhalb des Wertebereichs; erwartet {expected} mit "
+            "west < east und south < north",
             column="bbox",
         )
     return west, south, east, north
@@ -734,15 +737,15 @@ def _check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, floa
 
 def _check_file(path: Path) -> None:
     if not path.exists():
-        raise InputFormatError(f"does not exist; expected {_FORMATS}", path=path)
+        raise InputFormatError(f"gibt es nicht; erwartet {_FORMATS}", path=path)
     if path.is_dir():
-        raise InputFormatError(f"is a folder; expected {_FORMATS}", path=path)
+        raise InputFormatError(f"ist ein Ordner; erwartet {_FORMATS}", path=path)
     if not path.name.lower().endswith(OSM_SUFFIXES):
         raise InputFormatError(
-            f"has an ending that is not an OpenStreetMap format; expected {_FORMATS}", path=path
+            f"hat eine Endung, die kein OpenStreetMap-Format ist; erwartet {_FORMATS}", path=path
         )
     if path.stat().st_size == 0:
-        raise InputFormatError(f"is empty (0 bytes); expected {_FORMATS}", path=path)
+        raise InputFormatError(f"ist leer (0 Bytes); erwartet {_FORMATS}", path=path)
 
 
 def _format_of(path: Path) -> str:
@@ -798,7 +801,8 @@ def _scan_highway_ways(path: Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray
             locs.extend([(nd.ref, nd.x, nd.y) for nd in nodes])
     except RuntimeError as exc:
         raise InputFormatError(
-            f"cannot be read as OpenStreetMap {_format_of(path)} ({exc}); expected {_FORMATS}",
+            f"lässt sich nicht als OpenStreetMap-{_format_of(path)} lesen ({exc}); erwartet "
+            f"{_FORMATS}",
             path=path,
         ) from exc
     table = pd.DataFrame.from_records(rows, columns=["way_id", "n_refs", *_TAG_KEYS]).astype(
@@ -831,19 +835,20 @@ def _read(
         report.counts[f"ways excluded ({why})"] = int(count)
     if len(excluded):
         logger.info(
-            "%s: %d of %d highway ways are not walkable: %s",
+            "%s: %s von %s Wegen mit highway-Tag sind nicht begehbar: %s",
             name,
-            int((~walkable).sum()),
-            len(ways),
+            german_number(int((~walkable).sum())),
+            german_number(len(ways)),
             ", ".join(f"{why} {count}" for why, count in excluded.items()),
         )
     if not walkable.any():
         n_all = _count_all_ways(path)
         detail = ", ".join(f"{why}: {count}" for why, count in excluded.items())
         raise InputError(
-            f"contains no walkable ways: read {n_all:,} ways, {len(ways):,} with a highway tag"
-            + (f", all excluded ({detail})" if detail else "")
-            + "; expected footways, paths or roads open to pedestrians",
+            f"enthält keine begehbaren Wege: {german_number(n_all)} Wege gelesen, "
+            f"{german_number(len(ways))} mit highway-Tag"
+            + (f", alle ausgeschlossen ({detail})" if detail else "")
+            + "; erwartet Fußwege, Pfade oder für Fußgänger offene Straßen",
             path=path,
         )
 
@@ -876,11 +881,11 @@ def _read(
                 code="missing_node",
             )
         logger.warning(
-            "%s: %d node references in %d ways are missing from the file (a clipped extract?); "
-            "the ways are split there (ways %s)",
+            "%s: %s Knotenverweise in %s Wegen fehlen in der Datei (ein beschnittener Auszug?); "
+            "die Wege werden dort geteilt (Wege %s)",
             name,
-            n_missing,
-            per_way.ngroups,
+            german_number(int(n_missing)),
+            german_number(int(per_way.ngroups)),
             _examples(pd.unique(miss_way)),
         )
 
@@ -917,17 +922,18 @@ def _read(
             code="way_without_segment",
         )
         logger.warning(
-            "%s: dropped %d walkable ways without two consecutive usable nodes (ways %s)",
+            "%s: %s begehbare Wege ohne zwei aufeinanderfolgende brauchbare Knoten weggelassen "
+            "(Wege %s)",
             name,
-            n_no_segment,
+            german_number(n_no_segment),
             _examples(example_ids),
         )
     if len(seg) == 0:
         raise InputError(
-            f"contains no walkable segment: {int(walkable.sum()):,} walkable ways, but none "
-            "has two consecutive nodes present in the file"
+            f"enthält keinen begehbaren Abschnitt: {german_number(int(walkable.sum()))} "
+            "begehbare Wege, aber keiner hat zwei aufeinanderfolgende Knoten in der Datei"
             + (
-                f" and inside the bbox {bbox}; expected (west, south, east, north) in degrees "
+                f" und in der bbox {bbox}; erwartet (west, south, east, north) in Grad "
                 "(EPSG:4326)"
                 if bbox is not None
                 else ""
@@ -1009,11 +1015,11 @@ def read_walk_network(path: str | Path, *, bbox: Sequence[float] | None = None) 
     report = ValidationReport(source=str(p), kind=_KIND)
     net = _read(p, box, report)
     logger.info(
-        "read walking network from %s: %d nodes, %d edges, %s components",
+        "Fußwegenetz aus %s gelesen: %s Knoten, %s Kanten, %s Komponenten",
         p.name,
-        net.n_nodes,
-        net.n_edges,
-        report.counts["connected components"],
+        german_number(net.n_nodes),
+        german_number(net.n_edges),
+        german_number(int(report.counts["connected components"])),
     )
     return net
 
@@ -1115,19 +1121,21 @@ def walk_network_from_graph(G: nx.MultiDiGraph, *, source: str | None = None) ->
     src = source or str(G.graph.get("source") or "networkx graph")
     report = ValidationReport(source=src, kind=_KIND)
     if G.number_of_edges() == 0:
-        raise InputError("the graph has no edges; expected a walking network", path=src)
+        raise InputError("der Graph hat keine Kanten; erwartet ein Fußwegenetz", path=src)
     try:
         node_ids = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
     except (TypeError, ValueError, OverflowError) as exc:
         raise InputError(
-            f"graph node ids are not integers ({exc}); expected OSM node ids", path=src
+            f"die Knotenkennungen des Graphen sind keine ganzen Zahlen ({exc}); erwartet "
+            f"OSM-Knotenkennungen", path=src
         ) from exc
     try:
         nx_ = np.fromiter((d["x"] for _, d in G.nodes(data=True)), dtype=np.float64)
         ny_ = np.fromiter((d["y"] for _, d in G.nodes(data=True)), dtype=np.float64)
     except KeyError as exc:
         raise InputError(
-            f"graph nodes lack the {exc} attribute; expected x and y (osmnx style)", path=src
+            f"den Knoten des Graphen fehlt das Attribut {exc}; erwartet x und y (wie osmnx)",
+            path=src
         ) from exc
 
     crs = CRS.from_user_input(G.graph.get("crs", WEB_CRS))
@@ -1236,14 +1244,15 @@ def download_walk_network(
     >>> download_walk_network()
     Traceback (most recent call last):
     ...
-    kurszugang.errors.InputError: download_walk_network needs exactly one of bbox and polygon ...
+    kurszugang.errors.InputError: download_walk_network braucht genau eines von bbox und polygon ...
     """
     import osmnx as ox
     from osmnx._errors import InsufficientResponseError
 
     if (bbox is None) == (polygon is None):
         raise InputError(
-            "download_walk_network needs exactly one of bbox and polygon (the area to download)"
+            "download_walk_network braucht genau eines von bbox und polygon (das Gebiet zum "
+            "Herunterladen)"
         )
     box = _check_bbox(bbox)
     try:
@@ -1254,5 +1263,5 @@ def download_walk_network(
             G = ox.graph_from_polygon(polygon, network_type="walk", simplify=False, retain_all=True)
             source = "OpenStreetMap via Overpass API, polygon"
     except InsufficientResponseError as exc:
-        raise InputError(f"no walkable ways found in the requested area ({exc})") from exc
+        raise InputError(f"keine begehbaren Wege im angefragten Gebiet gefunden ({exc})") from exc
     return walk_network_from_graph(G, source=source)

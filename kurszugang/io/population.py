@@ -601,9 +601,10 @@ def read_population_grid(
     for col in ("inhabitants", "foreigners"):
         n = int(grid[col].isna().sum())
         if n and n < len(grid):
-            logger.info("%s: %d of %d cells have no %s value (NaN)", p.name, n, len(grid), col)
-    logger.info("read %d grid cells of %d m from %s", len(grid),
-                int(grid["resolution_m"].iloc[0]) if len(grid) else 0, p.name)
+            logger.info("%s: %s von %s Zellen haben keinen Wert %s (NaN)", p.name,
+                        german_number(n), german_number(len(grid)), col)
+    logger.info("%s Rasterzellen zu %s m aus %s gelesen", german_number(len(grid)),
+                german_number(int(grid["resolution_m"].iloc[0]) if len(grid) else 0), p.name)
     return grid
 
 

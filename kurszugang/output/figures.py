@@ -40,6 +40,7 @@ from kurszugang.output.webmap import (
     _type_style,
     coverage_share,
 )
+from kurszugang.words import de_number
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -346,8 +347,8 @@ def static_map(
         else:
             fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": "kurszugang"})
     n_no = int(np.sum(colours == NO_DATA_COLOUR))
-    log.info("wrote static map %s (%s, A4 landscape, %d Gemeinden, %d without result, "
-             "%d course sites)", out, fmt.upper(), len(gem), n_no, len(sites))
+    log.info("Karte %s geschrieben (%s, A4 quer, %s Gemeinden, %s ohne Ergebnis, %s Kursorte)",
+             out, fmt.upper(), de_number(len(gem)), de_number(n_no), de_number(len(sites)))
     return out
 
 

@@ -47,6 +47,7 @@ from kurszugang.output.style import (
 )
 from kurszugang.results import Surface
 from kurszugang.schema import COURSE_TYPE_LABELS
+from kurszugang.words import de_number, plural
 
 if TYPE_CHECKING:
     from kurszugang.results import Results
@@ -304,7 +305,7 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
         return None
     need = needs[name]
     if need is not None and need not in layer.columns:
-        log.info("layer %s has no column %s: written without a style", name, need)
+        log.info("die Ebene %s hat keine Spalte %s: ohne Stil geschrieben", name, need)
         return None
     renderer: ET.Element
     if name in ("gemeinden", "landkreise"):
@@ -599,8 +600,10 @@ def write_geopackage(
             with closing(sqlite3.connect(tmp)) as con, con:
                 con.execute("UPDATE layer_styles SET update_time = ?",
                             (stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),))
-    log.info("wrote GeoPackage %s: %d layers (%s), %d with a QGIS style", out_path.name,
-             len(prepared), ", ".join(f"{k} {len(v)}" for k, v in prepared.items()), len(qml))
+    log.info("GeoPackage %s geschrieben: %s Ebenen (%s), %s mit QGIS-Stil", out_path.name,
+             de_number(len(prepared)),
+             ", ".join(f"{k} {de_number(len(v))}" for k, v in prepared.items()),
+             de_number(len(qml)))
     return out_path
 
 
@@ -688,7 +691,8 @@ def write_surfaces(
             with atomic_path(out_dir / f"{stem}.qml") as tmp:
                 tmp.write_text(qml, encoding="utf-8")
         paths.append(tif)
-    log.info("wrote %d travel-time surface(s) to %s", len(paths), out_dir)
+    log.info("%s nach %s geschrieben", plural(len(paths), "Reisezeitfläche", "Reisezeitflächen"),
+             out_dir)
     return paths
 
 

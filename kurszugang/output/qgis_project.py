@@ -39,6 +39,7 @@ from pyproj.exceptions import CRSError
 from kurszugang.crs import ANALYSIS_CRS, transformer
 from kurszugang.errors import ConfigError, InputError, InputFormatError
 from kurszugang.output.geopackage import REPRODUCIBLE_TIMESTAMP
+from kurszugang.words import de_number, plural
 
 #: The run's layer names (:data:`kurszugang.schema.LAYERS`) by role.
 LAYER_NAMES = {"gemeinden": "gemeinden", "grid": "raster", "sites": "kursorte",
@@ -187,8 +188,8 @@ def _relative(target: Path, folder: Path) -> str:
     try:
         rel = Path(os.path.relpath(target.resolve(), folder.resolve())).as_posix()
     except ValueError:  # another drive (Windows): only an absolute path works
-        log.warning("%s is on another drive than the project: written as an absolute path, "
-                    "the folder cannot be moved without it", target)
+        log.warning("%s liegt auf einem anderen Laufwerk als das Projekt: als absoluter Pfad "
+                    "geschrieben, der Ordner lässt sich ohne diese Datei nicht verschieben", target)
         return target.resolve().as_posix()
     return rel if rel.startswith("../") else f"./{rel}"
 
@@ -482,13 +483,13 @@ def _resolve(path: Path, gpkg: Path,
         raise ConfigError(f"{repeated[0]} is given twice: each layer once")
     unstyled = [x.name for x in layers if x.style is None]
     if unstyled:
-        log.warning("%d layer(s) without a QGIS style in the GeoPackage or a .qml beside the "
-                    "file, drawn with QGIS' default symbols: %s", len(unstyled),
-                    ", ".join(unstyled[:5]))
+        log.warning("%s ohne QGIS-Stil im GeoPackage oder .qml neben der Datei, mit den "
+                    "Standardsymbolen von QGIS gezeichnet: %s",
+                    plural(len(unstyled), "Ebene", "Ebenen"), ", ".join(unstyled[:5]))
     empty = [x.name for x in layers if x.extent is None]
     if empty:
-        log.warning("%d layer(s) without features, left out of the project's extent: %s",
-                    len(empty), ", ".join(empty[:5]))
+        log.warning("%s ohne Objekte, nicht in der Ausdehnung des Projekts: %s",
+                    plural(len(empty), "Ebene", "Ebenen"), ", ".join(empty[:5]))
     return layers
 
 
@@ -588,8 +589,9 @@ def write_qgis_project(
         order = first + [x for x in layers if x not in first]
     data = _project_xml(title, language, project_crs, [str(g) for g in groups], layers, order)
     _write_atomically(out, f"{out.stem}.qgs", data)
-    log.info("wrote QGIS project %s: %d layers in %d groups (%s)", out.name, len(layers),
-             len(groups), ", ".join(f"{g} {len(v)}" for g, v in groups.items()))
+    log.info("QGIS-Projekt %s geschrieben: %s Ebenen in %s Gruppen (%s)", out.name,
+             de_number(len(layers)), de_number(len(groups)),
+             ", ".join(f"{g} {de_number(len(v))}" for g, v in groups.items()))
     return out
 
 
@@ -697,8 +699,9 @@ def _standard_layout(gpkg: Path, surfaces: Path, language: str) \
     standard = {layer for layer, _, _ in _STANDARD}
     extra = [t for t in tables if t not in standard]
     if extra:
-        log.info("%d further layer(s) of %s put into group %s: %s", len(extra), gpkg.name,
-                 text["base"], ", ".join(extra))
+        log.info("%s aus %s in die Gruppe %s gelegt: %s",
+                 plural(len(extra), "weitere Ebene", "weitere Ebenen"), gpkg.name, text["base"],
+                 ", ".join(extra))
         groups[text["base"]].extend(GpkgLayer(t, t, visible=False) for t in extra)
     order: list[str] = []
     for key in _DRAW_FIRST:

@@ -36,6 +36,7 @@ import pandas as pd
 from kurszugang.errors import ConfigError, InputError
 from kurszugang.files import atomic_path
 from kurszugang.results import Table
+from kurszugang.words import de_number, plural
 
 if TYPE_CHECKING:
     from kurszugang.results import Results
@@ -337,8 +338,9 @@ def write_csv(
     with atomic_path(out_path) as tmp:
         tmp.write_bytes(("\ufeff" + text).encode("utf-8"))
     if below is not None:
-        log.info("%s: %d small count(s) (1 to %d) suppressed in %d column(s)", out_path.name,
-                 n_suppressed, below - 1, len(what.counts))
+        log.info("%s: %s (1 bis %s) in %s unterdrückt", out_path.name,
+                 plural(n_suppressed, "kleine Anzahl", "kleine Anzahlen"), de_number(below - 1),
+                 plural(len(what.counts), "Spalte", "Spalten"))
     return out_path
 
 
@@ -353,7 +355,7 @@ def _sheet_names(names: Iterable[str], reserved: str | None) -> list[str]:
         name = _XLSX_FORBIDDEN.sub("-", str(raw)).strip("'") or "Tabelle"
         short = name[:_MAX_SHEET]
         if short != str(raw):
-            log.info("sheet name %r written as %r (Excel allows 31 characters, no []:*?/\\)",
+            log.info("Blattname %r als %r geschrieben (Excel erlaubt 31 Zeichen, kein []:*?/\\)",
                      raw, short)
         if short.lower() in seen:
             if reserved and short.lower() == reserved.lower():
@@ -452,8 +454,9 @@ def _xlsx_frame(what: _Columns, name: str, below: int | None,
             col[small] = suppressed_as if suppressed_as else None
             df[c] = col
     if below is not None:
-        log.info("sheet %s: %d small count(s) suppressed in %d column(s)", name, n,
-                 len(what.counts))
+        log.info("Blatt %s: %s in %s unterdrückt", name,
+                 plural(n, "kleine Anzahl", "kleine Anzahlen"),
+                 plural(len(what.counts), "Spalte", "Spalten"))
     df.columns = what.headers
     labels = dict(zip(what.frame.columns, what.headers, strict=True))
     return (df, [labels[c] for c in what.text],

@@ -67,6 +67,7 @@ from kurszugang.output.style import (
     TRAVEL_TIME_CLASSES,
     CourseTypeStyle,
 )
+from kurszugang.words import de_number, plural
 
 if TYPE_CHECKING:
     import folium
@@ -864,8 +865,8 @@ def build_webmap(inputs: MapInputs | None = None, /, *, course_type: str | None 
     root.html.add_child(folium.Element(_data_block(page.data)), name="kz_data")
     m.add_child(_script_element(_hook_script(m, cluster, page)))
     m.add_child(_script_element(PAGE_SCRIPT))
-    log.info("web map: %d course markers, %d layers in %d groups", len(page.markers),
-             len(page.refs), len(page.groups))
+    log.info("Webkarte: %s Kursmarker, %s Ebenen in %s Gruppen", de_number(len(page.markers)),
+             de_number(len(page.refs)), de_number(len(page.groups)))
     return m
 
 
@@ -935,12 +936,13 @@ def _choropleths(m: folium.Map, page: _Page, gem: gpd.GeoDataFrame, share: pd.Da
     frame = gem.merge(share, on="ags", how="left")
     missing = frame["participants"].isna()
     if missing.any():
-        log.warning("%d Gemeinden have no coverage result and are drawn grey (e.g. %s)",
-                    int(missing.sum()), ", ".join(frame.loc[missing, "ags"].astype(str)[:3]))
+        log.warning("%s ohne Ergebnis der Erreichbarkeit, grau gezeichnet (z. B. %s)",
+                    plural(int(missing.sum()), "Gemeinde", "Gemeinden"),
+                    ", ".join(frame.loc[missing, "ags"].astype(str)[:3]))
     extra = set(share["ags"]) - set(gem["ags"])
     if extra:
-        log.warning("%d coverage rows have no Gemeinde polygon and are not drawn (e.g. %s)",
-                    len(extra), ", ".join(sorted(extra)[:3]))
+        log.warning("%s der Erreichbarkeit ohne Gemeindefläche, nicht gezeichnet (z. B. %s)",
+                    plural(len(extra), "Zeile", "Zeilen"), ", ".join(sorted(extra)[:3]))
     cov = inp.coverage.astype({"ags": "string"}).drop_duplicates("ags").set_index("ags")
     near = cov["minutes_nearest"].reindex(frame["ags"]).to_numpy(float) \
         if "minutes_nearest" in cov.columns else None
@@ -2088,8 +2090,8 @@ def write_webmap(m: folium.Map, path: str | Path, *, offline: bool = True) -> Pa
     page = page.replace("<html>", f"<html lang=\"{getattr(m, '_kz_language', 'de')}\">", 1)
     with atomic_path(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    log.info("wrote web map to %s (%.1f MB%s)", out, out.stat().st_size / 1e6,
-             ", self-contained" if offline else "")
+    log.info("Webkarte nach %s geschrieben (%s MB%s)", out, de_number(out.stat().st_size / 1e6, 1),
+             ", ohne Internet lesbar" if offline else "")
     return out
 
 

@@ -47,7 +47,10 @@ from kurszugang.routing.walking import (
     NetworkWalking,
     StraightLineWalking,
     check_snapped,
+    de_g,
+    what_de,
 )
+from kurszugang.words import de_number
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -121,16 +124,19 @@ def as_points(data: pd.DataFrame | gpd.GeoDataFrame, what: str = "points", *,
         GeoDataFrame has no CRS.
     """
     if "id" not in data.columns:
-        raise RoutingError(f"{what} need an 'id' column (found: {', '.join(map(str, data.columns))})")
+        raise RoutingError(f"{what_de(what)}: die Spalte 'id' fehlt "
+                           f"(gefunden: {', '.join(map(str, data.columns))})")
     ids = data["id"].astype(str).to_numpy(dtype=object)
     dup = pd.Series(ids).duplicated()
     if dup.any():
-        raise RoutingError(f"{what}: id {ids[dup.to_numpy()][0]!r} occurs more than once; ids must be unique")
+        raise RoutingError(f"{what_de(what)}: id {ids[dup.to_numpy()][0]!r} kommt mehr als einmal "
+                           f"vor; die ids müssen eindeutig sein")
     import geopandas as gpd
 
     if isinstance(data, gpd.GeoDataFrame):
         if data.crs is None:
-            raise RoutingError(f"{what} have no CRS: set one with .set_crs(...) before routing")
+            raise RoutingError(f"{what_de(what)} haben kein Koordinatensystem: vor dem Routing "
+                               f"eines mit .set_crs(...) setzen")
         pts = data.to_crs(crs).geometry
         if not (pts.geom_type == "Point").all():
             pts = pts.representative_point()
@@ -138,14 +144,15 @@ def as_points(data: pd.DataFrame | gpd.GeoDataFrame, what: str = "points", *,
     else:
         for col in ("lon", "lat"):
             if col not in data.columns:
-                raise RoutingError(f"{what} need columns id, lon, lat (WGS84); {col!r} is missing")
+                raise RoutingError(f"{what_de(what)} brauchen die Spalten id, lon, lat (WGS84); "
+                                   f"{col!r} fehlt")
         lon = pd.to_numeric(data["lon"], errors="coerce").to_numpy(np.float64)
         lat = pd.to_numeric(data["lat"], errors="coerce").to_numpy(np.float64)
         bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise RoutingError(f"{what} id {ids[i]!r}: lon/lat ({data['lon'].iloc[i]!r}, "
-                               f"{data['lat'].iloc[i]!r}) is not a WGS84 coordinate")
+            raise RoutingError(f"{what_de(what)}, id {ids[i]!r}: lon/lat ({data['lon'].iloc[i]!r}, "
+                               f"{data['lat'].iloc[i]!r}) ist keine WGS84-Koordinate")
         x, y = transformer(WEB_CRS, crs).transform(lon, lat)
         xy = np.column_stack([x, y])
     return Points(ids, np.asarray(xy, dtype=np.float64).reshape(-1, 2), crs)
@@ -322,8 +329,9 @@ class Router:
         self._mirrored: TransitData | None = None
         self._states: dict[tuple[int, int], list[SearchState]] = {}
         self._states_lock = threading.Lock()
-        log.info("router for %s: %d stops, %d walking transfers (%s)", tt.date, tt.n_stops,
-                 len(self.transfers.indices), self.walking.describe())
+        log.info("Router für %s: %s Haltestellen, %s Umstiege zu Fuß (%s)", tt.date,
+                 de_number(tt.n_stops), de_number(len(self.transfers.indices)),
+                 self.walking.describe())
 
     @property
     def date(self) -> dt.date:
@@ -367,7 +375,7 @@ class Router:
             If the router was built without a walking network.
         """
         if not isinstance(self.walking, NetworkWalking):
-            raise RoutingError("this router has no walking network: build it with walk_network=")
+            raise RoutingError("dieser Router hat kein Fußwegenetz: ihn mit walk_network= bauen")
         net = self.walking.network
         return Points(net.node_osm_id.astype(str).astype(object), np.column_stack([net.x, net.y]),
                       self.crs)
@@ -417,12 +425,13 @@ class Router:
         TravelTimes
         """
         if window < 1:
-            raise RoutingError(f"window must be at least 1 minute, got {window}")
+            raise RoutingError(f"das Zeitfenster muss mindestens 1 Minute sein, nicht {window}")
         pcts = tuple(int(p) for p in percentiles)
         if not pcts or any(p < 1 or p > 100 for p in pcts):
-            raise RoutingError(f"percentiles must be between 1 and 100, got {list(percentiles)}")
+            raise RoutingError(f"Perzentile müssen zwischen 1 und 100 liegen, nicht "
+                               f"{list(percentiles)}")
         if max_time_min <= 0:
-            raise RoutingError(f"maximum travel time must be positive, got {max_time_min} min")
+            raise RoutingError(f"die längste Reisezeit muss positiv sein, nicht {max_time_min} min")
         t0 = parse_clock(departure)
         q = self._prepare(origins, destinations)
         orig, dest = q.origins, q.destinations
@@ -548,11 +557,12 @@ class Router:
         deadline = parse_clock(arrive_by)
         lower = -int(INF) if earliest_arrival is None else parse_clock(earliest_arrival)
         if lower > deadline:
-            raise RoutingError(f"earliest arrival {earliest_arrival} is after the deadline {arrive_by}")
+            raise RoutingError(f"die früheste Ankunft {earliest_arrival} liegt nach der "
+                               f"spätesten {arrive_by}")
         orig = self._points(origins, "origins")
         dest = self._points(destination, "destination")
         if len(dest) != 1:
-            raise RoutingError(f"arrive_by takes one destination, got {len(dest)}")
+            raise RoutingError(f"arrive_by nimmt ein Ziel, nicht {len(dest)}")
         self._check_snapped(orig.xy, orig.ids, "origins")
         self._check_snapped(dest.xy, dest.ids, "destination")
         target = self._legs(dest.xy, self.stop_xy)  # symmetric walking: stop -> target
@@ -628,7 +638,7 @@ class Router:
         t0 = parse_clock(departure)
         q = self._prepare(origin, destination)
         if len(q.origins) != 1 or len(q.destinations) != 1:
-            raise RoutingError("journey takes one origin and one destination")
+            raise RoutingError("journey nimmt einen Startpunkt und ein Ziel")
         tt = self.timetable
         K, n = self.max_rides, tt.n_stops
         tr = self.transfers
@@ -736,10 +746,10 @@ class Router:
         self._off_network.setdefault(what, set()).update(map(str, ids[off]))
         self._snap_checked.add(key)
         if off.any():
-            log.warning("%d of %d %s lie more than %g m from the walking network: their walking "
-                        "legs are straight lines × %g (e.g. %s)", int(off.sum()), len(xy), what,
-                        self.walking.max_snap_m, self.walking.detour_factor,
-                        ", ".join(map(str, ids[off][:5])))
+            log.warning("%s von %s %s liegen mehr als %s m vom Fußwegenetz entfernt: ihre "
+                        "Fußwege sind Luftlinie × %s (z. B. %s)", de_number(int(off.sum())),
+                        de_number(len(xy)), what_de(what), de_g(self.walking.max_snap_m),
+                        de_g(self.walking.detour_factor), ", ".join(map(str, ids[off][:5])))
 
     def _legs(self, a: np.ndarray, b: np.ndarray, max_m: float | None = None) -> Legs:
         """Walking legs between two point sets up to ``max_m`` metres (default: the longest
@@ -828,17 +838,18 @@ def _check_options(*, walk_speed_kmh: float, max_walk_m: float, max_direct_walk_
                    detour_factor: float, board_slack_s: int, max_rides: int) -> None:
     """RoutingError naming the first option out of range."""
     if walk_speed_kmh <= 0:
-        raise RoutingError(f"walking speed must be positive, got {walk_speed_kmh} km/h")
+        raise RoutingError(f"die Gehgeschwindigkeit muss positiv sein, nicht {walk_speed_kmh} km/h")
     if max_walk_m < 0:
-        raise RoutingError(f"maximum walk must not be negative, got {max_walk_m} m")
+        raise RoutingError(f"der längste Fußweg darf nicht negativ sein, nicht {max_walk_m} m")
     if max_direct_walk_m is not None and not max_direct_walk_m >= 0:
-        raise RoutingError(f"maximum direct walk must not be negative, got {max_direct_walk_m} m")
+        raise RoutingError(f"der längste direkte Fußweg darf nicht negativ sein, nicht "
+                           f"{max_direct_walk_m} m")
     if detour_factor < 1:
-        raise RoutingError(f"detour factor must be at least 1, got {detour_factor}")
+        raise RoutingError(f"der Umwegfaktor muss mindestens 1 sein, nicht {detour_factor}")
     if board_slack_s < 0:
-        raise RoutingError(f"board slack must not be negative, got {board_slack_s} s")
+        raise RoutingError(f"die Umsteigereserve darf nicht negativ sein, nicht {board_slack_s} s")
     if max_rides < 1:
-        raise RoutingError(f"max rides must be at least 1, got {max_rides}")
+        raise RoutingError(f"die Zahl der Fahrten muss mindestens 1 sein, nicht {max_rides}")
 
 
 def _names(feed: Feed) -> tuple[np.ndarray, dict[str, str]]:
@@ -917,7 +928,7 @@ class ArriveBy:
     def time_needed(self) -> np.ndarray:
         """Seconds from the latest departure to each deadline (waiting at the end included)."""
         if self.latest_departure is None:
-            raise RoutingError("computed with dense=False: only shortest() is available")
+            raise RoutingError("mit dense=False berechnet: nur shortest() ist verfügbar")
         return self.deadlines[None, :] - self.latest_departure
 
     def shortest(self) -> np.ndarray:

@@ -23,6 +23,7 @@ from kurszugang._arrow import isin
 from kurszugang.crs import ANALYSIS_CRS, WEB_CRS, metric_crs_for, transformer
 from kurszugang.dates import parse_date
 from kurszugang.errors import RoutingError, ServiceDateError
+from kurszugang.words import de_number
 
 if TYPE_CHECKING:
     from kurszugang.io.gtfs import Feed
@@ -187,7 +188,7 @@ class Timetable:
         ids = pd.Index(np.atleast_1d(np.asarray(stop_ids, dtype=object)))
         idx = lookup.get_indexer(ids)
         if (idx < 0).any():
-            raise KeyError(f"stop id {ids[idx < 0][0]!r} is not in the feed")
+            raise KeyError(f"stop_id {ids[idx < 0][0]!r} ist nicht im Fahrplan")
         return idx
 
 
@@ -403,9 +404,9 @@ def compile_timetable(feed: Feed, date: dt.date | str, *,
         "stop_times": int(len(arrays["arr"])),
         "patterns": int(len(arrays["pattern_stop_start"]) - 1),
     }
-    log.info("compiled timetable for %s: %d trip instances (%d from the previous day), "
-             "%d stop times, %d patterns", day, n_inst, n_prev, counts["stop_times"],
-             counts["patterns"])
+    log.info("Fahrplan für %s aufbereitet: %s Fahrten (%s vom Vortag), %s Halte, %s Muster",
+             day, de_number(n_inst), de_number(n_prev), de_number(counts["stop_times"]),
+             de_number(counts["patterns"]))
     return Timetable(date=day, **stops, **arrays, counts=counts)
 
 
@@ -417,8 +418,9 @@ def _no_service(feed: Feed, date: dt.date, exclude_route_ids: frozenset[str]) ->
     first, last = feed.service_period()
     if not first <= date <= last:
         raise ServiceDateError(
-            f"no trip runs on {date.isoformat()} ({date:%A}), which lies outside the feed: its "
-            f"service period is {first.isoformat()} to {last.isoformat()}: choose a date in it",
+            f"am {date.isoformat()} ({_WEEKDAYS[date.weekday()]}) fährt keine Fahrt, der Tag "
+            f"liegt außerhalb des Fahrplans: sein Gültigkeitszeitraum ist {first.isoformat()} "
+            f"bis {last.isoformat()}; einen Tag darin wählen",
             path=feed.source,
         )
     without = " (ohne die ausgeschlossenen Linien)" if exclude_route_ids else ""
@@ -587,6 +589,6 @@ def _warn_thin_service(feed: Feed, date: dt.date, n_trips: int) -> None:
     typical = float(np.median(weekdays.to_numpy()))
     if typical > 0 and n_trips < THIN_SERVICE_SHARE * typical:
         log.warning(
-            "%s has only %d trips, under a fifth of a typical weekday's %d around that date: "
-            "check the date (holiday? Sunday?) before reading the results",
-            date.isoformat(), n_trips, round(typical))
+            "Am %s fahren nur %s Fahrten, weniger als ein Fünftel der %s eines üblichen "
+            "Werktags um dieses Datum: vor dem Lesen der Ergebnisse das Datum prüfen (Feiertag? "
+            "Sonntag?)", date.isoformat(), de_number(n_trips), de_number(round(typical)))

@@ -29,6 +29,7 @@ from scipy.spatial import cKDTree
 
 from kurszugang.crs import ANALYSIS_CRS, transformer
 from kurszugang.errors import RoutingError
+from kurszugang.words import de_number
 
 if TYPE_CHECKING:
     from kurszugang.io.osm import WalkNetwork
@@ -149,8 +150,8 @@ class StraightLineWalking:
         return Legs.from_coo(rows[ok], cols[ok], dist[ok], len(from_xy), len(to_xy), self.speed_kmh)
 
     def describe(self) -> str:
-        return (f"straight line × {self.detour_factor:g} at {self.speed_kmh:g} km/h, "
-                f"legs up to {self.max_walk_m:g} m")
+        return (f"Luftlinie × {de_g(self.detour_factor)} mit "
+                f"{de_g(self.speed_kmh)} km/h, Wege bis {de_g(self.max_walk_m)} m")
 
 
 @dataclass(frozen=True)
@@ -353,9 +354,25 @@ class NetworkWalking:
         return rows[ok], cols[ok], dist[ok]
 
     def describe(self) -> str:
-        return (f"OSM footway network ({self.network.n_nodes:,} nodes) at {self.speed_kmh:g} km/h, "
-                f"legs up to {self.max_walk_m:g} m, snapping up to {self.max_snap_m:g} m, "
-                f"beyond it straight line × {self.detour_factor:g}")
+        return (f"OSM-Fußwegenetz ({de_number(self.network.n_nodes)} Knoten) mit "
+                f"{de_g(self.speed_kmh)} km/h, Wege bis {de_g(self.max_walk_m)} m, "
+                f"Anbindung bis {de_g(self.max_snap_m)} m, darüber hinaus Luftlinie × "
+                f"{de_g(self.detour_factor)}")
+
+
+#: German plural nouns for the point sets the router names (its keys stay English).
+_WHAT_DE = {"points": "Punkte", "stops": "Haltestellen", "origins": "Startpunkte",
+            "destinations": "Ziele", "destination": "Ziele", "cells": "Rasterzellen"}
+
+
+def de_g(x: float) -> str:
+    """``x`` like ``%g`` in German notation (``1.3`` -> ``"1,3"``, ``1000.0`` -> ``"1.000"``)."""
+    return f"{x:,.6g}".replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def what_de(what: str) -> str:
+    """The German noun for a point set named in English by the router (else ``what``)."""
+    return _WHAT_DE.get(what, what)
 
 
 def check_snapped(walking: StraightLineWalking | NetworkWalking, xy: np.ndarray,
@@ -378,15 +395,18 @@ def check_snapped(walking: StraightLineWalking | NetworkWalking, xy: np.ndarray,
     s = walking.snap(xy, crs=crs)
     bad = ~s.ok
     if bad.all() and len(xy) and not _near_stops(walking, xy, stops_xy):
-        near = f" nor within {walking.max_walk_m:g} m of a stop" if stops_xy is not None else ""
+        near = (f" und keiner näher als {de_g(walking.max_walk_m)} m an einer Haltestelle"
+                if stops_xy is not None else "")
         raise RoutingError(
-            f"none of the {len(xy)} {what} lies within {walking.max_snap_m:g} m of the walking "
-            f"network{near}: check their coordinates (lon/lat order?) and the OSM extract's area")
+            f"keiner der {de_number(len(xy))} {what_de(what)} liegt näher als "
+            f"{de_g(walking.max_snap_m)} m am Fußwegenetz{near}: die Koordinaten prüfen "
+            f"(lon/lat vertauscht?) und das Gebiet des OSM-Auszugs")
     if bad.any():
         examples = ", ".join(str(i) for i in ids[bad][:5])
-        log.warning("%d of %d %s lie more than %g m from the walking network: their walking "
-                    "legs are straight lines × %g (e.g. %s)", bad.sum(), len(xy), what,
-                    walking.max_snap_m, walking.detour_factor, examples)
+        log.warning("%s von %s %s liegen mehr als %s m vom Fußwegenetz entfernt: ihre Fußwege "
+                    "sind Luftlinie × %s (z. B. %s)", de_number(int(bad.sum())),
+                    de_number(len(xy)), what_de(what), de_g(walking.max_snap_m),
+                    de_g(walking.detour_factor), examples)
     return ~bad
 
 

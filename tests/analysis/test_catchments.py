@@ -245,4 +245,5 @@ def test_surface_logs_its_reach(demo, surface, caplog):
                                 site_id="KS01", max_time_min=45)
     n = int(np.isfinite(s.cell_minutes).sum())
     assert 0 < n < len(near)
-    assert f"{n} of {len(near)} cells reach it within 45 min" in caplog.text
+    assert (f"{n:,} von {len(near):,} Zellen erreichen ihn in 45 min".replace(",", ".")
+            in caplog.text)

@@ -109,8 +109,11 @@ def test_journeys_that_cannot_be_shown_keep_their_times_and_are_counted(fh, capl
     assert result.not_explained == len(missing)
     with caplog.at_level(logging.WARNING, logger="kurszugang.analysis.from_here"):
         from_here(fh["pool"], fh["access"])
-    assert (f"{len(missing)} of {2 * len(result.pairs)} journeys (cell and course, there or "
-            "back) cannot be shown leg by leg and keep only their times") in caplog.text
+    n_missing = f"{len(missing):,}".replace(",", ".")
+    n_all = f"{2 * len(result.pairs):,}".replace(",", ".")
+    assert (f"{n_missing} von {n_all} Wegen (Zelle und Kurs, hin oder "
+            "zurück) lassen sich nicht Abschnitt für Abschnitt zeigen und behalten nur ihre "
+            "Zeiten") in caplog.text
 
 
 def test_shared_journeys_are_stored_once(fh):

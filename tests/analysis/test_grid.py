@@ -52,7 +52,7 @@ def test_participants_from_gemeinde_counts(demo_inputs, caplog):
     per = g.groupby("ags")["participants"].sum()
     assert per["09999111"] == pytest.approx(150.0) and per["09999112"] == pytest.approx(6.0)
     assert per.drop(["09999111", "09999112"]).sum() == 0
-    assert "participants of 1 Gemeinden (5 people) could not be placed" in caplog.text
+    assert "die Teilnehmenden von 1 Gemeinde (5 Personen) ließen sich nicht verorten" in caplog.text
     # Spread in proportion to inhabitants ("gemeinde") or to foreign citizens ("both").
     town = g[g["ags"] == "09999111"]
     assert np.allclose(town["participants"], 150 * town["inhabitants"] / town["inhabitants"].sum())
@@ -77,11 +77,11 @@ def test_one_km_grid_on_real_zensus_and_boundaries():
 
 def test_bad_parameters(demo_inputs):
     gem, pop = demo_inputs
-    with pytest.raises(ConfigError, match="must be 100 or 1000 m, got 250"):
+    with pytest.raises(ConfigError, match="muss 100 oder 1000 m sein, nicht 250"):
         analysis_grid(gem, pop, resolution_m=250)
-    with pytest.raises(ConfigError, match="needs participants_per_gemeinde"):
+    with pytest.raises(ConfigError, match="braucht participants_per_gemeinde"):
         analysis_grid(gem, pop, participant_source="gemeinde")
-    with pytest.raises(ConfigError, match="'zensus' is unknown"):
+    with pytest.raises(ConfigError, match="'zensus' ist unbekannt"):
         analysis_grid(gem, pop, participant_source="zensus")
-    with pytest.raises(InputError, match="not on the 1000 m analysis grid"):
+    with pytest.raises(InputError, match="nicht auf dem 1000-m-Analyseraster"):
         analysis_grid(gem, pop, resolution_m=1000)

@@ -166,8 +166,8 @@ def test_cell_far_from_the_network_is_reported_not_snapped(demo, on_network, cap
     assert np.isnan(out["distance_m"].iloc[1])
     assert out["nearest_site_id"].isna().iloc[1] and out["eligible"].isna().iloc[1]
     assert out["distance_m"].notna().sum() == 2
-    assert (f"1 of 3 populated cells lie more than 500 m from the walking network and get no "
-            f"subsidy distance (e.g. {far_id})") in caplog.text
+    assert (f"1 von 3 bewohnten Zellen liegen mehr als 500 m vom Fußwegenetz entfernt und "
+            f"bekommen keine Entfernung für den Zuschuss (z. B. {far_id})") in caplog.text
 
 
 def test_unknown_site_id_in_the_filter(demo):

@@ -130,8 +130,8 @@ def test_started_courses_are_left_out_and_reported(courses, caplog):
     row = out.set_index(["ags", "course_type"]).loc[("09999111", "allgemein")]
     assert row["course_id"] == "KS01-1"
     assert row["weeks_to_start"] == pytest.approx(10 / 7)
-    assert "2 courses started before 2026-11-20 and are left out (course_id KS03-2, KS06-1)" \
-        in caplog.text
+    assert ("2 Kurse haben vor dem 2026-11-20 begonnen und bleiben außen vor (course_id KS03-2, "
+            "KS06-1)") in caplog.text
 
 
 def test_with_real_course_access():
@@ -184,13 +184,13 @@ def test_provider_without_free_places_ranks_last(courses):
 
 
 def test_unknown_course_type(courses):
-    with pytest.raises(ConfigError, match="course type 'abend' is not in the course list; it "
-                                          "has allgemein, alpha, eltern"):
+    with pytest.raises(ConfigError, match="die Kursart 'abend' ist nicht in der Kursliste; sie "
+                                          "hat allgemein, alpha, eltern"):
         providers_by_start(courses, course_type="abend")
 
 
 def test_waiting_weeks_need_a_reference_date(courses):
-    with pytest.raises(ConfigError, match=r"the waiting weeks need a reference date: pass as_of="):
+    with pytest.raises(ConfigError, match=r"die Wartewochen brauchen ein Bezugsdatum: as_of= angeben"):
         earliest_starts(_access(courses.courses, {"a1": {"KS01-1"}}))
 
 

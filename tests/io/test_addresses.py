@@ -80,14 +80,14 @@ def test_demo_streets_are_entries_with_their_place(demo):
 
 
 def test_a_missing_or_foreign_file_is_named(tmp_path):
-    with pytest.raises(InputError, match="does not exist") as err:
+    with pytest.raises(InputError, match="gibt es nicht") as err:
         read_addresses(tmp_path / "fehlt.osm.pbf")
     assert "fehlt.osm.pbf" in str(err.value)
     other = tmp_path / "adressen.csv"
     other.write_text("a;b\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"is not an OpenStreetMap extract \(expected .osm"):
+    with pytest.raises(InputError, match=r"ist kein OpenStreetMap-Auszug \(erwartet .osm"):
         read_addresses(other)
     broken = tmp_path / "kaputt.osm.pbf"
     broken.write_bytes(b"\x00\x01 not a pbf")
-    with pytest.raises(InputFormatError, match="cannot be read as OpenStreetMap"):
+    with pytest.raises(InputFormatError, match="lässt sich nicht als OpenStreetMap lesen"):
         read_addresses(broken)

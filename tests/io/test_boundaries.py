@@ -233,7 +233,7 @@ def test_geopackage_with_lower_case_fields_and_a_water_feature(
     assert "Fichtelsee (Wasser)" not in set(gdf["gen"])
     assert gdf["ewz"].tolist() == [1_000, 2_000, 3_000, 4_000, 5_000]
     assert str(gdf["ewz"].dtype) == "Int64"
-    assert any("dropped 1 water features" in r.getMessage() for r in caplog.records)
+    assert any("1 Wasserflächen weggelassen" in r.getMessage() for r in caplog.records)
 
     report = validate_boundaries(path)
     assert report.counts["layer"] == "vg250_gem"

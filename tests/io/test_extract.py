@@ -328,7 +328,7 @@ def test_folder_feed_with_bom_and_cp1252_is_read_and_written_as_utf8(tmp_path, c
     with caplog.at_level(logging.WARNING, logger="kurszugang.io.extract"):
         summary = extract_feed(folder, out, bbox=SMALL_BBOX, buffer_km=0.5)
     assert summary.counts["stops.txt"] == (5, 6)
-    assert "stops.txt is not UTF-8; read as Windows-1252" in caplog.text
+    assert "stops.txt ist nicht UTF-8; gelesen als Windows-1252" in caplog.text
     stops = _member(out, "stops.txt")
     assert stops[0][0] == "stop_id"  # the byte-order mark is gone
     assert stops[1][:2] == ["ST", "Bahnhofstraße"]
@@ -361,14 +361,14 @@ def test_read_area_of_a_kreis_is_the_union_of_its_gemeinden():
 
 
 def test_missing_feed(tmp_path):
-    with pytest.raises(InputFormatError, match=r"nofeed\.zip: does not exist \(expected a GTFS"):
+    with pytest.raises(InputFormatError, match=r"nofeed\.zip: gibt es nicht \(erwartet ein GTFS"):
         extract_feed(tmp_path / "nofeed.zip", tmp_path / "o.zip", bbox=SMALL_BBOX)
 
 
 def test_feed_that_is_not_a_zip(tmp_path):
     path = tmp_path / "feed.zip"
     path.write_text("not a zip")
-    with pytest.raises(InputFormatError, match=r"feed\.zip: is not a zip archive nor a folder"):
+    with pytest.raises(InputFormatError, match=r"feed\.zip: ist weder ein Zip-Archiv noch ein Ordner"):
         extract_feed(path, tmp_path / "o.zip", bbox=SMALL_BBOX)
 
 
@@ -376,7 +376,7 @@ def test_feed_without_stop_times(tmp_path):
     files = {k: v for k, v in SMALL.items() if k != "stop_times.txt"}
     feed = _write_feed(tmp_path, files)
     with pytest.raises(InputFormatError,
-                       match=r"feed\.zip: is missing: stop_times\.txt is a required GTFS file"):
+                       match=r"feed\.zip: stop_times\.txt fehlt: eine Pflichtdatei von GTFS"):
         extract_feed(feed, tmp_path / "o.zip", bbox=SMALL_BBOX)
 
 
@@ -385,27 +385,28 @@ def test_area_without_stops_names_the_feed_extent(zug_feed_path, tmp_path):
         extract_feed(zug_feed_path, tmp_path / "o.zip", bbox=(11.0, 49.0, 11.1, 49.1),
                      buffer_km=0)
     assert str(err.value) == (
-        "gtfs_ch_zg_2021.zip: the area (with its 0 km buffer) contains none of the feed's 905 "
-        "stops; its stops lie within lon 7.5896 to 12.3205, lat 44.5061 to 47.6983")
+        "gtfs_ch_zg_2021.zip: das Gebiet (mit 0 km Puffer) enthält keine der 905 Haltestellen "
+        "des Fahrplans; seine Haltestellen liegen bei lon 7,5896 bis 12,3205, lat 44,5061 bis "
+        "47,6983")
     assert not (tmp_path / "o.zip").exists() and not (tmp_path / "o.zip.part").exists()
 
 
 def test_start_after_end(tmp_path):
-    with pytest.raises(InputError, match="start date 2021-03-07 is after end date 2021-03-01"):
+    with pytest.raises(InputError, match="das Startdatum 2021-03-07 liegt nach dem Enddatum 2021-03-01"):
         extract_feed(tmp_path / "x.zip", tmp_path / "o.zip", bbox=SMALL_BBOX,
                      start_date=dt.date(2021, 3, 7), end_date=dt.date(2021, 3, 1))
 
 
 def test_date_range_outside_the_service_period(zug_feed_path, tmp_path):
-    with pytest.raises(InputError, match=r"no trip runs from 2030-01-01 to 2030-01-31; the "
-                       r"feed's services run from 2020-12-13 to 2021-12-11"):
+    with pytest.raises(InputError, match=r"von 2030-01-01 bis 2030-01-31 fährt keine Fahrt; die "
+                       r"Verkehrstage des Fahrplans reichen von 2020-12-13 bis 2021-12-11"):
         extract_feed(zug_feed_path, tmp_path / "o.zip", bbox=ZUG_BBOX,
                      start_date="2030-01-01", end_date="2030-01-31")
 
 
 def test_bad_start_date_text(tmp_path):
     # Dates are read by kurszugang.dates: ISO or German (1.3.2021 is a date); 31.2.2021 is not.
-    with pytest.raises(InputError, match=r"start date '31\.2\.2021' is not a date \(expected "
+    with pytest.raises(InputError, match=r"das Startdatum '31\.2\.2021' ist kein Datum \(erwartet "
                        r"JJJJ-MM-TT oder TT\.MM\.JJJJ\)"):
         extract_feed(tmp_path / "x.zip", tmp_path / "o.zip", bbox=SMALL_BBOX,
                      start_date="31.2.2021")
@@ -419,76 +420,76 @@ def test_german_dates_are_read(tmp_path):
 
 
 def test_bbox_text_with_three_numbers():
-    with pytest.raises(InputError, match=r"bbox '8\.4,47\.1,8\.5' is not a bounding box: "
-                       r"expected 4 numbers MINLON,MINLAT,MAXLON,MAXLAT"):
+    with pytest.raises(InputError, match=r"bbox '8\.4,47\.1,8\.5' ist kein Rechteck: "
+                       r"erwartet 4 Zahlen MINLON,MINLAT,MAXLON,MAXLAT"):
         parse_bbox("8.4,47.1,8.5")
 
 
 def test_bbox_text_reversed():
-    with pytest.raises(InputError, match=r"bbox 8\.5,47\.1,8\.4,47\.2 is empty: expected "
+    with pytest.raises(InputError, match=r"bbox 8\.5,47\.1,8\.4,47\.2 ist leer: erwartet "
                        r"MINLON < MAXLON"):
         parse_bbox("8.5,47.1,8.4,47.2")
 
 
 def test_bbox_text_latitude_first():
-    with pytest.raises(InputError, match=r"bbox 47\.1,8\.4,47\.2,95 is outside the world"):
+    with pytest.raises(InputError, match=r"bbox 47\.1,8\.4,47\.2,95 liegt außerhalb der Erde"):
         parse_bbox("47.1,8.4,47.2,95")
 
 
 def test_area_and_bbox_both(tmp_path):
-    with pytest.raises(InputError, match="either as area .* or as bbox .*, not both"):
+    with pytest.raises(InputError, match="entweder als area .* oder als bbox .* angeben, nicht beides"):
         extract_feed(tmp_path / "x.zip", tmp_path / "o.zip", bbox=SMALL_BBOX,
                      area=shapely.box(0, 0, 1000, 1000))
 
 
 def test_area_neither(tmp_path):
-    with pytest.raises(InputError, match="either as area .* or as bbox .*, not neither"):
+    with pytest.raises(InputError, match="entweder als area .* oder als bbox .* angeben, nicht keines von beiden"):
         extract_feed(tmp_path / "x.zip", tmp_path / "o.zip")
 
 
 def test_area_in_degrees(tmp_path):
-    with pytest.raises(InputError, match=r"area bounds 8\.45,47\.12,8\.56,47\.21 look like "
-                       r"degrees: expected EPSG:25832"):
+    with pytest.raises(InputError, match=r"die Grenzen von area 8\.45,47\.12,8\.56,47\.21 sehen "
+                       r"nach Grad aus: erwartet EPSG:25832"):
         extract_feed(tmp_path / "x.zip", tmp_path / "o.zip", area=shapely.box(*ZUG_BBOX))
 
 
 def test_negative_buffer(tmp_path):
-    with pytest.raises(InputError, match=r"buffer -1 km is not a distance: expected 0 or more"):
+    with pytest.raises(InputError, match=r"der Puffer -1 km ist keine Entfernung: erwartet 0 km oder mehr"):
         extract_feed(tmp_path / "x.zip", tmp_path / "o.zip", bbox=SMALL_BBOX, buffer_km=-1)
 
 
 def test_bad_stop_coordinate(tmp_path):
     files = dict(SMALL, **{"stops.txt": SMALL["stops.txt"].replace("49.0001", "abc")})
-    with pytest.raises(InputError, match=r"^stops\.txt line 3: stop_lat 'abc' is not a number$"):
+    with pytest.raises(InputError, match=r"^stops\.txt line 3: stop_lat 'abc' ist keine Zahl$"):
         extract_feed(_write_feed(tmp_path, files), tmp_path / "o.zip", bbox=SMALL_BBOX)
 
 
 def test_missing_required_column(tmp_path):
     files = dict(SMALL, **{"trips.txt": "route_id,trip_id\nR1,T1\n"})
-    with pytest.raises(InputError, match=r"^trips\.txt line 1: service_id is missing \(a "
-                       r"required column\)$"):
+    with pytest.raises(InputError, match=r"^trips\.txt line 1: service_id fehlt \(eine "
+                       r"Pflichtspalte\)$"):
         extract_feed(_write_feed(tmp_path, files), tmp_path / "o.zip", bbox=SMALL_BBOX)
 
 
 def test_bad_calendar_date_with_a_date_range(tmp_path):
     files = dict(SMALL, **{"calendar.txt": SMALL["calendar.txt"].replace("20260101,20261231\nWE",
                                                                           "2026-01-01,20261231\nWE")})
-    with pytest.raises(InputError, match=r"^calendar\.txt line 2: start_date '2026-01-01' is not "
-                       r"a date \(expected YYYYMMDD"):
+    with pytest.raises(InputError, match=r"^calendar\.txt line 2: start_date '2026-01-01' ist "
+                       r"kein Datum \(erwartet JJJJMMTT"):
         extract_feed(_write_feed(tmp_path, files), tmp_path / "o.zip", bbox=SMALL_BBOX,
                      start_date="2026-03-01", end_date="2026-03-31")
 
 
 def test_bad_csv_record(tmp_path):
     files = dict(SMALL, **{"stop_times.txt": SMALL["stop_times.txt"] + "T3,10:00:00\n"})
-    with pytest.raises(InputFormatError, match=r"^stop_times\.txt line 8: cannot be read as "
-                       r"CSV: Expected 5 columns, got 2"):
+    with pytest.raises(InputFormatError, match=r"^stop_times\.txt line 8: lässt sich nicht als "
+                       r"CSV lesen: Expected 5 columns, got 2"):
         extract_feed(_write_feed(tmp_path, files), tmp_path / "o.zip", bbox=SMALL_BBOX)
 
 
 def test_no_trip_stops_in_the_area(tmp_path):
     # D is a stop inside the area, but no trip serves it.
-    with pytest.raises(InputError, match=r"feed\.zip: no trip stops at the 1 stops inside"):
+    with pytest.raises(InputError, match=r"feed\.zip: keine Fahrt hält an den 1 Haltestellen im"):
         extract_feed(_write_feed(tmp_path, SMALL), tmp_path / "o.zip",
                      bbox=(11.49, 49.49, 11.51, 49.51), buffer_km=0)
 
@@ -498,12 +499,12 @@ def test_read_area_without_polygons(tmp_path):
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
         "type": "Feature", "properties": {}, "geometry": {"type": "Point",
                                                           "coordinates": [8.5, 47.1]}}]}))
-    with pytest.raises(InputError, match=r"points\.geojson: has no polygons \(found Point\)"):
+    with pytest.raises(InputError, match=r"points\.geojson: hat keine Polygone \(gefunden: Point\)"):
         read_area(path)
 
 
 def test_read_area_missing_file(tmp_path):
-    with pytest.raises(InputFormatError, match=r"gone\.geojson: does not exist"):
+    with pytest.raises(InputFormatError, match=r"gone\.geojson: gibt es nicht"):
         read_area(tmp_path / "gone.geojson")
 
 
@@ -557,16 +558,16 @@ def test_cli_bad_bbox_is_one_line_exit_2(tmp_path):
                tmp_path / "o.zip")
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [
-        "kurszugang: Fehler: bbox '8.45,47.12,8.56' is not a bounding box: expected 4 numbers "
-        "MINLON,MINLAT,MAXLON,MAXLAT in degrees (WGS84), e.g. 8.45,47.12,8.56,47.21"]
+        "kurszugang: Fehler: bbox '8.45,47.12,8.56' ist kein Rechteck: erwartet 4 Zahlen "
+        "MINLON,MINLAT,MAXLON,MAXLAT in Grad (WGS84), z. B. 8.45,47.12,8.56,47.21"]
 
 
 def test_cli_kreis_needs_boundaries(tmp_path, capsys):
     code = main(["extract", str(tmp_path / "feed.zip"), "--kreis", "09187", "--out",
                  str(tmp_path / "o.zip")])
     assert code == 2
-    assert capsys.readouterr().err == ("kurszugang: Fehler: --kreis needs --boundaries FILE (e.g. "
-                                       "the VG250 Gemeinden)\n")
+    assert capsys.readouterr().err == ("kurszugang: Fehler: --kreis braucht --boundaries FILE (z. B. "
+                                       "die VG250-Gemeinden)\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -611,7 +612,8 @@ def test_stop_times_not_grouped_by_trip_are_read_twice(zug_feed_path, zug_cut, t
     out = tmp_path / "cut.zip"
     with caplog.at_level(logging.INFO, logger="kurszugang.io.extract"):
         summary = extract_feed(shuffled, out, bbox=ZUG_BBOX, buffer_km=2)
-    assert "stop_times.txt is not grouped by trip; reading it twice" in caplog.text
+    assert ("stop_times.txt ist nicht nach Fahrten geordnet und wird zweimal "
+            "gelesen") in caplog.text
     assert summary.counts == zug_cut[0].counts
     for name, frame in _extract_frames(out).items():
         pd.testing.assert_frame_equal(frame, _extract_frames(zug_cut[2])[name], obj=name)
@@ -625,8 +627,8 @@ def test_utf16_input_is_written_as_utf8(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="kurszugang.io.extract"):
         summary = extract_feed(folder, out, bbox=SMALL_BBOX, buffer_km=0.5)
     assert summary.counts["stops.txt"] == (5, 6)
-    assert ("stops.txt is UTF-16 (little-endian), with a byte-order mark, not UTF-8 as GTFS "
-            "requires; read as UTF-16 and written as UTF-8") in caplog.text
+    assert ("stops.txt ist UTF-16 (little-endian), mit Byte-Order-Mark, nicht UTF-8, wie GTFS "
+            "verlangt; gelesen als UTF-16 und wird als UTF-8 geschrieben") in caplog.text
     assert _member(out, "stops.txt")[1][:2] == ["ST", "Bahnhofstraße"]
 
 

@@ -139,7 +139,7 @@ def test_zug_clipped_references_are_warnings(zug: Feed) -> None:
     assert codes["missing_parent_station"] == 429
     assert codes["transfer_unknown_ref"] == 5_916
     assert len(zug.transfers) == 8_092 - 5_916
-    assert "dropped 5,916 of 8,092 transfers" in zug.report.notes[0]
+    assert "5.916 von 8.092 transfers weggelassen" in zug.report.notes[0]
     assert zug.stops["parent_station"].iloc[0] == "8014586P"  # kept as given
 
 
@@ -302,8 +302,8 @@ def test_blank_times_interpolated_by_position(
     assert _times(feed, "T2")[1] == (25_350, 25_350)
     assert feed.stop_times["timepoint"].tolist() == [1, 0, 0, 1, 1, 0, 1]
     assert feed.report.counts["interpolated times"] == 3
-    assert "interpolated 3 blank arrival/departure times in 2 trips" in feed.report.notes
-    assert "interpolated 3 blank arrival/departure times" in caplog.text
+    assert "3 leere arrival_time/departure_time in 2 Fahrten interpoliert" in feed.report.notes
+    assert "3 leere arrival_time/departure_time in 2 Fahrten interpoliert" in caplog.text
 
 
 def test_blank_times_interpolated_by_distance(tmp_path: Path) -> None:
@@ -333,7 +333,7 @@ def test_blank_arrival_or_departure_copied(tmp_path: Path) -> None:
     feed = read_gtfs(write_feed(tmp_path, {"stop_times.txt": stop_times}))
     assert _times(feed, "T1") == [(25_200, 25_200), (25_800, 25_800)]
     assert feed.report.notes == [
-        "copied the other time into 1 blank arrival_time and 1 blank departure_time fields"
+        "die jeweils andere Zeit in 1 leere arrival_time und 1 leere departure_time kopiert"
     ]
 
 
@@ -402,7 +402,7 @@ def test_windows_1252_file_is_read_with_a_warning(tmp_path: Path) -> None:
     feed = read_gtfs(write_feed(tmp_path, {"routes.txt": routes}))
     assert feed.routes["route_long_name"].tolist() == ["Bahnhof - Brücke"]
     assert [str(p) for p in feed.report.warnings] == [
-        "routes.txt: is not UTF-8; read as Windows-1252 (cp1252): check umlauts"
+        "routes.txt: ist nicht UTF-8; gelesen als Windows-1252 (cp1252): Umlaute prüfen"
     ]
 
 
@@ -424,7 +424,7 @@ def test_warnings_are_logged_once_per_kind(
         "trips.txt line 5: trip_id 'T9' has no stop_times",
     ]
     lines = [r.getMessage() for r in caplog.records]
-    assert lines == ["GTFS feed: 2 warnings: trips without stop_times (e.g. T8, T9)"]
+    assert lines == ["GTFS feed: 2 Warnungen: Fahrten ohne stop_times (z. B. T8, T9)"]
 
 
 def test_fast_hop_warns_about_coordinates(tmp_path: Path) -> None:
@@ -598,20 +598,21 @@ def test_empty_stops_file(tmp_path: Path) -> None:
 def test_text_file_named_zip(tmp_path: Path) -> None:
     path = tmp_path / "feed.zip"
     path.write_text("stop_id,stop_name\n1,Bahnhof\n", encoding="utf-8")
-    with pytest.raises(InputFormatError, match=r"feed.zip: is not a zip archive nor a folder"):
+    with pytest.raises(InputFormatError, match=r"feed.zip: ist weder ein Zip-Archiv noch ein Ordner"):
         read_gtfs(path)
 
 
 def test_zip_with_two_feeds(tmp_path: Path) -> None:
     files: dict[str, str | bytes | None] = {f"{d}/{k}": v for d in "ab" for k, v in BASE.items()}
     with pytest.raises(InputFormatError, match=(
-        r"feed.zip: holds several GTFS feeds \(in a/, b/\); unpack it and read one folder"
+        r"feed.zip: enthält mehrere GTFS-Fahrpläne \(in a/, b/\); entpacken und einen Ordner "
+        r"lesen"
     )):
         read_gtfs(write_feed(tmp_path, files, as_zip=True, base=False))
 
 
 def test_path_does_not_exist(tmp_path: Path) -> None:
-    with pytest.raises(InputFormatError, match="nothing.zip: does not exist"):
+    with pytest.raises(InputFormatError, match="nothing.zip: gibt es nicht"):
         read_gtfs(tmp_path / "nothing.zip")
 
 
@@ -641,7 +642,7 @@ def test_no_service_at_all(tmp_path: Path) -> None:
     calendar = BASE["calendar.txt"].replace("WD,1,1,1,1,1,0,0", "WD,0,0,0,0,0,0,0")
     feed = read_gtfs(write_feed(tmp_path, {"calendar.txt": calendar, "calendar_dates.txt": None}))
     assert {p.code for p in feed.report.warnings} == {"service_never_runs"}
-    with pytest.raises(ServiceDateError, match="has no day with service"):
+    with pytest.raises(ServiceDateError, match="hat keinen Verkehrstag"):
         feed.service_period()
 
 
@@ -676,8 +677,8 @@ def test_validate_not_a_zip(tmp_path: Path) -> None:
     path.write_text("hello", encoding="utf-8")
     report = validate_gtfs(path)
     assert [str(p) for p in report.errors] == [
-        "feed.zip: is not a zip archive nor a folder (expected a GTFS .zip or a folder of .txt "
-        "files)"
+        "feed.zip: ist weder ein Zip-Archiv noch ein Ordner (erwartet ein GTFS-.zip oder einen "
+        "Ordner mit .txt-Dateien)"
     ]
 
 

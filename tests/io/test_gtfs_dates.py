@@ -87,12 +87,13 @@ def test_a_dated_read_still_knows_the_whole_calendar(zug_full: Feed, zug_tuesday
 
 def test_a_dated_feed_refuses_other_dates(zug_tuesday: Feed) -> None:
     with pytest.raises(InputError, match=(
-        r"gtfs_ch_zg_2021.zip: was read for 2021-03-02 only \(read_gtfs\(..., dates=...\)\), so "
-        r"its trips on 2021-03-04 are not known \(a date's timetable also needs the day before, "
-        r"for trips past midnight\); read it with the date you need among the dates"
+        r"gtfs_ch_zg_2021.zip: wurde nur für 2021-03-02 gelesen \(read_gtfs\(..., dates=...\)\), "
+        r"daher sind seine Fahrten am 2021-03-04 nicht bekannt \(der Fahrplan eines Tages "
+        r"braucht auch den Vortag, für Fahrten nach Mitternacht\); mit dem gebrauchten Tag unter "
+        r"den dates lesen"
     )):
         zug_tuesday.trips_on("2021-03-04")
-    with pytest.raises(InputError, match="its trips on 2021-02-28 are not known"):
+    with pytest.raises(InputError, match="seine Fahrten am 2021-02-28 nicht bekannt"):
         compile_timetable(zug_tuesday, dt.date(2021, 3, 1))  # needs 2021-02-28 too
     assert len(zug_tuesday.trips_on("01.03.2021")) == 3_567  # the day before is complete
 
@@ -117,14 +118,14 @@ def test_a_date_without_service_reads_an_empty_day(
     assert tt.counts["trips_of_the_date"] == 0
     assert "Am 2018-12-25 (Dienstag) fährt laut Fahrplan keine Fahrt" in caplog.text
     # ... a day outside it is refused.
-    with pytest.raises(ServiceDateError, match="no trip runs on 2021-01-05"):
+    with pytest.raises(ServiceDateError, match="am 2021-01-05 \\(Dienstag\\) fährt keine Fahrt"):
         compile_timetable(full, "2021-01-05")
 
 
 def test_bad_dates_argument(zug_feed_path: Path) -> None:
     with pytest.raises(InputError, match=r"dates: '2021-02-30' ist kein Datum \(erwartet "):
         read_gtfs(zug_feed_path, dates=["2021-02-30"])
-    with pytest.raises(InputError, match="dates is empty: give at least one service date"):
+    with pytest.raises(InputError, match="dates ist leer: mindestens einen Verkehrstag angeben"):
         read_gtfs(zug_feed_path, dates=[])
 
 
@@ -152,8 +153,8 @@ def test_the_second_read_comes_from_the_cache(zug_feed_path: Path, cache: Path,
                                                              "service_days.npz"}
     with caplog.at_level(logging.INFO, logger="kurszugang.io.gtfs"):
         second = read_gtfs(zug_feed_path, dates=[TUESDAY], cache=True)
-    assert "from the cache" in caplog.text
-    assert "429 warnings: stops whose parent_station is not in stops.txt" in caplog.text
+    assert "aus dem Zwischenspeicher gelesen" in caplog.text
+    assert "429 Warnungen: Haltestellen, deren parent_station nicht in stops.txt ist" in caplog.text
     assert_same_feed(first, second)
     assert_same_timetable(compile_timetable(second, TUESDAY),
                           compile_timetable(first, TUESDAY))
@@ -179,7 +180,7 @@ def test_a_changed_feed_misses_the_cache(zug_feed_path: Path, cache: Path, tmp_p
         "stops.txt": lambda t: t.replace("Zug,", "Zug Stadt,", 1)})
     with caplog.at_level(logging.INFO, logger="kurszugang.io.gtfs"):
         changed = read_gtfs(path, dates=[TUESDAY], cache=True)
-    assert "from the cache" not in caplog.text
+    assert "aus dem Zwischenspeicher gelesen" not in caplog.text
     assert len(_entries(cache)) == 2
     assert "Zug Stadt" in set(changed.stops["stop_name"].dropna())
 
@@ -235,5 +236,5 @@ def test_a_damaged_entry_is_read_again(zug_feed_path: Path, cache: Path,
     (_entries(cache)[0] / "stop_times.parquet").write_bytes(b"not parquet")
     with caplog.at_level(logging.WARNING, logger="kurszugang.io.feed_cache"):
         again = read_gtfs(zug_feed_path, dates=[TUESDAY], cache=True)
-    assert "ignoring the unreadable cache entry" in caplog.text
+    assert "der unlesbare Eintrag" in caplog.text
     assert_same_feed(first, again)

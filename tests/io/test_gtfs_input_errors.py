@@ -27,16 +27,16 @@ _UMLAUT_STOPS = (
 
 
 @pytest.mark.parametrize(("encoding", "bom", "label"), [
-    ("utf-16-le", b"\xff\xfe", "UTF-16 (little-endian), with a byte-order mark"),
-    ("utf-16-be", b"\xfe\xff", "UTF-16 (big-endian), with a byte-order mark"),
-    ("utf-16-le", b"", "UTF-16 (little-endian), without a byte-order mark"),
-    ("utf-16-be", b"", "UTF-16 (big-endian), without a byte-order mark"),
+    ("utf-16-le", b"\xff\xfe", "UTF-16 (little-endian), mit Byte-Order-Mark"),
+    ("utf-16-be", b"\xfe\xff", "UTF-16 (big-endian), mit Byte-Order-Mark"),
+    ("utf-16-le", b"", "UTF-16 (little-endian), ohne Byte-Order-Mark"),
+    ("utf-16-be", b"", "UTF-16 (big-endian), ohne Byte-Order-Mark"),
 ])
 def test_utf16_is_named_and_read(tmp_path: Path, encoding: str, bom: bytes, label: str) -> None:
     data = bom + _UMLAUT_STOPS.replace("\n", "\r\n").encode(encoding)
     feed = read_gtfs(write_feed(tmp_path, {"stops.txt": data}, as_zip=True))
     assert [str(p) for p in feed.report.warnings] == [
-        f"stops.txt: is {label}, not UTF-8 as GTFS requires; read as UTF-16"
+        f"stops.txt: ist {label}, nicht UTF-8, wie GTFS verlangt; gelesen als UTF-16"
     ]
     assert feed.stops["stop_name"].tolist() == ["Bahnhof Süd", "Bahnhof, Gleis 1",
                                                 "Marktstraße", "Kirche Ärzte"]
@@ -58,7 +58,7 @@ def test_cp1252_in_a_streamed_file_is_read_again_as_cp1252(tmp_path: Path) -> No
     feed = read_gtfs(write_feed(tmp_path, {"stop_times.txt": text.encode("cp1252")}))
     assert feed.stop_times["stop_headsign"].dropna().tolist() == ["Königsplatz"]
     assert [str(p) for p in feed.report.warnings if p.code == "encoding"] == [
-        "stop_times.txt: is not UTF-8; read as Windows-1252 (cp1252): check umlauts"
+        "stop_times.txt: ist nicht UTF-8; gelesen als Windows-1252 (cp1252): Umlaute prüfen"
     ]
 
 
@@ -73,8 +73,9 @@ def test_a_very_long_line_is_named_by_its_number(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError) as info:
         read_gtfs(path)
     text = str(info.value)
-    assert ("stops.txt line 4: the record starting on this line is 41,943,069 bytes long, more "
-            "than the 16 MiB a record may have (a line break missing?)") in text
+    assert ("stops.txt line 4: der in dieser Zeile beginnende Datensatz ist 41.943.069 Bytes "
+            "lang, mehr als die 16 MiB, die ein Datensatz haben darf (fehlt ein "
+            "Zeilenumbruch?)") in text
     assert "straddl" not in text
     report = validate_gtfs(path)
     assert [(p.code, p.row) for p in report.errors] == [("unreadable", 4)]
@@ -89,8 +90,9 @@ def test_old_mac_line_ends_are_read_but_a_file_without_line_breaks_is_named(
     flat = (BASE["stop_times.txt"].splitlines()[0] + "\n"
             + "T1;07:00:00;07:00:00;007;1 " * 1_500_000)
     with pytest.raises(DataValidationError, match=(
-        r"stop_times.txt line 2: the record starting on this line is 40,500,000 bytes long, "
-        r"more than the 16 MiB a record may have \(a line break missing\?\)"
+        r"stop_times.txt line 2: der in dieser Zeile beginnende Datensatz ist 40\.500\.000 "
+        r"Bytes lang, mehr als die 16 MiB, die ein Datensatz haben darf \(fehlt ein "
+        r"Zeilenumbruch\?\)"
     )):
         read_gtfs(write_feed(tmp_path, {"stop_times.txt": flat}, name="flat"))
 
@@ -99,9 +101,9 @@ def test_an_unclosed_quote_running_past_the_block_size_is_named(tmp_path: Path) 
     rows = "".join(f"T3,07:00:00,07:00:00,007,{i}\n" for i in range(1, 1_500_000))
     stop_times = BASE["stop_times.txt"] + 'T2,"25:20:00,25:20:00,C,3\n' + rows
     with pytest.raises(DataValidationError, match=(
-        r"stop_times.txt line 7: the record starting on this line is 48,388,889 bytes long, "
-        r"more than the 16 MiB a record may have \(a quote opened on this line is not closed "
-        r"where it should be\)"
+        r"stop_times.txt line 7: der in dieser Zeile beginnende Datensatz ist 48\.388\.889 "
+        r"Bytes lang, mehr als die 16 MiB, die ein Datensatz haben darf \(ein in dieser Zeile "
+        r"geöffnetes Anführungszeichen wird nicht geschlossen, wo es sollte\)"
     )):
         read_gtfs(write_feed(tmp_path, {"stop_times.txt": stop_times}))
 
@@ -117,8 +119,8 @@ def test_an_unclosed_quote_within_the_block_size_names_the_lines_it_swallows(
         "quote opened on this line runs over the 999 lines after it: is a closing quote "
         "missing?)"
     ]
-    assert "refused: 1,000 of 1,005 records of stop_times.txt (99.5%) cannot be used for " \
-           "routing, more than the 5% a file may lose" in report.notes
+    assert "abgelehnt: 1.000 von 1.005 Datensätzen von stop_times.txt (99,5 %) sind für das " \
+           "Routing unbrauchbar, mehr als die 5 %, die eine Datei verlieren darf" in report.notes
 
 
 def test_an_unclosed_quote_in_a_small_stops_file(tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ def test_route_with_a_missing_agency_is_read_with_a_warning_and_routes_as_before
         "routes.txt line 3: agency_id 'XYZ' is not in agency.txt"
     ]
     assert feed.report.ok and feed.skipped.empty
-    assert "1 warning: routes.txt agency_id values not in agency.txt (e.g. XYZ)" in caplog.text
+    assert "1 Warnung: Werte in routes.txt agency_id, die nicht in agency.txt sind (z. B. XYZ)" in caplog.text
     assert feed.routes["agency_id"].tolist() == ["BBM", "XYZ"]  # kept as given
     original = read_gtfs(malente_feed_path)
     assert_same_timetable(compile_timetable(feed, MALENTE_DAY),
@@ -170,8 +170,8 @@ def test_stop_times_routing_cannot_use_are_skipped_and_counted(
     ]
     assert feed.report.ok
     assert feed.report.counts["skipped records"] == 4
-    assert any(n.startswith("skipped 2 of 198,558 records of stop_times.txt: stop_times.txt "
-                            "trip_id values not in trips.txt (e.g. GHOST.TRIP)")
+    assert any(n.startswith("2 von 198.558 Datensätzen von stop_times.txt übersprungen: Werte in "
+                            "stop_times.txt trip_id nicht in trips.txt (z. B. GHOST.TRIP)")
                for n in feed.report.notes)
     assert_same_timetable(compile_timetable(feed, ZUG_DAY), zug_timetable)
 
@@ -253,10 +253,11 @@ def test_a_trip_with_times_going_backwards_is_skipped_whole(malente_feed_path: P
         read_gtfs(edit_feed(malente_feed_path, tmp_path, {"stop_times.txt": edit}))
     message = str(info.value)
     assert message.startswith(
-        f"edited.zip: not read: {n_rows} of 566 records of stop_times.txt "
-        f"({n_rows / 566:.1%}) cannot be used for routing, more than the 5% a file may lose")
+        f"edited.zip: nicht gelesen: {n_rows} von 566 Datensätzen von stop_times.txt "
+        f"({f'{100 * n_rows / 566:.1f}'.replace('.', ',')} %) sind für das Routing unbrauchbar, "
+        f"mehr als die 5 %, die eine Datei verlieren darf")
     assert "is before the departure" in message and "(trip 'N1WT'" in message
-    assert info.value.reasons == [message.splitlines()[0].split("not read: ", 1)[1]]
+    assert info.value.reasons == [message.splitlines()[0].split("nicht gelesen: ", 1)[1]]
 
 
 def test_refused_feed_lists_the_skipped_records_as_errors(tmp_path: Path,
@@ -274,8 +275,8 @@ def test_refused_feed_lists_the_skipped_records_as_errors(tmp_path: Path,
     assert not report.ok
     assert len(report.errors) == 30
     assert {p.code for p in report.errors} == {"missing_stop"}
-    assert ("refused: 30 of 566 records of stop_times.txt (5.3%) cannot be used for routing, "
-            "more than the 5% a file may lose") in report.notes
+    assert ("abgelehnt: 30 von 566 Datensätzen von stop_times.txt (5,3 %) sind für das Routing "
+            "unbrauchbar, mehr als die 5 %, die eine Datei verlieren darf") in report.notes
     with pytest.raises(FeedRefusedError, match="30 problems found"):
         read_gtfs(edited)
 

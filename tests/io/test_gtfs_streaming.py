@@ -77,10 +77,13 @@ def test_a_zip_bomb_is_refused_before_it_is_read(tmp_path: Path) -> None:
     packed = zipfile.ZipFile(path).getinfo("stop_times.txt").compress_size
     assert size > 1.6e9 and path.stat().st_size < 5e6
     ratio = size / packed
-    expected = (f"bomb.zip: stop_times.txt declares {size:,} bytes uncompressed from {packed:,} "
-                f"bytes compressed (ratio {ratio:,.0f}:1), more than the limit of 100:1 for files "
-                "over 256 MiB (real GTFS files compress about 10:1; a zip bomb? a real feed: set "
-                "KURSZUGANG_ZIP_MAX_RATIO)")
+    def de(text: str) -> str:
+        return text.replace(",", ".")
+
+    expected = (f"bomb.zip: stop_times.txt gibt {de(f'{size:,}')} Bytes entpackt aus "
+                f"{de(f'{packed:,}')} Bytes gepackt an (Verhältnis {de(f'{ratio:,.0f}')}:1), mehr "
+                "als die Grenze von 100:1 für Dateien über 256 MiB (echte GTFS-Dateien packen etwa 10:1; eine Zip-Bombe? ein echter "
+                "Fahrplan: KURSZUGANG_ZIP_MAX_RATIO setzen)")
     with pytest.raises(InputFormatError) as info:
         read_gtfs(path)
     assert str(info.value) == expected
@@ -91,9 +94,10 @@ def test_a_zip_bomb_is_refused_before_it_is_read(tmp_path: Path) -> None:
 def test_the_size_limit(zug_feed_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KURSZUGANG_ZIP_MAX_BYTES", "1000000")
     with pytest.raises(InputFormatError, match=(
-        r"gtfs_ch_zg_2021.zip: calendar_dates.txt declares 5,669,971 bytes uncompressed, more "
-        r"than the limit of 1,000,000 bytes for one file \(a damaged or hostile archive\? a "
-        r"real feed that large: set KURSZUGANG_ZIP_MAX_BYTES\)"
+        r"gtfs_ch_zg_2021.zip: calendar_dates.txt gibt 5\.669\.971 Bytes entpackt an, mehr "
+        r"als die Grenze von 1\.000\.000 Bytes für eine Datei \(ein beschädigtes oder "
+        r"bösartiges Archiv\? ein echter Fahrplan dieser Größe: KURSZUGANG_ZIP_MAX_BYTES "
+        r"setzen\)"
     )):
         read_gtfs(zug_feed_path)
 
@@ -101,8 +105,8 @@ def test_the_size_limit(zug_feed_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_a_bad_limit_setting(zug_feed_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KURSZUGANG_ZIP_MAX_RATIO", "many")
     with pytest.raises(InputFormatError, match=(
-        r"environment variable KURSZUGANG_ZIP_MAX_RATIO='many' is not a positive number "
-        r"\(default 100\)"
+        r"die Umgebungsvariable KURSZUGANG_ZIP_MAX_RATIO='many' ist keine positive Zahl "
+        r"\(Vorgabe 100\)"
     )):
         read_gtfs(zug_feed_path)
 
@@ -119,9 +123,9 @@ def test_a_hostile_trip_is_skipped_while_streaming(tmp_path: Path) -> None:
         "(real trips have a few hundred at most); its records are skipped"
     ]
     assert report.counts["stop_times"] == 5 + 400_000
-    assert [n for n in report.notes if n.startswith("refused")] == [
-        "refused: 400,003 of 400,005 records of stop_times.txt (100.0%) cannot be used for "
-        "routing, more than the 5% a file may lose"]  # T1's 3 + 400,000 records
+    assert [n for n in report.notes if n.startswith("abgelehnt")] == [
+        "abgelehnt: 400.003 von 400.005 Datensätzen von stop_times.txt (100 %) sind für das "
+        "Routing unbrauchbar, mehr als die 5 %, die eine Datei verlieren darf"]  # T1's 3 + 400,000 records
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,8 +165,8 @@ def test_stop_times_not_grouped_by_trip_are_read_again(
     path = edit_feed(zug_feed_path, tmp_path, {"stop_times.txt": shuffle})
     with caplog.at_level("INFO", logger="kurszugang.io.gtfs"):
         feed = read_gtfs(path)
-    assert "stop_times.txt is not grouped by trip (13,884 trips are scattered); reading it " \
-           "again" in caplog.text
+    assert "stop_times.txt ist nicht nach Fahrten geordnet (13.884 Fahrten verstreut) und " \
+           "wird noch einmal gelesen" in caplog.text
     original = read_gtfs(zug_feed_path)
     pd.testing.assert_frame_equal(feed.stop_times, original.stop_times)
     assert [str(p) for p in feed.report.problems] == [str(p) for p in original.report.problems]

@@ -172,8 +172,8 @@ def test_missing_node_is_reported_and_logged(
     assert warning.message == (
         "way 104 references 1 node(s) missing from the file (999); the way is split there"
     )
-    assert "1 node references in 1 ways are missing from the file" in caplog.text
-    assert "(ways 104)" in caplog.text
+    assert "1 Knotenverweise in 1 Wegen fehlen in der Datei" in caplog.text
+    assert "(Wege 104)" in caplog.text
 
 
 def test_largest_component_keeps_the_bigger_piece(tiny_path: Path) -> None:
@@ -183,7 +183,8 @@ def test_largest_component_keeps_the_bigger_piece(tiny_path: Path) -> None:
     assert main.report.counts["connected components"] == 1
     assert main.report.counts["nodes"] == 4
     assert main.report.notes[-1] == (
-        "kept the largest connected component: 4 of 7 nodes (3 nodes in other components left out)"
+        "die größte zusammenhängende Komponente behalten: 4 von 7 Knoten (3 Knoten in anderen "
+        "Komponenten weggelassen)"
     )
 
 
@@ -267,7 +268,7 @@ def test_converter_splits_simplified_and_projected_graphs() -> None:
 def test_converter_rejects_graph_without_edges() -> None:
     G = nx.MultiDiGraph(crs="EPSG:4326")
     G.add_node(1, x=11.5, y=49.9)
-    with pytest.raises(InputError, match="the graph has no edges; expected a walking network"):
+    with pytest.raises(InputError, match="der Graph hat keine Kanten; erwartet ein Fußwegenetz"):
         walk_network_from_graph(G)
 
 
@@ -282,8 +283,8 @@ def test_bbox_must_be_west_south_east_north(tiny_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_walk_network(tiny_path, bbox=(11.58, 49.94, 11.57, 49.95))
     assert str(info.value) == (
-        "bbox (11.58, 49.94, 11.57, 49.95) is empty or out of range; expected (west, south, "
-        "east, north) in degrees (EPSG:4326) with west < east and south < north"
+        "bbox (11.58, 49.94, 11.57, 49.95) ist leer oder außerhalb des Wertebereichs; erwartet "
+        "(west, south, east, north) in Grad (EPSG:4326) mit west < east und south < north"
     )
 
 
@@ -291,9 +292,9 @@ def test_bbox_outside_the_extract(tiny_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_walk_network(tiny_path, bbox=(49.94, 11.57, 49.95, 11.58))  # lat/lon swapped
     assert str(info.value) == (
-        "tiny.osm: contains no walkable segment: 4 walkable ways, but none has two consecutive "
-        "nodes present in the file and inside the bbox (49.94, 11.57, 49.95, 11.58); expected "
-        "(west, south, east, north) in degrees (EPSG:4326)"
+        "tiny.osm: enthält keinen begehbaren Abschnitt: 4 begehbare Wege, aber keiner hat zwei "
+        "aufeinanderfolgende Knoten in der Datei und in der bbox (49.94, 11.57, 49.95, 11.58); "
+        "erwartet (west, south, east, north) in Grad (EPSG:4326)"
     )
 
 
@@ -340,8 +341,8 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError) as info:
         read_walk_network(tmp_path / "nowhere.osm.pbf")
     assert str(info.value) == (
-        "nowhere.osm.pbf: does not exist; expected an OpenStreetMap extract "
-        "(.osm, .osm.gz, .osm.bz2 or .osm.pbf)"
+        "nowhere.osm.pbf: gibt es nicht; erwartet einen OpenStreetMap-Auszug "
+        "(.osm, .osm.gz, .osm.bz2 oder .osm.pbf)"
     )
 
 
@@ -351,8 +352,8 @@ def test_empty_file(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError) as info:
         read_walk_network(path)
     assert str(info.value) == (
-        "empty.osm: is empty (0 bytes); expected an OpenStreetMap extract "
-        "(.osm, .osm.gz, .osm.bz2 or .osm.pbf)"
+        "empty.osm: ist leer (0 Bytes); erwartet einen OpenStreetMap-Auszug "
+        "(.osm, .osm.gz, .osm.bz2 oder .osm.pbf)"
     )
 
 
@@ -362,9 +363,10 @@ def test_text_file_named_osm(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError) as info:
         read_walk_network(path)
     message = str(info.value)
-    assert message.startswith("notes.osm: cannot be read as OpenStreetMap XML (XML parsing error")
+    assert message.startswith("notes.osm: lässt sich nicht als OpenStreetMap-XML lesen (XML "
+                              "parsing error")
     assert message.endswith(
-        "expected an OpenStreetMap extract (.osm, .osm.gz, .osm.bz2 or .osm.pbf)"
+        "erwartet einen OpenStreetMap-Auszug (.osm, .osm.gz, .osm.bz2 oder .osm.pbf)"
     )
 
 
@@ -373,12 +375,13 @@ def test_png_named_pbf(tmp_path: Path) -> None:
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     with pytest.raises(InputFormatError) as info:
         read_walk_network(path)
-    assert str(info.value).startswith("map.osm.pbf: cannot be read as OpenStreetMap PBF (PBF error")
+    assert str(info.value).startswith("map.osm.pbf: lässt sich nicht als OpenStreetMap-PBF lesen "
+                                      "(PBF error")
 
 
 def test_unknown_extension(tmp_path: Path) -> None:
     path = _write(tmp_path / "tiny.xml", _osm_xml(NODES, WAYS))
-    with pytest.raises(InputFormatError, match=r"^tiny.xml: has an ending that is not an OpenS"):
+    with pytest.raises(InputFormatError, match=r"^tiny.xml: hat eine Endung, die kein OpenS"):
         read_walk_network(path)
 
 
@@ -389,8 +392,9 @@ def test_no_walkable_ways(tmp_path: Path) -> None:
         read_walk_network(path)
     assert not isinstance(info.value, InputFormatError)
     assert str(info.value) == (
-        "motorway.osm: contains no walkable ways: read 2 ways, 1 with a highway tag, all "
-        "excluded (highway=motorway: 1); expected footways, paths or roads open to pedestrians"
+        "motorway.osm: enthält keine begehbaren Wege: 2 Wege gelesen, 1 mit highway-Tag, alle "
+        "ausgeschlossen (highway=motorway: 1); erwartet Fußwege, Pfade oder für Fußgänger offene "
+        "Straßen"
     )
 
 
@@ -399,8 +403,8 @@ def test_no_ways_at_all(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_walk_network(path)
     assert str(info.value) == (
-        "nodes.osm.gz: contains no walkable ways: read 0 ways, 0 with a highway tag; "
-        "expected footways, paths or roads open to pedestrians"
+        "nodes.osm.gz: enthält keine begehbaren Wege: 0 Wege gelesen, 0 mit highway-Tag; "
+        "erwartet Fußwege, Pfade oder für Fußgänger offene Straßen"
     )
 
 
@@ -410,8 +414,8 @@ def test_only_clipped_single_node_ways(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_walk_network(path)
     assert str(info.value) == (
-        "clipped.osm: contains no walkable segment: 1 walkable ways, but none has two "
-        "consecutive nodes present in the file"
+        "clipped.osm: enthält keinen begehbaren Abschnitt: 1 begehbare Wege, aber keiner hat "
+        "zwei aufeinanderfolgende Knoten in der Datei"
     )
 
 
@@ -427,7 +431,7 @@ def test_validate_reports_unreadable_file_instead_of_raising(tmp_path: Path) -> 
     assert not report.ok
     [error] = report.errors
     assert (error.file, error.code) == ("empty.osm.pbf", "unreadable")
-    assert error.message.startswith("is empty (0 bytes)")
+    assert error.message.startswith("ist leer (0 Bytes)")
 
 
 def test_validate_reports_no_walkable_ways_with_counts(tmp_path: Path) -> None:
@@ -437,7 +441,7 @@ def test_validate_reports_no_walkable_ways_with_counts(tmp_path: Path) -> None:
     assert report.counts["ways with a highway tag"] == 1
     assert report.counts["ways excluded (highway=motorway)"] == 1
     assert report.errors[0].code == "no_walkable_ways"
-    assert "contains no walkable ways: read 1 ways" in report.errors[0].message
+    assert "enthält keine begehbaren Wege: 1 Wege gelesen" in report.errors[0].message
 
 
 # ------------------------------------------------------------------------------------------------
@@ -560,7 +564,8 @@ def test_download_needs_exactly_one_area() -> None:
     with pytest.raises(InputError) as info:
         download_walk_network()
     assert str(info.value) == (
-        "download_walk_network needs exactly one of bbox and polygon (the area to download)"
+        "download_walk_network braucht genau eines von bbox und polygon (das Gebiet zum "
+        "Herunterladen)"
     )
 
 

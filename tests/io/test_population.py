@@ -211,7 +211,7 @@ def test_grid_cells_without_value_are_logged(tmp_path: Path,
                                      "1kmN2685E4334;7\n")
     with caplog.at_level(logging.INFO, logger="kurszugang.io.population"):
         read_population_grid(path)
-    assert "g.csv: 1 of 2 cells have no inhabitants value (NaN)" in caplog.text
+    assert "g.csv: 1 von 2 Zellen haben keinen Wert inhabitants (NaN)" in caplog.text
 
 
 # ---------------------------------------------------------------------------------------------

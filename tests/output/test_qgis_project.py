@@ -272,9 +272,9 @@ def test_layers_without_style_or_features_are_reported(plain, caplog):
                     "Raster": [RasterLayer("flaeche.tif", "Fläche")]})
     messages = [r.getMessage() for r in caplog.records]
     assert messages == [
-        "3 layer(s) without a QGIS style in the GeoPackage or a .qml beside the file, drawn "
-        "with QGIS' default symbols: Punkte, Leer, Fläche",
-        "1 layer(s) without features, left out of the project's extent: Leer"]
+        "3 Ebenen ohne QGIS-Stil im GeoPackage oder .qml neben der Datei, mit den "
+        "Standardsymbolen von QGIS gezeichnet: Punkte, Leer, Fläche",
+        "1 Ebene ohne Objekte, nicht in der Ausdehnung des Projekts: Leer"]
     root = _qgs(path)
     assert [m.find("renderer-v2") for m in root.iter("maplayer")] == [None, None, None]
     view = root.find("ProjectViewSettings/DefaultViewExtent")

@@ -82,7 +82,8 @@ def test_csv_suppresses_small_counts_of_people(results, tmp_path, caplog):
     assert (orig == 0).any() and (got[orig == 0] == 0).all()  # zeros stay
     n_small = sum(int(((summary[c] > 0) & (summary[c] < 5)).sum())
                   for c in summary.columns if c not in ("ags", "gen"))
-    assert f"{n_small} small count(s) (1 to 4) suppressed" in caplog.text
+    small_counts = "kleine Anzahl" if n_small == 1 else "kleine Anzahlen"
+    assert f"{n_small:,} {small_counts} (1 bis 4) in".replace(",", ".") in caplog.text
 
 
 def test_csv_marker_and_named_count_columns(tmp_path):

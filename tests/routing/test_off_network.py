@@ -62,8 +62,8 @@ def test_a_home_next_to_a_station_outside_the_extract_is_connected(clipped, tmp_
     feed = _feed(tmp_path / "feed")
     with caplog.at_level(logging.WARNING, logger="kurszugang.routing.router"):
         router = Router(feed, DATE, walk_network=clipped, max_snap_m=300)
-    assert ("2 of 4 stops lie more than 300 m from the walking network: their walking legs are "
-            "straight lines × 1.3 (e.g. OST, OST2)") in caplog.text
+    assert ("2 von 4 Haltestellen liegen mehr als 300 m vom Fußwegenetz entfernt: ihre Fußwege "
+            "sind Luftlinie × 1,3 (z. B. OST, OST2)") in caplog.text
     assert router.off_network == {"stops": 2}
     ost = router.stop_xy[0]
     home = Points(np.array(["home"], dtype=object), ost[None, :] + [12.0, 0.0])
@@ -120,7 +120,8 @@ def test_points_far_from_network_and_stops_are_an_error(clipped, tmp_path):
     router = Router(_feed(tmp_path / "feed"), DATE, walk_network=clipped, max_snap_m=300)
     x, y = transformer("EPSG:4326", ANALYSIS_CRS).transform(50.0057, 11.5733)  # swapped
     swapped = Points(np.array(["a"], dtype=object), np.array([[x, y]]))
-    with pytest.raises(RoutingError, match=r"none of the 1 origins lies within 300 m of the walking "
-                                        r"network nor within 1000 m of a stop: check their "
-                                        r"coordinates \(lon/lat order\?\)"):
+    with pytest.raises(RoutingError, match=r"keiner der 1 Startpunkte liegt näher als 300 m am "
+                                        r"Fußwegenetz und keiner näher als 1\.000 m an einer "
+                                        r"Haltestelle: die Koordinaten prüfen "
+                                        r"\(lon/lat vertauscht\?\)"):
         router.travel_times(swapped, router.stops())

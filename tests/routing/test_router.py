@@ -135,14 +135,14 @@ def test_malente_school_day_equals_reference(malente_feed_path):
 
 def test_date_without_service_is_an_error_naming_the_period(zug_feed_path):
     feed = read_gtfs(zug_feed_path)
-    with pytest.raises(ServiceDateError, match=r"2022-06-01.*service period is 2020-12-13 to 2021-12-1"):
+    with pytest.raises(ServiceDateError, match=r"2022-06-01.*Gültigkeitszeitraum ist 2020-12-13 bis 2021-12-1"):
         Router(feed, dt.date(2022, 6, 1))
 
 
 def test_bad_parameters_are_errors(zug):
     _, router = zug
     o = router.stops()
-    with pytest.raises(RoutingError, match="percentiles must be between 1 and 100"):
+    with pytest.raises(RoutingError, match="Perzentile müssen zwischen 1 und 100 liegen"):
         router.travel_times(o, percentiles=(0,))
     with pytest.raises(ValueError) as parser:  # the message of the one clock-time parser
         parse_clock("7 Uhr")
@@ -150,7 +150,7 @@ def test_bad_parameters_are_errors(zug):
     with pytest.raises(RoutingError, match=re.escape(str(parser.value))):
         router.travel_times(o, departure="7 Uhr")
     bad = pd.DataFrame({"id": ["a", "a"], "lon": [8.5, 8.5], "lat": [47.1, 47.1]})
-    with pytest.raises(RoutingError, match="'a' occurs more than once"):
+    with pytest.raises(RoutingError, match="'a' kommt mehr als einmal vor"):
         router.travel_times(bad)
 
 
@@ -182,7 +182,7 @@ def test_thin_service_date_is_warned(tmp_path, caplog):
     assert "under a fifth" not in caplog.text
     with caplog.at_level(logging.WARNING, logger="kurszugang.routing.timetable"):
         router = Router(feed, dt.date(2026, 3, 14))
-    assert "2026-03-14 has only 1 trips, under a fifth of a typical weekday's 10" in caplog.text
+    assert "Am 2026-03-14 fahren nur 1 Fahrten, weniger als ein Fünftel der 10 eines üblichen Werktags" in caplog.text
     assert router.timetable.n_trips == 1
 
 
@@ -312,7 +312,7 @@ def test_direct_walk_has_its_own_limit(malente_feed_path):
 
 def test_negative_direct_walk_is_an_error(zug):
     feed, _ = zug
-    with pytest.raises(RoutingError, match="maximum direct walk must not be negative, got -1"):
+    with pytest.raises(RoutingError, match="der längste direkte Fußweg darf nicht negativ sein, nicht -1"):
         Router(feed, ZUG_DATE, max_direct_walk_m=-1)
 
 

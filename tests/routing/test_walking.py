@@ -122,9 +122,9 @@ def test_far_points_are_not_snapped_and_reported(bayreuth, caplog):
     with caplog.at_level(logging.WARNING, logger="kurszugang.routing.walking"):
         ok = check_snapped(walking, xy, np.array(["near", "far"], dtype=object), "origins")
     assert ok.tolist() == [True, False]
-    assert "1 of 2 origins lie more than 200 m from the walking network" in caplog.text
+    assert "1 von 2 Startpunkte liegen mehr als 200 m vom Fußwegenetz entfernt" in caplog.text
     assert "far" in caplog.text
-    with pytest.raises(RoutingError, match="none of the 1 destinations lies within 200 m"):
+    with pytest.raises(RoutingError, match="keiner der 1 Ziele liegt näher als 200 m"):
         check_snapped(walking, far[None, :], np.array(["far"], dtype=object), "destinations")
 
 
