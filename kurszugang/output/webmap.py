@@ -1739,7 +1739,7 @@ def _cell_frame(cells: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[float], lis
 
 def _ints(values: pd.Series) -> list[int | None]:
     """Whole numbers for the page's JSON, None where missing (vectorised)."""
-    v = pd.to_numeric(values, errors="coerce").to_numpy(float)
+    v = pd.to_numeric(values, errors="coerce").to_numpy(float, na_value=np.nan)
     ok = np.isfinite(v)
     out = np.full(len(v), None, dtype=object)
     out[ok] = np.round(v[ok]).astype(np.int64).tolist()
