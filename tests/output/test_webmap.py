@@ -624,10 +624,12 @@ def test_a_click_on_a_cell_shows_the_courses_it_can_attend_with_legs(run_page, d
         centre = page.evaluate(f"() => {{ const V = window.kurszugangKarte.data.here; "
                                f"const i = V.ids.indexOf({cells['cell_id'].iloc[pick]!r}); "
                                "return [V.lat[i], V.lon[i]]; }")
-        page.evaluate(f"() => window.kurszugangKarte.map.setView([{centre[0]}, {centre[1]}], 16,"
-                      " {animate: false})")
-        xy = page.evaluate(f"() => window.kurszugangKarte.map.latLngToContainerPoint("
-                           f"[{centre[0]}, {centre[1]}])")
+        # stop the opening fit of the map first, else it may move the map under the click
+        page.evaluate(f"() => {{ const m = window.kurszugangKarte.map; m.stop(); "
+                      f"m.setView([{centre[0]}, {centre[1]}], 16, {{animate: false}}); }}")
+        page.wait_for_timeout(300)
+        xy = page.evaluate(f"() => {{ const m = window.kurszugangKarte.map; m.stop(); "
+                           f"return m.latLngToContainerPoint([{centre[0]}, {centre[1]}]); }}")
         page.mouse.click(xy["x"] + 10, xy["y"] - 10)  # inside the 100 m cell, off its centre
         panel = page.locator(".kz-here")
         panel.wait_for()
