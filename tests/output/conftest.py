@@ -38,3 +38,26 @@ def open_map(browser, path: Path, size=(1366, 768)):
     page.goto(path.as_uri())
     page.wait_for_function("() => window.kurszugangKarte && window.kurszugangKarte.ready")
     return page, errors
+
+
+_SETTLE = """async ([lat, lon, zoom]) => {
+  const m = window.kurszugangKarte.map, pause = ms => new Promise(r => setTimeout(r, ms));
+  for (let k = 0; k < 100; k++) {
+    m.closePopup(); m.stop();
+    // a zoom animation still running (the opening fit) ends on a timer and would move the
+    // map back to its own target: wait for it before the view is set
+    if (m._animatingZoom) { await pause(100); continue; }
+    m.setView([lat, lon], zoom, {animate: false});
+    await pause(150);
+    const c = m.getCenter();
+    if (!m._animatingZoom && m.getZoom() === zoom && Math.abs(c.lat - lat) < 1e-6
+        && Math.abs(c.lng - lon) < 1e-6) return m.latLngToContainerPoint([lat, lon]);
+  }
+  throw new Error('the map did not settle on the view');
+}"""
+
+
+def settle_view(page, lat: float, lon: float, zoom: int) -> dict:
+    """Centre the map on (lat, lon) at zoom once no animation can move it any more; returns
+    the point's position in the page, for a click there."""
+    return page.evaluate(_SETTLE, [float(lat), float(lon), int(zoom)])

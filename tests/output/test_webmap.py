@@ -30,6 +30,7 @@ from kurszugang.output.webmap import (
     write_webmap,
 )
 from tests.output.conftest import open_map as _open
+from tests.output.conftest import settle_view
 
 SURFACE_SITES = ("KS01", "KS06")
 PARAMETERS = {"Reisezeit je Weg": "höchstens 45 min", "Ankunft": "frühestens 30 min vor Beginn"}
@@ -344,9 +345,7 @@ def test_demo_map_in_headless_chromium_offline(wm, demo_page, browser, tmp_path)
         # Zoomed in on a site: no clustering, its markers side by side; the popup lists every
         # course of the site and the date of the course list.
         site = wm["courses"].sites.to_crs(4326).set_index("site_id").loc["KS01"]
-        page.evaluate(f"() => window.kurszugangKarte.map.setView([{site.geometry.y}, "
-                      f"{site.geometry.x}], {UNCLUSTER_ZOOM + 1}, {{animate: false}})")
-        page.wait_for_timeout(300)
+        settle_view(page, site.geometry.y, site.geometry.x, UNCLUSTER_ZOOM + 1)
         icons = page.locator('.kz-site[data-kz="allgemein|abend"]')
         assert icons.count() == 1
         icons.first.click()
@@ -557,10 +556,7 @@ def test_the_page_fits_1366x768(run_page, demo_results, browser):
         gem = demo_results.layer("gemeinden").to_crs(4326)
         row = gem.loc[gem["participants"].idxmax()]
         pt = row.geometry.representative_point()
-        page.evaluate(f"() => window.kurszugangKarte.map.setView([{pt.y}, {pt.x}], 13, "
-                      "{animate: false})")
-        xy = page.evaluate(f"() => window.kurszugangKarte.map.latLngToContainerPoint([{pt.y}, "
-                           f"{pt.x}])")
+        xy = settle_view(page, pt.y, pt.x, 13)
         page.mouse.click(xy["x"], xy["y"])
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for()
@@ -624,12 +620,7 @@ def test_a_click_on_a_cell_shows_the_courses_it_can_attend_with_legs(run_page, d
         centre = page.evaluate(f"() => {{ const V = window.kurszugangKarte.data.here; "
                                f"const i = V.ids.indexOf({cells['cell_id'].iloc[pick]!r}); "
                                "return [V.lat[i], V.lon[i]]; }")
-        # stop the opening fit of the map first, else it may move the map under the click
-        page.evaluate(f"() => {{ const m = window.kurszugangKarte.map; m.stop(); "
-                      f"m.setView([{centre[0]}, {centre[1]}], 16, {{animate: false}}); }}")
-        page.wait_for_timeout(300)
-        xy = page.evaluate(f"() => {{ const m = window.kurszugangKarte.map; m.stop(); "
-                           f"return m.latLngToContainerPoint([{centre[0]}, {centre[1]}]); }}")
+        xy = settle_view(page, centre[0], centre[1], 16)
         page.mouse.click(xy["x"] + 10, xy["y"] - 10)  # inside the 100 m cell, off its centre
         panel = page.locator(".kz-here")
         panel.wait_for()

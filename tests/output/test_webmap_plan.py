@@ -11,6 +11,7 @@ import pytest
 
 from kurszugang.output.webmap import map_inputs, render_webmap
 from tests.output.conftest import open_map as _open
+from tests.output.conftest import settle_view
 
 FORMATS = ("alpha Mo-Fr 08:30-12:45", "allgemein Di,Do 09:00-12:15")
 LAYER = "Vorschläge der Planung"
@@ -37,12 +38,9 @@ def _de(value: float) -> str:
 
 def _click_proposal(page, i: int) -> str:
     """Zoom to the i-th proposal marker, click it, and return its popup's text."""
-    # stop a pan still running (a popup's autopan) before the view is set, then let it settle
-    page.evaluate("([name, i]) => { const K = window.kurszugangKarte;"
-                  " const ms = K.overlays[name].getLayers().filter(l => l instanceof L.Marker);"
-                  " K.map.closePopup(); K.map.stop();"
-                  " K.map.setView(ms[i].getLatLng(), 15, {animate: false}); }", [LAYER, i])
-    page.wait_for_timeout(400)
+    at = page.evaluate("([name, i]) => window.kurszugangKarte.overlays[name].getLayers()"
+                       ".filter(l => l instanceof L.Marker)[i].getLatLng()", [LAYER, i])
+    settle_view(page, at["lat"], at["lng"], 15)
     page.locator(".kz-plan-icon").nth(i).click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5000)
