@@ -343,16 +343,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from kurszugang.pipeline import run_analysis
 
     configs = [load_config(c) for c in args.config]
-    if args.out is not None:
-        import dataclasses
+    if args.out is not None and len(configs) > 1:
+        from kurszugang.errors import ConfigError
 
-        if len(configs) > 1:
-            from kurszugang.errors import ConfigError
-
-            raise ConfigError("--out gilt für eine Einstellungsdatei; mehrere Landkreise "
-                              "brauchen je ihr output.dir")
-        configs = [dataclasses.replace(c, output=dataclasses.replace(
-            c.output, dir=str(args.out.resolve()))) for c in configs]
+        raise ConfigError("--out gilt für eine Einstellungsdatei; mehrere Landkreise "
+                          "brauchen je ihr output.dir")
+    configs = [_with_output_options(c, args) for c in configs]
     if len(configs) == 1 and configs[0].district.keys:
         return _run_several(configs[0], args)
     if len(configs) > 1 or args.scheduler or args.distributed:
@@ -399,17 +395,33 @@ def _run_several(cfg: Any, args: argparse.Namespace) -> int:
     return EXIT_OK if not failed else EXIT_DATA_ERRORS
 
 
-def _cmd_plan(args: argparse.Namespace) -> int:
+def _with_output_options(cfg: Any, args: argparse.Namespace) -> Any:
+    """The config with the command line's --out and --language over its [output]."""
     import dataclasses
 
+    changes: dict[str, str] = {}
+    if args.out is not None:
+        changes["dir"] = str(args.out.resolve())
+    if args.language is not None:
+        changes["language"] = args.language
+    if not changes:
+        return cfg
+    return dataclasses.replace(cfg, output=dataclasses.replace(cfg.output, **changes))
+
+
+_LANGUAGE_HELP = "Sprache der Tabellen und Karten (statt output.language; Voreinstellung: de)"
+
+
+def _add_language(p: argparse.ArgumentParser, text: str = _LANGUAGE_HELP) -> None:
+    p.add_argument("--language", choices=("de", "en"), metavar="de|en", help=text)
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
     from kurszugang.config import load_config
     from kurszugang.output.summary import plan_lines
     from kurszugang.pipeline import run_analysis
 
-    cfg = load_config(args.config)
-    if args.out is not None:
-        cfg = dataclasses.replace(cfg, output=dataclasses.replace(
-            cfg.output, dir=str(args.out.resolve())))
+    cfg = _with_output_options(load_config(args.config), args)
     result = run_analysis(cfg, progress=not args.quiet, plan=True)
     if not args.quiet:
         print("\n".join(plan_lines(result.results)))
@@ -433,6 +445,7 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("config", type=Path, metavar="CONFIG", help="die Einstellungsdatei (TOML)")
     p.add_argument("--out", type=Path, metavar="DIR", help="Ausgabeordner (statt output.dir)")
+    _add_language(p)
     p.set_defaults(func=_cmd_plan)
 
 
@@ -493,6 +506,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--worker-memory", default="auto", metavar="GRÖSSE",
                    help='Speicher je Arbeitsprozess, z. B. "2GiB" (Voreinstellung: auto = '
                         "Arbeitsspeicher geteilt durch die Prozesse)")
+    _add_language(p)
     p.set_defaults(func=_cmd_run)
 
 
@@ -667,6 +681,11 @@ def _render_saved(args: argparse.Namespace, formats: tuple[str, ...]) -> list[Pa
     from kurszugang.results import Results
 
     results = Results.load(args.outdir)
+    if getattr(args, "language", None) is not None:
+        import dataclasses
+
+        results = dataclasses.replace(results, info=dataclasses.replace(
+            results.info, language=args.language))
     out = args.out if args.out is not None else args.outdir
     return render(results, out, formats, full=False)
 
@@ -697,6 +716,8 @@ def _add_map(sub: argparse._SubParsersAction) -> None:
                        help="der Ausgabeordner eines Laufs (mit dem Ordner ergebnisse/)")
         p.add_argument("--out", type=Path, metavar="DIR",
                        help="anderer Ordner für die neuen Dateien (Voreinstellung: OUTDIR)")
+        if name == "map":
+            _add_language(p, "Sprache der Karten (Voreinstellung: die des Laufs)")
         p.set_defaults(func=fn)
 
 

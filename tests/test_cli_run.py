@@ -87,6 +87,47 @@ def test_map_and_report_rebuild_from_the_output_folder_alone(tmp_path: Path):
     assert "potenziellen Teilnehmenden" in summary
     settings = tomllib.loads((out / "einstellungen.toml").read_text(encoding="utf-8"))
     assert settings["district"]["key"] == "09999"
+    # The same saved run, its web map in English on request, the German one left as it was.
+    english = tmp_path / "englisch"
+    res = run_cli("map", out, "--language", "en", "--out", english, "-q")
+    assert res.returncode == 0, res.stderr
+    en_page = (english / "karte.html").read_text(encoding="utf-8")
+    assert "Travel time to the nearest course" in en_page
+    assert "Reisezeit zum nächsten Kurs" not in en_page
+    assert "Reisezeit zum nächsten Kurs" in page
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_language_on_the_command_line_goes_over_the_config(tmp_path: Path, monkeypatch):
+    import kurszugang.pipeline
+    from kurszugang.cli import main
+    from kurszugang.demo import demo_files
+
+    seen = []
+
+    def fake(cfg, **kwargs):
+        seen.append(cfg)
+        raise _Stop
+
+    monkeypatch.setattr(kurszugang.pipeline, "run_analysis", fake)
+    config = demo_files().config
+    for command in (["run"], ["plan"]):
+        try:
+            main([*command, str(config), "--language", "en", "--out", str(tmp_path), "-q"])
+        except _Stop:
+            pass
+    try:
+        main(["run", str(config), "-q"])
+    except _Stop:
+        pass
+    assert [c.output.language for c in seen] == ["en", "en", "de"]
+    assert [c.output.dir for c in seen[:2]] == [str(tmp_path.resolve())] * 2
+    assert seen[2].output.dir != str(tmp_path.resolve())
+    res = run_cli("run", config, "--language", "fr")
+    assert res.returncode == 2 and "fr" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_map_of_a_folder_without_results(tmp_path: Path):
