@@ -130,3 +130,16 @@ def test_the_feed_cache_is_shown_and_cleared(tmp_path: Path, monkeypatch) -> Non
     cleared = cli("--clear")
     assert cleared.returncode == 0 and cleared.stdout.startswith("1 Fahrplan aus")
     assert "0 Fahrpläne," in cli().stdout
+
+
+@pytest.mark.parametrize("args", [["download", "--list"], ["--help"], ["validate", "--help"]])
+def test_a_reader_that_goes_away_ends_the_output_quietly(args):
+    """``kurszugang … | head``: the pipe closed before the output; no traceback, exit 0."""
+    p = subprocess.Popen([sys.executable, "-m", "kurszugang", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.close()
+    with p.stderr:
+        err = p.stderr.read().decode()
+    assert p.wait(timeout=300) == 0
+    assert err == ""

@@ -311,3 +311,23 @@ def test_every_row_of_the_run_parameter_sheet_has_unit_and_meaning(demo_run):
         assert unit, name
         assert meaning, name
         assert name and key, name
+
+
+def test_every_share_of_the_run_is_in_percent(demo_results):
+    """Every share column of every run table: 0 to 100 with "%" in its header, and the shares
+    of participants equal 100 × their counts over the participants (not a fraction of 1)."""
+    seen = set()
+    for t in [*demo_results.tables.values(), *demo_results.layers.values()]:
+        for c in t.columns:
+            if c.kind != "share":
+                continue
+            values = pd.to_numeric(t.frame[c.key], errors="coerce").dropna()
+            assert ((values >= 0) & (values <= 100)).all(), (t.name, c.key)
+            assert "%" in c.label("de") and "%" in c.label("en"), (t.name, c.key)
+            seen.add(t.name)
+    assert {"kursbesuch", "fahrtkosten", "uebersicht"} <= seen
+    gem = demo_results.table("kursbesuch")
+    full = gem[gem["participants"] > 0]
+    want = 100 * full["part_any"] / full["participants"]
+    assert full["share_part_any"].to_numpy() == pytest.approx(want.to_numpy(), abs=0.051)
+    assert full["share_part_any"].max() > 1
