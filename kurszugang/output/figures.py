@@ -26,6 +26,7 @@ from kurszugang.files import atomic_path
 from kurszugang.output.style import (
     COURSE_TYPE_STYLES,
     COVERAGE_CLASSES,
+    DATENLAGE_HATCH_COLOUR,
     NO_DATA_COLOUR,
     SCHEDULE_STYLES,
 )
@@ -67,6 +68,7 @@ _TEXT = {
         "subtitle": "Anteil potenzieller Teilnehmender, die einen Kurs besuchen können",
         "any": "irgendein Kurs",
         "no_data": "keine potenziellen Teilnehmenden / keine Daten",
+        "hatch": "Hinweis zur Datenlage (Ergebnis beruht auf fehlenden Daten)",
         "sites": "Kursorte (je Kursart ein Symbol)",
         "gemeinde": "Gemeindegrenze",
         "kreis": "Kreisgrenze",
@@ -82,6 +84,7 @@ _TEXT = {
         "subtitle": "Share of potential participants who can attend a course",
         "any": "any course",
         "no_data": "no potential participants / no data",
+        "hatch": "data coverage note (the result rests on missing data)",
         "sites": "Course sites (one symbol per course type)",
         "gemeinde": "Municipality boundary",
         "kreis": "District boundary",
@@ -170,7 +173,9 @@ def static_map(
         course type.
     coverage
         Per Gemeinde (:func:`kurszugang.analysis.coverage.coverage_summary`): ``ags``,
-        ``participants`` and ``part_any``/``part_type_<type>``.
+        ``participants`` and ``part_any``/``part_type_<type>``; optionally ``datenlage`` (a
+        note per Gemeinde, as in a run's Gemeinde layer: where it is not empty, the Gemeinde
+        is hatched, because its result rests on missing data).
     path
         The file to write (its folder must exist).
     analysis_date
@@ -248,6 +253,10 @@ def static_map(
     ax = fig.add_axes(MAP_FRAME)
     ax.set_axis_off()
     gem.plot(ax=ax, color=list(colours), edgecolor="#555555", linewidth=0.4)
+    marked = gem["ags"].isin(_noted(coverage))
+    if marked.any():
+        gem[marked.to_numpy()].plot(ax=ax, facecolor="none", edgecolor=DATENLAGE_HATCH_COLOUR,
+                                    hatch="////", linewidth=0.0)
     krs.boundary.plot(ax=ax, color="black", linewidth=1.6)
     reps = gem.geometry.representative_point()
     for x, y, name in zip(reps.x, reps.y, gem["gen"].astype(str), strict=True):
@@ -308,6 +317,9 @@ def static_map(
         lo = hi
     handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#555555", linewidth=0.4,
                          label=t["no_data"]))
+    if marked.any():
+        handles.append(Patch(facecolor="white", edgecolor=DATENLAGE_HATCH_COLOUR, hatch="////",
+                             linewidth=0.0, label=t["hatch"]))
     handles.append(Line2D([], [], color="#555555", linewidth=0.6, label=t["gemeinde"]))
     handles.append(Line2D([], [], color="black", linewidth=1.6, label=t["kreis"]))
     types = sorted(courses.courses["course_type"].astype(str).unique(),
@@ -347,9 +359,18 @@ def static_map(
         else:
             fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": "kurszugang"})
     n_no = int(np.sum(colours == NO_DATA_COLOUR))
-    log.info("Karte %s geschrieben (%s, A4 quer, %s Gemeinden, %s ohne Ergebnis, %s Kursorte)",
-             out, fmt.upper(), de_number(len(gem)), de_number(n_no), de_number(len(sites)))
+    log.info("Karte %s geschrieben (%s, A4 quer, %s Gemeinden, %s ohne Ergebnis, %s mit "
+             "Hinweis zur Datenlage, %s Kursorte)", out, fmt.upper(), de_number(len(gem)),
+             de_number(n_no), de_number(int(marked.sum())), de_number(len(sites)))
     return out
+
+
+def _noted(coverage: pd.DataFrame) -> set[str]:
+    """Keys of the Gemeinden with a Datenlage note (a non-empty ``datenlage``)."""
+    if "datenlage" not in coverage.columns:
+        return set()
+    note = coverage["datenlage"].fillna("").astype(str).str.strip()
+    return set(coverage.loc[note.ne("").to_numpy(), "ags"].astype(str))
 
 
 def render_static_map(results: Results, path: Path, fmt: str) -> Path:

@@ -39,6 +39,7 @@ from kurszugang.files import atomic_path
 from kurszugang.output.style import (
     COURSE_TYPE_STYLES,
     COVERAGE_CLASSES,
+    DATENLAGE_HATCH_COLOUR,
     OTHER_TYPE_COLOUR,
     PROPOSAL_AREA_COLOUR,
     PROPOSAL_COLOUR,
@@ -156,11 +157,52 @@ def _symbol(parent: ET.Element, name: str, kind: str, props: Mapping[str, str]) 
     cls = {"fill": "SimpleFill", "marker": "SimpleMarker", "line": "SimpleLine"}[kind]
     layer = ET.SubElement(symbol, "layer", {"class": cls, "enabled": "1", "locked": "0",
                                             "pass": "0"})
-    options = ET.SubElement(layer, "Option", {"type": "Map"})
+    _options(layer, props)
+
+
+def _options(parent: ET.Element, props: Mapping[str, str]) -> None:
+    """Properties both as an Option map (QGIS >= 3.26) and as the older ``prop`` list."""
+    options = ET.SubElement(parent, "Option", {"type": "Map"})
     for k, v in props.items():
         ET.SubElement(options, "Option", {"type": "QString", "name": k, "value": v})
     for k, v in props.items():
-        ET.SubElement(layer, "prop", {"k": k, "v": v})
+        ET.SubElement(parent, "prop", {"k": k, "v": v})
+
+
+def _add_datenlage_hatch(renderer: ET.Element) -> None:
+    """Hatch every fill symbol of ``renderer`` where the feature has a Datenlage note.
+
+    A second symbol layer (diagonal lines in :data:`DATENLAGE_HATCH_COLOUR`) is drawn over the
+    class colour, switched on per feature by a data-defined "enabled" property: only where the
+    field ``datenlage`` is not empty, as on the web map and the A4 maps.
+    """
+    expression = "length(trim(coalesce(\"datenlage\", ''))) > 0"
+    for symbol in list(renderer.iterfind("symbols/symbol")):
+        layer = ET.SubElement(symbol, "layer", {"class": "LinePatternFill", "enabled": "1",
+                                                "locked": "0", "pass": "0"})
+        _options(layer, {"angle": "45", "color": _rgba(DATENLAGE_HATCH_COLOUR),
+                         "distance": "1.6", "distance_unit": "MM",
+                         "distance_map_unit_scale": "3x:0,0,0,0,0,0", "line_width": "0.35",
+                         "line_width_unit": "MM", "offset": "0", "offset_unit": "MM",
+                         "outline_width_unit": "MM"})
+        dd = ET.SubElement(ET.SubElement(layer, "data_defined_properties"), "Option",
+                           {"type": "Map"})
+        ET.SubElement(dd, "Option", {"type": "QString", "name": "name", "value": ""})
+        props = ET.SubElement(dd, "Option", {"type": "Map", "name": "properties"})
+        enabled = ET.SubElement(props, "Option", {"type": "Map", "name": "enabled"})
+        ET.SubElement(enabled, "Option", {"type": "bool", "name": "active", "value": "true"})
+        ET.SubElement(enabled, "Option", {"type": "QString", "name": "expression",
+                                          "value": expression})
+        ET.SubElement(enabled, "Option", {"type": "int", "name": "type", "value": "3"})
+        ET.SubElement(dd, "Option", {"type": "QString", "name": "type", "value": "collection"})
+        line = ET.SubElement(layer, "symbol", {"type": "line", "name": "@0@1", "alpha": "1",
+                                               "clip_to_extent": "1", "force_rhr": "0"})
+        simple = ET.SubElement(line, "layer", {"class": "SimpleLine", "enabled": "1",
+                                               "locked": "0", "pass": "0"})
+        _options(simple, {"line_color": _rgba(DATENLAGE_HATCH_COLOUR), "line_style": "solid",
+                          "line_width": "0.35", "line_width_unit": "MM",
+                          "capstyle": "square", "joinstyle": "bevel", "offset": "0",
+                          "offset_unit": "MM"})
 
 
 def _renderer(kind: str, attrs: Mapping[str, str]) -> ET.Element:
@@ -247,7 +289,8 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
     ===================  =========================================================================
     ``gemeinden``        graduated on ``share_part_any`` (share of potential participants who can
                          attend a course, %): 0–25 red, 25–50, 50–75, 75–90, 90–100 blue;
-                         light grey where there are no potential participants (NULL)
+                         light grey where there are no potential participants (NULL);
+                         hatched dark red where ``datenlage`` holds a note
     ``raster``           graduated on ``best_min`` (minutes to the best course, longer leg):
                          0–15 green … 60–90 red, beyond 90 or no course grey, no outlines
     ``kursorte``         categorized: with childcare (purple star) / without (white circle)
@@ -317,6 +360,8 @@ def standard_style(name: str, layer: gpd.GeoDataFrame, *, language: str = "de",
         ranges.append((100.0, _NO_VALUE, none[0] if de else none[1],
                        _fill_props("#e0e0e0", outline="#505050", outline_width=0.3)))
         renderer = _graduated(f'coalesce("{need}", {_NO_VALUE:g})', "fill", ranges)
+        if name == "gemeinden" and "datenlage" in layer.columns:
+            _add_datenlage_hatch(renderer)
         geometry = 2
     elif name == "raster":
         ranges = [(lo, hi, _minute_label(lo, hi),

@@ -23,6 +23,7 @@ __all__ = [
     "CLUSTER_COLOURS",
     "COURSE_TYPE_STYLES",
     "COVERAGE_CLASSES",
+    "DATENLAGE_HATCH_COLOUR",
     "NO_DATA_COLOUR",
     "OTHER_TYPE_COLOUR",
     "PROPOSAL_AREA_COLOUR",
@@ -106,6 +107,9 @@ CLUSTER_COLOURS: tuple[str, str, str] = ("#546e7a", "#37474f", "#263238")
 PROPOSAL_COLOUR = "#d7191c"
 #: Fill of a proposed site's catchment (light, outlined in :data:`PROPOSAL_COLOUR`).
 PROPOSAL_AREA_COLOUR = "#fdae61"
+#: Hatching over Gemeinden whose result rests on missing data (a Datenlage note): dark red
+#: diagonal lines over the class colour, on the web map, the A4 maps and in QGIS.
+DATENLAGE_HATCH_COLOUR = "#6d0a0a"
 
 
 def class_ranges(classes: tuple[tuple[float, str], ...]) -> list[tuple[float, float, str]]:

@@ -59,6 +59,7 @@ from kurszugang.output.style import (
     CLUSTER_COLOURS,
     COURSE_TYPE_STYLES,
     COVERAGE_CLASSES,
+    DATENLAGE_HATCH_COLOUR,
     NO_DATA_COLOUR,
     OTHER_TYPE_COLOUR,
     PROPOSAL_AREA_COLOUR,
@@ -911,8 +912,8 @@ def _cluster_css() -> str:
 
 _HATCH_SVG = ('<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
               '<pattern id="kz-hatch" width="8" height="8" patternUnits="userSpaceOnUse" '
-              'patternTransform="rotate(45)"><rect width="3" height="8" fill="#6d0a0a" '
-              'fill-opacity="0.55"/></pattern></defs></svg>')
+              'patternTransform="rotate(45)"><rect width="3" height="8" '
+              f'fill="{DATENLAGE_HATCH_COLOUR}" fill-opacity="0.55"/></pattern></defs></svg>')
 
 
 def _feature_js(popup_width: int = 360) -> Any:

@@ -116,3 +116,36 @@ def test_the_run_renders_its_a4_maps_from_its_results_alone(demo_results, tmp_pa
     assert pdf.read_bytes().startswith(b"%PDF")
     again = render_static_map(demo_results, tmp_path / "noch.png", "png")
     assert again.read_bytes() == png.read_bytes()  # no clock on the page
+
+
+def _hatch_pixels(path) -> int:
+    """Pixels in the hatching colour of the Datenlage (within a few units, for antialiasing)."""
+    from kurszugang.output.style import DATENLAGE_HATCH_COLOUR
+
+    with PIL.open(path) as im:
+        rgb = np.asarray(im.convert("RGB")).astype(int)
+    return int((np.abs(rgb - np.array(_rgb(DATENLAGE_HATCH_COLOUR))).max(axis=2) <= 12).sum())
+
+
+def test_gemeinden_with_a_datenlage_note_are_hatched(fig, tmp_path, caplog):
+    cov = fig["coverage"]
+    largest = fig["gemeinden"].assign(area=fig["gemeinden"].area) \
+        .sort_values("area", ascending=False)["ags"].astype(str).tolist()
+    note = {a: "kein Fußwegenetz: 80 % der Zellen fehlen" for a in largest[:2]}
+    plain = static_map(**fig, path=tmp_path / "ohne.png", analysis_date=SCHOOL_DAY, dpi=120)
+    two = {**fig, "coverage": cov.assign(datenlage=cov["ags"].astype(str).map(note))}
+    with caplog.at_level("INFO", logger="kurszugang.output.figures"):
+        marked = static_map(**two, path=tmp_path / "zwei.png", analysis_date=SCHOOL_DAY,
+                            dpi=120)
+    assert "2 mit Hinweis zur Datenlage" in caplog.text
+    every = {**fig, "coverage": cov.assign(datenlage="Fahrplan deckt die Gemeinde nicht ab")}
+    all_marked = static_map(**every, path=tmp_path / "alle.png", analysis_date=SCHOOL_DAY,
+                            dpi=120)
+    empty = {**fig, "coverage": cov.assign(datenlage="")}
+    none = static_map(**empty, path=tmp_path / "leer.png", analysis_date=SCHOOL_DAY, dpi=120)
+    n_plain, n_two, n_all = (_hatch_pixels(p) for p in (plain, marked, all_marked))
+    assert n_plain < 400  # no hatching: antialiased edges of text on red fills at most
+    assert _hatch_pixels(none) == n_plain  # empty notes mark nothing
+    assert none.read_bytes() == plain.read_bytes()
+    assert n_two > n_plain + 3000  # two Gemeinden hatched, and the legend's patch
+    assert n_all > 3 * n_two  # all 20 Gemeinden hatched

@@ -614,3 +614,72 @@ def test_qgis_draws_unstyled_layers_with_its_defaults(qgis_python, plain):
         (True, 1, "singlebandgray")
     assert points["painted"] > 0
     assert raster["painted"] > 0
+
+
+_HATCH_SCRIPT = r'''
+import json, os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from qgis.core import QgsApplication, QgsMapRendererSequentialJob, QgsMapSettings, QgsProject
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor, QImage
+
+app = QgsApplication([], True)
+app.initQgis()
+project = QgsProject.instance()
+project.read(sys.argv[1])
+layer = project.mapLayersByName(sys.argv[2])[0]
+hatch = tuple(int(sys.argv[3][i:i + 2], 16) for i in (1, 3, 5))
+extent = layer.extent()
+out = {"valid": layer.isValid()}
+for part, subset in (("marked", sys.argv[4]), ("unmarked", f"NOT ({sys.argv[4]})")):
+    layer.setSubsetString(subset)
+    settings = QgsMapSettings()
+    settings.setLayers([layer])
+    settings.setDestinationCrs(layer.crs())
+    settings.setExtent(extent)
+    settings.setOutputSize(QSize(400, 400))
+    settings.setBackgroundColor(QColor(0, 0, 0, 0))
+    job = QgsMapRendererSequentialJob(settings)
+    job.start()
+    job.waitForFinished()
+    image = job.renderedImage().convertToFormat(QImage.Format_ARGB32)
+    painted = hatched = 0
+    for y in range(400):
+        for x in range(400):
+            c = image.pixelColor(x, y)
+            if c.alpha() == 0:
+                continue
+            painted += 1
+            hatched += max(abs(a - b) for a, b in zip(c.getRgb()[:3], hatch)) <= 12
+    out[part] = [painted, hatched]
+print(json.dumps(out))
+sys.stdout.flush()
+os._exit(0)
+'''
+
+
+def test_qgis_hatches_the_gemeinden_with_a_datenlage_note(qgis_python, run_dir, tmp_path):
+    from kurszugang.output.style import DATENLAGE_HATCH_COLOUR
+
+    gem = gpd.read_file(run_dir / "kurszugang.gpkg", layer="gemeinden")
+    keys = gem["ags"].astype(str)
+    marked = sorted(keys)[:3]
+    gem["datenlage"] = ["der OSM-Auszug deckt die Gemeinde nicht ab" if a in marked else ""
+                        for a in keys]
+    gpkg = write_geopackage(tmp_path / "lage.gpkg", {"gemeinden": gem})
+    path = write_qgis_project(tmp_path / "lage.qgz", gpkg=gpkg, title="Datenlage",
+                              groups={"Erreichbarkeit": [GpkgLayer("gemeinden", "Gemeinden")]})
+    script = tmp_path / "hatch_check.py"
+    script.write_text(_HATCH_SCRIPT, encoding="utf-8")
+    subset = "\"ags\" IN (" + ", ".join(f"'{a}'" for a in marked) + ")"
+    run = subprocess.run([qgis_python, str(script), str(path), "Gemeinden",
+                          DATENLAGE_HATCH_COLOUR, subset], capture_output=True, text=True,
+                         timeout=600, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                                           "XDG_RUNTIME_DIR": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["valid"] is True
+    painted, hatched = got["marked"]
+    assert painted > 1000 and hatched > 0.1 * painted  # dark red lines over the class colour
+    painted, hatched = got["unmarked"]
+    assert painted > 5000 and hatched < 0.002 * painted  # the other Gemeinden: class colours
