@@ -61,3 +61,23 @@ def settle_view(page, lat: float, lon: float, zoom: int) -> dict:
     """Centre the map on (lat, lon) at zoom once no animation can move it any more; returns
     the point's position in the page, for a click there."""
     return page.evaluate(_SETTLE, [float(lat), float(lon), int(zoom)])
+
+
+_STILL = """async () => {
+  const m = window.kurszugangKarte.map, pause = ms => new Promise(r => setTimeout(r, ms));
+  let last = null;
+  for (let k = 0; k < 150; k++) {
+    const c = m.getCenter(), now = [c.lat, c.lng, m.getZoom()].join();
+    const moving = m._animatingZoom || (m._panAnim && m._panAnim._inProgress);
+    if (now === last && !moving) return;
+    last = now;
+    await pause(200);
+  }
+  throw new Error('the map kept moving');
+}"""
+
+
+def wait_still(page) -> None:
+    """Wait until the map has come to rest (a fly or pan animation ended): its view unchanged
+    over 200 ms and no animation running."""
+    page.evaluate(_STILL)

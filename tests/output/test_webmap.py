@@ -30,7 +30,7 @@ from kurszugang.output.webmap import (
     write_webmap,
 )
 from tests.output.conftest import open_map as _open
-from tests.output.conftest import settle_view
+from tests.output.conftest import settle_view, wait_still
 
 SURFACE_SITES = ("KS01", "KS06")
 PARAMETERS = {"Reisezeit je Weg": "höchstens 45 min", "Ankunft": "frühestens 30 min vor Beginn"}
@@ -274,7 +274,12 @@ def test_demo_map_in_headless_chromium_offline(wm, demo_page, browser, tmp_path)
         bad = [c for c in log["console"] if c[0] == "error"
                and not (c[2] or "").startswith("https://tile.openstreetmap.org/")]
         assert bad == []
-        tiles = [u for u in log["requests"] if u.startswith("https://tile.openstreetmap.org/")]
+        for _ in range(150):  # tile requests reach the route handler one by one, later
+            tiles = [u for u in log["requests"]
+                     if u.startswith("https://tile.openstreetmap.org/")]
+            if len(tiles) >= 4:
+                break
+            page.wait_for_timeout(200)
         assert len(tiles) >= 4  # online, the base map would appear
         assert [u for u in log["requests"] if u.startswith("http")
                 and not u.startswith("https://tile.openstreetmap.org/")] == []
@@ -392,8 +397,8 @@ def test_search_finds_a_gemeinde(demo_page, browser):
         box = page.locator(".leaflet-control-search input.search-input")
         box.press_sequentially("Probin", delay=20)  # the control reacts to key strokes
         page.locator(".search-tooltip .search-tip", has_text="Probing").first.click(
-            timeout=5000)
-        page.wait_for_timeout(1500)  # the map flies to the Gemeinde
+            timeout=30000)
+        wait_still(page)  # the map flies to the Gemeinde
         centre = page.evaluate("() => window.kurszugangKarte.map.getCenter()")
         zoom = page.evaluate("() => window.kurszugangKarte.map.getZoom()")
         assert log["errors"] == []
@@ -496,7 +501,7 @@ def test_no_script_runs_from_the_data_and_markup_shows_as_text(demo_results, bro
         panel = page.locator(".kz-here").inner_text()
         box = page.locator(".leaflet-control-search input.search-input")
         box.press_sequentially("img src", delay=20)
-        page.locator(".search-tooltip .search-tip").first.wait_for(timeout=5000)
+        page.locator(".search-tooltip .search-tip").first.wait_for(timeout=30000)
         tips = page.locator(".search-tooltip").inner_text()
         page.locator(".leaflet-control-layers-toggle").click()
         page.evaluate("() => document.querySelectorAll('.kz-layers details')"
@@ -651,8 +656,8 @@ def test_typing_a_street_offers_it_and_zooms_there(run_page, demo_results, brows
         box = page.locator(".leaflet-control-search input.search-input")
         box.press_sequentially("bahnhofstrasse beisp", delay=20)  # ss for ß, lower case
         tip = page.locator(".search-tooltip .search-tip", has_text="Bahnhofstraße, Beispielstadt")
-        tip.first.click(timeout=5000)
-        page.wait_for_timeout(300)
+        tip.first.click(timeout=30000)
+        wait_still(page)
         centre = page.evaluate("() => window.kurszugangKarte.map.getCenter()")
         zoom = page.evaluate("() => window.kurszugangKarte.map.getZoom()")
         panel = page.locator(".kz-here").inner_text()

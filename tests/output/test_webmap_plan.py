@@ -43,7 +43,7 @@ def _click_proposal(page, i: int) -> str:
     settle_view(page, at["lat"], at["lng"], 15)
     page.locator(".kz-plan-icon").nth(i).click()
     popup = page.locator(".leaflet-popup-content")
-    popup.wait_for(timeout=5000)
+    popup.wait_for(timeout=30000)
     text = popup.inner_text()
     page.evaluate("() => window.kurszugangKarte.map.closePopup()")
     return text
