@@ -31,8 +31,13 @@ def test_compare_shows_what_a_removed_site_costs(demo_run, tmp_path: Path) -> No
     kept = [line for line in lines if not line.startswith("KS04;")]  # Musterbach's only site
     assert len(kept) < len(lines)
     courses.write_text("\ufeff" + "\n".join(kept) + "\n", encoding="utf-8")
+    config = data / demo_files().config.name  # compare reads the saved Results: tables only
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        '\n[output]\ndir = "ergebnisse"\n', '\n[output]\ndir = "ergebnisse"\nformats = ["csv"]\n'),
+        encoding="utf-8")
+    assert 'formats = ["csv"]' in config.read_text(encoding="utf-8")
     b = tmp_path / "b"
-    assert _cli("run", data / demo_files().config.name, "--out", b, "-q").returncode == 0
+    assert _cli("run", config, "--out", b, "-q").returncode == 0
     res = _cli("compare", demo_run.out_dir, b)
     assert res.returncode == 0, res.stderr
     out = b / "vergleich"

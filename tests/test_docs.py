@@ -46,24 +46,19 @@ def test_docs_build_strictly_with_api_reference(tmp_path):
     assert 'href="routing/#kurszugang.routing.router.Router"' in overview
 
 
-def test_broken_link_fails_the_build(tmp_path):
+def test_broken_link_and_api_reference_fail_the_build(tmp_path):
+    """One build with both faults: strict mode reports every warning before it aborts."""
     config = _copy_project_docs(tmp_path)
     page = tmp_path / "docs" / "downloads.md"
     page.write_text(page.read_text(encoding="utf-8") + "\n[weg](gibt-es-nicht.md)\n",
                     encoding="utf-8")
+    api = tmp_path / "docs" / "api" / "index.md"
+    api.write_text(api.read_text(encoding="utf-8")
+                   + "\nSee [`Nothing`][kurszugang.routing.router.Nothing].\n", encoding="utf-8")
     run = _build(config, tmp_path / "site")
     assert run.returncode != 0
     assert ("Doc file 'downloads.md' contains a link 'gibt-es-nicht.md', but the target is not "
             "found among documentation files") in run.stderr
-
-
-def test_broken_api_reference_fails_the_build(tmp_path):
-    config = _copy_project_docs(tmp_path)
-    page = tmp_path / "docs" / "api" / "index.md"
-    page.write_text(page.read_text(encoding="utf-8")
-                    + "\nSee [`Nothing`][kurszugang.routing.router.Nothing].\n", encoding="utf-8")
-    run = _build(config, tmp_path / "site")
-    assert run.returncode != 0
     assert "kurszugang.routing.router.Nothing" in run.stderr
 
 
