@@ -68,9 +68,13 @@ EXPECTED_RENDERERS = {"gemeinden": "graduatedSymbol", "raster": "graduatedSymbol
 
 
 @pytest.fixture(scope="session")
-def run_dir(demo_run) -> Path:
-    """The output folder of the whole demo run (GeoPackage, surfaces, ...)."""
-    return demo_run.out_dir
+def run_dir(demo_run, tmp_path_factory) -> Path:
+    """A copy of the output folder of the whole demo run (GeoPackage, surfaces, ...): the
+    project written here must not replace the one of the session's run, which other tests
+    compare byte for byte (tests/test_faults.py)."""
+    folder = tmp_path_factory.mktemp("qgis_run") / "lauf"
+    shutil.copytree(demo_run.out_dir, folder)
+    return folder
 
 
 @pytest.fixture(scope="session")
